@@ -1,0 +1,72 @@
+/**
+ * Parse `just dev` arguments: `[N|all] [action] [flags]` in either order (`just dev 1 logs`,
+ * `just dev stop all`, `dev-instance-manager ports 2`). Pure: no declaration, no I/O.
+ */
+import { UsageError } from './errors.js';
+
+export type FlagKind = 'boolean' | 'string';
+
+export interface ParsedArgs {
+  action: string | undefined;
+  /** The raw instance token (`all` included), validated later against the declaration. */
+  target: string | undefined;
+  flags: Record<string, string | true>;
+  help: boolean;
+}
+
+const looksNumeric = (t: string) => /^[-+]?\d/.test(t);
+
+export function parseArgs(argv: readonly string[], actions: ReadonlySet<string>): ParsedArgs {
+  const out: ParsedArgs = { action: undefined, target: undefined, flags: {}, help: false };
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const tok = argv[i] ?? '';
+    if (tok === '-h' || tok === '--help') { out.help = true; continue; }
+    if (tok === '--') { positionals.push(...argv.slice(i + 1)); break; }
+    if (tok.startsWith('--') && tok.length > 2) {
+      const eq = tok.indexOf('=');
+      const name = eq < 0 ? tok.slice(2) : tok.slice(2, eq);
+      if (name in out.flags) throw new UsageError(`flag --${name} is given twice`);
+      out.flags[name] = eq < 0 ? true : tok.slice(eq + 1);
+      continue;
+    }
+    if (tok.startsWith('-') && !looksNumeric(tok)) throw new UsageError(`unknown flag '${tok}'`, true);
+    positionals.push(tok);
+  }
+  for (const tok of positionals) {
+    if (out.action === undefined && actions.has(tok)) out.action = tok;
+    else if (out.target === undefined) out.target = tok;
+    else if (out.action === undefined) {
+      throw new UsageError(`unknown action '${tok}' (actions: ${[...actions].join(', ')})`, true);
+    } else throw new UsageError(`unexpected argument '${tok}'`, true);
+  }
+  return out;
+}
+
+/** Attach values to flags that take one (`--lines 50` or `--lines=50`) and reject unknown ones. */
+export function checkFlags(
+  flags: Record<string, string | true>, allowed: Readonly<Record<string, FlagKind>>, action: string,
+): Record<string, string | boolean> {
+  const out: Record<string, string | boolean> = {};
+  for (const [name, value] of Object.entries(flags)) {
+    const kind = allowed[name];
+    if (kind === undefined) {
+      const known = Object.keys(allowed).map((f) => `--${f}`).join(', ') || 'none';
+      throw new UsageError(`unknown flag '--${name}' for ${action} (allowed: ${known})`);
+    }
+    if (kind === 'boolean' && value !== true) throw new UsageError(`flag --${name} takes no value`);
+    if (kind === 'string' && value === true) throw new UsageError(`flag --${name} needs a value: --${name}=VALUE`);
+    out[name] = value;
+  }
+  return out;
+}
+
+/** An instance number: a plain decimal integer from 0 to max, nothing else. */
+export function parseInstance(raw: string, max: number, what = 'instance', whyMax?: string): number {
+  const integer = /^(0|[1-9]\d*)$/.test(raw);
+  if (!integer || Number(raw) > max) {
+    const why = integer && whyMax ? ` (above ${max}, ${whyMax})` : '';
+    throw new UsageError(`invalid ${what} '${raw}': expected an integer from 0 to ${max}${why}`);
+  }
+  return Number(raw);
+}

@@ -1,0 +1,28 @@
+/** Typed errors: commands throw these; only the CLI entry turns them into an exit code. */
+
+/** The user asked for something invalid: exit 2, nothing written or started. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+  /** Print the usage text after the message. */
+  constructor(message: string, readonly showUsage = false) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** The stack declaration is invalid: exit 2, one line per problem. */
+export class ConfigError extends UsageError {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Something outside went wrong (a server, a file, a process): exit 1. */
+export class OperationalError extends Error {
+  readonly exitCode = 1;
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+    this.name = 'OperationalError';
+  }
+}

@@ -1,0 +1,80 @@
+/** The CLI: parse, resolve the instance, load one command, run it, map errors to exit codes. */
+import { loadStack } from '../config/load.js';
+import { instanceEnvVar } from '../plan/names.js';
+import { plan } from '../plan/plan.js';
+import { instanceRange } from '../plan/range.js';
+import { repoRoot } from '../paths.js';
+import { checkFlags, parseArgs, parseInstance } from './args.js';
+import { ConfigError, OperationalError, UsageError } from './errors.js';
+import { errorLine, noAllFor, notATarget, usage, warningLine } from './messages.js';
+import { COMMANDS } from './registry.js';
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo: Io = {
+  out: (t) => process.stdout.write(`${t}\n`),
+  err: (t) => process.stderr.write(`${t}\n`),
+  env: process.env,
+};
+
+/** Returns the exit code; never calls process.exit itself. */
+export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+  const names = COMMANDS.map((c) => c.name);
+  let usageText = () => usage(COMMANDS, 0, 'the instance variable');
+  try {
+    const args = parseArgs(argv, new Set(names));
+    const stack = await loadStack();
+    const { decl } = stack;
+    const envVar = instanceEnvVar(decl.project);
+    const range = instanceRange(Object.entries(decl.services).map(([id, s]) => ({ id, basePort: s.basePort })), decl.portStride);
+    const { max } = range;
+    usageText = () => usage(COMMANDS, max, envVar);
+
+    if (args.help || argv.length === 0) {
+      io.out(usageText());
+      return 0;
+    }
+    const spec = COMMANDS.find((c) => c.name === args.action);
+    let instance: number | 'all';
+    if (args.target === 'all') {
+      if (spec && !spec.acceptsAll) throw new UsageError(noAllFor(spec.name));
+      instance = 'all';
+    } else if (args.target !== undefined) {
+      if (!spec && !/^[-+]?\d/.test(args.target)) throw new UsageError(notATarget(args.target, max, names), true);
+      instance = parseInstance(args.target, max, 'instance', range.reason);
+    } else {
+      const fromEnv = io.env[envVar];
+      instance = fromEnv === undefined || fromEnv === '' ? 0 : parseInstance(fromEnv, max, `${envVar} value`);
+    }
+    // `start` becomes the default action with the lifecycle commands; until then an action is required.
+    if (!spec) throw new UsageError(`an action is required (${names.join(', ')})`, true);
+    const flags = checkFlags(args.flags, spec.flags, spec.name);
+
+    const p = instance === 'all' ? undefined : plan(decl, instance);
+    for (const w of p?.warnings ?? []) io.err(warningLine(w));
+    const command = await spec.load();
+    await command.run({ stack, root: repoRoot(), plan: p, flags, out: io.out, warn: (t) => io.err(warningLine(t)) });
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.problems) io.err(errorLine(line));
+      return err.exitCode;
+    }
+    if (err instanceof UsageError) {
+      io.err(errorLine(err.message));
+      if (err.showUsage) io.err(`\n${usageText()}`);
+      return err.exitCode;
+    }
+    if (err instanceof OperationalError) {
+      io.err(errorLine(err.message));
+      if (err.hint) io.err(err.hint);
+      return err.exitCode;
+    }
+    io.err(errorLine(`unexpected failure: ${(err as Error)?.stack ?? String(err)}`));
+    return 1;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The shape of a stack declaration: everything the tool needs to know about a user's stack.
+ * The tool itself knows nothing about any particular stack; `stack.config.ts` fills this in.
+ */
+
+/** A port that every instance gets its own copy of (base + N * stride). */
+export interface ServiceDecl {
+  /** Human name, shown by `info` and `status`. */
+  label: string;
+  /** Key used by `ports` (KEY=port lines); upper case. */
+  portKey: string;
+  /** Port of instance 0. */
+  basePort: number;
+  /** Which kind of URL `info` prints for this port, if any. */
+  scheme?: 'http' | 'postgresql' | 'redis' | 'grpc' | 'kafka';
+  /** Where the docker engine publishes this port from: compose service and container port. */
+  container?: { service: string; port: number };
+}
+
+/** One application process handed to PM2. */
+export interface AppDecl<S extends string = string> {
+  /** Working directory, relative to the repository root. */
+  cwd: string;
+  /** Script PM2 runs, relative to cwd. */
+  script: string;
+  args?: string[];
+  /** The service whose port this app listens on; becomes PORT in its environment. */
+  port?: NoInfer<S>;
+  /** Source env files, relative to the repository root, applied in order (later files win). */
+  envSources: string[];
+  /** Keys owned by the plan for this app only (on top of the stack-wide `env`). */
+  env?: (ctx: PlanContext<NoInfer<S>>) => Record<string, string>;
+}
+
+/** Values handed to the declaration's env functions: everything plan(N) already knows. */
+export interface PlanContext<S extends string = string> {
+  instance: number;
+  ports: Record<S, number>;
+  composeProject: string;
+  database: { name: string; user: string; password: string; url: string };
+  temporal: { address: string; namespace: string; taskQueue: string };
+  redis: { url: string; keyPrefix: string };
+}
+
+export interface StackDeclaration<S extends string = string, A extends string = string> {
+  /** Short lower-case project name; every per-instance name derives from it. */
+  project: string;
+  /** Distance between the ports of instance N and instance N+1. */
+  portStride: number;
+  /** Address the docker engine binds published ports to. */
+  bindAddress: string;
+  /** Every per-instance port, in the order `ports` prints them. */
+  services: Record<S, ServiceDecl>;
+  apps: Record<A, AppDecl<S>>;
+  /** Which service is which piece of infrastructure the tool provisions. */
+  infra: {
+    postgres: { service: NoInfer<S>; user: string; password: string };
+    redis: { service: NoInfer<S> };
+    temporal: { service: NoInfer<S>; retention: string };
+  };
+  /** Extra keys of a compose service in the generated override, from the instance's plan values. */
+  composeOverrides?: Partial<Record<string, (ctx: PlanContext<NoInfer<S>>) => Record<string, unknown>>>;
+  /** Keys owned by the plan in every app's environment. */
+  env: (ctx: PlanContext<NoInfer<S>>) => Record<string, string>;
+}
+
+/** Identity function that gives a declaration its types (service names checked across tables). */
+export function defineStack<const S extends string, const A extends string>(
+  decl: StackDeclaration<S, A>,
+): StackDeclaration<S, A> {
+  return decl;
+}

@@ -1,0 +1,133 @@
+/**
+ * Validate a stack declaration as data: a pure function returning problems that name the key.
+ * The declaration is user input; it is checked as `unknown` so a JavaScript user gets the same care.
+ */
+import { COMPOSE_PROJECT_RE, MAX_IDENTIFIER_BYTES, databaseName } from '../plan/names.js';
+import { MAX_PORT, instanceRange } from '../plan/range.js';
+
+export interface Problem {
+  key: string;
+  message: string;
+}
+
+const PROJECT_RE = /^[a-z][a-z0-9-]*$/;
+const PORT_KEY_RE = /^[A-Z][A-Z0-9_]*$/;
+const APP_RE = /^[a-z][a-z0-9-]*$/;
+const SERVICE_RE = /^[a-z][a-z0-9-]*$/;
+const COMPOSE_SERVICE_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const MIN_BASE_PORT = 1024;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
+
+export function validateDeclaration(decl: unknown): Problem[] {
+  const problems: Problem[] = [];
+  const bad = (key: string, message: string) => problems.push({ key, message });
+  if (!isObject(decl)) return [{ key: '(root)', message: 'the default export must be an object (use defineStack)' }];
+
+  const { project, portStride, bindAddress, services, apps, infra, env, composeOverrides } = decl;
+  if (typeof project !== 'string' || !PROJECT_RE.test(project)) {
+    bad('project', `${show(project)} must be lower-case letters, digits and '-', starting with a letter`);
+  }
+  if (!isInt(portStride) || portStride < 1) bad('portStride', `${show(portStride)} must be a positive integer`);
+  if (typeof bindAddress !== 'string' || bindAddress === '') bad('bindAddress', 'must be a non-empty address such as 127.0.0.1');
+  if (typeof env !== 'function') bad('env', 'must be a function (ctx) => ({ KEY: value })');
+
+  const serviceIds = new Set<string>();
+  const composeServices = new Set<string>();
+  const portSpecs: { id: string; basePort: number }[] = [];
+  if (!isObject(services) || Object.keys(services).length === 0) {
+    bad('services', 'must name at least one service');
+  } else {
+    const keys = new Map<string, string>();
+    const bases = new Map<number, string>();
+    for (const [id, svc] of Object.entries(services)) {
+      const at = `services.${id}`;
+      serviceIds.add(id);
+      if (!SERVICE_RE.test(id)) bad(at, `service name '${id}' must be lower-case letters, digits and '-'`);
+      if (!isObject(svc)) { bad(at, 'must be an object'); continue; }
+      if (typeof svc.label !== 'string' || svc.label === '') bad(`${at}.label`, 'must be a non-empty string');
+      if (typeof svc.portKey !== 'string' || !PORT_KEY_RE.test(svc.portKey)) {
+        bad(`${at}.portKey`, `${show(svc.portKey)} must be upper-case letters, digits and '_'`);
+      } else if (keys.has(svc.portKey)) {
+        bad(`${at}.portKey`, `'${svc.portKey}' is already used by services.${keys.get(svc.portKey)}`);
+      } else keys.set(svc.portKey, id);
+      const base = svc.basePort;
+      if (!isInt(base)) bad(`${at}.basePort`, `${show(base)} must be an integer port`);
+      else if (base < MIN_BASE_PORT) bad(`${at}.basePort`, `${base} is below ${MIN_BASE_PORT} (privileged ports need root)`);
+      else if (base > MAX_PORT) bad(`${at}.basePort`, `${base} is above ${MAX_PORT}`);
+      else if (bases.has(base)) bad(`${at}.basePort`, `${base} is already the base port of services.${bases.get(base)}`);
+      else { bases.set(base, id); portSpecs.push({ id, basePort: base }); }
+      if (svc.container !== undefined) {
+        const c = svc.container;
+        if (!isObject(c) || typeof c.service !== 'string' || !COMPOSE_SERVICE_RE.test(c.service)) {
+          bad(`${at}.container.service`, 'must name a compose service (letters, digits, _ . -)');
+        } else composeServices.add(c.service);
+        if (!isObject(c) || !isInt(c.port) || c.port < 1 || c.port > MAX_PORT) {
+          bad(`${at}.container.port`, `must be an integer from 1 to ${MAX_PORT}`);
+        }
+      }
+    }
+  }
+
+  if (!isObject(apps) || Object.keys(apps).length === 0) {
+    bad('apps', 'must name at least one app');
+  } else {
+    for (const [id, app] of Object.entries(apps)) {
+      const at = `apps.${id}`;
+      if (!APP_RE.test(id)) bad(at, `app name '${id}' must be lower-case letters, digits and '-'`);
+      if (!isObject(app)) { bad(at, 'must be an object'); continue; }
+      for (const k of ['cwd', 'script'] as const) {
+        if (typeof app[k] !== 'string' || app[k] === '') bad(`${at}.${k}`, 'must be a non-empty path');
+      }
+      if (app.port !== undefined && !(typeof app.port === 'string' && serviceIds.has(app.port))) {
+        bad(`${at}.port`, `${show(app.port)} is not a service in services`);
+      }
+      if (!Array.isArray(app.envSources) || app.envSources.some((s) => typeof s !== 'string' || s === '' || s.startsWith('/'))) {
+        bad(`${at}.envSources`, 'must be a list of env file paths relative to the repository root');
+      }
+      if (app.env !== undefined && typeof app.env !== 'function') bad(`${at}.env`, 'must be a function when given');
+    }
+  }
+
+  if (!isObject(infra)) bad('infra', 'must say which services are postgres, redis and temporal');
+  else {
+    for (const kind of ['postgres', 'redis', 'temporal'] as const) {
+      const entry = infra[kind];
+      if (!isObject(entry) || typeof entry.service !== 'string' || !serviceIds.has(entry.service)) {
+        bad(`infra.${kind}.service`, `must name a service in services`);
+      }
+    }
+    const pg = infra.postgres;
+    if (isObject(pg) && (typeof pg.user !== 'string' || pg.user === '')) bad('infra.postgres.user', 'must be a non-empty string');
+    if (isObject(pg) && typeof pg.password !== 'string') bad('infra.postgres.password', 'must be a string');
+    const t = infra.temporal;
+    if (isObject(t) && (typeof t.retention !== 'string' || !/^\d+(h|d)$/.test(t.retention))) {
+      bad('infra.temporal.retention', `${show(isObject(t) ? t.retention : undefined)} must be hours or days, like '72h' or '3d'`);
+    }
+  }
+
+  if (composeOverrides !== undefined) {
+    if (!isObject(composeOverrides)) bad('composeOverrides', 'must be an object of functions');
+    else for (const [svc, fn] of Object.entries(composeOverrides)) {
+      if (!composeServices.has(svc)) bad(`composeOverrides.${svc}`, `'${svc}' is not a container service of any port`);
+      if (typeof fn !== 'function') bad(`composeOverrides.${svc}`, 'must be a function (ports) => ({ ... })');
+    }
+  }
+
+  // Only meaningful once each piece is valid on its own.
+  if (problems.length === 0 && isInt(portStride) && typeof project === 'string') {
+    const range = instanceRange(portSpecs, portStride);
+    if (range.max < 0) bad('services', `no instance fits: ${range.reason}`);
+    else {
+      const longest = databaseName(project, range.max);
+      if (Buffer.byteLength(longest) > MAX_IDENTIFIER_BYTES) {
+        bad('project', `database name '${longest}' would be over ${MAX_IDENTIFIER_BYTES} bytes; use a shorter project name`);
+      }
+      if (!COMPOSE_PROJECT_RE.test(project)) bad('project', `'${project}' is not a valid compose project name`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,157 @@
+/**
+ * plan(N): every per-instance value, computed in one place with no I/O. Instance 0 follows the same
+ * rules as every other instance. Everything that writes, starts or provisions reads from this.
+ */
+import type { AppDecl, PlanContext, StackDeclaration } from '../config/types.js';
+import * as names from './names.js';
+import { instanceRange, isEphemeral } from './range.js';
+
+export interface PortEntry {
+  id: string;
+  key: string;
+  label: string;
+  basePort: number;
+  port: number;
+  scheme?: string;
+  container?: { service: string; port: number };
+}
+
+export interface AppPlan {
+  id: string;
+  pm2Name: string;
+  cwd: string;
+  script: string;
+  args: string[];
+  port?: number;
+  /** Keys the plan owns in this app's env file (replace-or-append). */
+  env: Record<string, string>;
+  envSources: string[];
+  /** Paths relative to the repository root. */
+  envFile: string;
+  localEnvFile: string;
+}
+
+export interface InstancePlan {
+  instance: number;
+  project: string;
+  composeProject: string;
+  pm2Namespace: string;
+  /** Relative to the repository root. */
+  dir: string;
+  files: { composeOverride: string; ecosystem: string; logs: string };
+  ports: PortEntry[];
+  /** base port -> this instance's port, for rewriting localhost URLs in source env files. */
+  portMoves: Map<number, number>;
+  database: PlanContext['database'] & { host: string; port: number };
+  temporal: PlanContext['temporal'] & { retention: string };
+  redis: PlanContext['redis'] & { port: number };
+  apps: AppPlan[];
+  compose: { override: ComposeOverride };
+  warnings: string[];
+}
+
+export interface ComposeOverride {
+  services: Record<string, { ports: ComposePort[] } & Record<string, unknown>>;
+}
+export interface ComposePort {
+  target: number;
+  published: number;
+  host_ip: string;
+  protocol: 'tcp';
+}
+
+export const INSTANCES_DIR = '.instances';
+const DB_HOST = 'localhost';
+
+export function plan(decl: StackDeclaration, instance: number): InstancePlan {
+  const stride = decl.portStride;
+  const services = Object.entries(decl.services);
+  const range = instanceRange(services.map(([id, s]) => ({ id, basePort: s.basePort })), stride);
+  if (!Number.isInteger(instance) || instance < 0 || instance > range.max) {
+    throw new RangeError(`instance ${instance} is outside 0-${range.max}`);
+  }
+
+  const ports: PortEntry[] = services.map(([id, s]) => ({
+    id, key: s.portKey, label: s.label, basePort: s.basePort, port: s.basePort + instance * stride,
+    ...(s.scheme ? { scheme: s.scheme } : {}),
+    ...(s.container ? { container: s.container } : {}),
+  }));
+  const portOf = Object.fromEntries(ports.map((p) => [p.id, p.port])) as Record<string, number>;
+  const at = (service: string): number => {
+    const port = portOf[service];
+    if (port === undefined) throw new Error(`declaration names unknown service '${service}'`);
+    return port;
+  };
+
+  const { project } = decl;
+  const composeProject = names.composeProjectName(project, instance);
+  const pg = decl.infra.postgres;
+  const dbName = names.databaseName(project, instance);
+  const dbPort = at(pg.service);
+  const database = {
+    name: dbName, user: pg.user, password: pg.password, host: DB_HOST, port: dbPort,
+    url: `postgresql://${encodeURIComponent(pg.user)}:${encodeURIComponent(pg.password)}@${DB_HOST}:${dbPort}/${dbName}`,
+  };
+  const temporal = {
+    address: `localhost:${at(decl.infra.temporal.service)}`,
+    namespace: names.temporalNamespace(project, instance),
+    taskQueue: names.taskQueue(project, instance),
+    retention: decl.infra.temporal.retention,
+  };
+  const redisPort = at(decl.infra.redis.service);
+  const redis = { url: `redis://localhost:${redisPort}`, keyPrefix: names.redisKeyPrefix(project, instance), port: redisPort };
+
+  const ctx: PlanContext = {
+    instance, ports: portOf, composeProject,
+    database: { name: database.name, user: database.user, password: database.password, url: database.url },
+    temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue },
+    redis: { url: redis.url, keyPrefix: redis.keyPrefix },
+  };
+  const dir = `${INSTANCES_DIR}/${names.instanceDirName(instance)}`;
+  const shared = decl.env(ctx);
+  const apps = Object.entries<AppDecl>(decl.apps).map(([id, app]): AppPlan => {
+    const port = app.port === undefined ? undefined : at(app.port);
+    return {
+      id,
+      pm2Name: names.pm2AppName(project, id, instance),
+      cwd: app.cwd,
+      script: app.script,
+      args: app.args ?? [],
+      ...(port === undefined ? {} : { port }),
+      env: { ...shared, ...(port === undefined ? {} : { PORT: String(port) }), ...(app.env?.(ctx) ?? {}) },
+      envSources: app.envSources,
+      envFile: `${dir}/${id}.env`,
+      localEnvFile: `${dir}/${id}.local.env`,
+    };
+  });
+
+  const warnings = ports
+    .filter((p) => isEphemeral(p.port))
+    .map((p) => `${p.label} port ${p.port} is in the Linux ephemeral range (32768-60999): an outgoing connection can hold it briefly`);
+
+  return {
+    instance, project, composeProject,
+    pm2Namespace: names.pm2Namespace(project, instance),
+    dir,
+    files: { composeOverride: `${dir}/docker-compose.override.yml`, ecosystem: `${dir}/ecosystem.json`, logs: `${dir}/logs` },
+    ports,
+    portMoves: new Map(ports.map((p) => [p.basePort, p.port])),
+    database, temporal, redis, apps,
+    compose: { override: composeOverride(decl, ports, ctx) },
+    warnings,
+  };
+}
+
+function composeOverride(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContext): ComposeOverride {
+  const services: ComposeOverride['services'] = {};
+  for (const p of ports) {
+    if (!p.container) continue;
+    const svc = (services[p.container.service] ??= { ports: [] });
+    svc.ports.push({ target: p.container.port, published: p.port, host_ip: decl.bindAddress, protocol: 'tcp' });
+  }
+  for (const [name, extra] of Object.entries(decl.composeOverrides ?? {})) {
+    const svc = services[name];
+    if (svc && extra) Object.assign(svc, extra(ctx));
+  }
+  return { services };
+}

@@ -1,0 +1,42 @@
+/**
+ * Which instance numbers a declaration allows. Two limits, both computed from the declaration:
+ * every port must stay <= 65535, and no two instances may ever share a port. The second bites when
+ * two base ports differ by a multiple of the stride (5433 and 7233 with stride 100: instance 18's
+ * Postgres would sit on instance 0's Temporal port), so such a stack stops one instance earlier.
+ */
+export const MAX_PORT = 65535;
+export const EPHEMERAL_PORTS = { first: 32768, last: 60999 } as const;
+
+export interface PortSpec {
+  id: string;
+  basePort: number;
+}
+
+export interface InstanceRange {
+  max: number;
+  /** Why max is what it is, for error messages and `info`. */
+  reason: string;
+}
+
+export function instanceRange(services: readonly PortSpec[], stride: number): InstanceRange {
+  const highest = services.reduce((a, s) => (s.basePort > a.basePort ? s : a));
+  let max = Math.floor((MAX_PORT - highest.basePort) / stride);
+  let reason = `${highest.id} would pass port ${MAX_PORT}`;
+  for (const [i, a] of services.entries()) {
+    for (const b of services.slice(i + 1)) {
+      const gap = Math.abs(a.basePort - b.basePort);
+      if (gap === 0 || gap % stride !== 0) continue;
+      const clashAt = gap / stride;
+      if (clashAt - 1 < max) {
+        max = clashAt - 1;
+        const [low, high] = a.basePort < b.basePort ? [a, b] : [b, a];
+        reason = `instance ${clashAt}'s ${low.id} port would be instance 0's ${high.id} port (${high.basePort})`;
+      }
+    }
+  }
+  return { max, reason };
+}
+
+export function isEphemeral(port: number): boolean {
+  return port >= EPHEMERAL_PORTS.first && port <= EPHEMERAL_PORTS.last;
+}

@@ -1,0 +1,41 @@
+/** The PM2 app list of one instance: pure, from the plan and each app's rendered environment. */
+import { join } from 'node:path';
+import type { InstancePlan } from '../plan/plan.js';
+
+export interface Pm2App {
+  name: string;
+  namespace: string;
+  cwd: string;
+  script: string;
+  args: string[];
+  /** PM2 has no env_file: the whole rendered environment goes here. */
+  env: Record<string, string>;
+  out_file: string;
+  error_file: string;
+  time: boolean;
+  autorestart: boolean;
+  /** A crash loop ends as "errored" after this many quick restarts instead of spinning forever. */
+  max_restarts: number;
+  min_uptime: number;
+  restart_delay: number;
+  kill_timeout: number;
+}
+
+export const RESTART_POLICY = { max_restarts: 5, min_uptime: 5_000, restart_delay: 1_000, kill_timeout: 5_000 } as const;
+
+export function pm2Apps(p: InstancePlan, root: string, envOf: (appId: string) => Record<string, string>): Pm2App[] {
+  const logs = join(root, p.files.logs);
+  return p.apps.map((app) => ({
+    name: app.pm2Name,
+    namespace: p.pm2Namespace,
+    cwd: join(root, app.cwd),
+    script: app.script,
+    args: app.args,
+    env: envOf(app.id),
+    out_file: join(logs, `${app.id}.out.log`),
+    error_file: join(logs, `${app.id}.err.log`),
+    time: true,
+    autorestart: true,
+    ...RESTART_POLICY,
+  }));
+}

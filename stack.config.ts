@@ -1,0 +1,110 @@
+/**
+ * The stack declaration: the one file to edit to adapt dev-instances to your own stack.
+ * Instance N gets every port below at `basePort + N * portStride`; every name derives from `project`.
+ * `npm test` checks this file against the port table of ShipSec Studio's multi-instance stack.
+ */
+import { defineStack } from './src/config/types.js';
+
+export default defineStack({
+  project: 'shipsec',
+  portStride: 100,
+  bindAddress: '127.0.0.1',
+
+  // Order matters: `ports` prints the keys in this order.
+  services: {
+    frontend: { label: 'Frontend', portKey: 'FRONTEND', basePort: 5173, scheme: 'http' },
+    backend: { label: 'Backend', portKey: 'BACKEND', basePort: 3211, scheme: 'http' },
+    temporal: {
+      label: 'Temporal client', portKey: 'TEMPORAL_CLIENT', basePort: 7233, scheme: 'grpc',
+      container: { service: 'temporal', port: 7233 },
+    },
+    'temporal-ui': {
+      label: 'Temporal UI', portKey: 'TEMPORAL_UI', basePort: 8081, scheme: 'http',
+      container: { service: 'temporal-ui', port: 8080 },
+    },
+    postgres: {
+      label: 'PostgreSQL', portKey: 'POSTGRES', basePort: 5433, scheme: 'postgresql',
+      container: { service: 'postgres', port: 5432 },
+    },
+    'minio-api': {
+      label: 'MinIO API', portKey: 'MINIO_API', basePort: 9000, scheme: 'http',
+      container: { service: 'minio', port: 9000 },
+    },
+    'minio-console': {
+      label: 'MinIO Console', portKey: 'MINIO_CONSOLE', basePort: 9001, scheme: 'http',
+      container: { service: 'minio', port: 9001 },
+    },
+    redis: {
+      label: 'Redis', portKey: 'REDIS', basePort: 6379, scheme: 'redis',
+      container: { service: 'redis', port: 6379 },
+    },
+    loki: {
+      label: 'Loki', portKey: 'LOKI', basePort: 3100, scheme: 'http',
+      container: { service: 'loki', port: 3100 },
+    },
+    redpanda: {
+      label: 'Redpanda', portKey: 'REDPANDA', basePort: 9092, scheme: 'kafka',
+      // The host-facing listener; containers use the internal one (redpanda:29092).
+      container: { service: 'redpanda', port: 19092 },
+    },
+    'redpanda-console': {
+      label: 'Redpanda Console', portKey: 'REDPANDA_UI', basePort: 8082, scheme: 'http',
+      container: { service: 'redpanda-console', port: 8080 },
+    },
+  },
+
+  apps: {
+    frontend: {
+      cwd: 'apps/frontend', script: 'node_modules/vite/bin/vite.js', port: 'frontend',
+      envSources: ['apps/frontend/.env.example', 'apps/frontend/.env'],
+    },
+    backend: {
+      cwd: 'apps/backend', script: 'server.mjs', port: 'backend',
+      envSources: ['apps/backend/.env.example', 'apps/backend/.env'],
+    },
+    worker: {
+      cwd: 'apps/worker', script: 'worker.mjs',
+      envSources: ['apps/worker/.env.example', 'apps/worker/.env'],
+    },
+  },
+
+  infra: {
+    postgres: { service: 'postgres', user: 'shipsec', password: 'shipsec' },
+    redis: { service: 'redis' },
+    temporal: { service: 'temporal', retention: '72h' },
+  },
+
+  composeOverrides: {
+    // Credentials live here once; the base compose file carries none.
+    postgres: ({ database }) => ({
+      environment: { POSTGRES_USER: database.user, POSTGRES_PASSWORD: database.password, POSTGRES_DB: 'postgres' },
+    }),
+    temporal: ({ database }) => ({
+      environment: { POSTGRES_USER: database.user, POSTGRES_PWD: database.password },
+    }),
+    // Redpanda tells clients where to reconnect: the host-facing address must carry the
+    // instance's own port, so the command is per instance.
+    redpanda: ({ ports }) => ({
+      command: [
+        'redpanda', 'start', '--mode', 'dev-container', '--smp', '1',
+        '--kafka-addr', 'internal://0.0.0.0:29092,external://0.0.0.0:19092',
+        '--advertise-kafka-addr', `internal://redpanda:29092,external://localhost:${ports.redpanda}`,
+      ],
+    }),
+  },
+
+  env: (ctx) => ({
+    SHIPSEC_INSTANCE: String(ctx.instance),
+    SHIPSEC_ENV: 'development',
+    NODE_ENV: 'development',
+    VITE_API_URL: `http://localhost:${ctx.ports.backend}`,
+    DATABASE_URL: ctx.database.url,
+    TEMPORAL_ADDRESS: ctx.temporal.address,
+    TEMPORAL_NAMESPACE: ctx.temporal.namespace,
+    TEMPORAL_TASK_QUEUE: ctx.temporal.taskQueue,
+    REDIS_URL: ctx.redis.url,
+    REDIS_KEY_PREFIX: ctx.redis.keyPrefix,
+    TERMINAL_REDIS_URL: ctx.redis.url,
+    LOG_KAFKA_BROKERS: `localhost:${ctx.ports.redpanda}`,
+  }),
+});

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { validateDeclaration } from '../src/config/validate.js';
+import stack from '../stack.config.js';
+
+const withService = (id: string, patch: object) => ({
+  ...stack, services: { ...stack.services, [id]: { ...(stack.services as Record<string, object>)[id], ...patch } },
+});
+const problems = (decl: unknown) => validateDeclaration(decl).map((p) => `${p.key}: ${p.message}`);
+
+describe('validateDeclaration', () => {
+  it('accepts the shipped declaration', () => assert.deepEqual(problems(stack), []));
+
+  const cases: [string, unknown, RegExp][] = [
+    ['a duplicate base port', withService('loki', { basePort: 9000 }), /^services\.loki\.basePort: 9000 is already the base port of services\.minio-api$/],
+    ['a port above 65535', withService('loki', { basePort: 70000 }), /^services\.loki\.basePort: 70000 is above 65535$/],
+    ['a base port below 1024', withService('redis', { basePort: 80 }), /^services\.redis\.basePort: 80 is below 1024/],
+    ['a duplicate port key', withService('loki', { portKey: 'REDIS' }), /^services\.loki\.portKey: 'REDIS' is already used by services\.redis$/],
+    ['a bad project name', { ...stack, project: 'Ship Sec' }, /^project: 'Ship Sec' must be lower-case/],
+    ['a project whose database names pass 63 bytes', { ...stack, project: `p${'x'.repeat(60)}` }, /^project: database name 'px{60}_dev_17' would be over 63 bytes/],
+    ['an app on an unknown service', { ...stack, apps: { ...stack.apps, api: { ...stack.apps.backend, port: 'nope' } } }, /^apps\.api\.port: 'nope' is not a service/],
+    ['a zero stride', { ...stack, portStride: 0 }, /^portStride: 0 must be a positive integer$/],
+    ['infra naming a missing service', { ...stack, infra: { ...stack.infra, redis: { service: 'valkey' } } }, /^infra\.redis\.service: must name a service/],
+    ['a retention without unit', { ...stack, infra: { ...stack.infra, temporal: { service: 'temporal', retention: '72' } } }, /^infra\.temporal\.retention: '72' must be hours or days/],
+    ['not an object', 42, /^\(root\): the default export must be an object/],
+  ];
+  for (const [what, decl, want] of cases) {
+    it(`rejects ${what}, naming the key`, () => {
+      const got = problems(decl);
+      assert.ok(got.some((line) => want.test(line)), `no problem matched ${want}: ${JSON.stringify(got)}`);
+    });
+  }
+});
