@@ -104,8 +104,8 @@ describe('plan(N)', () => {
 
   it('publishes exactly the instance ports in the compose override, with the per-instance redpanda address', () => {
     const o = plan(decl, 2).compose.override;
-    assert.deepEqual(o.services.minio?.ports.map((p) => [p.published, p.target]), [[9200, 9000], [9201, 9001]]);
-    assert.deepEqual(o.services.postgres?.ports.map((p) => [p.published, p.target]), [[5633, 5432]]);
+    assert.deepEqual(o.services.minio?.ports, ['127.0.0.1:9200:9000', '127.0.0.1:9201:9001']);
+    assert.deepEqual(o.services.postgres?.ports, ['127.0.0.1:5633:5432']);
     assert.ok((o.services.redpanda?.command as string[]).includes('internal://redpanda:29092,external://localhost:9292'));
     assert.equal(o.services.frontend, undefined, 'apps are not compose services');
   });

@@ -51,13 +51,8 @@ export interface InstancePlan {
 }
 
 export interface ComposeOverride {
-  services: Record<string, { ports: ComposePort[] } & Record<string, unknown>>;
-}
-export interface ComposePort {
-  target: number;
-  published: number;
-  host_ip: string;
-  protocol: 'tcp';
+  /** Ports in short syntax, `HOST_IP:PUBLISHED:TARGET`: the one form compose v1 and v2 both take with an address. */
+  services: Record<string, { ports: string[] } & Record<string, unknown>>;
 }
 
 export const INSTANCES_DIR = '.instances';
@@ -147,7 +142,7 @@ function composeOverride(decl: StackDeclaration, ports: PortEntry[], ctx: PlanCo
   for (const p of ports) {
     if (!p.container) continue;
     const svc = (services[p.container.service] ??= { ports: [] });
-    svc.ports.push({ target: p.container.port, published: p.port, host_ip: decl.bindAddress, protocol: 'tcp' });
+    svc.ports.push(`${decl.bindAddress}:${p.port}:${p.container.port}`);
   }
   for (const [name, extra] of Object.entries(decl.composeOverrides ?? {})) {
     const svc = services[name];

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parse as dotenvParse } from 'dotenv';
+import { LAUNCHER, REPO, runCli, runJust, tempDir } from './helpers/cli.js';
+
+const PORTS_1 = [
+  'FRONTEND=5273', 'BACKEND=3311', 'TEMPORAL_CLIENT=7333', 'TEMPORAL_UI=8181', 'POSTGRES=5533', 'MINIO_API=9100',
+  'MINIO_CONSOLE=9101', 'REDIS=6479', 'LOKI=3200', 'REDPANDA=9192', 'REDPANDA_UI=8182',
+].join('\n');
+
+describe('manager commands', () => {
+  it('ports N prints KEY=port lines in the seed order', () => {
+    const r = runCli(['ports', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${PORTS_1}\n`);
+    assert.equal(r.stderr, '');
+  });
+
+  it('ports output can be eval-ed by a shell script', () => {
+    const r = spawnSync('bash', ['-c', `eval "$("${process.execPath}" "${LAUNCHER}" ports 2)"; echo "$BACKEND $POSTGRES $REDPANDA_UI"`], {
+      encoding: 'utf8', env: { ...process.env, DEV_INSTANCES_NO_REBUILD: '1' },
+    });
+    assert.equal(r.stdout, '3411 5633 8282\n');
+  });
+
+  it('ports --json carries the same keys and numbers', () => {
+    const r = runCli(['ports', '1', '--json']);
+    assert.equal(r.code, 0);
+    const lines = Object.entries(JSON.parse(r.stdout) as Record<string, number>).map(([k, v]) => `${k}=${v}`);
+    assert.equal(lines.join('\n'), PORTS_1);
+  });
+
+  it('project-name N prints the compose project', () => {
+    assert.equal(runCli(['project-name', '5']).stdout, 'shipsec-dev-5\n');
+    assert.equal(runCli(['project-name', '0']).stdout, 'shipsec-dev-0\n');
+  });
+
+  it('without N, the active instance comes from SHIPSEC_INSTANCE', () => {
+    assert.equal(runCli(['project-name'], { SHIPSEC_INSTANCE: '3' }).stdout, 'shipsec-dev-3\n');
+    assert.equal(runCli(['project-name']).stdout, 'shipsec-dev-0\n');
+  });
+
+  it('info shows URLs and names and masks the database password', () => {
+    const r = runCli(['info', '2']);
+    assert.equal(r.code, 0);
+    for (const want of ['http://localhost:5373', 'http://localhost:3411', 'shipsec-dev-2', 'shipsec_dev_2', "'shipsec-dev-2:'", 'shipsec-worker-2']) {
+      assert.ok(r.stdout.includes(want), `info lacks ${want}`);
+    }
+    assert.ok(r.stdout.includes('postgresql://shipsec:****@localhost:5633/shipsec_dev_2'));
+    assert.ok(!r.stdout.includes('shipsec:shipsec@'), 'password shown');
+  });
+
+  it('the real just binary runs the same commands through the dev recipe', () => {
+    const r = runJust(['dev', '1', 'ports']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${PORTS_1}\n`);
+    assert.equal(runJust(['dev', 'project-name', '2']).stdout, 'shipsec-dev-2\n');
+  });
+});
+
+describe('bad input: exit 2, one line naming the value and the range, nothing written', () => {
+  const root = tempDir();
+  after(root.cleanup);
+  const bad = (args: string[], want: RegExp, env: NodeJS.ProcessEnv = {}) => {
+    const r = runCli(args, { DEV_INSTANCES_ROOT: root.path, ...env });
+    assert.equal(r.code, 2, `${JSON.stringify(args)}: ${r.stderr}`);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr.split('\n')[0] ?? '', want);
+    assert.ok(!existsSync(join(root.path, '.instances')), 'something was written');
+    return r;
+  };
+
+  for (const value of ['-1', 'abc', '1.5', '99999', '', '18', '01', '1e3', ' 1']) {
+    for (const action of ['init', 'ports']) {
+      it(`${action} ${JSON.stringify(value)}`, () => {
+        const r = bad([action, value], new RegExp(`invalid instance '${value.replace('.', '\\.')}': expected an integer from 0 to 17`));
+        assert.equal(r.stderr.trimEnd().split('\n').length, 1);
+      });
+    }
+  }
+  it('a word where an instance or action belongs', () => { bad(['abc'], /'abc' is neither an action nor an instance number: expected an integer from 0 to 17/); });
+  it('an unknown action', () => { bad(['1', 'frobnicate'], /unknown action 'frobnicate'/); });
+  it('an unknown flag', () => { bad(['ports', '1', '--jsn'], /unknown flag '--jsn' for ports \(allowed: --json\)/); });
+  it('an extra argument', () => { bad(['ports', '1', '2'], /unexpected argument '2'/); });
+  it("'all' for a one-instance action", () => { bad(['init', 'all'], /init works on one instance/); });
+  it('a bad SHIPSEC_INSTANCE', () => { bad(['init'], /invalid SHIPSEC_INSTANCE value 'x': expected an integer from 0 to 17/, { SHIPSEC_INSTANCE: 'x' }); });
+  it('shell metacharacters are never run', () => {
+    const marker = join(root.path, 'pwned');
+    const r = runJust(['dev', `1;touch ${marker}`, 'init'], { DEV_INSTANCES_ROOT: root.path });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /invalid instance '1;touch /);
+    assert.ok(!existsSync(marker));
+  });
+
+  it('a bad declaration names the key and the problem', () => {
+    const mod = join(root.path, 'bad-stack.mjs');
+    writeFileSync(mod, `import stack from ${JSON.stringify(join(REPO, 'dist', 'stack.config.js'))};\n`
+      + 'export default { ...stack, services: { ...stack.services, loki: { ...stack.services.loki, basePort: 9000 } } };\n');
+    bad(['init', '1'], /^dev-instances: .*bad-stack\.mjs: services\.loki\.basePort: 9000 is already the base port of services\.minio-api$/, { DEV_INSTANCES_CONFIG: mod });
+  });
+});
+
+describe('init N', () => {
+  const root = tempDir();
+  after(root.cleanup);
+  const env = { DEV_INSTANCES_ROOT: root.path };
+  const dir = join(root.path, '.instances', 'instance-2');
+  const source = join(root.path, 'apps', 'backend', '.env.example');
+  mkdirSync(join(root.path, 'apps', 'backend'), { recursive: true });
+  writeFileSync(source, '# keep me\nPORT=3211\nMINIO_URL=http://localhost:9000\nOTHER=http://localhost:90001\nCUSTOM="x y"\n');
+
+  it('writes the env files, compose override and PM2 app list, private to the user', () => {
+    const r = runCli(['init', '2'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(dir).sort(), ['backend.env', 'docker-compose.override.yml', 'ecosystem.json', 'frontend.env', 'worker.env']);
+    for (const f of ['backend.env', 'worker.env', 'frontend.env', 'ecosystem.json']) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
+    const backend = dotenvParse(readFileSync(join(dir, 'backend.env')));
+    assert.equal(backend.PORT, '3411');
+    assert.equal(backend.MINIO_URL, 'http://localhost:9200');
+    assert.equal(backend.OTHER, 'http://localhost:90001');
+    assert.equal(backend.CUSTOM, 'x y');
+    assert.equal(backend.DATABASE_URL, 'postgresql://shipsec:shipsec@localhost:5633/shipsec_dev_2');
+    assert.match(readFileSync(join(dir, 'backend.env'), 'utf8'), /^# keep me$/m);
+  });
+
+  it('the PM2 app list names every app after the instance and injects its whole environment', () => {
+    const { apps } = JSON.parse(readFileSync(join(dir, 'ecosystem.json'), 'utf8')) as { apps: { name: string; namespace: string; env: Record<string, string>; max_restarts: number }[] };
+    assert.deepEqual(apps.map((a) => a.name), ['shipsec-frontend-2', 'shipsec-backend-2', 'shipsec-worker-2']);
+    assert.ok(apps.every((a) => a.namespace === 'shipsec-dev-2' && a.max_restarts > 0));
+    assert.equal(apps[1]?.env.MINIO_URL, 'http://localhost:9200');
+    assert.equal(apps[2]?.env.TEMPORAL_TASK_QUEUE, 'shipsec-dev-2');
+  });
+
+  it('regenerates: source edits reach the instance, the local override survives and wins, modes are reset', () => {
+    writeFileSync(source, 'PORT=3211\nNEW_KEY=added-later\nFEATURE=off\n');
+    writeFileSync(join(dir, 'backend.local.env'), 'FEATURE=on\n');
+    chmodSync(join(dir, 'backend.env'), 0o644);
+    assert.equal(runCli(['init', '2'], env).code, 0);
+    const backend = dotenvParse(readFileSync(join(dir, 'backend.env')));
+    assert.equal(backend.NEW_KEY, 'added-later');
+    assert.equal(backend.FEATURE, 'on');
+    assert.equal(readFileSync(join(dir, 'backend.local.env'), 'utf8'), 'FEATURE=on\n');
+    assert.equal(statSync(join(dir, 'backend.env')).mode & 0o777, 0o600);
+    assert.ok(readdirSync(dir).every((f) => !f.endsWith('.tmp')), 'temporary files left behind');
+  });
+
+  it('touches no other instance', () => {
+    assert.equal(runCli(['init', '3'], env).code, 0);
+    assert.deepEqual(readdirSync(join(root.path, '.instances')).sort(), ['instance-2', 'instance-3']);
+    assert.equal(dotenvParse(readFileSync(join(dir, 'backend.env'))).PORT, '3411');
+  });
+});
