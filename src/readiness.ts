@@ -1,0 +1,78 @@
+/**
+ * Wait for real readiness: poll a probe that asks the service itself (a query, a PING, an RPC, a TCP
+ * connect) until it answers or a deadline passes. Many waits run in parallel; a timeout names the
+ * service, the port and the last lines of its log.
+ */
+import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { OperationalError } from './cli/errors.js';
+
+export interface ReadinessCheck {
+  /** e.g. 'postgres of instance 3' */
+  name: string;
+  port: number;
+  probe: () => Promise<void>;
+  deadlineMs: number;
+  /** Where to read the last lines from when it times out. */
+  logFile?: string;
+  /** Fails fast when the process is known to be gone (crashed at start-up). */
+  gone?: () => Promise<string | undefined>;
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function tailOf(file: string | undefined, lines = 15): Promise<string> {
+  if (!file) return '';
+  try {
+    return (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export async function waitReady(check: ReadinessCheck): Promise<void> {
+  const giveUp = Date.now() + check.deadlineMs;
+  let last = 'no answer yet';
+  let interval = 25;
+  for (;;) {
+    try {
+      await check.probe();
+      return;
+    } catch (err) {
+      last = (err as Error).message || String(err);
+    }
+    const gone = await check.gone?.();
+    if (gone !== undefined || Date.now() > giveUp) {
+      const why = gone ?? `not ready after ${(check.deadlineMs / 1000).toFixed(0)} s`;
+      const tail = await tailOf(check.logFile);
+      throw new OperationalError(
+        `${check.name} on port ${check.port}: ${why} (last error: ${last})`,
+        tail ? `Last lines of ${check.logFile}:\n${tail}` : undefined,
+      );
+    }
+    await pause(interval);
+    interval = Math.min(interval * 2, 250);
+  }
+}
+
+/** Wait for all checks at once; the first failure is reported after every check has settled. */
+export async function waitAllReady(checks: ReadinessCheck[]): Promise<void> {
+  const results = await Promise.allSettled(checks.map(waitReady));
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed.length === 1) throw failed[0]?.reason;
+  if (failed.length > 1) {
+    const errs = failed.map((f) => f.reason as OperationalError);
+    throw new OperationalError(errs.map((e) => e.message).join('\n'), errs.map((e) => e.hint).filter(Boolean).join('\n'));
+  }
+}
+
+/** Readiness for services with no protocol probe: something accepts a TCP connection. */
+export function tcpAccepts(port: number, host = '127.0.0.1', timeoutMs = 1_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host });
+    const done = (err?: Error) => { s.destroy(); if (err) reject(err); else resolve(); };
+    s.setTimeout(timeoutMs, () => done(new Error('connect timed out')));
+    s.once('connect', () => done());
+    s.once('error', done);
+  });
+}
