@@ -8,6 +8,8 @@ import { tcpAccepts } from '../readiness.js';
 export interface Holder {
   pid: number;
   command: string;
+  /** Working directory, when readable (redis-server rewrites its command line, not its cwd). */
+  cwd: string;
 }
 
 export async function portInUse(port: number): Promise<boolean> {
@@ -45,8 +47,10 @@ export function portHolder(port: number): Holder | undefined {
       const m = /^socket:\[(\d+)\]$/.exec(target);
       if (m?.[1] && inodes.has(m[1])) {
         let command = '';
+        let cwd = '';
         try { command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' '); } catch { /* gone */ }
-        return { pid: Number(pid), command };
+        try { cwd = readlinkSync(`/proc/${pid}/cwd`); } catch { /* gone or not ours to read */ }
+        return { pid: Number(pid), command, cwd };
       }
     }
   }

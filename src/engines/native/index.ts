@@ -50,7 +50,14 @@ export const nativeEngine: Engine = {
   async up(t) {
     const services = await nativeServices(t.decl, t.plan, t.root);
     const report: UpReport = { started: [], alreadyRunning: [], unavailable: [] };
-    for (const s of services.filter((x) => !x.binary)) {
+    const missing = services.filter((x) => x.required && !x.binary);
+    if (missing.length > 0) {
+      throw new OperationalError(
+        `cannot start instance ${t.plan.instance} on the native engine: ${missing.map((m) => m.kind).join(' and ')} not found`,
+        missing.map((m) => `${m.kind}: ${m.installHint}`).join('\n'),
+      );
+    }
+    for (const s of services.filter((x) => !x.binary && !x.required)) {
       report.unavailable.push({ service: s.kind, detail: `not available on the native engine: ${s.installHint}` });
     }
     const available = services.filter((s) => s.binary);
@@ -132,14 +139,18 @@ async function waitPortsFree(t: EngineTarget, services: NativeService[]): Promis
   const giveUp = Date.now() + STOP_DEADLINE_MS;
   for (const s of services) {
     for (const port of [s.port, ...s.extraPorts]) {
-      let killed = false;
+      let termAt = 0;
       while (await portInUse(port)) {
         const h = portHolder(port);
-        if (h && h.command.includes(s.dataDir) && !killed) {
-          process.kill(h.pid, 'SIGKILL');
-          killed = true;
-        } else if (Date.now() > giveUp) {
+        const ours = h !== undefined && (h.command.includes(s.dataDir) || h.cwd === s.dataDir);
+        if (Date.now() > giveUp) {
           throw new OperationalError(`port ${port} (${s.kind} of instance ${t.plan.instance}) is still in use after stop${h ? ` by pid ${h.pid} (${h.command.slice(0, 120)})` : ''}`);
+        }
+        if (ours && termAt === 0) {
+          process.kill(h.pid, 'SIGTERM');
+          termAt = Date.now();
+        } else if (ours && Date.now() - termAt > 3_000) {
+          process.kill(h.pid, 'SIGKILL');
         }
         await new Promise((r) => setTimeout(r, 50));
       }

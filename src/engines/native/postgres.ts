@@ -4,7 +4,7 @@
  * (created as a system user when missing), and so does every process that touches its data.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
 import { OperationalError } from '../../cli/errors.js';
 import { postgresBinaries } from './binaries.js';
@@ -18,13 +18,13 @@ export interface RunAs {
 export const PG_SYSTEM_USER = 'postgres';
 
 function idOf(user: string): RunAs | undefined {
-  try {
-    const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    return { user, uid, gid };
-  } catch {
-    return undefined;
+  let passwd: string;
+  try { passwd = readFileSync('/etc/passwd', 'utf8'); } catch { return undefined; }
+  for (const line of passwd.split('\n')) {
+    const [name, , uid, gid] = line.split(':');
+    if (name === user && uid && gid) return { user, uid: Number(uid), gid: Number(gid) };
   }
+  return undefined;
 }
 
 /** undefined when not root: Postgres then runs as the current user. */

