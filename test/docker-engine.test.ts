@@ -1,0 +1,100 @@
+/**
+ * The docker engine without a Docker engine: a recording `docker` on PATH checks the exact command
+ * lines; Debian's docker-compose renders the merged configuration they point at.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { checkDeclaration } from '../src/config/load.js';
+import { composeArgs, dockerEngine, probeDocker } from '../src/engines/docker.js';
+import { selectEngine } from '../src/engines/select.js';
+import type { EngineTarget } from '../src/engines/types.js';
+import { materialize } from '../src/materialize.js';
+import { plan } from '../src/plan/plan.js';
+import stack from '../stack.config.js';
+import { REPO, tempDir } from './helpers/cli.js';
+
+const root = tempDir('di-docker-');
+const decl = checkDeclaration(stack, 'stack.config.ts');
+const target = (n: number): EngineTarget => ({ decl, plan: plan(decl, n), root: root.path });
+const log = join(root.path, 'docker-calls.jsonl');
+const savedPath = process.env.PATH;
+const calls = (): { argv: string[]; COMPOSE_PROJECT_NAME: string }[] =>
+  readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+describe('docker engine', () => {
+  before(async () => {
+    const bin = join(root.path, 'bin');
+    mkdirSync(bin);
+    copyFileSync(join(REPO, 'test', 'fixtures', 'docker-shim.sh'), join(bin, 'docker'));
+    spawnSync('chmod', ['+x', join(bin, 'docker')]);
+    process.env.PATH = `${bin}:${savedPath}`;
+    process.env.DOCKER_SHIM_LOG = log;
+    mkdirSync(join(root.path, 'docker'));
+    copyFileSync(join(REPO, 'docker', 'docker-compose.infra.yml'), join(root.path, 'docker', 'docker-compose.infra.yml'));
+    await materialize(plan(decl, 1), root.path);
+  });
+  beforeEach(() => { writeFileSync(log, ''); delete process.env.DOCKER_SHIM_MODE; });
+  after(() => { process.env.PATH = savedPath; root.cleanup(); });
+
+  const base = join(root.path, 'docker/docker-compose.infra.yml');
+  const override = join(root.path, '.instances/instance-1/docker-compose.override.yml');
+  const prefix = ['compose', '--project-name', 'shipsec-dev-1', '-f', base, '-f', override];
+
+  it('up runs compose up --wait under the instance project, with COMPOSE_PROJECT_NAME exported', async () => {
+    const report = await dockerEngine.up(target(1));
+    const up = calls().find((c) => c.argv.includes('up'));
+    assert.deepEqual(up?.argv, [...prefix, 'up', '--detach', '--wait', '--remove-orphans']);
+    assert.ok(calls().every((c) => c.COMPOSE_PROJECT_NAME === 'shipsec-dev-1'));
+    assert.deepEqual(report.alreadyRunning, ['shipsec-dev-1-postgres-1']);
+  });
+
+  it('stop, down and remove-data map to stop, down and down --volumes of this project only', async () => {
+    await dockerEngine.stop(target(1));
+    await dockerEngine.down(target(1));
+    await dockerEngine.removeData(target(1));
+    assert.deepEqual(calls().map((c) => c.argv), [
+      [...prefix, 'stop'],
+      [...prefix, 'down', '--remove-orphans'],
+      [...prefix, 'down', '--volumes', '--remove-orphans'],
+    ]);
+  });
+
+  it('status reads compose ps JSON lines', async () => {
+    const states = await dockerEngine.status(target(1));
+    assert.deepEqual(states.map((s) => [s.service, s.state, s.port]), [['postgres', 'online', 5533], ['redis', 'stopped', 0]]);
+  });
+
+  it('the files the command lines name merge into instance 1 only (docker-compose config)', () => {
+    const args = composeArgs(target(1), 'config');
+    const r = spawnSync('docker-compose', ['-p', args[2] ?? '', '-f', args[4] ?? '', '-f', args[6] ?? '', 'config'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const cfg = parse(r.stdout) as { services: Record<string, { ports?: string[] }> };
+    assert.deepEqual(cfg.services.postgres?.ports, ['127.0.0.1:5533:5432/tcp']);
+  });
+
+  it('detects an engine and Compose v2, and says what is missing when the daemon is down', async () => {
+    assert.deepEqual(await probeDocker(), { ok: true, serverVersion: '27.3.1', composeVersion: '2.29.7' });
+    assert.equal((await selectEngine('auto')).engine.name, 'docker');
+    process.env.DOCKER_SHIM_MODE = 'down';
+    const probe = await probeDocker();
+    assert.equal(probe.ok, false);
+    assert.match(probe.problem ?? '', /the Docker engine does not answer \(Cannot connect to the Docker daemon/);
+    const auto = await selectEngine('auto');
+    assert.equal(auto.engine.name, 'native');
+    assert.match(auto.reason, /native engine \(the Docker engine does not answer/);
+    await assert.rejects(selectEngine('docker'), /the docker engine was asked for, but the Docker engine does not answer/);
+  });
+
+  it('a failing compose call names the project and shows its stderr', async () => {
+    process.env.DOCKER_SHIM_MODE = 'down';
+    await assert.rejects(dockerEngine.down(target(1)), (err: Error & { hint?: string }) => {
+      assert.match(err.message, /docker compose down failed for shipsec-dev-1 \(exit 1\)/);
+      assert.match(err.hint ?? '', /Cannot connect to the Docker daemon/);
+      return true;
+    });
+  });
+});
