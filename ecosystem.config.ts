@@ -9,8 +9,7 @@ import { parseInstance } from './src/cli/args.js';
 import { checkDeclaration } from './src/config/load.js';
 import { EnvDocument } from './src/env/dotenv-doc.js';
 import { instanceEnvVar } from './src/plan/names.js';
-import { plan } from './src/plan/plan.js';
-import { instanceRange } from './src/plan/range.js';
+import { plan, rangeFor } from './src/plan/plan.js';
 import { repoRoot } from './src/paths.js';
 import { pm2Apps } from './src/pm2/ecosystem.js';
 import stack from './stack.config.js';
@@ -31,5 +30,5 @@ export function ecosystem(instance: number, root = repoRoot()) {
 }
 
 const envVar = instanceEnvVar(stack.project);
-const { max } = instanceRange(Object.entries(stack.services).map(([id, s]) => ({ id, basePort: s.basePort })), stack.portStride);
+const { max } = rangeFor(checkDeclaration(stack, 'stack.config.ts'));
 export default ecosystem(parseInstance(process.env[envVar] || '0', max, `${envVar} value`));

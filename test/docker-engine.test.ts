@@ -19,7 +19,7 @@ import { REPO, tempDir } from './helpers/cli.js';
 
 const root = tempDir('di-docker-');
 const decl = checkDeclaration(stack, 'stack.config.ts');
-const target = (n: number): EngineTarget => ({ decl, plan: plan(decl, n), root: root.path });
+const target = (n: number): EngineTarget => ({ decl, scope: plan(decl, n).infra, root: root.path });
 const log = join(root.path, 'docker-calls.jsonl');
 const savedPath = process.env.PATH;
 const calls = (): { argv: string[]; COMPOSE_PROJECT_NAME: string }[] =>
@@ -47,7 +47,8 @@ describe('docker engine', () => {
   it('up runs compose up --wait under the instance project, with COMPOSE_PROJECT_NAME exported', async () => {
     const report = await dockerEngine.up(target(1));
     const up = calls().find((c) => c.argv.includes('up'));
-    assert.deepEqual(up?.argv, [...prefix, 'up', '--detach', '--wait', '--remove-orphans']);
+    assert.deepEqual(up?.argv, [...prefix, 'up', '--detach', '--wait',
+      'temporal', 'temporal-ui', 'postgres', 'minio', 'redis', 'loki', 'redpanda', 'redpanda-console']);
     assert.ok(calls().every((c) => c.COMPOSE_PROJECT_NAME === 'shipsec-dev-1'));
     assert.deepEqual(report.alreadyRunning, ['shipsec-dev-1-postgres-1']);
   });

@@ -24,7 +24,7 @@ const pm2 = usePrivatePm2();
 const root = tempDir('di-native-');
 chmodSync(root.path, 0o755); // Postgres runs as an unprivileged user that must reach its data
 const decl = checkDeclaration(stack, 'stack.config.ts');
-const target = (n: number): EngineTarget => ({ decl, plan: plan(decl, n), root: root.path });
+const target = (n: number): EngineTarget => ({ decl, scope: plan(decl, n).infra, root: root.path });
 const pgServer = (n: number) => {
   const p = plan(decl, n);
   return { host: '127.0.0.1', port: p.database.port, user: p.database.user, password: p.database.password };

@@ -1,8 +1,7 @@
 /** The CLI: parse, resolve the instance, load one command, run it, map errors to exit codes. */
 import { loadStack } from '../config/load.js';
 import { instanceEnvVar } from '../plan/names.js';
-import { plan } from '../plan/plan.js';
-import { instanceRange } from '../plan/range.js';
+import { plan, rangeFor } from '../plan/plan.js';
 import { repoRoot } from '../paths.js';
 import { checkFlags, parseArgs, parseInstance } from './args.js';
 import { ConfigError, OperationalError, UsageError } from './errors.js';
@@ -30,7 +29,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const stack = await loadStack();
     const { decl } = stack;
     const envVar = instanceEnvVar(decl.project);
-    const range = instanceRange(Object.entries(decl.services).map(([id, s]) => ({ id, basePort: s.basePort })), decl.portStride);
+    const range = rangeFor(decl);
     const { max } = range;
     usageText = () => usage(COMMANDS, max, envVar);
 

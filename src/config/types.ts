@@ -61,6 +61,12 @@ export interface StackDeclaration<S extends string = string, A extends string = 
     loki?: { service: NoInfer<S> };
     redpanda?: { service: NoInfer<S> };
   };
+  /**
+   * Infrastructure per instance ('isolated', the default: own servers on own ports) or one set on the
+   * base ports for every instance ('shared': isolation by database, namespace and key prefix only),
+   * for all compose services or per compose service.
+   */
+  infraSharing?: Sharing | Partial<Record<string, Sharing>>;
   /** Which engine runs the infrastructure: docker where an engine answers, else native (default 'auto'). */
   engine?: 'auto' | 'docker' | 'native';
   /** Extra keys of a compose service in the generated override, from the instance's plan values. */
@@ -68,6 +74,8 @@ export interface StackDeclaration<S extends string = string, A extends string = 
   /** Keys owned by the plan in every app's environment. */
   env: (ctx: PlanContext<NoInfer<S>>) => Record<string, string>;
 }
+
+export type Sharing = 'isolated' | 'shared';
 
 /** Identity function that gives a declaration its types (service names checked across tables). */
 export function defineStack<const S extends string, const A extends string>(

@@ -28,17 +28,17 @@ export function runDocker(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs
 /** `docker compose --project-name P -f base -f override ACTION...` for one instance. Pure. */
 export function composeArgs(t: EngineTarget, ...action: string[]): string[] {
   return [
-    'compose', '--project-name', t.plan.composeProject,
-    '-f', join(t.root, COMPOSE_BASE_FILE), '-f', join(t.root, t.plan.files.composeOverride),
+    'compose', '--project-name', t.scope.composeProject,
+    '-f', join(t.root, COMPOSE_BASE_FILE), '-f', join(t.root, t.scope.files.composeOverride),
     ...action,
   ];
 }
 
 async function compose(t: EngineTarget, action: string[], what: string): Promise<RunResult> {
-  const r = await runDocker(composeArgs(t, ...action), { COMPOSE_PROJECT_NAME: t.plan.composeProject });
+  const r = await runDocker(composeArgs(t, ...action), { COMPOSE_PROJECT_NAME: t.scope.composeProject });
   if (r.code !== 0) {
     throw new OperationalError(
-      `docker compose ${what} failed for ${t.plan.composeProject} (exit ${r.code})`,
+      `docker compose ${what} failed for ${t.scope.composeProject} (exit ${r.code})`,
       r.stderr.trim().split('\n').slice(-15).join('\n') || undefined,
     );
   }
@@ -82,7 +82,9 @@ export const dockerEngine: Engine = {
 
   async up(t) {
     const before = await psRows(t);
-    await compose(t, ['up', '--detach', '--wait', '--remove-orphans'], 'up');
+    // Only this set's services: with shared infrastructure the rest run in the shared project.
+    // (A compose dependency of a listed service still starts inside this project, unpublished.)
+    await compose(t, ['up', '--detach', '--wait', ...t.scope.services], 'up');
     const running = before.filter((r) => r.State === 'running').map((r) => r.Name ?? r.Service ?? '');
     const after = await psRows(t);
     const report: UpReport = {

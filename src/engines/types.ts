@@ -1,12 +1,13 @@
 /** One interface for every engine that runs an instance's infrastructure. */
 import type { StackDeclaration } from '../config/types.js';
-import type { InstancePlan } from '../plan/plan.js';
+import type { InfraScope } from '../plan/plan.js';
 
 export type EngineName = 'docker' | 'native';
 
+/** One set of infrastructure: an instance's own (plan.infra) or the shared one (plan.sharedInfra). */
 export interface EngineTarget {
   decl: StackDeclaration;
-  plan: InstancePlan;
+  scope: InfraScope;
   root: string;
 }
 

@@ -1,7 +1,9 @@
 /** Every per-instance name, derived from the project name and the instance number. One rule for all N. */
 
 export const composeProjectName = (project: string, n: number): string => `${project}-dev-${n}`;
-export const pm2AppName = (project: string, app: string, n: number): string => `${project}-${app}-${n}`;
+/** The compose project (and PM2 namespace) of the infrastructure shared by every instance. */
+export const sharedProjectName = (project: string): string => `${project}-infra`;
+export const pm2AppName = (project: string, app: string, n: number | string): string => `${project}-${app}-${n}`;
 export const pm2Namespace = composeProjectName;
 export const temporalNamespace = composeProjectName;
 export const taskQueue = composeProjectName;

@@ -2,12 +2,14 @@
  * plan(N): every per-instance value, computed in one place with no I/O. Instance 0 follows the same
  * rules as every other instance. Everything that writes, starts or provisions reads from this.
  */
-import type { AppDecl, PlanContext, StackDeclaration } from '../config/types.js';
+import type { AppDecl, PlanContext, Sharing, StackDeclaration } from '../config/types.js';
 import * as names from './names.js';
-import { instanceRange, isEphemeral } from './range.js';
+import { type InstanceRange, instanceRange, isEphemeral } from './range.js';
 
 export interface PortEntry {
   id: string;
+  /** Served by the shared infrastructure set (on its base port) rather than by this instance. */
+  shared: boolean;
   key: string;
   label: string;
   basePort: number;
@@ -47,7 +49,28 @@ export interface InstancePlan {
   redis: PlanContext['redis'] & { port: number };
   apps: AppPlan[];
   compose: { override: ComposeOverride };
+  /** The infrastructure this instance runs itself, and the shared set it uses (if any). */
+  infra: InfraScope;
+  sharedInfra: InfraScope | undefined;
   warnings: string[];
+}
+
+/** One set of infrastructure processes or containers: an instance's own, or the shared one. */
+export interface InfraScope {
+  /** 'instance 3' or 'shared infrastructure', for messages. */
+  label: string;
+  project: string;
+  composeProject: string;
+  pm2Namespace: string;
+  /** Last part of PM2 process names: the instance number, or 'infra'. */
+  nameSuffix: string;
+  dir: string;
+  files: { composeOverride: string; logs: string };
+  /** Compose services in this set. */
+  services: string[];
+  ports: PortEntry[];
+  compose: { override: ComposeOverride };
+  superuser: { user: string; password: string };
 }
 
 export interface ComposeOverride {
@@ -58,19 +81,51 @@ export interface ComposeOverride {
 export const INSTANCES_DIR = '.instances';
 const DB_HOST = 'localhost';
 
-export function plan(decl: StackDeclaration, instance: number): InstancePlan {
+export interface PlanOptions {
+  /** Compose services served by the shared set; default from the declaration's infraSharing. */
+  shared?: ReadonlySet<string>;
+}
+
+export const SHARED_DIR = `${INSTANCES_DIR}/shared`;
+
+/** Compose services of the declaration, in port order. */
+export function composeServices(decl: StackDeclaration): string[] {
+  return [...new Set(Object.values(decl.services).flatMap((s) => (s.container ? [s.container.service] : [])))];
+}
+
+/** Which compose services are shared: the declaration's infraSharing, or an override for all. */
+export function sharedServices(decl: StackDeclaration, override?: Sharing): Set<string> {
+  const all = composeServices(decl);
+  const setting = override ?? decl.infraSharing ?? 'isolated';
+  if (typeof setting === 'string') return new Set(setting === 'shared' ? all : []);
+  return new Set(all.filter((svc) => setting[svc] === 'shared'));
+}
+
+/** The instance range of a declaration under a given sharing. */
+export function rangeFor(decl: StackDeclaration, shared: ReadonlySet<string> = sharedServices(decl)): InstanceRange {
+  return instanceRange(Object.entries(decl.services).map(([id, s]) => ({
+    id, basePort: s.basePort, fixed: s.container !== undefined && shared.has(s.container.service),
+  })), decl.portStride);
+}
+
+export function plan(decl: StackDeclaration, instance: number, options: PlanOptions = {}): InstancePlan {
+  const shared = options.shared ?? sharedServices(decl);
   const stride = decl.portStride;
   const services = Object.entries(decl.services);
-  const range = instanceRange(services.map(([id, s]) => ({ id, basePort: s.basePort })), stride);
+  const range = rangeFor(decl, shared);
   if (!Number.isInteger(instance) || instance < 0 || instance > range.max) {
     throw new RangeError(`instance ${instance} is outside 0-${range.max}`);
   }
 
-  const ports: PortEntry[] = services.map(([id, s]) => ({
-    id, key: s.portKey, label: s.label, basePort: s.basePort, port: s.basePort + instance * stride,
-    ...(s.scheme ? { scheme: s.scheme } : {}),
-    ...(s.container ? { container: s.container } : {}),
-  }));
+  const ports: PortEntry[] = services.map(([id, s]) => {
+    const isShared = s.container !== undefined && shared.has(s.container.service);
+    return {
+      id, shared: isShared, key: s.portKey, label: s.label, basePort: s.basePort,
+      port: isShared ? s.basePort : s.basePort + instance * stride,
+      ...(s.scheme ? { scheme: s.scheme } : {}),
+      ...(s.container ? { container: s.container } : {}),
+    };
+  });
   const portOf = Object.fromEntries(ports.map((p) => [p.id, p.port])) as Record<string, number>;
   const at = (service: string): number => {
     const port = portOf[service];
@@ -103,7 +158,7 @@ export function plan(decl: StackDeclaration, instance: number): InstancePlan {
     redis: { url: redis.url, keyPrefix: redis.keyPrefix },
   };
   const dir = `${INSTANCES_DIR}/${names.instanceDirName(instance)}`;
-  const shared = decl.env(ctx);
+  const stackEnv = decl.env(ctx);
   const apps = Object.entries<AppDecl>(decl.apps).map(([id, app]): AppPlan => {
     const port = app.port === undefined ? undefined : at(app.port);
     return {
@@ -113,12 +168,25 @@ export function plan(decl: StackDeclaration, instance: number): InstancePlan {
       script: app.script,
       args: app.args ?? [],
       ...(port === undefined ? {} : { port }),
-      env: { ...shared, ...(port === undefined ? {} : { PORT: String(port) }), ...(app.env?.(ctx) ?? {}) },
+      env: { ...stackEnv, ...(port === undefined ? {} : { PORT: String(port) }), ...(app.env?.(ctx) ?? {}) },
       envSources: app.envSources,
       envFile: `${dir}/${id}.env`,
       localEnvFile: `${dir}/${id}.local.env`,
     };
   });
+
+  const own = ports.filter((x) => !x.shared);
+  const superuser = { user: pg.user, password: pg.password };
+  const infra: InfraScope = {
+    label: `instance ${instance}`, project, composeProject, pm2Namespace: names.pm2Namespace(project, instance),
+    nameSuffix: String(instance), dir,
+    files: { composeOverride: `${dir}/docker-compose.override.yml`, logs: `${dir}/logs` },
+    services: composeServices(decl).filter((svc) => !shared.has(svc)),
+    ports: own,
+    compose: { override: composeOverride(decl, own, ctx) },
+    superuser,
+  };
+  const sharedInfra = shared.size === 0 ? undefined : sharedScope(decl, ports.filter((x) => x.shared), ctx, superuser);
 
   const warnings = ports
     .filter((p) => isEphemeral(p.port))
@@ -132,8 +200,23 @@ export function plan(decl: StackDeclaration, instance: number): InstancePlan {
     ports,
     portMoves: new Map(ports.map((p) => [p.basePort, p.port])),
     database, temporal, redis, apps,
-    compose: { override: composeOverride(decl, ports, ctx) },
+    compose: infra.compose,
+    infra, sharedInfra,
     warnings,
+  };
+}
+
+function sharedScope(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContext, superuser: InfraScope['superuser']): InfraScope {
+  const composeProject = names.sharedProjectName(decl.project);
+  return {
+    label: 'shared infrastructure', project: decl.project, composeProject, pm2Namespace: composeProject,
+    nameSuffix: 'infra', dir: SHARED_DIR,
+    files: { composeOverride: `${SHARED_DIR}/docker-compose.override.yml`, logs: `${SHARED_DIR}/logs` },
+    services: [...new Set(ports.flatMap((p) => (p.container ? [p.container.service] : [])))],
+    ports,
+    // The shared set's compose keys (credentials, advertised addresses) come from base-port values.
+    compose: { override: composeOverride(decl, ports, ctx) },
+    superuser,
   };
 }
 
@@ -144,9 +227,11 @@ function composeOverride(decl: StackDeclaration, ports: PortEntry[], ctx: PlanCo
     const svc = (services[p.container.service] ??= { ports: [] });
     svc.ports.push(`${decl.bindAddress}:${p.port}:${p.container.port}`);
   }
+  const inScope = new Set(ports.flatMap((p) => (p.container ? [p.container.service] : [])));
   for (const [name, extra] of Object.entries(decl.composeOverrides ?? {})) {
-    const svc = services[name];
-    if (svc && extra) Object.assign(svc, extra(ctx));
+    if (!inScope.has(name)) continue;
+    const svc = (services[name] ??= { ports: [] });
+    if (extra) Object.assign(svc, extra(ctx));
   }
   return { services };
 }

