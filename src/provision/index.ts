@@ -1,0 +1,41 @@
+/**
+ * Provision an instance's own slice of the infrastructure (its database, Temporal namespace and Redis
+ * key prefix) and drop exactly that slice again. Each step is idempotent.
+ */
+import type { InstancePlan } from '../plan/plan.js';
+import { dropDatabase, ensureDatabase, type PgServer } from './postgres.js';
+import { dropPrefix } from './redis.js';
+import { dropNamespace, ensureNamespace } from './temporal.js';
+
+export interface ProvisionReport {
+  database: 'created' | 'exists';
+  namespace: 'created' | 'exists' | 'skipped';
+}
+
+const pgServerOf = (p: InstancePlan): PgServer => ({
+  host: '127.0.0.1', port: p.database.port, user: p.database.user, password: p.database.password,
+});
+
+/** temporalAvailable: false when the engine could not run Temporal (the apps are told so). */
+export async function provision(p: InstancePlan, temporalAvailable: boolean): Promise<ProvisionReport> {
+  const [db, ns] = await Promise.all([
+    ensureDatabase(pgServerOf(p), p.database.name),
+    temporalAvailable ? ensureNamespace(p.temporal, p.temporal.retention) : Promise.resolve(undefined),
+  ]);
+  return { database: db ? 'created' : 'exists', namespace: ns === undefined ? 'skipped' : ns ? 'created' : 'exists' };
+}
+
+export interface DropReport {
+  database: boolean;
+  namespace: boolean | 'skipped';
+  keys: number;
+}
+
+export async function unprovision(p: InstancePlan, temporalAvailable: boolean): Promise<DropReport> {
+  const [database, namespace, keys] = await Promise.all([
+    dropDatabase(pgServerOf(p), p.database.name),
+    temporalAvailable ? dropNamespace(p.temporal) : Promise.resolve('skipped' as const),
+    dropPrefix(`redis://127.0.0.1:${p.redis.port}`, p.redis.keyPrefix),
+  ]);
+  return { database, namespace, keys };
+}
