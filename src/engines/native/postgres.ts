@@ -4,10 +4,13 @@
  * (created as a system user when missing), and so does every process that touches its data.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync,
+} from 'node:fs';
 import { dirname, join, parse } from 'node:path';
 import { OperationalError } from '../../cli/errors.js';
-import { postgresBinaries } from './binaries.js';
+import { type PgBinaries, postgresBinaries } from './binaries.js';
 
 export interface RunAs {
   user: string;
@@ -42,21 +45,57 @@ export function postgresRunAs(): RunAs | undefined {
   return created;
 }
 
-/** The unprivileged user must be able to reach the data directory through every parent. */
-function checkReachable(dir: string, who: RunAs): void {
-  let d = dirname(dir);
-  while (true) {
-    const st = statSync(d);
-    const canEnter = st.uid === who.uid ? (st.mode & 0o100) : st.gid === who.gid ? (st.mode & 0o010) : (st.mode & 0o001);
-    if (!canEnter) {
-      throw new OperationalError(
-        `Postgres runs as user '${who.user}' (it refuses root) and cannot enter ${d}`,
-        `Move the checkout somewhere '${who.user}' can reach, run as a normal user, or: chmod o+x ${d}`,
-      );
-    }
-    if (d === parse(d).root) return;
-    d = dirname(d);
+/**
+ * Where root runs put what the unprivileged user must reach when the checkout itself is out of its
+ * reach (a clone under /root or a 0700 temporary directory): a copy of the binaries, and the cluster
+ * data behind a symlink at its usual place in .instances/.
+ */
+export const runtimeDir = (): string => process.env.DEV_INSTANCES_RUNTIME_DIR ?? '/var/lib/dev-instances';
+
+/** The first directory on the way to path that who cannot enter, or undefined. */
+export function blockedDir(path: string, who: RunAs): string | undefined {
+  const chain: string[] = [];
+  for (let d = dirname(path); ; d = dirname(d)) {
+    chain.unshift(d);
+    if (d === parse(d).root) break;
   }
+  for (const d of chain) {
+    let st;
+    try { st = statSync(d); } catch { return undefined; } // not created yet: we create it reachable
+    const canEnter = st.uid === who.uid ? (st.mode & 0o100) : st.gid === who.gid ? (st.mode & 0o010) : (st.mode & 0o001);
+    if (!canEnter) return d;
+  }
+  return undefined;
+}
+
+const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
+/** The Postgres binaries, copied once to runtimeDir() when who cannot reach the installed ones. */
+export function reachableBinaries(bins: PgBinaries, who: RunAs | undefined): PgBinaries {
+  if (!who || blockedDir(bins.postgres, who) === undefined) return bins;
+  const native = dirname(dirname(bins.postgres));
+  const copy = join(runtimeDir(), `postgres-${shortHash(`${realpathSync(native)}:${statSync(bins.postgres).size}`)}`);
+  if (!existsSync(join(copy, 'bin', 'postgres'))) {
+    mkdirSync(runtimeDir(), { recursive: true, mode: 0o755 });
+    chmodSync(runtimeDir(), 0o755);
+    const tmp = `${copy}.${process.pid}.tmp`;
+    cpSync(native, tmp, { recursive: true, verbatimSymlinks: true });
+    try { renameSync(tmp, copy); } catch { rmSync(tmp, { recursive: true, force: true }); } // another process won
+  }
+  return { postgres: join(copy, 'bin', 'postgres'), initdb: join(copy, 'bin', 'initdb'), pg_ctl: join(copy, 'bin', 'pg_ctl') };
+}
+
+/** Where the cluster of `wanted` really lives: wanted itself, or a directory under runtimeDir(). */
+export function clusterDir(wanted: string, who: RunAs | undefined): string {
+  if (!who || blockedDir(wanted, who) === undefined) return wanted;
+  return join(runtimeDir(), 'data', shortHash(wanted), 'postgres');
+}
+
+/** Make wanted point at real (a symlink) when the cluster lives elsewhere. */
+function linkCluster(wanted: string, real: string): void {
+  if (wanted === real) return;
+  mkdirSync(dirname(wanted), { recursive: true });
+  if (!existsSync(wanted)) symlinkSync(real, wanted);
 }
 
 export function isInitialised(dataDir: string): boolean {
@@ -75,15 +114,22 @@ function run(cmd: string, args: string[], who: RunAs | undefined): Promise<void>
 }
 
 /** initdb once; returns true when this call created the cluster. */
-export async function initCluster(dataDir: string, superuser: { user: string; password: string }, who: RunAs | undefined): Promise<boolean> {
+export async function initCluster(
+  wanted: string, dataDir: string, superuser: { user: string; password: string }, who: RunAs | undefined,
+): Promise<boolean> {
+  linkCluster(wanted, dataDir);
   if (isInitialised(dataDir)) return false;
-  const { initdb } = await postgresBinaries();
-  mkdirSync(dirname(dataDir), { recursive: true });
+  const { initdb } = reachableBinaries(await postgresBinaries(), who);
+  mkdirSync(dirname(dataDir), { recursive: true, mode: 0o755 });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // only the cluster itself is private
   const pwfile = join(dirname(dataDir), `.pwfile-${process.pid}`);
   writeFileSync(pwfile, `${superuser.password}\n`, { mode: 0o600 });
   if (who) {
-    checkReachable(dataDir, who);
+    const blocked = blockedDir(dataDir, who);
+    if (blocked) {
+      throw new OperationalError(`Postgres runs as user '${who.user}' (it refuses root) and cannot enter ${blocked}`,
+        `Run as a normal user, or make ${blocked} enterable: chmod o+x ${blocked}`);
+    }
     chownSync(dataDir, who.uid, who.gid);
     chownSync(pwfile, who.uid, who.gid);
   }

