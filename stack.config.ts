@@ -55,7 +55,7 @@ export default defineStack({
 
   apps: {
     frontend: {
-      cwd: 'apps/frontend', script: 'node_modules/vite/bin/vite.js', port: 'frontend',
+      cwd: 'apps/frontend', script: '../../node_modules/vite/bin/vite.js', port: 'frontend',
       envSources: ['apps/frontend/.env.example', 'apps/frontend/.env'],
     },
     backend: {
