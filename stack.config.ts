@@ -59,7 +59,7 @@ export default defineStack({
       envSources: ['apps/frontend/.env.example', 'apps/frontend/.env'],
     },
     backend: {
-      cwd: 'apps/backend', script: 'server.mjs', port: 'backend',
+      cwd: 'apps/backend', script: 'server.mjs', port: 'backend', health: '/health',
       envSources: ['apps/backend/.env.example', 'apps/backend/.env'],
     },
     worker: {

@@ -5,4 +5,7 @@
  */
 import { main } from '../src/cli/main.js';
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Exit here, once output is flushed: a library's idle handle (a PM2 socket, a pool) must never keep
+// a finished command hanging.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

@@ -16,6 +16,9 @@ export interface ParsedArgs {
 
 const looksNumeric = (t: string) => /^[-+]?\d/.test(t);
 
+/** Flags that take a value, so `--lines 50` reads like `--lines=50`. */
+const VALUE_FLAGS = new Set(['lines', 'engine', 'infra']);
+
 export function parseArgs(argv: readonly string[], actions: ReadonlySet<string>): ParsedArgs {
   const out: ParsedArgs = { action: undefined, target: undefined, flags: {}, help: false };
   const positionals: string[] = [];
@@ -27,7 +30,11 @@ export function parseArgs(argv: readonly string[], actions: ReadonlySet<string>)
       const eq = tok.indexOf('=');
       const name = eq < 0 ? tok.slice(2) : tok.slice(2, eq);
       if (name in out.flags) throw new UsageError(`flag --${name} is given twice`);
-      out.flags[name] = eq < 0 ? true : tok.slice(eq + 1);
+      const next = argv[i + 1];
+      if (eq < 0 && VALUE_FLAGS.has(name) && next !== undefined && !next.startsWith('--')) {
+        out.flags[name] = next;
+        i++;
+      } else out.flags[name] = eq < 0 ? true : tok.slice(eq + 1);
       continue;
     }
     if (tok.startsWith('-') && !looksNumeric(tok)) throw new UsageError(`unknown flag '${tok}'`, true);

@@ -33,24 +33,24 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const { max } = range;
     usageText = () => usage(COMMANDS, max, envVar);
 
-    if (args.help || argv.length === 0) {
+    if (args.help) {
       io.out(usageText());
       return 0;
     }
-    const spec = COMMANDS.find((c) => c.name === args.action);
+    // `start` is the default action: `just dev` starts the active instance, `just dev 2` instance 2.
+    const spec = COMMANDS.find((c) => c.name === (args.action ?? 'start'));
     let instance: number | 'all';
     if (args.target === 'all') {
       if (spec && !spec.acceptsAll) throw new UsageError(noAllFor(spec.name));
       instance = 'all';
     } else if (args.target !== undefined) {
-      if (!spec && !/^[-+]?\d/.test(args.target)) throw new UsageError(notATarget(args.target, max, names), true);
+      if (args.action === undefined && !/^[-+]?\d/.test(args.target)) throw new UsageError(notATarget(args.target, max, names), true);
       instance = parseInstance(args.target, max, 'instance', range.reason);
     } else {
       const fromEnv = io.env[envVar];
       instance = fromEnv === undefined || fromEnv === '' ? 0 : parseInstance(fromEnv, max, `${envVar} value`);
     }
-    // `start` becomes the default action with the lifecycle commands; until then an action is required.
-    if (!spec) throw new UsageError(`an action is required (${names.join(', ')})`, true);
+    if (!spec) throw new UsageError(`unknown action '${args.action}'`, true);
     const flags = checkFlags(args.flags, spec.flags, spec.name);
 
     const p = instance === 'all' ? undefined : plan(decl, instance);

@@ -52,3 +52,55 @@ function address(scheme: string | undefined, port: number): string {
     default: return `localhost:${port}`;
   }
 }
+
+/** What a finished `start` prints: where everything of the instance lives. */
+export function startSummary(r: {
+  plan: InstancePlan; engineReason: string; alreadyRunning: boolean; ms: number;
+  unavailable: { service: string; detail: string }[];
+  provisioned?: { database: string; namespace: string };
+}): string {
+  const p = r.plan;
+  const head = r.alreadyRunning
+    ? `Instance ${p.instance} is already running; nothing changed.`
+    : `Instance ${p.instance} is up in ${(r.ms / 1000).toFixed(1)} s (${r.engineReason}).`;
+  const urls = p.ports.filter((x) => x.scheme === 'http').map((x) => [x.label, `http://localhost:${x.port}`] as const);
+  const width = Math.max(...urls.map(([k]) => k.length), 'Redis prefix'.length);
+  const line = (k: string, v: string) => `  ${k.padEnd(width)}  ${v}`;
+  const down = r.unavailable.map((u) => u.service);
+  return [
+    head,
+    ...urls.filter(([label]) => !down.some((d) => label.toLowerCase().startsWith(d))).map(([k, v]) => line(k, v)),
+    line('Database', `${p.database.name}${r.provisioned ? ` (${r.provisioned.database})` : ''}`),
+    line('Temporal', down.includes('temporal') ? 'not available on this engine' : `namespace ${p.temporal.namespace}${r.provisioned ? ` (${r.provisioned.namespace})` : ''}`),
+    line('Redis prefix', p.redis.keyPrefix),
+    ...(down.length ? [line('Not running', `${down.join(', ')} (not available on this engine; apps see ${'DEV_INSTANCES_UNAVAILABLE'})`)] : []),
+    `Logs: just dev ${p.instance} logs    Status: just dev ${p.instance} status    Stop: just dev ${p.instance} stop`,
+  ].join('\n');
+}
+
+interface StatusRowView {
+  name: string; port?: number; state: string; pid?: number; uptimeMs?: number; restarts?: number; health: string; lastLines?: string;
+}
+
+const uptime = (ms: number | undefined): string => {
+  if (ms === undefined) return '-';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+};
+
+/** The status table: one row per process, readable at a glance. */
+export function statusTable(instances: { instance: number | 'shared'; engine: string; processes: StatusRowView[] }[]): string {
+  if (instances.length === 0) return 'No instance is running.';
+  const header = ['INSTANCE', 'PROCESS', 'PORT', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'HEALTH'];
+  const rows = instances.flatMap((i) => i.processes.map((r) => [
+    String(i.instance), r.name, r.port ? String(r.port) : '-', r.state, r.pid ? String(r.pid) : '-',
+    uptime(r.uptimeMs), r.restarts === undefined ? '-' : String(r.restarts), r.health,
+  ]));
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const fmt = (cells: string[]) => cells.map((x, c) => x.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
+  const errored = instances.flatMap((i) => i.processes.filter((r) => r.lastLines).map((r) => `\n${r.name} is ${r.state}; last lines of its log:\n${r.lastLines}`));
+  return [fmt(header), ...rows.map(fmt), ...errored].join('\n');
+}

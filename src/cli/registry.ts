@@ -31,6 +31,37 @@ export interface CommandSpec {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
+    name: 'start', usage: 'start N [--engine E] [--infra M]', acceptsAll: false, flags: { engine: 'string', infra: 'string' },
+    summary: 'start instance N: infrastructure, database/namespace/prefix, apps (the default action)',
+    load: () => import('../commands/start.js'),
+  },
+  {
+    name: 'stop', usage: 'stop N|all [--shared]', acceptsAll: true, flags: { shared: 'boolean' },
+    summary: 'stop apps and own infrastructure, keep data (--shared: the shared set too)',
+    load: () => import('../commands/stop.js'),
+  },
+  {
+    name: 'restart', usage: 'restart N', acceptsAll: false, flags: { engine: 'string', infra: 'string' },
+    summary: 'stop, then start again with freshly rendered env files',
+    load: () => import('../commands/restart.js'),
+  },
+  {
+    name: 'status', usage: 'status N|all [--json]', acceptsAll: true, flags: { json: 'boolean' },
+    summary: 'processes, ports, state, pid, uptime, restarts, health',
+    load: () => import('../commands/status.js'),
+  },
+  {
+    name: 'logs', usage: 'logs N|all [--lines K] [--no-follow]', acceptsAll: true,
+    flags: { lines: 'string', follow: 'boolean', 'no-follow': 'boolean' },
+    summary: 'log lines of apps and infrastructure, prefixed; follows on a terminal',
+    load: () => import('../commands/logs.js'),
+  },
+  {
+    name: 'clean', usage: 'clean N|all [--yes] [--no-backup]', acceptsAll: true, flags: { yes: 'boolean', 'no-backup': 'boolean' },
+    summary: 'back up the database, then delete the instance: data, database, namespace, keys, files',
+    load: () => import('../commands/clean.js'),
+  },
+  {
     name: 'init', usage: 'init N', acceptsAll: false, flags: {},
     summary: 'write .instances/instance-N/: env files, compose override, PM2 app list',
     load: () => import('../commands/init.js'),

@@ -26,6 +26,8 @@ export interface AppDecl<S extends string = string> {
   args?: string[];
   /** The service whose port this app listens on; becomes PORT in its environment. */
   port?: NoInfer<S>;
+  /** HTTP path that answers 200 when the app is healthy (apps with a port); otherwise a TCP connect counts. */
+  health?: string;
   /** Source env files, relative to the repository root, applied in order (later files win). */
   envSources: string[];
   /** Keys owned by the plan for this app only (on top of the stack-wide `env`). */

@@ -25,6 +25,7 @@ export interface AppPlan {
   script: string;
   args: string[];
   port?: number;
+  health?: string;
   /** Keys the plan owns in this app's env file (replace-or-append). */
   env: Record<string, string>;
   envSources: string[];
@@ -168,6 +169,7 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
       script: app.script,
       args: app.args ?? [],
       ...(port === undefined ? {} : { port }),
+      ...(app.health ? { health: app.health } : {}),
       env: { ...stackEnv, ...(port === undefined ? {} : { PORT: String(port) }), ...(app.env?.(ctx) ?? {}) },
       envSources: app.envSources,
       envFile: `${dir}/${id}.env`,

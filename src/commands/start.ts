@@ -1,0 +1,15 @@
+/** `start N` (the default action): bring the whole instance up and print where it lives. */
+import type { CommandContext } from '../cli/registry.js';
+import { startSummary } from '../cli/messages.js';
+import { startInstance } from '../lifecycle/start.js';
+import { engineFlag, sharingFlag } from './lifecycle-flags.js';
+import { needPlan } from './need-plan.js';
+
+export async function run(ctx: CommandContext): Promise<void> {
+  const p = needPlan(ctx);
+  const sharing = sharingFlag(ctx);
+  const result = await startInstance(ctx.stack.decl, p.instance, ctx.root, {
+    engine: engineFlag(ctx), ...(sharing ? { sharing } : {}), note: (l) => ctx.warn(l),
+  });
+  ctx.out(startSummary(result));
+}

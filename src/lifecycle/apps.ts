@@ -1,0 +1,104 @@
+/** The instance's apps under PM2: start what is not running, wait for health, stop, find leftovers. */
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { OperationalError } from '../cli/errors.js';
+import { EnvDocument } from '../env/dotenv-doc.js';
+import type { AppPlan, InstancePlan } from '../plan/plan.js';
+import { pm2Apps } from '../pm2/ecosystem.js';
+import type { Pm2Process, Pm2Session } from '../pm2/client.js';
+import { envOf } from '../ports/owner.js';
+import { portHolder, portInUse } from '../ports/holder.js';
+import { type ReadinessCheck, tcpAccepts, waitAllReady } from '../readiness.js';
+
+export const APP_DEADLINE_MS = 45_000;
+/** A port-less app counts as up once it has stayed online this long without a restart. */
+const SETTLE_MS = 1_000;
+
+const online = (p: Pm2Process | undefined) => p?.status === 'online';
+
+/** Start the apps that are not online; returns the names it started. */
+export async function startApps(pm2: Pm2Session, p: InstancePlan, root: string): Promise<string[]> {
+  const envOfApp = (id: string) => {
+    const app = p.apps.find((a) => a.id === id);
+    return app ? EnvDocument.parse(readFileSync(join(root, app.envFile), 'utf8')).toObject() : {};
+  };
+  const running = new Map((await pm2.list()).map((x) => [x.name, x]));
+  const started: string[] = [];
+  for (const app of pm2Apps(p, root, envOfApp)) {
+    const current = running.get(app.name);
+    if (online(current)) continue;
+    if (current) await pm2.delete(app.name); // errored or stopped: start afresh with today's environment
+    await pm2.start({ ...app, interpreter: 'node' });
+    started.push(app.name);
+  }
+  return started;
+}
+
+function httpStatus(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, timeout: 2_000 }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export function appCheck(pm2: Pm2Session, p: InstancePlan, root: string, app: AppPlan): ReadinessCheck {
+  const find = async () => (await pm2.list()).find((x) => x.name === app.pm2Name);
+  const logFile = join(root, p.files.logs, `${app.id}.err.log`);
+  const { port, health } = app;
+  const probe = port === undefined
+    ? async () => {
+      const proc = await find();
+      if (!online(proc) || Date.now() - (proc?.startedAt ?? 0) < SETTLE_MS) throw new Error('not settled yet');
+    }
+    : health
+      ? async () => {
+        const status = await httpStatus(port, health);
+        if (status !== 200) throw new Error(`${health} answered ${status}`);
+      }
+      : () => tcpAccepts(port);
+  return {
+    name: `${app.pm2Name}`, port: port ?? 0, probe, deadlineMs: APP_DEADLINE_MS, logFile,
+    gone: async () => {
+      const proc = await find();
+      if (!proc) return 'its process is gone';
+      if (proc.status === 'errored' || proc.status === 'stopped') return `its process is ${proc.status}`;
+      if (proc.restarts > 0) return `it crashed (${proc.restarts} restart${proc.restarts > 1 ? 's' : ''})`;
+      return undefined;
+    },
+  };
+}
+
+export async function waitAppsHealthy(pm2: Pm2Session, p: InstancePlan, root: string): Promise<void> {
+  await waitAllReady(p.apps.map((a) => appCheck(pm2, p, root, a)));
+}
+
+export async function deleteApps(pm2: Pm2Session, names: readonly string[]): Promise<void> {
+  const present = new Set((await pm2.list()).map((x) => x.name));
+  for (const name of names) if (present.has(name)) await pm2.delete(name);
+}
+
+/**
+ * After PM2 removed the apps, their ports must be free. A process that outlived its PM2 parent (a
+ * dev server's child, say) still carries the instance's environment: end it. Anything else is
+ * reported, never killed.
+ */
+export async function freeAppPorts(p: InstancePlan, envVar: string, deadlineMs = 10_000): Promise<void> {
+  const giveUp = Date.now() + deadlineMs;
+  for (const app of p.apps) {
+    if (app.port === undefined) continue;
+    let signalled = 0;
+    while (await portInUse(app.port)) {
+      const h = portHolder(app.port);
+      const ours = h !== undefined && envOf(h.pid, envVar) === String(p.instance);
+      if (Date.now() > giveUp) {
+        throw new OperationalError(`port ${app.port} (${app.id} of instance ${p.instance}) is still in use after stop${h ? ` by pid ${h.pid} (${h.command.slice(0, 100)})` : ''}`);
+      }
+      if (ours && signalled === 0) { process.kill(h.pid, 'SIGTERM'); signalled = Date.now(); }
+      else if (ours && Date.now() - signalled > 3_000) process.kill(h.pid, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * One lifecycle command at a time per instance: a lock file holding the owner's pid. A lock whose
+ * owner is gone (a crashed or killed run) is recovered with a message; a live one is reported.
+ */
+import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { OperationalError } from '../cli/errors.js';
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+export interface Lock {
+  release(): void;
+}
+
+export function acquireLock(dir: string, label: string, note: (line: string) => void): Lock {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, '.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      let released = false;
+      return {
+        release: () => {
+          if (released) return;
+          released = true;
+          try {
+            if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
+          } catch { /* already gone */ }
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let owner = NaN;
+      try { owner = Number(readFileSync(path, 'utf8').trim()); } catch { /* vanished: retry */ }
+      if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
+        throw new OperationalError(`${label} is busy: another command (pid ${owner}) is starting or stopping it`,
+          'Wait for it to finish, or stop it first.');
+      }
+      note(`recovered a stale lock of ${label} left by a run that is gone${Number.isInteger(owner) ? ` (pid ${owner})` : ''}`);
+      rmSync(path, { force: true });
+    }
+  }
+  throw new OperationalError(`${label}: could not take its lock at ${path}`);
+}

@@ -1,0 +1,118 @@
+/**
+ * start N: lock, check every port, materialize, bring the infrastructure up and wait until it answers,
+ * provision, start the apps and wait for their health. Starting a running instance changes nothing.
+ * A failed start removes what it started and says where the logs are.
+ */
+import { OperationalError } from '../cli/errors.js';
+import type { Sharing, StackDeclaration } from '../config/types.js';
+import { type EngineChoice, selectEngine } from '../engines/select.js';
+import type { Engine, EngineTarget, ServiceState, UpReport } from '../engines/types.js';
+import { materialize } from '../materialize.js';
+import { type InstancePlan, plan, sharedServices } from '../plan/plan.js';
+import { type Pm2Session, withPm2 } from '../pm2/client.js';
+import { descendsFrom } from '../ports/owner.js';
+import { portHolder, portInUse } from '../ports/holder.js';
+import { type ProvisionReport, provision } from '../provision/index.js';
+import { deleteApps, startApps, waitAppsHealthy } from './apps.js';
+import { acquireLock } from './lock.js';
+import { writeState } from './state.js';
+import { join } from 'node:path';
+
+export interface StartOptions {
+  engine: EngineChoice;
+  sharing?: Sharing;
+  note: (line: string) => void;
+}
+
+export interface StartResult {
+  plan: InstancePlan;
+  engine: Engine;
+  engineReason: string;
+  alreadyRunning: boolean;
+  unavailable: { service: string; detail: string }[];
+  provisioned?: ProvisionReport;
+  ms: number;
+}
+
+const onlineSet = (states: ServiceState[]) => new Set(states.filter((s) => s.state === 'online').map((s) => s.service));
+
+async function checkPorts(pm2: Pm2Session, p: InstancePlan, ownOnline: Set<string>, sharedOnline: Set<string>): Promise<void> {
+  const procs = await pm2.list();
+  const namespaces = new Set([p.pm2Namespace, p.sharedInfra?.pm2Namespace]);
+  const mine = new Set(procs.filter((x) => namespaces.has(x.namespace) && x.pid > 0).map((x) => x.pid));
+  const wanted = [
+    ...p.apps.flatMap((a) => (a.port === undefined ? [] : [{ port: a.port, what: `${a.id} of instance ${p.instance}`, online: false }])),
+    ...p.infra.ports.map((x) => ({ port: x.port, what: `${x.label} of instance ${p.instance}`, online: ownOnline.has(x.container?.service ?? '') })),
+    ...(p.sharedInfra?.ports ?? []).map((x) => ({ port: x.port, what: `shared ${x.label}`, online: sharedOnline.has(x.container?.service ?? '') })),
+  ];
+  for (const w of wanted) {
+    if (!(await portInUse(w.port))) continue;
+    const h = portHolder(w.port);
+    if (h ? descendsFrom(h.pid, mine) : w.online) continue;
+    throw new OperationalError(
+      `port ${w.port} (${w.what}) is taken by ${h ? `pid ${h.pid} (${h.command.slice(0, 100)})` : 'another process'}`,
+      'Nothing was started. Stop that process, or use another instance number.',
+    );
+  }
+}
+
+export async function startInstance(decl: StackDeclaration, n: number, root: string, opts: StartOptions): Promise<StartResult> {
+  const t0 = performance.now();
+  const shared = sharedServices(decl, opts.sharing);
+  const p = plan(decl, n, { shared });
+  const lock = acquireLock(join(root, p.dir), `instance ${n}`, opts.note);
+  const releaseOnSignal = () => { lock.release(); };
+  process.once('exit', releaseOnSignal);
+  try {
+    const { engine, reason } = await selectEngine(opts.engine);
+    const own: EngineTarget = { decl, scope: p.infra, root };
+    const sharedTarget: EngineTarget | undefined = p.sharedInfra && { decl, scope: p.sharedInfra, root };
+    // The compose override must exist before compose can report on the project.
+    await materialize(p, root);
+    return await withPm2(async (pm2) => {
+      const [ownStates, sharedStates, procs] = await Promise.all([
+        engine.status(own), sharedTarget ? engine.status(sharedTarget) : Promise.resolve([]), pm2.list(),
+      ]);
+      const appsOnline = p.apps.every((a) => procs.find((x) => x.name === a.pm2Name)?.status === 'online');
+      const infraUp = [...ownStates, ...sharedStates].every((s) => s.state === 'online' || s.state === 'unavailable');
+      const unavailableNow = [...ownStates, ...sharedStates].filter((s) => s.state === 'unavailable')
+        .map((s) => ({ service: s.service, detail: s.detail ?? '' }));
+      if (appsOnline && infraUp && ownStates.length + sharedStates.length > 0) {
+        return { plan: p, engine, engineReason: reason, alreadyRunning: true, unavailable: unavailableNow, ms: performance.now() - t0 };
+      }
+      await checkPorts(pm2, p, onlineSet(ownStates), onlineSet(sharedStates));
+
+      let ownUp: UpReport | undefined;
+      let appsStarted: string[] = [];
+      try {
+        opts.note(`instance ${n}: starting infrastructure (${reason})`);
+        const sharedUp = sharedTarget ? await engine.up(sharedTarget) : undefined;
+        if (sharedTarget) {
+          await writeState(root, sharedTarget.scope.dir, { engine: engine.name, shared: [...shared], startedAt: new Date().toISOString(), unavailable: [] });
+        }
+        ownUp = await engine.up(own);
+        const unavailable = [...(sharedUp?.unavailable ?? []), ...ownUp.unavailable];
+        const names = unavailable.map((u) => u.service);
+        await materialize(p, root, { unavailable: names });
+        await writeState(root, p.dir, { engine: engine.name, shared: [...shared], startedAt: new Date().toISOString(), unavailable: names });
+        opts.note(`instance ${n}: provisioning database ${p.database.name}, namespace and key prefix`);
+        const provisioned = await provision(p, !names.includes('temporal'));
+        opts.note(`instance ${n}: starting apps ${p.apps.map((a) => a.pm2Name).join(', ')}`);
+        appsStarted = await startApps(pm2, p, root);
+        await waitAppsHealthy(pm2, p, root);
+        return { plan: p, engine, engineReason: reason, alreadyRunning: false, unavailable, provisioned, ms: performance.now() - t0 };
+      } catch (err) {
+        // Leave nothing half-started: the apps and the instance's own infrastructure this call started.
+        await deleteApps(pm2, appsStarted).catch(() => {});
+        if (ownUp && ownUp.started.length > 0) await engine.down(own).catch(() => {});
+        if (err instanceof OperationalError) {
+          throw new OperationalError(err.message, [err.hint, `Logs: just dev ${n} logs --no-follow (files in ${p.files.logs}/)`].filter(Boolean).join('\n'));
+        }
+        throw err;
+      }
+    });
+  } finally {
+    process.removeListener('exit', releaseOnSignal);
+    lock.release();
+  }
+}

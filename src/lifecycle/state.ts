@@ -1,0 +1,31 @@
+/** What a start recorded about an instance: which engine runs it and which services it shares. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EngineName } from '../engines/types.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+
+export interface InstanceState {
+  engine: EngineName;
+  shared: string[];
+  startedAt: string;
+  /** Services the engine could not run. */
+  unavailable: string[];
+}
+
+const file = (root: string, dir: string) => join(root, dir, 'state.json');
+
+export function readState(root: string, dir: string): InstanceState | undefined {
+  let text: string;
+  try { text = readFileSync(file(root, dir), 'utf8'); } catch { return undefined; }
+  try {
+    const s = JSON.parse(text) as Partial<InstanceState>;
+    if ((s.engine === 'docker' || s.engine === 'native') && Array.isArray(s.shared)) {
+      return { engine: s.engine, shared: s.shared.map(String), startedAt: String(s.startedAt ?? ''), unavailable: (s.unavailable ?? []).map(String) };
+    }
+  } catch { /* fall through: a hand-edited or truncated file is ignored and rewritten by the next start */ }
+  return undefined;
+}
+
+export async function writeState(root: string, dir: string, state: InstanceState): Promise<void> {
+  await writeFileAtomic(file(root, dir), `${JSON.stringify(state, null, 2)}\n`);
+}
