@@ -83,11 +83,12 @@ describe('docker engine', () => {
     process.env.DOCKER_SHIM_MODE = 'down';
     const probe = await probeDocker();
     assert.equal(probe.ok, false);
-    assert.match(probe.problem ?? '', /the Docker engine does not answer \(Cannot connect to the Docker daemon/);
+    assert.equal(probe.problem, 'no Docker engine answers');
+    assert.match(probe.detail ?? '', /Cannot connect to the Docker daemon/);
     const auto = await selectEngine('auto');
     assert.equal(auto.engine.name, 'native');
-    assert.match(auto.reason, /native engine \(the Docker engine does not answer/);
-    await assert.rejects(selectEngine('docker'), /the docker engine was asked for, but the Docker engine does not answer/);
+    assert.equal(auto.reason, 'native engine: no Docker engine answers');
+    await assert.rejects(selectEngine('docker'), /the docker engine was asked for, but no Docker engine answers \(Cannot connect/);
   });
 
   it('a failing compose call names the project and shows its stderr', async () => {

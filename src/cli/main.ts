@@ -5,7 +5,7 @@ import { plan, rangeFor } from '../plan/plan.js';
 import { repoRoot } from '../paths.js';
 import { checkFlags, parseArgs, parseInstance } from './args.js';
 import { ConfigError, OperationalError, UsageError } from './errors.js';
-import { errorLine, noAllFor, notATarget, usage, warningLine } from './messages.js';
+import { errorLine, noAllFor, notATarget, noteLine, usage, warningLine } from './messages.js';
 import { COMMANDS } from './registry.js';
 
 export interface Io {
@@ -56,7 +56,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const p = instance === 'all' ? undefined : plan(decl, instance);
     for (const w of p?.warnings ?? []) io.err(warningLine(w));
     const command = await spec.load();
-    await command.run({ stack, root: repoRoot(), plan: p, flags, out: io.out, warn: (t) => io.err(warningLine(t)) });
+    await command.run({ stack, root: repoRoot(), plan: p, flags, out: io.out, note: (t) => io.err(noteLine(t)), warn: (t) => io.err(warningLine(t)) });
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {

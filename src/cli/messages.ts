@@ -17,6 +17,7 @@ export function usage(commands: readonly { name: string; usage: string; summary:
 
 export const errorLine = (message: string): string => `${PROGRAM}: ${message}`;
 export const warningLine = (message: string): string => `${PROGRAM}: warning: ${message}`;
+export const noteLine = (message: string): string => `${PROGRAM}: ${message}`;
 
 export const notATarget = (raw: string, max: number, actions: readonly string[]): string =>
   `'${raw}' is neither an action nor an instance number: expected an integer from 0 to ${max}, or one of ${actions.join(', ')}`;

@@ -12,6 +12,8 @@ export interface CommandContext {
   plan: InstancePlan | undefined;
   flags: Record<string, string | boolean>;
   out: (text: string) => void;
+  /** Progress of a long command, on stderr so stdout stays clean for scripts. */
+  note: (text: string) => void;
   warn: (text: string) => void;
 }
 

@@ -8,10 +8,10 @@ import { needPlan } from './need-plan.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const p = needPlan(ctx);
-  await stopInstance(ctx.stack.decl, p.instance, ctx.root, (l) => ctx.warn(l));
+  await stopInstance(ctx.stack.decl, p.instance, ctx.root, (l) => ctx.note(l));
   const sharing = sharingFlag(ctx);
   const result = await startInstance(ctx.stack.decl, p.instance, ctx.root, {
-    engine: engineFlag(ctx), ...(sharing ? { sharing } : {}), note: (l) => ctx.warn(l),
+    engine: engineFlag(ctx), ...(sharing ? { sharing } : {}), note: (l) => ctx.note(l),
   });
   ctx.out(startSummary(result));
 }

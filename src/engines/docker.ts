@@ -51,6 +51,8 @@ export interface DockerProbe {
   composeVersion?: string;
   /** What is missing, in words a user can act on. */
   problem?: string;
+  /** The client's own words, for when docker was asked for explicitly. */
+  detail?: string;
 }
 
 /** Does a Docker engine answer, and is Compose v2 (which has `up --wait`) installed? */
@@ -59,7 +61,7 @@ export async function probeDocker(): Promise<DockerProbe> {
   if (server.code === 127) return { ok: false, problem: 'the docker client is not installed' };
   if (server.code !== 0 || !server.stdout.trim()) {
     const why = server.stderr.trim().split('\n').pop() ?? '';
-    return { ok: false, problem: `the Docker engine does not answer${why ? ` (${why})` : ''}` };
+    return { ok: false, problem: 'no Docker engine answers', ...(why ? { detail: why } : {}) };
   }
   const serverVersion = server.stdout.trim();
   const c = await runDocker(['compose', 'version', '--short'], {}, 10_000);

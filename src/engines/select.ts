@@ -18,11 +18,12 @@ export interface Selected {
 }
 
 export async function selectEngine(choice: EngineChoice): Promise<Selected> {
-  if (choice === 'native') return { engine: nativeEngine, reason: 'native engine (chosen)' };
+  if (choice === 'native') return { engine: nativeEngine, reason: 'native engine, as asked' };
   const probe = await probeDocker();
   if (probe.ok) return { engine: dockerEngine, reason: `docker engine ${probe.serverVersion}, compose ${probe.composeVersion}` };
   if (choice === 'docker') {
-    throw new OperationalError(`the docker engine was asked for, but ${probe.problem}`, 'Start Docker, or use --engine native.');
+    throw new OperationalError(`the docker engine was asked for, but ${probe.problem}${probe.detail ? ` (${probe.detail})` : ''}`,
+      'Start Docker, or use --engine native.');
   }
-  return { engine: nativeEngine, reason: `native engine (${probe.problem})` };
+  return { engine: nativeEngine, reason: `native engine: ${probe.problem}` };
 }

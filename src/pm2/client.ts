@@ -3,6 +3,10 @@
  * user's default (~/.pm2), so `pm2 ls` shows the same processes. Every call connects, does its work
  * and disconnects, with a deadline on the connection: a command never hangs on PM2.
  */
+import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { OperationalError } from '../cli/errors.js';
 
 export interface Pm2Process {
@@ -75,6 +79,45 @@ export interface Pm2Session {
 // disconnect crashes inside PM2's client.
 let shared: { api: Pm2Api; users: number; ready: Promise<void> } | undefined;
 
+export const pm2Home = (): string => process.env.PM2_HOME ?? join(homedir(), '.pm2');
+
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Two commands that both find no daemon both spawn one, and one of them never connects. Whoever
+ * finds no daemon takes a launch lock in PM2_HOME first; the others wait for it, then find the daemon.
+ */
+async function connectSerially(api: Pm2Api): Promise<void> {
+  const home = pm2Home();
+  if (await socketAnswers(join(home, 'rpc.sock'))) return call<void>((cb) => api.connect((e) => cb(e, undefined)));
+  mkdirSync(home, { recursive: true });
+  const lock = join(home, 'dev-instances-launch.lock');
+  const giveUp = Date.now() + CONNECT_DEADLINE_MS;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // A lock older than the deadline belongs to a launch that died: take it over.
+      try { if (Date.now() - statSync(lock).mtimeMs > CONNECT_DEADLINE_MS) rmSync(lock, { force: true }); } catch { /* gone */ }
+      if (Date.now() > giveUp) throw new OperationalError(`PM2 is being launched by another command and did not come up (${lock})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  try {
+    await call<void>((cb) => api.connect((e) => cb(e, undefined)));
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
 async function acquire(): Promise<Pm2Api> {
   if (!shared) {
     const mod = await load();
@@ -82,10 +125,10 @@ async function acquire(): Promise<Pm2Api> {
       const api = new mod.custom();
       let timer: NodeJS.Timeout | undefined;
       const ready = Promise.race([
-        call<void>((cb) => api.connect((e) => cb(e, undefined))),
+        connectSerially(api),
         new Promise<void>((_, reject) => {
           timer = setTimeout(() => reject(new OperationalError(
-            `PM2 did not answer within ${CONNECT_DEADLINE_MS / 1000} s (PM2_HOME=${process.env.PM2_HOME ?? '~/.pm2'})`,
+            `PM2 did not answer within ${CONNECT_DEADLINE_MS / 1000} s (PM2_HOME=${pm2Home()})`,
             'A PM2_HOME path longer than about 100 bytes makes its socket unusable; otherwise try `pm2 kill`.',
           )), CONNECT_DEADLINE_MS);
         }),

@@ -1,0 +1,205 @@
+/**
+ * End to end on the native engine, as a user runs it: the real `just` binary, real PM2, Postgres,
+ * Redis and the demo apps (Vite included), and headless Chromium for the frontend.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { withPm2 } from '../src/pm2/client.js';
+import { portInUse } from '../src/ports/holder.js';
+import { JUST, REPO, type Run, runJust, tempDir } from './helpers/cli.js';
+import { processesUnder, usePrivatePm2 } from './helpers/pm2-home.js';
+
+const pm2 = usePrivatePm2();
+const root = tempDir('di-e2e-');
+chmodSync(root.path, 0o755);
+const env = { DEV_INSTANCES_ROOT: root.path, PM2_HOME: pm2.home };
+const just = (...args: string[]) => runJust(args, env);
+
+function justAsync(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(JUST, ['--justfile', join(REPO, 'justfile'), '--working-directory', REPO, ...args], {
+      env: { ...process.env, DEV_INSTANCES_NO_REBUILD: '1', SHIPSEC_INSTANCE: '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function api(port: number, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, body === undefined ? {} : {
+    method: path.startsWith('/kv/') ? 'PUT' : 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+const names = async () => (await withPm2((s) => s.list())).map((p) => p.name).sort();
+const PORTS = { 1: [5273, 3311, 5533, 6479], 2: [5373, 3411, 5633, 6579], 3: [5473, 3511, 5733, 6679] } as const;
+
+describe('just dev lifecycle (native engine)', () => {
+  before(() => {
+    cpSync(join(REPO, 'apps'), join(root.path, 'apps'), { recursive: true });
+    symlinkSync(join(REPO, 'node_modules'), join(root.path, 'node_modules'));
+  });
+  after(async () => {
+    try {
+      just('dev', 'stop', 'all', '--shared');
+      assert.deepEqual(processesUnder(root.path), [], 'processes left running');
+    } finally {
+      pm2.kill();
+      root.cleanup();
+    }
+  });
+
+  it('starts instances 1 and 2 concurrently and prints their URLs', async () => {
+    const [one, two] = await Promise.all([justAsync('dev', '1'), justAsync('dev', '2')]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(two.code, 0, two.stderr);
+    assert.match(one.stdout, /Instance 1 is up in [\d.]+ s \(native engine/);
+    assert.match(one.stdout, /Frontend +http:\/\/localhost:5273/);
+    assert.match(two.stdout, /Backend +http:\/\/localhost:3411/);
+  });
+
+  it('runs every process under its expected name', async () => {
+    const want = [1, 2].flatMap((n) => ['frontend', 'backend', 'worker', 'postgres', 'redis'].map((x) => `shipsec-${x}-${n}`)).sort();
+    assert.deepEqual(await names(), want);
+  });
+
+  it('each backend answers on its own port with its own database and prefix', async () => {
+    for (const [n, port] of [[1, 3311], [2, 3411]] as const) {
+      const { status, json } = await api(port, '/health');
+      assert.equal(status, 200);
+      assert.equal(json.instance, n);
+      assert.equal(json.database, `shipsec_dev_${n}`);
+      assert.equal(json.redisPrefix, `shipsec-dev-${n}:`);
+      assert.equal(json.temporalNamespace, `shipsec-dev-${n}`);
+      assert.deepEqual(json.unavailable, ['temporal', 'minio', 'loki', 'redpanda']);
+    }
+  });
+
+  it('a record or key written through backend 1 is invisible to backend 2', async () => {
+    assert.equal((await api(3311, '/records', { body: 'only in one' })).status, 201);
+    assert.equal((await api(3411, '/records', { body: 'only in two' })).status, 201);
+    assert.deepEqual((await api(3311, '/records')).json.map((r: { body: string }) => r.body), ['only in one']);
+    assert.deepEqual((await api(3411, '/records')).json.map((r: { body: string }) => r.body), ['only in two']);
+    await api(3311, '/kv/color', { value: 'red' });
+    assert.equal((await api(3411, '/kv/color')).json.value, null);
+  });
+
+  it("the worker takes its own instance's jobs", async () => {
+    await api(3411, '/jobs', { n: 42 });
+    const giveUp = Date.now() + 10_000;
+    let results: { payload: { n: number }; done_by: string }[] = [];
+    while (results.length === 0 && Date.now() < giveUp) {
+      results = (await api(3411, '/jobs/results')).json;
+      if (results.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(results.map((r) => [r.payload.n, r.done_by]), [[42, 'worker-2']]);
+    assert.deepEqual((await api(3311, '/jobs/results')).json, []);
+  });
+
+  it('starting a running instance changes nothing and says so', async () => {
+    const before = (await withPm2((s) => s.list())).map((p) => [p.name, p.pid]);
+    const r = just('dev', '1');
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /Instance 1 is already running; nothing changed/);
+    assert.deepEqual((await withPm2((s) => s.list())).map((p) => [p.name, p.pid]), before);
+  });
+
+  it('status all --json carries ports, URLs, pids, database, namespace and prefix', () => {
+    const r = just('dev', 'status', 'all', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const { instances } = JSON.parse(r.stdout) as { instances: any[] };
+    assert.deepEqual(instances.map((i) => i.instance), [1, 2]);
+    const two = instances[1];
+    assert.equal(two.ports.BACKEND, 3411);
+    assert.equal(two.urls.Frontend, 'http://localhost:5373');
+    assert.equal(two.database, 'shipsec_dev_2');
+    assert.equal(two.redisPrefix, 'shipsec-dev-2:');
+    assert.ok(two.processes.every((p: { state: string; pid: number; health: string }) => p.state === 'online' && p.pid > 0 && p.health === 'ok'));
+    const table = just('dev', 'status', 'all').stdout;
+    assert.match(table, /^INSTANCE +PROCESS +PORT +STATE +PID +UPTIME +RESTARTS +HEALTH$/m);
+    assert.match(table, /^2 +shipsec-backend-2 +3411 +online +\d+ +\d+s +0 +ok$/m);
+  });
+
+  it("instance 2's frontend shows instance 2's data in headless Chromium", () => {
+    const r = spawnSync('chromium', ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu',
+      '--no-first-run', `--user-data-dir=${join(root.path, 'chromium')}`, '--virtual-time-budget=10000', '--dump-dom', 'http://localhost:5373/'],
+      { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.error, undefined, `chromium could not run (apt-get install chromium): ${r.error?.message}`);
+    assert.match(r.stdout, /<body data-loaded="true">/, r.stdout.slice(0, 2000));
+    assert.match(r.stdout, /<span id="instance">2<\/span>/);
+    assert.match(r.stdout, /<code id="database">shipsec_dev_2<\/code>/);
+    assert.match(r.stdout, /<li>only in two<\/li>/);
+    assert.doesNotMatch(r.stdout, /only in one/);
+  });
+
+  it('a foreign process on instance 3\'s backend port makes start 3 fail cleanly', async () => {
+    const squatter = createServer().listen(3511, '127.0.0.1');
+    await new Promise((r) => squatter.once('listening', r));
+    try {
+      const r = just('dev', '3');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`port 3511 \\(backend of instance 3\\) is taken by pid ${process.pid}`));
+      assert.ok(!(await names()).some((n) => n.endsWith('-3')));
+      for (const port of PORTS[3].filter((p) => p !== 3511)) assert.equal(await portInUse(port), false, `port ${port}`);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('bad input: usage on stderr, exit 2, nothing started', async () => {
+    for (const args of [['dev', '1', 'frobnicate'], ['dev', 'stop', 'all', 'extra'], ['dev', '99', 'start'], ['dev', '1', 'logs', '--lines', 'many'], ['dev', '4', '--engine', 'podman']]) {
+      const r = just(...args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+    }
+    assert.ok(!(await names()).some((n) => n.endsWith('-4')));
+  });
+
+  it('clean refuses without --yes when not on a terminal', () => {
+    const r = just('dev', '1', 'clean');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /clean deletes data: confirm on a terminal, or pass --yes/);
+    assert.ok(existsSync(join(root.path, '.instances/instance-1')));
+  });
+
+  it('stop 1 frees its ports and leaves 2 healthy', async () => {
+    const r = just('dev', '1', 'stop');
+    assert.equal(r.code, 0, r.stderr);
+    for (const port of PORTS[1]) assert.equal(await portInUse(port), false, `port ${port}`);
+    assert.equal((await api(3411, '/health')).status, 200);
+  });
+
+  it('logs prints prefixed lines of apps and infrastructure', () => {
+    const r = just('dev', '2', 'logs', '--no-follow', '--lines', '5');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^shipsec-backend-2 +\| .*backend of instance 2 on http:\/\/localhost:3411$/m);
+    assert.match(r.stdout, /^shipsec-postgres-2 +\| /m);
+  });
+
+  it('clean 1 backs up and removes only instance 1', async () => {
+    const r = just('dev', '1', 'clean', '--yes');
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!existsSync(join(root.path, '.instances/instance-1')));
+    const backups = readdirSync(join(root.path, '.instances/backups/instance-1'));
+    assert.equal(backups.length, 1);
+    assert.equal(statSync(join(root.path, '.instances/backups/instance-1', backups[0] ?? '')).mode & 0o777, 0o600);
+    assert.deepEqual((await api(3411, '/records')).json.map((x: { body: string }) => x.body), ['only in two']);
+  });
+
+  it('stop all leaves nothing running', async () => {
+    const r = just('dev', 'stop', 'all');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /stopped instance 2/);
+    assert.deepEqual(await names(), []);
+    for (const port of PORTS[2]) assert.equal(await portInUse(port), false, `port ${port}`);
+    assert.deepEqual(processesUnder(root.path), []);
+  });
+});
