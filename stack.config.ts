@@ -63,7 +63,7 @@ export default defineStack({
       envSources: ['apps/backend/.env.example', 'apps/backend/.env'],
     },
     worker: {
-      cwd: 'apps/worker', script: 'worker.mjs',
+      cwd: 'apps/worker', script: 'worker.mjs', ready: 'signal',
       envSources: ['apps/worker/.env.example', 'apps/worker/.env'],
     },
   },

@@ -56,8 +56,8 @@ export async function lifecycleBench(repo: string, rounds = 3, fleet = 10): Prom
         const alone = { ...p, apps: [app] };
         await withPm2(async (pm2) => {
           const t0 = performance.now();
-          await startApps(pm2, alone, root);
-          await waitReady(appCheck(pm2, alone, root, app));
+          const started = await startApps(pm2, alone, root);
+          await Promise.all([started.done, waitReady(appCheck(pm2, alone, root, app))]);
           add(app.id, performance.now() - t0);
           await pm2.delete(app.pm2Name);
         });

@@ -46,7 +46,7 @@ export async function waitReady(check: ReadinessCheck): Promise<void> {
       const why = gone ?? `not ready after ${(check.deadlineMs / 1000).toFixed(0)} s`;
       const tail = await tailOf(check.logFile);
       throw new OperationalError(
-        `${check.name} on port ${check.port}: ${why} (last error: ${last})`,
+        `${check.name}${check.port ? ` on port ${check.port}` : ''}: ${why} (last error: ${last})`,
         tail ? `Last lines of ${check.logFile}:\n${tail}` : undefined,
       );
     }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -168,6 +168,17 @@ describe('just dev lifecycle (native engine)', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /clean deletes data: confirm on a terminal, or pass --yes/);
     assert.ok(existsSync(join(root.path, '.instances/instance-1')));
+  });
+
+  it('restart 2 picks up an edited source env file', async () => {
+    writeFileSync(join(root.path, 'apps/backend/.env'), 'FEATURE_FLAG=on\n');
+    const r = just('dev', '2', 'restart');
+    assert.equal(r.code, 0, r.stderr);
+    const backend = (await withPm2((s) => s.list())).find((p) => p.name === 'shipsec-backend-2');
+    assert.ok(backend && backend.pid > 0);
+    assert.match(readFileSync(`/proc/${backend.pid}/environ`, 'utf8'), /(^|\0)FEATURE_FLAG=on(\0|$)/);
+    assert.match(readFileSync(join(root.path, '.instances/instance-2/backend.env'), 'utf8'), /^FEATURE_FLAG=on$/m);
+    assert.deepEqual((await api(3411, '/records')).json.map((x: { body: string }) => x.body), ['only in two']);
   });
 
   it('stop 1 frees its ports and leaves 2 healthy', async () => {

@@ -11,7 +11,9 @@ redis.on('error', (err) => console.error('redis:', err.message));
 const name = `worker-${env.SHIPSEC_INSTANCE}`;
 
 await pool.query('CREATE TABLE IF NOT EXISTS job_results (id serial PRIMARY KEY, payload jsonb NOT NULL, done_by text NOT NULL)');
+await redis.ping();
 console.log(`${name} waiting for jobs on ${env.REDIS_KEY_PREFIX}jobs (task queue ${env.TEMPORAL_TASK_QUEUE})`);
+process.send?.('ready'); // PM2 wait_ready: dev-instances counts the worker as up from here
 if ((env.DEV_INSTANCES_UNAVAILABLE ?? '').split(',').includes('temporal')) {
   console.log('Temporal is not available on this engine: workflows are not polled');
 }

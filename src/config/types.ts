@@ -28,6 +28,11 @@ export interface AppDecl<S extends string = string> {
   port?: NoInfer<S>;
   /** HTTP path that answers 200 when the app is healthy (apps with a port); otherwise a TCP connect counts. */
   health?: string;
+  /**
+   * 'signal': the app calls process.send('ready') once initialised (PM2 wait_ready), which is how an
+   * app without a port says it is up. Without it, a port-less app counts as up after staying online 1 s.
+   */
+  ready?: 'signal';
   /** Source env files, relative to the repository root, applied in order (later files win). */
   envSources: string[];
   /** Keys owned by the plan for this app only (on top of the stack-wide `env`). */

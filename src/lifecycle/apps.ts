@@ -17,23 +17,42 @@ const SETTLE_MS = 1_000;
 
 const online = (p: Pm2Process | undefined) => p?.status === 'online';
 
-/** Start the apps that are not online; returns the names it started. */
-export async function startApps(pm2: Pm2Session, p: InstancePlan, root: string): Promise<string[]> {
+export interface AppsStart {
+  /** Names of the apps this call starts. */
+  started: string[];
+  /** Settles when PM2 has answered every start (for wait_ready apps: once they said ready). */
+  done: Promise<void>;
+}
+
+/**
+ * Start the apps that are not online, all at once. PM2 answers a wait_ready app's start only when
+ * the app has said it is ready, so `done` is part of the health wait, not something to wait for first.
+ */
+export async function startApps(pm2: Pm2Session, p: InstancePlan, root: string): Promise<AppsStart> {
   const envOfApp = (id: string) => {
     const app = p.apps.find((a) => a.id === id);
     return app ? EnvDocument.parse(readFileSync(join(root, app.envFile), 'utf8')).toObject() : {};
   };
   const running = new Map((await pm2.list()).map((x) => [x.name, x]));
   const started: string[] = [];
+  const starts: Promise<void>[] = [];
   for (const app of pm2Apps(p, root, envOfApp)) {
     const current = running.get(app.name);
     if (online(current)) continue;
     if (current) await pm2.delete(app.name); // errored or stopped: start afresh with today's environment
-    await pm2.start({ ...app, interpreter: 'node' });
     started.push(app.name);
+    requested.add(app.name);
+    starts.push(pm2.start({ ...app, interpreter: 'node' }).then(() => { readySignalled.add(app.name); }));
   }
-  return started;
+  const done = Promise.all(starts).then(() => {});
+  done.catch(() => {}); // observed through the health wait
+  return { started, done };
 }
+
+/** wait_ready apps whose start PM2 has answered in this process. */
+const readySignalled = new Set<string>();
+/** Apps whose start this process has asked PM2 for: absent from PM2's list only until it gets to them. */
+const requested = new Set<string>();
 
 function httpStatus(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -51,7 +70,10 @@ export function appCheck(pm2: Pm2Session, p: InstancePlan, root: string, app: Ap
   const probe = port === undefined
     ? async () => {
       const proc = await find();
-      if (!online(proc) || Date.now() - (proc?.startedAt ?? 0) < SETTLE_MS) throw new Error('not settled yet');
+      if (!online(proc)) throw new Error('not online yet');
+      if (app.ready === 'signal') {
+        if (!readySignalled.has(app.pm2Name)) throw new Error('has not said it is ready yet');
+      } else if (Date.now() - (proc?.startedAt ?? 0) < SETTLE_MS) throw new Error('not settled yet');
     }
     : health
       ? async () => {
@@ -63,7 +85,7 @@ export function appCheck(pm2: Pm2Session, p: InstancePlan, root: string, app: Ap
     name: `${app.pm2Name}`, port: port ?? 0, probe, deadlineMs: APP_DEADLINE_MS, logFile,
     gone: async () => {
       const proc = await find();
-      if (!proc) return 'its process is gone';
+      if (!proc) return requested.has(app.pm2Name) ? undefined : 'its process is gone';
       if (proc.status === 'errored' || proc.status === 'stopped') return `its process is ${proc.status}`;
       if (proc.restarts > 0) return `it crashed (${proc.restarts} restart${proc.restarts > 1 ? 's' : ''})`;
       return undefined;

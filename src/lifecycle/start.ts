@@ -98,8 +98,9 @@ export async function startInstance(decl: StackDeclaration, n: number, root: str
         opts.note(`instance ${n}: provisioning database ${p.database.name}, namespace and key prefix`);
         const provisioned = await provision(p, !names.includes('temporal'));
         opts.note(`instance ${n}: starting apps ${p.apps.map((a) => a.pm2Name).join(', ')}`);
-        appsStarted = await startApps(pm2, p, root);
-        await waitAppsHealthy(pm2, p, root);
+        const apps = await startApps(pm2, p, root);
+        appsStarted = apps.started;
+        await Promise.all([apps.done, waitAppsHealthy(pm2, p, root)]);
         return { plan: p, engine, engineReason: reason, alreadyRunning: false, unavailable, provisioned, ms: performance.now() - t0 };
       } catch (err) {
         // Leave nothing half-started: the apps and the instance's own infrastructure this call started.

@@ -26,6 +26,7 @@ export interface AppPlan {
   args: string[];
   port?: number;
   health?: string;
+  ready?: 'signal';
   /** Keys the plan owns in this app's env file (replace-or-append). */
   env: Record<string, string>;
   envSources: string[];
@@ -170,6 +171,7 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
       args: app.args ?? [],
       ...(port === undefined ? {} : { port }),
       ...(app.health ? { health: app.health } : {}),
+      ...(app.ready ? { ready: app.ready } : {}),
       env: { ...stackEnv, ...(port === undefined ? {} : { PORT: String(port) }), ...(app.env?.(ctx) ?? {}) },
       envSources: app.envSources,
       envFile: `${dir}/${id}.env`,

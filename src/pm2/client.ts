@@ -40,6 +40,8 @@ export interface Pm2StartOptions {
   min_uptime?: number;
   restart_delay?: number;
   kill_timeout?: number;
+  wait_ready?: boolean;
+  listen_timeout?: number;
 }
 
 type Cb<T> = (err: Error | null, v: T) => void;

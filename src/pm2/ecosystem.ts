@@ -19,6 +19,9 @@ export interface Pm2App {
   min_uptime: number;
   restart_delay: number;
   kill_timeout: number;
+  /** The app says when it is up (process.send('ready')); PM2 waits for it up to listen_timeout. */
+  wait_ready?: boolean;
+  listen_timeout?: number;
 }
 
 export const RESTART_POLICY = { max_restarts: 5, min_uptime: 5_000, restart_delay: 1_000, kill_timeout: 5_000 } as const;
@@ -37,5 +40,6 @@ export function pm2Apps(p: InstancePlan, root: string, envOf: (appId: string) =>
     time: true,
     autorestart: true,
     ...RESTART_POLICY,
+    ...(app.ready === 'signal' ? { wait_ready: true, listen_timeout: 30_000 } : {}),
   }));
 }

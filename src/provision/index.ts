@@ -5,7 +5,9 @@
 import type { InstancePlan } from '../plan/plan.js';
 import { dropDatabase, ensureDatabase, type PgServer } from './postgres.js';
 import { dropPrefix } from './redis.js';
-import { dropNamespace, ensureNamespace } from './temporal.js';
+
+// The Temporal SDK costs ~0.3 s to load: only when this instance has a Temporal to talk to.
+const temporal = () => import('./temporal.js');
 
 export interface ProvisionReport {
   database: 'created' | 'exists';
@@ -20,7 +22,7 @@ const pgServerOf = (p: InstancePlan): PgServer => ({
 export async function provision(p: InstancePlan, temporalAvailable: boolean): Promise<ProvisionReport> {
   const [db, ns] = await Promise.all([
     ensureDatabase(pgServerOf(p), p.database.name),
-    temporalAvailable ? ensureNamespace(p.temporal, p.temporal.retention) : Promise.resolve(undefined),
+    temporalAvailable ? temporal().then((t) => t.ensureNamespace(p.temporal, p.temporal.retention)) : Promise.resolve(undefined),
   ]);
   return { database: db ? 'created' : 'exists', namespace: ns === undefined ? 'skipped' : ns ? 'created' : 'exists' };
 }
@@ -34,7 +36,7 @@ export interface DropReport {
 export async function unprovision(p: InstancePlan, temporalAvailable: boolean): Promise<DropReport> {
   const [database, namespace, keys] = await Promise.all([
     dropDatabase(pgServerOf(p), p.database.name),
-    temporalAvailable ? dropNamespace(p.temporal) : Promise.resolve('skipped' as const),
+    temporalAvailable ? temporal().then((t) => t.dropNamespace(p.temporal)) : Promise.resolve('skipped' as const),
     dropPrefix(`redis://127.0.0.1:${p.redis.port}`, p.redis.keyPrefix),
   ]);
   return { database, namespace, keys };
