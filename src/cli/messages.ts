@@ -102,6 +102,17 @@ export function statusTable(instances: { instance: number | 'shared'; engine: st
   ]));
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const fmt = (cells: string[]) => cells.map((x, c) => x.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
-  const errored = instances.flatMap((i) => i.processes.filter((r) => r.lastLines).map((r) => `\n${r.name} is ${r.state}; last lines of its log:\n${r.lastLines}`));
+  const errored = instances.flatMap((i) => i.processes.filter((r) => r.lastLines).map((r) => (r.state === 'orphaned'
+    ? `\n${r.name}: ${r.lastLines}`
+    : `\n${r.name} is ${r.state}; last lines of its log:\n${r.lastLines}`)));
   return [fmt(header), ...rows.map(fmt), ...errored].join('\n');
+}
+
+/** Loud: the data of an instance that had some is gone, and an empty one is about to be created. */
+export function dataLossWarning(p: InstancePlan): string {
+  return [
+    `!!! instance ${p.instance}'s database data was initialised before and is now MISSING.`,
+    `!!! A new, EMPTY database is being created. If that is not what you wanted: just dev ${p.instance} stop,`,
+    `!!! then restore from .instances/backups/instance-${p.instance}/ (README: Backups and restore).`,
+  ].join('\n');
 }

@@ -11,7 +11,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   await stopInstance(ctx.stack.decl, p.instance, ctx.root, (l) => ctx.note(l));
   const sharing = sharingFlag(ctx);
   const result = await startInstance(ctx.stack.decl, p.instance, ctx.root, {
-    engine: engineFlag(ctx), ...(sharing ? { sharing } : {}), note: (l) => ctx.note(l),
+    engine: engineFlag(ctx), ...(sharing ? { sharing } : {}), note: (l) => ctx.note(l), warn: (l) => ctx.warn(l),
   });
   ctx.out(startSummary(result));
 }

@@ -3,8 +3,8 @@
  * stop the instance and drop its database, namespace, Redis keys, own volumes or data and its folder.
  * Nothing of another instance, nor the shared set itself, is touched.
  */
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OperationalError } from '../cli/errors.js';
@@ -38,6 +38,18 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void>
   });
 }
 
+/** Run cmd with its standard output going to file (no shell in between). */
+function dumpTo(file: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const fd = openSync(file, 'w', 0o600);
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, ...env } });
+    let stderr = '';
+    child.stderr?.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new OperationalError(`${cmd} ${args.slice(-3).join(' ')} failed: ${stderr.trim().split('\n').pop() ?? ''}`))));
+  }).finally(() => closeSync(fd));
+}
+
 /** pg_dump -Fc of the instance's database to .instances/backups/instance-N/, keeping the newest few. */
 async function backup(decl: StackDeclaration, p: InstancePlan, engine: Engine, root: string): Promise<string | undefined> {
   const server = { host: '127.0.0.1', port: p.database.port, user: p.database.user, password: p.database.password };
@@ -51,13 +63,12 @@ async function backup(decl: StackDeclaration, p: InstancePlan, engine: Engine, r
   if (engine.name === 'docker' && !p.ports.find((x) => x.id === decl.infra.postgres.service)?.shared) {
     // The server's own pg_dump inside its container: always the matching version.
     const args = composeArgs({ decl, scope: p.infra, root } as EngineTarget, 'exec', '-T', 'postgres', 'pg_dump', '-U', p.database.user, '-Fc', p.database.name);
-    await run('sh', ['-c', `docker "$@" > '${tmp.replace(/'/g, "'\\''")}'`, 'sh', ...args], { COMPOSE_PROJECT_NAME: p.composeProject });
+    await dumpTo(tmp, 'docker', args, { COMPOSE_PROJECT_NAME: p.composeProject });
   } else {
     await run('pg_dump', ['-Fc', '-f', tmp, '-h', '127.0.0.1', '-p', String(p.database.port), '-U', p.database.user, p.database.name],
       { PGPASSWORD: p.database.password });
   }
   chmodSync(tmp, 0o600);
-  const { renameSync } = await import('node:fs');
   renameSync(tmp, file);
   const old = readdirSync(dir).filter((f) => f.endsWith('.dump')).sort().reverse().slice(BACKUPS_KEPT);
   for (const f of old) rmSync(join(dir, f), { force: true });

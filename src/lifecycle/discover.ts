@@ -3,7 +3,7 @@
  * per-instance namespaces, and instance folders with a recorded start (docker instances). No fixed
  * range of numbers.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
 import { INSTANCES_DIR } from '../plan/plan.js';
@@ -27,7 +27,7 @@ export function instanceFolders(root: string): number[] {
   }
 }
 
-/** Instances with a PM2 process, or a folder whose last start used the docker engine. */
+/** Instances with a PM2 process, a command in progress (a lock), or a folder whose last start used docker. */
 export function discoverInstances(decl: StackDeclaration, root: string, procs: Pm2Process[]): number[] {
   const found = new Set<number>();
   for (const p of procs) {
@@ -35,7 +35,8 @@ export function discoverInstances(decl: StackDeclaration, root: string, procs: P
     if (n !== undefined) found.add(n);
   }
   for (const n of instanceFolders(root)) {
-    if (readState(root, join(INSTANCES_DIR, `instance-${n}`))?.engine === 'docker') found.add(n);
+    const dir = join(INSTANCES_DIR, `instance-${n}`);
+    if (existsSync(join(root, dir, '.lock')) || readState(root, dir)?.engine === 'docker') found.add(n);
   }
   return [...found].sort((a, b) => a - b);
 }

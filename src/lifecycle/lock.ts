@@ -19,7 +19,27 @@ export interface Lock {
   release(): void;
 }
 
-export function acquireLock(dir: string, label: string, note: (line: string) => void): Lock {
+export interface LockOptions {
+  /** Wait this long for a live owner to finish instead of failing at once. */
+  waitMs?: number;
+}
+
+export async function acquireLock(dir: string, label: string, note: (line: string) => void, opts: LockOptions = {}): Promise<Lock> {
+  const giveUp = Date.now() + (opts.waitMs ?? 0);
+  let told = false;
+  for (;;) {
+    try {
+      return tryLock(dir, label, note);
+    } catch (err) {
+      const owner = (err as { owner?: number }).owner;
+      if (owner === undefined || Date.now() > giveUp) throw err;
+      if (!told) { note(`waiting for the command that holds ${label} (pid ${owner}) to finish`); told = true; }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+function tryLock(dir: string, label: string, note: (line: string) => void): Lock {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, '.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -42,8 +62,8 @@ export function acquireLock(dir: string, label: string, note: (line: string) => 
       let owner = NaN;
       try { owner = Number(readFileSync(path, 'utf8').trim()); } catch { /* vanished: retry */ }
       if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
-        throw new OperationalError(`${label} is busy: another command (pid ${owner}) is starting or stopping it`,
-          'Wait for it to finish, or stop it first.');
+        throw Object.assign(new OperationalError(`${label} is busy: another command (pid ${owner}) is starting or stopping it`,
+          'Wait for it to finish, or stop it first.'), { owner });
       }
       note(`recovered a stale lock of ${label} left by a run that is gone${Number.isInteger(owner) ? ` (pid ${owner})` : ''}`);
       rmSync(path, { force: true });

@@ -14,14 +14,33 @@ import { descendsFrom } from '../ports/owner.js';
 import { portHolder, portInUse } from '../ports/holder.js';
 import { type ProvisionReport, provision } from '../provision/index.js';
 import { deleteApps, startApps, waitAppsHealthy } from './apps.js';
+import { runDocker } from '../engines/docker.js';
+import { isInitialised } from '../engines/native/postgres.js';
+import { nativeServices } from '../engines/native/recipes.js';
+import { dataLossWarning } from '../cli/messages.js';
 import { acquireLock } from './lock.js';
-import { writeState } from './state.js';
+import { endOrphans, findOrphans } from './orphans.js';
+import { readState, writeState } from './state.js';
 import { join } from 'node:path';
 
 export interface StartOptions {
   engine: EngineChoice;
   sharing?: Sharing;
   note: (line: string) => void;
+  warn: (line: string) => void;
+}
+
+const postgresService = (decl: StackDeclaration): string =>
+  decl.services[decl.infra.postgres.service]?.container?.service ?? decl.infra.postgres.service;
+
+/** Is the instance's own database data still there (native cluster, or docker volume)? */
+async function databaseDataPresent(engine: Engine, t: EngineTarget): Promise<boolean> {
+  if (engine.name === 'docker') {
+    const volume = `${t.scope.composeProject}_postgres_data`;
+    return (await runDocker(['volume', 'inspect', volume], {}, 10_000)).code === 0;
+  }
+  const pg = (await nativeServices(t.decl, t.scope, t.root)).find((s) => s.kind === 'postgres');
+  return pg === undefined || isInitialised(pg.dataDir);
 }
 
 export interface StartResult {
@@ -60,7 +79,7 @@ export async function startInstance(decl: StackDeclaration, n: number, root: str
   const t0 = performance.now();
   const shared = sharedServices(decl, opts.sharing);
   const p = plan(decl, n, { shared });
-  const lock = acquireLock(join(root, p.dir), `instance ${n}`, opts.note);
+  const lock = await acquireLock(join(root, p.dir), `instance ${n}`, opts.note);
   const releaseOnSignal = () => { lock.release(); };
   process.once('exit', releaseOnSignal);
   try {
@@ -80,11 +99,22 @@ export async function startInstance(decl: StackDeclaration, n: number, root: str
       if (appsOnline && infraUp && ownStates.length + sharedStates.length > 0) {
         return { plan: p, engine, engineReason: reason, alreadyRunning: true, unavailable: unavailableNow, ms: performance.now() - t0 };
       }
+      // Processes of this instance that PM2 lost (a daemon that died) would block their own ports.
+      const orphans = await findOrphans(decl, p, root, new Set(procs.map((x) => x.pid)));
+      if (orphans.length > 0) {
+        for (const o of orphans) opts.note(`ending pid ${o.holder.pid} (${o.what}, port ${o.port}): ours, but PM2 no longer runs it`);
+        await endOrphans(orphans);
+      }
       await checkPorts(pm2, p, onlineSet(ownStates), onlineSet(sharedStates));
 
       let ownUp: UpReport | undefined;
       let appsStarted: string[] = [];
       try {
+        const before = readState(root, p.dir);
+        const ownsDatabase = p.infra.services.includes(postgresService(decl));
+        if (before?.dataInitialised && ownsDatabase && !(await databaseDataPresent(engine, own))) {
+          opts.warn(dataLossWarning(p));
+        }
         opts.note(`instance ${n}: starting infrastructure (${reason})`);
         const sharedUp = sharedTarget ? await engine.up(sharedTarget) : undefined;
         if (sharedTarget) {
@@ -94,7 +124,9 @@ export async function startInstance(decl: StackDeclaration, n: number, root: str
         const unavailable = [...(sharedUp?.unavailable ?? []), ...ownUp.unavailable];
         const names = unavailable.map((u) => u.service);
         await materialize(p, root, { unavailable: names });
-        await writeState(root, p.dir, { engine: engine.name, shared: [...shared], startedAt: new Date().toISOString(), unavailable: names });
+        await writeState(root, p.dir, {
+          engine: engine.name, shared: [...shared], startedAt: new Date().toISOString(), unavailable: names, dataInitialised: ownsDatabase,
+        });
         opts.note(`instance ${n}: provisioning database ${p.database.name}, namespace and key prefix`);
         const provisioned = await provision(p, !names.includes('temporal'));
         opts.note(`instance ${n}: starting apps ${p.apps.map((a) => a.pm2Name).join(', ')}`);

@@ -10,6 +10,8 @@ export interface InstanceState {
   startedAt: string;
   /** Services the engine could not run. */
   unavailable: string[];
+  /** The instance's own database data existed after this start: its disappearance is data loss. */
+  dataInitialised?: boolean;
 }
 
 const file = (root: string, dir: string) => join(root, dir, 'state.json');
@@ -20,7 +22,10 @@ export function readState(root: string, dir: string): InstanceState | undefined 
   try {
     const s = JSON.parse(text) as Partial<InstanceState>;
     if ((s.engine === 'docker' || s.engine === 'native') && Array.isArray(s.shared)) {
-      return { engine: s.engine, shared: s.shared.map(String), startedAt: String(s.startedAt ?? ''), unavailable: (s.unavailable ?? []).map(String) };
+      return {
+        engine: s.engine, shared: s.shared.map(String), startedAt: String(s.startedAt ?? ''),
+        unavailable: (s.unavailable ?? []).map(String), dataInitialised: s.dataInitialised === true,
+      };
     }
   } catch { /* fall through: a hand-edited or truncated file is ignored and rewritten by the next start */ }
   return undefined;

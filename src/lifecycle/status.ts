@@ -10,6 +10,7 @@ import { tailOf, tcpAccepts } from '../readiness.js';
 import { request } from 'node:http';
 import { discoverInstances } from './discover.js';
 import { readState } from './state.js';
+import { findOrphans } from './orphans.js';
 import { planAsStarted } from './stop.js';
 
 export interface ProcessRow {
@@ -86,6 +87,13 @@ export async function instanceStatus(decl: StackDeclaration, root: string, which
         return rowOf(x, x.name, 'infra', port, undefined, join(logs, `${kind}.log`));
       }),
     ]);
+    // Ports held by processes of this instance that PM2 does not run: a PM2 daemon died under them.
+    if (rows.some((r) => r.state !== 'online' && r.port)) {
+      for (const o of await findOrphans(decl, p, root, new Set(procs.map((x) => x.pid)))) {
+        rows.push({ name: `pid ${o.holder.pid}`, kind: 'infra', port: o.port, state: 'orphaned', pid: o.holder.pid, health: '-',
+          lastLines: `${o.what} still holds port ${o.port} but PM2 does not run it (was the PM2 daemon restarted?); just dev ${n} ends it and starts afresh` });
+      }
+    }
     if (engine.name === 'docker') {
       for (const s of await engine.status({ decl, scope: p.infra, root }).catch(() => [])) {
         rows.push({ name: s.process, kind: 'infra', port: s.port || undefined, state: s.state, health: s.state === 'online' ? 'ok' : '-' } as ProcessRow);

@@ -17,6 +17,8 @@ import { discoverInstances } from './discover.js';
 import { acquireLock } from './lock.js';
 import { readState } from './state.js';
 
+export const STOP_WAITS_FOR_START_MS = 180_000;
+
 export const engineNamed = (name: 'docker' | 'native'): Engine => (name === 'docker' ? dockerEngine : nativeEngine);
 
 /** The plan of an instance as it was started (its recorded sharing), or as declared. */
@@ -29,7 +31,8 @@ export function planAsStarted(decl: StackDeclaration, n: number, root: string): 
 
 export async function stopInstance(decl: StackDeclaration, n: number, root: string, note: (l: string) => void): Promise<void> {
   const { plan: p, engine } = planAsStarted(decl, n, root);
-  const lock = acquireLock(join(root, p.dir), `instance ${n}`, note);
+  // A start in progress finishes first: stopping under it would leave what it starts next behind.
+  const lock = await acquireLock(join(root, p.dir), `instance ${n}`, note, { waitMs: STOP_WAITS_FOR_START_MS });
   try {
     await withPm2((pm2) => deleteApps(pm2, p.apps.map((a) => a.pm2Name)));
     await freeAppPorts(p, instanceEnvVar(decl.project));
