@@ -3,58 +3,25 @@
  * Redis and the demo apps (Vite included), and headless Chromium for the frontend.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { withPm2 } from '../src/pm2/client.js';
 import { portInUse } from '../src/ports/holder.js';
-import { JUST, REPO, type Run, runJust, tempDir } from './helpers/cli.js';
-import { processesUnder, usePrivatePm2 } from './helpers/pm2-home.js';
+import { processesUnder } from './helpers/pm2-home.js';
+import { api, stackRoot } from './helpers/stack-root.js';
 
-const pm2 = usePrivatePm2();
-const root = tempDir('di-e2e-');
-chmodSync(root.path, 0o755);
-const env = { DEV_INSTANCES_ROOT: root.path, PM2_HOME: pm2.home };
-const just = (...args: string[]) => runJust(args, env);
+const stack = stackRoot('di-e2e-');
+const { just, names } = stack;
+const justAsync = (...args: string[]) => stack.justAsync(...args).done;
 
-function justAsync(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(JUST, ['--justfile', join(REPO, 'justfile'), '--working-directory', REPO, ...args], {
-      env: { ...process.env, DEV_INSTANCES_NO_REBUILD: '1', SHIPSEC_INSTANCE: '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function api(port: number, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, body === undefined ? {} : {
-    method: path.startsWith('/kv/') ? 'PUT' : 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json() };
-}
-
-const names = async () => (await withPm2((s) => s.list())).map((p) => p.name).sort();
 const PORTS = { 1: [5273, 3311, 5533, 6479], 2: [5373, 3411, 5633, 6579], 3: [5473, 3511, 5733, 6679] } as const;
 
 describe('just dev lifecycle (native engine)', () => {
-  before(() => {
-    cpSync(join(REPO, 'apps'), join(root.path, 'apps'), { recursive: true });
-    symlinkSync(join(REPO, 'node_modules'), join(root.path, 'node_modules'));
-  });
   after(async () => {
-    try {
-      just('dev', 'stop', 'all', '--shared');
-      assert.deepEqual(processesUnder(root.path), [], 'processes left running');
-    } finally {
-      pm2.kill();
-      root.cleanup();
-    }
+    assert.deepEqual(await stack.teardown(), [], 'processes left running');
   });
 
   it('starts instances 1 and 2 concurrently and prints their URLs', async () => {
@@ -130,7 +97,7 @@ describe('just dev lifecycle (native engine)', () => {
 
   it("instance 2's frontend shows instance 2's data in headless Chromium", () => {
     const r = spawnSync('chromium', ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-gpu',
-      '--no-first-run', `--user-data-dir=${join(root.path, 'chromium')}`, '--virtual-time-budget=10000', '--dump-dom', 'http://localhost:5373/'],
+      '--no-first-run', `--user-data-dir=${join(stack.root, 'chromium')}`, '--virtual-time-budget=10000', '--dump-dom', 'http://localhost:5373/'],
       { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.error, undefined, `chromium could not run (apt-get install chromium): ${r.error?.message}`);
     assert.match(r.stdout, /<body data-loaded="true">/, r.stdout.slice(0, 2000));
@@ -167,17 +134,17 @@ describe('just dev lifecycle (native engine)', () => {
     const r = just('dev', '1', 'clean');
     assert.equal(r.code, 2);
     assert.match(r.stderr, /clean deletes data: confirm on a terminal, or pass --yes/);
-    assert.ok(existsSync(join(root.path, '.instances/instance-1')));
+    assert.ok(existsSync(join(stack.root, '.instances/instance-1')));
   });
 
   it('restart 2 picks up an edited source env file', async () => {
-    writeFileSync(join(root.path, 'apps/backend/.env'), 'FEATURE_FLAG=on\n');
+    writeFileSync(join(stack.root, 'apps/backend/.env'), 'FEATURE_FLAG=on\n');
     const r = just('dev', '2', 'restart');
     assert.equal(r.code, 0, r.stderr);
     const backend = (await withPm2((s) => s.list())).find((p) => p.name === 'shipsec-backend-2');
     assert.ok(backend && backend.pid > 0);
     assert.match(readFileSync(`/proc/${backend.pid}/environ`, 'utf8'), /(^|\0)FEATURE_FLAG=on(\0|$)/);
-    assert.match(readFileSync(join(root.path, '.instances/instance-2/backend.env'), 'utf8'), /^FEATURE_FLAG=on$/m);
+    assert.match(readFileSync(join(stack.root, '.instances/instance-2/backend.env'), 'utf8'), /^FEATURE_FLAG=on$/m);
     assert.deepEqual((await api(3411, '/records')).json.map((x: { body: string }) => x.body), ['only in two']);
   });
 
@@ -198,10 +165,10 @@ describe('just dev lifecycle (native engine)', () => {
   it('clean 1 backs up and removes only instance 1', async () => {
     const r = just('dev', '1', 'clean', '--yes');
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(!existsSync(join(root.path, '.instances/instance-1')));
-    const backups = readdirSync(join(root.path, '.instances/backups/instance-1'));
+    assert.ok(!existsSync(join(stack.root, '.instances/instance-1')));
+    const backups = readdirSync(join(stack.root, '.instances/backups/instance-1'));
     assert.equal(backups.length, 1);
-    assert.equal(statSync(join(root.path, '.instances/backups/instance-1', backups[0] ?? '')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(stack.root, '.instances/backups/instance-1', backups[0] ?? '')).mode & 0o777, 0o600);
     assert.deepEqual((await api(3411, '/records')).json.map((x: { body: string }) => x.body), ['only in two']);
   });
 
@@ -211,6 +178,6 @@ describe('just dev lifecycle (native engine)', () => {
     assert.match(r.stdout, /stopped instance 2/);
     assert.deepEqual(await names(), []);
     for (const port of PORTS[2]) assert.equal(await portInUse(port), false, `port ${port}`);
-    assert.deepEqual(processesUnder(root.path), []);
+    assert.deepEqual(processesUnder(stack.root), []);
   });
 });

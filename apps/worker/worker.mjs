@@ -3,6 +3,13 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
+// Under PM2 a failed start-up must end the process (PM2 only logs unhandled rejections), so that
+// PM2's restart limit can turn a crash loop into "errored".
+process.on('unhandledRejection', (err) => {
+  console.error('fatal:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});
+
 const env = process.env;
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
 pool.on('error', (err) => console.error('postgres:', err.message));

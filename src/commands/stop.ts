@@ -3,13 +3,13 @@ import type { CommandContext } from '../cli/registry.js';
 import { stopAll, stopInstance, stopShared } from '../lifecycle/stop.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
-  const note = (l: string) => ctx.out(l);
+  const note = (l: string) => ctx.note(l);
   if (!ctx.plan) {
-    const stopped = await stopAll(ctx.stack.decl, ctx.root, ctx.flags.shared === true, note);
+    const stopped = await stopAll(ctx.stack.decl, ctx.root, ctx.flags.shared === true, note, (n) => ctx.out(`stopped instance ${n}`));
     if (stopped.length === 0) ctx.out('no instance was running');
     return;
   }
   await stopInstance(ctx.stack.decl, ctx.plan.instance, ctx.root, note);
   ctx.out(`stopped instance ${ctx.plan.instance} (data kept; just dev ${ctx.plan.instance} clean removes it)`);
-  if (ctx.flags.shared === true) await stopShared(ctx.stack.decl, ctx.root, note);
+  if (ctx.flags.shared === true) await stopShared(ctx.stack.decl, ctx.root, (l) => ctx.out(l));
 }

@@ -28,7 +28,7 @@ export interface AppsStart {
  * Start the apps that are not online, all at once. PM2 answers a wait_ready app's start only when
  * the app has said it is ready, so `done` is part of the health wait, not something to wait for first.
  */
-export async function startApps(pm2: Pm2Session, p: InstancePlan, root: string): Promise<AppsStart> {
+export async function startApps(pm2: Pm2Session, p: InstancePlan, root: string, healthy: ReadonlySet<string> = new Set()): Promise<AppsStart> {
   const envOfApp = (id: string) => {
     const app = p.apps.find((a) => a.id === id);
     return app ? EnvDocument.parse(readFileSync(join(root, app.envFile), 'utf8')).toObject() : {};
@@ -38,8 +38,8 @@ export async function startApps(pm2: Pm2Session, p: InstancePlan, root: string):
   const starts: Promise<void>[] = [];
   for (const app of pm2Apps(p, root, envOfApp)) {
     const current = running.get(app.name);
-    if (online(current)) continue;
-    if (current) await pm2.delete(app.name); // errored or stopped: start afresh with today's environment
+    if (online(current) && healthy.has(app.name)) continue;
+    if (current) await pm2.delete(app.name); // errored, stopped or unhealthy: start afresh with today's environment
     started.push(app.name);
     requested.add(app.name);
     starts.push(pm2.start({ ...app, interpreter: 'node' }).then(() => { readySignalled.add(app.name); }));
@@ -63,6 +63,19 @@ function httpStatus(port: number, path: string): Promise<number> {
   });
 }
 
+/** One quick look: is this app up right now? (For deciding what a start must (re)start.) */
+export async function answersNow(app: AppPlan, proc: Pm2Process | undefined): Promise<boolean> {
+  if (!online(proc)) return false;
+  if (app.port === undefined) return true;
+  try {
+    if (app.health) return (await httpStatus(app.port, app.health)) === 200;
+    await tcpAccepts(app.port);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function appCheck(pm2: Pm2Session, p: InstancePlan, root: string, app: AppPlan): ReadinessCheck {
   const find = async () => (await pm2.list()).find((x) => x.name === app.pm2Name);
   const logFile = join(root, p.files.logs, `${app.id}.err.log`);
@@ -71,7 +84,7 @@ export function appCheck(pm2: Pm2Session, p: InstancePlan, root: string, app: Ap
     ? async () => {
       const proc = await find();
       if (!online(proc)) throw new Error('not online yet');
-      if (app.ready === 'signal') {
+      if (app.ready === 'signal' && requested.has(app.pm2Name)) {
         if (!readySignalled.has(app.pm2Name)) throw new Error('has not said it is ready yet');
       } else if (Date.now() - (proc?.startedAt ?? 0) < SETTLE_MS) throw new Error('not settled yet');
     }

@@ -13,7 +13,7 @@ import { type Pm2Session, withPm2 } from '../pm2/client.js';
 import { descendsFrom } from '../ports/owner.js';
 import { portHolder, portInUse } from '../ports/holder.js';
 import { type ProvisionReport, provision } from '../provision/index.js';
-import { deleteApps, startApps, waitAppsHealthy } from './apps.js';
+import { answersNow, deleteApps, startApps, waitAppsHealthy } from './apps.js';
 import { runDocker } from '../engines/docker.js';
 import { isInitialised } from '../engines/native/postgres.js';
 import { nativeServices } from '../engines/native/recipes.js';
@@ -92,7 +92,9 @@ export async function startInstance(decl: StackDeclaration, n: number, root: str
       const [ownStates, sharedStates, procs] = await Promise.all([
         engine.status(own), sharedTarget ? engine.status(sharedTarget) : Promise.resolve([]), pm2.list(),
       ]);
-      const appsOnline = p.apps.every((a) => procs.find((x) => x.name === a.pm2Name)?.status === 'online');
+      const healthy = new Set((await Promise.all(p.apps.map(async (a) =>
+        ((await answersNow(a, procs.find((x) => x.name === a.pm2Name))) ? [a.pm2Name] : [])))).flat());
+      const appsOnline = p.apps.every((a) => healthy.has(a.pm2Name));
       const infraUp = [...ownStates, ...sharedStates].every((s) => s.state === 'online' || s.state === 'unavailable');
       const unavailableNow = [...ownStates, ...sharedStates].filter((s) => s.state === 'unavailable')
         .map((s) => ({ service: s.service, detail: s.detail ?? '' }));
@@ -130,7 +132,7 @@ export async function startInstance(decl: StackDeclaration, n: number, root: str
         opts.note(`instance ${n}: provisioning database ${p.database.name}, namespace and key prefix`);
         const provisioned = await provision(p, !names.includes('temporal'));
         opts.note(`instance ${n}: starting apps ${p.apps.map((a) => a.pm2Name).join(', ')}`);
-        const apps = await startApps(pm2, p, root);
+        const apps = await startApps(pm2, p, root, healthy);
         appsStarted = apps.started;
         await Promise.all([apps.done, waitAppsHealthy(pm2, p, root)]);
         return { plan: p, engine, engineReason: reason, alreadyRunning: false, unavailable, provisioned, ms: performance.now() - t0 };

@@ -45,7 +45,9 @@ export async function stopInstance(decl: StackDeclaration, n: number, root: stri
 }
 
 /** Stops every running instance; with `shared`, the shared set too once nothing uses it. */
-export async function stopAll(decl: StackDeclaration, root: string, shared: boolean, note: (l: string) => void): Promise<number[]> {
+export async function stopAll(
+  decl: StackDeclaration, root: string, shared: boolean, note: (l: string) => void, stopped: (n: number) => void,
+): Promise<number[]> {
   const procs = await withPm2((pm2) => pm2.list());
   const instances = discoverInstances(decl, root, procs);
   for (const n of instances) {
@@ -58,7 +60,7 @@ export async function stopAll(decl: StackDeclaration, root: string, shared: bool
         for (const x of await pm2.list()) if (x.namespace === pm2Namespace(decl.project, n)) await pm2.delete(x.name);
       });
     }
-    note(`stopped instance ${n}`);
+    stopped(n);
   }
   if (shared) await stopShared(decl, root, note);
   return instances;

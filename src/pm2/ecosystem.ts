@@ -17,14 +17,15 @@ export interface Pm2App {
   /** A crash loop ends as "errored" after this many quick restarts instead of spinning forever. */
   max_restarts: number;
   min_uptime: number;
-  restart_delay: number;
   kill_timeout: number;
   /** The app says when it is up (process.send('ready')); PM2 waits for it up to listen_timeout. */
   wait_ready?: boolean;
   listen_timeout?: number;
 }
 
-export const RESTART_POLICY = { max_restarts: 5, min_uptime: 5_000, restart_delay: 1_000, kill_timeout: 5_000 } as const;
+// No restart_delay: with one set, PM2 7 overwrites "errored" with "waiting restart" when it gives up
+// on a crash loop (God.js handleExit), so the app would never show as errored.
+export const RESTART_POLICY = { max_restarts: 5, min_uptime: 5_000, kill_timeout: 5_000 } as const;
 
 export function pm2Apps(p: InstancePlan, root: string, envOf: (appId: string) => Record<string, string>): Pm2App[] {
   const logs = join(root, p.files.logs);

@@ -1,0 +1,153 @@
+/**
+ * Faults a day of real use brings, injected on purpose: killed apps and servers, a killed PM2
+ * daemon, interrupted and concurrent commands, stale locks, corrupted files, missing data.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { withPm2 } from '../src/pm2/client.js';
+import { portInUse } from '../src/ports/holder.js';
+import { processesUnder } from './helpers/pm2-home.js';
+import { api, stackRoot, until } from './helpers/stack-root.js';
+
+const stack = stackRoot('di-faults-');
+const { just, names } = stack;
+const proc = async (name: string) => (await withPm2((s) => s.list())).find((p) => p.name === name);
+const noStackTrace = (text: string) => assert.doesNotMatch(text, /unexpected failure|\n\s+at .+:\d+:\d+/, text);
+
+describe('faults', () => {
+  after(async () => {
+    assert.deepEqual(await stack.teardown(), [], 'processes left running');
+  });
+
+  it('instance 5 starts', () => {
+    const r = just('dev', '5');
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  it('an app killed with SIGKILL is restarted by PM2, and status shows the restart', async () => {
+    const before = await proc('shipsec-backend-5');
+    assert.ok(before?.pid);
+    process.kill(before.pid, 'SIGKILL');
+    await until('PM2 restarted the backend', async () => {
+      const p = await proc('shipsec-backend-5');
+      return p?.status === 'online' && p.pid !== before.pid && (await api(3711, '/health')).status === 200;
+    });
+    assert.match(just('dev', '5', 'status').stdout, /^5 +shipsec-backend-5 +3711 +online +\d+ +\d+s +1 +ok$/m);
+  });
+
+  it('a crash loop ends as errored, and status says so with the last log lines', async () => {
+    const { apps } = JSON.parse(readFileSync(join(stack.root, '.instances/instance-5/ecosystem.json'), 'utf8')) as { apps: { name: string; env: Record<string, string> }[] };
+    const backend = apps.find((a) => a.name === 'shipsec-backend-5');
+    assert.ok(backend);
+    await withPm2(async (s) => {
+      await s.delete(backend.name);
+      // A broken build: the backend dies at start-up every time.
+      await s.start({ ...backend, env: { ...backend.env, DATABASE_URL: 'postgresql://nobody:x@127.0.0.1:1/none' } } as never);
+    });
+    await until('the backend is errored', async () => (await proc('shipsec-backend-5'))?.status === 'errored', 30_000);
+    const r = just('dev', '5', 'status');
+    assert.match(r.stdout, /^5 +shipsec-backend-5 +3711 +errored /m);
+    assert.match(r.stdout, /shipsec-backend-5 is errored; last lines of its log:\n[\s\S]*ECONNREFUSED/);
+  });
+
+  it('start heals an errored app with its real environment', async () => {
+    const r = just('dev', '5');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await api(3711, '/health')).status, 200);
+  });
+
+  it('a killed native Postgres comes back with its data intact', async () => {
+    assert.equal((await api(3711, '/records', { body: 'survives a crash' })).status, 201);
+    const pg = await proc('shipsec-postgres-5');
+    assert.ok(pg?.pid);
+    process.kill(pg.pid, 'SIGKILL');
+    await until('Postgres answers again', async () => (await api(3711, '/records')).status === 200, 30_000);
+    assert.deepEqual((await api(3711, '/records')).json.map((x: { body: string }) => x.body), ['survives a crash']);
+    assert.match(just('dev', '5', 'status').stdout, /^5 +shipsec-postgres-5 +5933 +online +\d+ +\S+ +[1-9]\d* +ok$/m);
+  });
+
+  it('after the PM2 daemon is killed, status notices and start brings the instance back once', async () => {
+    const god = Number(readFileSync(join(stack.pm2Home, 'pm2.pid'), 'utf8'));
+    process.kill(god, 'SIGKILL');
+    await until('the daemon is gone', async () => { try { process.kill(god, 0); return false; } catch { return true; } });
+    const status = just('dev', '5', 'status');
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /orphaned/);
+    assert.match(status.stdout, /PM2 does not run it \(was the PM2 daemon restarted\?\)/);
+    const r = just('dev', '5');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /ending pid \d+ \(.+ of instance 5, port \d+\): ours, but PM2 no longer runs it/);
+    assert.deepEqual(await names(), ['shipsec-backend-5', 'shipsec-frontend-5', 'shipsec-postgres-5', 'shipsec-redis-5', 'shipsec-worker-5']);
+    assert.deepEqual((await api(3711, '/records')).json.map((x: { body: string }) => x.body), ['survives a crash']);
+    assert.doesNotMatch(just('dev', '5', 'status').stdout, /orphaned/);
+  });
+
+  it('a start interrupted half way: the next start completes, and stop removes everything', async () => {
+    const run = stack.justAsync('dev', '6');
+    await until('instance 6 has infrastructure running', async () => (await proc('shipsec-postgres-6'))?.status === 'online', 30_000);
+    const { execSync } = await import('node:child_process');
+    // The CLI process (node bin/dev.mjs 6), not just: interrupt the one doing the work.
+    const cli = execSync('ps -eo pid,args', { encoding: 'utf8' }).split('\n').find((l) => /bin\/dev\.mjs 6$/.test(l.trim()));
+    assert.ok(cli, 'the start is not running any more');
+    process.kill(Number(cli.trim().split(/\s+/)[0]), 'SIGTERM');
+    await run.done;
+    const again = just('dev', '6');
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((await api(3811, '/health')).status, 200);
+    const stop = just('dev', '6', 'stop');
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.ok(!(await names()).some((n) => n.endsWith('-6')));
+    for (const port of [5873, 3811, 6033, 6979]) assert.equal(await portInUse(port), false, `port ${port}`);
+  });
+
+  it('a stale lock from a run that is gone is recovered with a message', () => {
+    writeFileSync(join(stack.root, '.instances/instance-6/.lock'), '999999\n');
+    const r = just('dev', '6', 'stop');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /recovered a stale lock of instance 6 left by a run that is gone \(pid 999999\)/);
+  });
+
+  it('corrupted or hand-edited files are regenerated, never a stack trace', async () => {
+    const dir = join(stack.root, '.instances/instance-5');
+    for (const f of ['state.json', 'ecosystem.json', 'backend.env', 'docker-compose.override.yml']) writeFileSync(join(dir, f), '{{{ not what it was \u0000\n');
+    const status = just('dev', '5', 'status');
+    assert.equal(status.code, 0, status.stderr);
+    noStackTrace(status.stderr);
+    const r = just('dev', '5', 'restart');
+    assert.equal(r.code, 0, r.stderr);
+    noStackTrace(r.stderr);
+    assert.equal((await api(3711, '/health')).status, 200);
+    assert.doesNotThrow(() => JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')));
+  });
+
+  it('the same instance started twice at once: one start, one clear message for the loser', async () => {
+    const [a, b] = await Promise.all([stack.justAsync('dev', '7').done, stack.justAsync('dev', '7').done]);
+    const outcomes = [a, b].map((r) => `${r.code} ${r.stdout}${r.stderr}`);
+    assert.equal(outcomes.filter((o) => /Instance 7 is up/.test(o)).length, 1, outcomes.join('\n---\n'));
+    const loser = outcomes.find((o) => !/Instance 7 is up/.test(o)) ?? '';
+    assert.match(loser, /^1 .*instance 7 is busy: another command \(pid \d+\) is starting or stopping it|^0 Instance 7 is already running/s);
+    assert.equal((await names()).filter((n) => n.endsWith('-7')).length, 5);
+  });
+
+  it('stop all while a start is in progress leaves nothing behind', async () => {
+    const start = stack.justAsync('dev', '8');
+    await until('the start of instance 8 holds its lock', async () => {
+      try { readFileSync(join(stack.root, '.instances/instance-8/.lock')); return true; } catch { return false; }
+    });
+    const stop = stack.justAsync('dev', 'stop', 'all');
+    const [s, t] = await Promise.all([start.done, stop.done]);
+    assert.equal(t.code, 0, t.stderr);
+    assert.equal(s.code, 0, s.stderr);
+    assert.deepEqual(await names(), []);
+    assert.deepEqual(processesUnder(stack.root), []);
+  });
+
+  it('data that existed and is gone gets a loud warning before a new empty database is made', () => {
+    rmSync(join(stack.root, '.instances/instance-7/data/postgres'), { recursive: true, force: true });
+    const r = just('dev', '7');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /instance 7's database data was initialised before and is now MISSING/);
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * A throw-away checkout for end-to-end tests: the demo apps copied into a temporary root (so every
+ * path the tool writes stays inside it), node_modules linked, a private PM2, and helpers to drive
+ * `just dev` and the demo backend.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, cpSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { withPm2 } from '../../src/pm2/client.js';
+import { JUST, REPO, type Run, runJust, tempDir } from './cli.js';
+import { processesUnder, usePrivatePm2 } from './pm2-home.js';
+
+export interface StackRoot {
+  root: string;
+  pm2Home: string;
+  env: NodeJS.ProcessEnv;
+  just: (...args: string[]) => Run;
+  justAsync: (...args: string[]) => { done: Promise<Run>; pid: () => number | undefined };
+  names: () => Promise<string[]>;
+  /** Stop everything, check nothing is left, remove the root. */
+  teardown: () => Promise<string[]>;
+}
+
+export function stackRoot(prefix: string): StackRoot {
+  const pm2 = usePrivatePm2();
+  const dir = tempDir(prefix);
+  chmodSync(dir.path, 0o755); // Postgres runs as an unprivileged user that must reach its data
+  cpSync(join(REPO, 'apps'), join(dir.path, 'apps'), { recursive: true });
+  symlinkSync(join(REPO, 'node_modules'), join(dir.path, 'node_modules'));
+  const env = { DEV_INSTANCES_ROOT: dir.path, PM2_HOME: pm2.home };
+  const justAsync = (...args: string[]) => {
+    const child = spawn(JUST, ['--justfile', join(REPO, 'justfile'), '--working-directory', REPO, ...args], {
+      env: { ...process.env, DEV_INSTANCES_NO_REBUILD: '1', SHIPSEC_INSTANCE: '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    return {
+      done: new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))),
+      pid: () => child.pid,
+    };
+  };
+  return {
+    root: dir.path, pm2Home: pm2.home, env,
+    just: (...args) => runJust(args, env),
+    justAsync,
+    names: async () => (await withPm2((s) => s.list())).map((p) => p.name).sort(),
+    teardown: async () => {
+      try {
+        runJust(['dev', 'stop', 'all', '--shared'], env);
+        return processesUnder(dir.path);
+      } finally {
+        pm2.kill();
+        dir.cleanup();
+      }
+    },
+  };
+}
+
+export async function api(port: number, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, body === undefined ? {} : {
+    method: path.startsWith('/kv/') ? 'PUT' : 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+/** Poll cond until it holds or the deadline passes (for state a test caused, like a PM2 restart). */
+export async function until(what: string, cond: () => Promise<boolean>, deadlineMs = 20_000): Promise<void> {
+  const giveUp = Date.now() + deadlineMs;
+  while (!(await cond().catch(() => false))) {
+    if (Date.now() > giveUp) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
