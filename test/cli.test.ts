@@ -147,6 +147,11 @@ describe('init N', () => {
     assert.ok(readdirSync(dir).every((f) => !f.endsWith('.tmp')), 'temporary files left behind');
   });
 
+  it('generated files are ignored by git', () => {
+    const r = spawnSync('git', ['-C', REPO, 'check-ignore', '--no-index', '.instances/instance-2/backend.env', '.instances/backups/instance-2/x.dump'], { encoding: 'utf8' });
+    assert.equal(r.stdout.trim().split('\n').length, 2, r.stdout + r.stderr);
+  });
+
   it('touches no other instance', () => {
     assert.equal(runCli(['init', '3'], env).code, 0);
     assert.deepEqual(readdirSync(join(root.path, '.instances')).sort(), ['instance-2', 'instance-3']);

@@ -90,6 +90,7 @@ describe('just dev lifecycle (native engine)', () => {
     assert.equal(two.database, 'shipsec_dev_2');
     assert.equal(two.redisPrefix, 'shipsec-dev-2:');
     assert.ok(two.processes.every((p: { state: string; pid: number; health: string }) => p.state === 'online' && p.pid > 0 && p.health === 'ok'));
+    assert.doesNotMatch(r.stdout, /:shipsec@/, 'a password in status output');
     const table = just('dev', 'status', 'all').stdout;
     assert.match(table, /^INSTANCE +PROCESS +PORT +STATE +PID +UPTIME +RESTARTS +HEALTH$/m);
     assert.match(table, /^2 +shipsec-backend-2 +3411 +online +\d+ +\d+s +0 +ok$/m);

@@ -1,0 +1,86 @@
+/**
+ * No command touches another instance: two instances on shared infrastructure (the hard case: one
+ * Postgres, one Redis), every destructive action done to one, the other checked byte for byte.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { api, stackRoot } from './helpers/stack-root.js';
+
+const stack = stackRoot('di-iso-');
+const { just } = stack;
+
+/** Every file the tool keeps for an instance, hashed (logs, caches and live server data excluded). */
+function files(n: number): Record<string, string> {
+  const dir = join(stack.root, `.instances/instance-${n}`);
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (['logs', '.vite', 'data'].includes(name)) continue;
+      if (statSync(path).isDirectory()) walk(path);
+      else out[relative(dir, path)] = createHash('sha256').update(readFileSync(path)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+async function database(n: number): Promise<unknown[]> {
+  const c = new pg.Client({ host: '127.0.0.1', port: 5433, user: 'shipsec', password: 'shipsec', database: `shipsec_dev_${n}` });
+  c.on('error', () => {});
+  await c.connect();
+  try {
+    const tables = (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename as string);
+    const out: unknown[] = [];
+    for (const t of tables) out.push(t, (await c.query(`SELECT * FROM "${t}" ORDER BY 1`)).rows);
+    return out;
+  } finally {
+    await c.end();
+  }
+}
+
+async function keys(prefix: string): Promise<[string, string | null][]> {
+  const r = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
+  await r.connect();
+  try {
+    const all = (await r.keys('*')).filter((k) => k.startsWith(prefix)).sort();
+    return await Promise.all(all.map(async (k) => [k, (await r.type(k)) === 'string' ? await r.get(k) : await r.type(k)] as [string, string | null]));
+  } finally {
+    r.disconnect();
+  }
+}
+
+const snapshot = async () => ({ files: files(13), database: await database(13), keys: await keys('shipsec-dev-13:') });
+
+describe('isolation between instances on shared infrastructure', () => {
+  after(async () => {
+    assert.deepEqual(await stack.teardown(), [], 'processes left running');
+  });
+
+  it('every destructive action on instance 12 leaves instance 13 exactly as it was', async () => {
+    for (const n of ['12', '13']) {
+      const r = just('dev', n, '--infra', 'shared');
+      assert.equal(r.code, 0, r.stderr);
+    }
+    for (const [n, port] of [[12, 4411], [13, 4511]] as const) {
+      await api(port, '/records', { body: `record of ${n}` });
+      await api(port, '/kv/owner', { value: `instance ${n}` });
+      await api(port, '/jobs', { n });
+    }
+    const before = await snapshot();
+    assert.ok(before.keys.some(([k]) => k === 'shipsec-dev-13:owner'));
+
+    for (const action of [['restart', '--infra', 'shared'], ['stop'], ['clean', '--yes'], ['start', '--infra', 'shared'], ['clean', '--yes']]) {
+      const r = just('dev', '12', ...action);
+      assert.equal(r.code, 0, `${action.join(' ')}: ${r.stderr}`);
+    }
+    assert.deepEqual(await snapshot(), before);
+    assert.equal((await api(4511, '/health')).status, 200);
+    assert.deepEqual(await keys('shipsec-dev-12:'), []);
+  });
+});
