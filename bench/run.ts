@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { infraBench } from './infra.js';
 import { lifecycleBench } from './lifecycle.js';
+import { scaleBench } from './scale.js';
 import { startupBench } from './startup.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -10,6 +11,7 @@ const benches: Record<string, () => void | Promise<void>> = {
   startup: () => startupBench(repo),
   infra: () => infraBench(repo),
   lifecycle: () => lifecycleBench(repo),
+  scale: () => scaleBench(repo),
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) if (!(name in benches)) throw new Error(`unknown bench '${name}' (have: ${Object.keys(benches).join(', ')})`);

@@ -1,6 +1,6 @@
 /** Flags shared by the lifecycle commands, parsed into typed options. */
 import { UsageError } from '../cli/errors.js';
-import type { Sharing } from '../config/types.js';
+import type { InstancePlan } from '../plan/plan.js';
 import { type EngineChoice, parseEngineChoice } from '../engines/select.js';
 import type { CommandContext } from '../cli/registry.js';
 
@@ -9,11 +9,9 @@ export function engineFlag(ctx: CommandContext): EngineChoice {
   return typeof raw === 'string' ? parseEngineChoice(raw) : ctx.stack.decl.engine ?? 'auto';
 }
 
-export function sharingFlag(ctx: CommandContext): Sharing | undefined {
-  const raw = ctx.flags.infra;
-  if (raw === undefined) return undefined;
-  if (raw === 'shared' || raw === 'isolated') return raw;
-  throw new UsageError(`invalid --infra '${String(raw)}': expected shared or isolated`);
+/** The sharing the CLI resolved into the plan (flag, else recorded, else declared). */
+export function sharedOf(p: InstancePlan): Set<string> {
+  return new Set(p.ports.flatMap((x) => (x.shared && x.container ? [x.container.service] : [])));
 }
 
 export function linesFlag(ctx: CommandContext, fallback = 20): number {

@@ -4,11 +4,11 @@
  * A failed start removes what it started and says where the logs are.
  */
 import { OperationalError } from '../cli/errors.js';
-import type { Sharing, StackDeclaration } from '../config/types.js';
+import type { StackDeclaration } from '../config/types.js';
 import { type EngineChoice, selectEngine } from '../engines/select.js';
 import type { Engine, EngineTarget, ServiceState, UpReport } from '../engines/types.js';
 import { materialize } from '../materialize.js';
-import { type InstancePlan, plan, sharedServices } from '../plan/plan.js';
+import { type InstancePlan, plan } from '../plan/plan.js';
 import { type Pm2Session, withPm2 } from '../pm2/client.js';
 import { descendsFrom } from '../ports/owner.js';
 import { portHolder, portInUse } from '../ports/holder.js';
@@ -25,7 +25,8 @@ import { join } from 'node:path';
 
 export interface StartOptions {
   engine: EngineChoice;
-  sharing?: Sharing;
+  /** Compose services served by the shared set (the CLI resolves flag, recorded state, declaration). */
+  shared: ReadonlySet<string>;
   note: (line: string) => void;
   warn: (line: string) => void;
 }
@@ -55,14 +56,26 @@ export interface StartResult {
 
 const onlineSet = (states: ServiceState[]) => new Set(states.filter((s) => s.state === 'online').map((s) => s.service));
 
-async function checkPorts(pm2: Pm2Session, p: InstancePlan, ownOnline: Set<string>, sharedOnline: Set<string>): Promise<void> {
+/** The shared set is brought up by one command at a time; the others wait and then find it running. */
+async function upShared(engine: Engine, t: EngineTarget, shared: string[], note: (l: string) => void): Promise<UpReport> {
+  const lock = await acquireLock(join(t.root, t.scope.dir), 'the shared infrastructure', note, { waitMs: 180_000 });
+  try {
+    const report = await engine.up(t);
+    await writeState(t.root, t.scope.dir, { engine: engine.name, shared, startedAt: new Date().toISOString(), unavailable: [] });
+    return report;
+  } finally {
+    lock.release();
+  }
+}
+
+/** The instance's own ports (apps and own infrastructure); the shared set checks its own when it starts. */
+async function checkPorts(pm2: Pm2Session, p: InstancePlan, ownOnline: Set<string>): Promise<void> {
   const procs = await pm2.list();
   const namespaces = new Set([p.pm2Namespace, p.sharedInfra?.pm2Namespace]);
   const mine = new Set(procs.filter((x) => namespaces.has(x.namespace) && x.pid > 0).map((x) => x.pid));
   const wanted = [
     ...p.apps.flatMap((a) => (a.port === undefined ? [] : [{ port: a.port, what: `${a.id} of instance ${p.instance}`, online: false }])),
     ...p.infra.ports.map((x) => ({ port: x.port, what: `${x.label} of instance ${p.instance}`, online: ownOnline.has(x.container?.service ?? '') })),
-    ...(p.sharedInfra?.ports ?? []).map((x) => ({ port: x.port, what: `shared ${x.label}`, online: sharedOnline.has(x.container?.service ?? '') })),
   ];
   for (const w of wanted) {
     if (!(await portInUse(w.port))) continue;
@@ -77,7 +90,7 @@ async function checkPorts(pm2: Pm2Session, p: InstancePlan, ownOnline: Set<strin
 
 export async function startInstance(decl: StackDeclaration, n: number, root: string, opts: StartOptions): Promise<StartResult> {
   const t0 = performance.now();
-  const shared = sharedServices(decl, opts.sharing);
+  const { shared } = opts;
   const p = plan(decl, n, { shared });
   const lock = await acquireLock(join(root, p.dir), `instance ${n}`, opts.note);
   const releaseOnSignal = () => { lock.release(); };
@@ -107,7 +120,7 @@ export async function startInstance(decl: StackDeclaration, n: number, root: str
         for (const o of orphans) opts.note(`ending pid ${o.holder.pid} (${o.what}, port ${o.port}): ours, but PM2 no longer runs it`);
         await endOrphans(orphans);
       }
-      await checkPorts(pm2, p, onlineSet(ownStates), onlineSet(sharedStates));
+      await checkPorts(pm2, p, onlineSet(ownStates));
 
       let ownUp: UpReport | undefined;
       let appsStarted: string[] = [];
@@ -118,10 +131,7 @@ export async function startInstance(decl: StackDeclaration, n: number, root: str
           opts.warn(dataLossWarning(p));
         }
         opts.note(`instance ${n}: starting infrastructure (${reason})`);
-        const sharedUp = sharedTarget ? await engine.up(sharedTarget) : undefined;
-        if (sharedTarget) {
-          await writeState(root, sharedTarget.scope.dir, { engine: engine.name, shared: [...shared], startedAt: new Date().toISOString(), unavailable: [] });
-        }
+        const sharedUp = sharedTarget ? await upShared(engine, sharedTarget, [...shared], opts.note) : undefined;
         ownUp = await engine.up(own);
         const unavailable = [...(sharedUp?.unavailable ?? []), ...ownUp.unavailable];
         const names = unavailable.map((u) => u.service);

@@ -9,8 +9,8 @@ import type { StackDeclaration } from '../config/types.js';
 import { dockerEngine } from '../engines/docker.js';
 import { nativeEngine } from '../engines/native/index.js';
 import type { Engine } from '../engines/types.js';
-import { instanceEnvVar, pm2Namespace } from '../plan/names.js';
-import { type InstancePlan, SHARED_DIR, composeServices, plan } from '../plan/plan.js';
+import { instanceDirName, instanceEnvVar, pm2Namespace } from '../plan/names.js';
+import { INSTANCES_DIR, type InstancePlan, SHARED_DIR, composeServices, plan } from '../plan/plan.js';
 import { withPm2 } from '../pm2/client.js';
 import { deleteApps, freeAppPorts } from './apps.js';
 import { discoverInstances } from './discover.js';
@@ -23,9 +23,8 @@ export const engineNamed = (name: 'docker' | 'native'): Engine => (name === 'doc
 
 /** The plan of an instance as it was started (its recorded sharing), or as declared. */
 export function planAsStarted(decl: StackDeclaration, n: number, root: string): { plan: InstancePlan; engine: Engine } {
-  const declared = plan(decl, n);
-  const state = readState(root, declared.dir);
-  if (!state) return { plan: declared, engine: nativeEngine };
+  const state = readState(root, `${INSTANCES_DIR}/${instanceDirName(n)}`);
+  if (!state) return { plan: plan(decl, n), engine: nativeEngine };
   return { plan: plan(decl, n, { shared: new Set(state.shared) }), engine: engineNamed(state.engine) };
 }
 

@@ -61,7 +61,7 @@ interface RawProcess {
 }
 
 const CONNECT_DEADLINE_MS = 20_000;
-type Pm2Module = { custom: new () => Pm2Api };
+type Pm2Module = { custom: new (opts: { pm2_home: string }) => Pm2Api };
 let loaded: Promise<Pm2Module> | undefined;
 const load = () => (loaded ??= import('pm2').then((m) => (m.default ?? m) as unknown as Pm2Module));
 
@@ -124,7 +124,8 @@ async function acquire(): Promise<Pm2Api> {
   if (!shared) {
     const mod = await load();
     if (!shared) {
-      const api = new mod.custom();
+      // PM2 reads PM2_HOME once, when first loaded; naming it per connection follows changes.
+      const api = new mod.custom({ pm2_home: pm2Home() });
       let timer: NodeJS.Timeout | undefined;
       const ready = Promise.race([
         connectSerially(api),

@@ -1,0 +1,101 @@
+/**
+ * Many instances at once on the native engine: 10 with isolated infrastructure, then 20 on shared
+ * infrastructure, each set started concurrently with bounded parallelism. Reports wall time, whether
+ * all are healthy, memory per instance (RSS of its processes, shared set divided among its users) and
+ * the time of `status all`; then `clean all` must leave nothing behind.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { join } from 'node:path';
+import { withPm2 } from '../src/pm2/client.js';
+import { portInUse } from '../src/ports/holder.js';
+import { listDatabases } from '../src/provision/postgres.js';
+import { printTable } from './lib.js';
+import { treeRssMiB } from './proc.js';
+
+interface Row { mode: string; instances: number; wallS: number; healthy: string; perInstanceMiB: number; appsMiB: number; infraMiB: number; statusMs: number; cleanS: number; leftovers: string }
+
+export async function scaleBench(repo: string, parallel = 3): Promise<void> {
+  const rows: Row[] = [];
+  for (const [mode, count] of [['isolated', 10], ['shared', 20]] as const) rows.push(await scaleRun(repo, mode, count, parallel));
+  printTable(`instances of the demo stack at once, started ${parallel} at a time (native engine)`,
+    ['mode', 'instances', 'wall s', 'healthy', 'MiB/instance', 'apps MiB', 'infra MiB', 'status all ms', 'clean all s', 'left behind'],
+    rows.map((r) => [r.mode, String(r.instances), r.wallS.toFixed(1), r.healthy, r.perInstanceMiB.toFixed(0), r.appsMiB.toFixed(0),
+      r.infraMiB.toFixed(1), r.statusMs.toFixed(0), r.cleanS.toFixed(1), r.leftovers]));
+}
+
+async function scaleRun(repo: string, mode: 'isolated' | 'shared', count: number, parallel: number): Promise<Row> {
+  const home = mkdtempSync('/tmp/di-sc-pm2-');
+  const root = mkdtempSync('/tmp/di-sc-');
+  chmodSync(root, 0o755);
+  cpSync(join(repo, 'apps'), join(root, 'apps'), { recursive: true });
+  symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
+  process.env.PM2_HOME = home;
+  const env = { ...process.env, PM2_HOME: home, DEV_INSTANCES_ROOT: root, DEV_INSTANCES_NO_REBUILD: '1', SHIPSEC_INSTANCE: '' };
+  const just = join(repo, 'node_modules', 'rust-just-linux-x64', 'bin', 'just');
+  const base = ['--justfile', join(repo, 'justfile'), '--working-directory', repo, 'dev'];
+  const dev = (...args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(just, [...base, ...args], { env });
+    let stdout = ''; let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  const numbers = Array.from({ length: count }, (_, i) => i + 1);
+  try {
+    const t0 = performance.now();
+    const queue = [...numbers];
+    const failures: string[] = [];
+    await Promise.all(Array.from({ length: parallel }, async () => {
+      for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+        const r = await dev(String(n), ...(mode === 'shared' ? ['--infra', 'shared'] : ['--infra', 'isolated']));
+        if (r.code !== 0) failures.push(`${n}: ${r.stderr.trim().split('\n').pop()}`);
+      }
+    }));
+    const wallS = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    const status = await dev('status', 'all', '--json');
+    const statusMs = performance.now() - t1;
+    const instances = (JSON.parse(status.stdout) as { instances: { instance: number | string; processes: { health: string }[] }[] }).instances;
+    const healthy = instances.filter((i) => typeof i.instance === 'number' && i.processes.length > 0 && i.processes.every((p) => p.health === 'ok')).length;
+
+    const procs = await withPm2((s) => s.list());
+    const sum = (pred: (ns: string, name: string) => boolean) => procs.filter((p) => pred(p.namespace, p.name) && p.pid > 0).reduce((a, p) => a + treeRssMiB(p.pid), 0);
+    const infraKinds = /-(postgres|redis)-/;
+    const appsMiB = sum((ns, name) => /-dev-\d+$/.test(ns) && !infraKinds.test(name)) / count;
+    const infraMiB = (sum((ns, name) => /-dev-\d+$/.test(ns) && infraKinds.test(name)) + sum((ns) => ns.endsWith('-infra'))) / count;
+
+    const t2 = performance.now();
+    const clean = await dev('clean', 'all', '--yes');
+    const cleanS = (performance.now() - t2) / 1000;
+    const left: string[] = [];
+    if (mode === 'shared') {
+      // The shared servers outlive the instances; they must hold none of their databases or keys.
+      const dbs = (await listDatabases({ host: '127.0.0.1', port: 5433, user: 'shipsec', password: 'shipsec' })).filter((d) => d.startsWith('shipsec_dev_'));
+      if (dbs.length) left.push(`databases ${dbs.join(' ')}`);
+      const r = new Redis({ port: 6379, host: '127.0.0.1', lazyConnect: true });
+      await r.connect();
+      const [, keys] = await r.scan('0', 'MATCH', 'shipsec-dev-*', 'COUNT', 10_000);
+      r.disconnect();
+      if (keys.length) left.push(`${keys.length} Redis keys`);
+      await dev('stop', 'all', '--shared');
+    }
+    if (clean.code !== 0) left.push(`clean failed: ${clean.stderr.trim().split('\n').pop()}`);
+    if ((await withPm2((s) => s.list())).length > 0) left.push('PM2 processes');
+    for (const n of numbers) {
+      for (const port of [5173 + n * 100, 3211 + n * 100]) if (await portInUse(port)) left.push(`port ${port}`);
+      if (existsSync(join(root, `.instances/instance-${n}`))) left.push(`instance-${n}/`);
+    }
+    if (mode === 'isolated') for (const n of numbers) if (await portInUse(5433 + n * 100)) left.push(`postgres ${n}`);
+    return {
+      mode, instances: count, wallS, healthy: `${healthy}/${count}${failures.length ? ` (${failures.length} failed: ${failures[0]})` : ''}`,
+      perInstanceMiB: appsMiB + infraMiB, appsMiB, infraMiB, statusMs, cleanS, leftovers: left.length ? left.join(', ') : 'nothing',
+    };
+  } finally {
+    spawnSync(just, [...base, 'stop', 'all', '--shared'], { env });
+    spawnSync(process.execPath, [join(repo, 'node_modules', 'pm2', 'bin', 'pm2'), 'kill'], { env, stdio: 'ignore' });
+    rmSync(root, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  }
+}
