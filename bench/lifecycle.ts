@@ -6,7 +6,6 @@
  * - `just dev status all` with 10 running instances against one bare `pm2 jlist`; target: within 1.5x.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkDeclaration } from '../src/config/load.js';
 import { nativeEngine } from '../src/engines/native/index.js';
@@ -16,34 +15,24 @@ import { withPm2 } from '../src/pm2/client.js';
 import { waitReady } from '../src/readiness.js';
 import stack from '../stack.config.js';
 import { median, printTable } from './lib.js';
+import { mustDev, sandbox } from './sandbox.js';
 
 export async function lifecycleBench(repo: string, rounds = 3, fleet = 10): Promise<void> {
-  const home = mkdtempSync('/tmp/di-bl-pm2-');
-  const root = mkdtempSync('/tmp/di-bl-');
-  chmodSync(root, 0o755);
-  cpSync(join(repo, 'apps'), join(root, 'apps'), { recursive: true });
-  symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
-  process.env.PM2_HOME = home;
-  const env = { ...process.env, PM2_HOME: home, DEV_INSTANCES_ROOT: root, DEV_INSTANCES_NO_REBUILD: '1', SHIPSEC_INSTANCE: '' };
-  const just = join(repo, 'node_modules', 'rust-just-linux-x64', 'bin', 'just');
-  const dev = (...args: string[]) => {
-    const t0 = performance.now();
-    const r = spawnSync(just, ['--justfile', join(repo, 'justfile'), '--working-directory', repo, 'dev', ...args], { env, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`just dev ${args.join(' ')} failed: ${r.stderr}`);
-    return performance.now() - t0;
-  };
+  const box = sandbox(repo, 'di-bl');
+  const { root, env } = box;
+  const dev = (...args: string[]) => mustDev(box, ...args);
   const decl = checkDeclaration(stack, 'stack.config.ts');
   try {
     const n = 11;
-    dev(String(n)); // cold: initdb, Vite's first optimisation
-    dev(String(n), 'stop');
+    await dev(String(n)); // cold: initdb, Vite's first optimisation
+    await dev(String(n), 'stop');
     const whole: number[] = [];
     const singles = new Map<string, number[]>();
     const add = (k: string, v: number) => singles.set(k, [...(singles.get(k) ?? []), v]);
     const p = plan(decl, n);
     for (let r = 0; r < rounds; r++) {
-      whole.push(dev(String(n)));
-      dev(String(n), 'stop');
+      whole.push(await dev(String(n)));
+      await dev(String(n), 'stop');
       for (const service of ['postgres', 'redis']) {
         const scope: InfraScope = { ...p.infra, ports: p.infra.ports.filter((x) => x.container?.service === service), services: [service] };
         const t0 = performance.now();
@@ -71,12 +60,12 @@ export async function lifecycleBench(repo: string, rounds = 3, fleet = 10): Prom
         ...[...singles.entries()].map(([k, v]) => [`${k} alone`, median(v).toFixed(0), '']),
       ]);
 
-    for (let i = 1; i <= fleet; i++) dev(String(i));
+    for (let i = 1; i <= fleet; i++) await dev(String(i));
     const pm2Bin = join(repo, 'node_modules', 'pm2', 'bin', 'pm2');
     const statusRuns: number[] = [];
     const listRuns: number[] = [];
     for (let r = 0; r < 7; r++) {
-      statusRuns.push(dev('status', 'all'));
+      statusRuns.push(await dev('status', 'all'));
       const t0 = performance.now();
       spawnSync(process.execPath, [pm2Bin, 'jlist'], { env, encoding: 'utf8' });
       listRuns.push(performance.now() - t0);
@@ -87,9 +76,6 @@ export async function lifecycleBench(repo: string, rounds = 3, fleet = 10): Prom
         ['just dev status all', median(statusRuns).toFixed(0), (median(statusRuns) / median(listRuns)).toFixed(2)],
       ]);
   } finally {
-    spawnSync(just, ['--justfile', join(repo, 'justfile'), '--working-directory', repo, 'dev', 'stop', 'all'], { env });
-    spawnSync(process.execPath, [join(repo, 'node_modules', 'pm2', 'bin', 'pm2'), 'kill'], { env, stdio: 'ignore' });
-    rmSync(root, { recursive: true, force: true });
-    rmSync(home, { recursive: true, force: true });
+    box.dispose();
   }
 }

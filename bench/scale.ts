@@ -4,8 +4,7 @@
  * all are healthy, memory per instance (RSS of its processes, shared set divided among its users) and
  * the time of `status all`; then `clean all` must leave nothing behind.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { withPm2 } from '../src/pm2/client.js';
@@ -13,6 +12,7 @@ import { portInUse } from '../src/ports/holder.js';
 import { listDatabases } from '../src/provision/postgres.js';
 import { printTable } from './lib.js';
 import { treeRssMiB } from './proc.js';
+import { sandbox } from './sandbox.js';
 
 interface Row { mode: string; instances: number; wallS: number; healthy: string; perInstanceMiB: number; appsMiB: number; infraMiB: number; statusMs: number; cleanS: number; leftovers: string }
 
@@ -26,22 +26,8 @@ export async function scaleBench(repo: string, parallel = 3): Promise<void> {
 }
 
 async function scaleRun(repo: string, mode: 'isolated' | 'shared', count: number, parallel: number): Promise<Row> {
-  const home = mkdtempSync('/tmp/di-sc-pm2-');
-  const root = mkdtempSync('/tmp/di-sc-');
-  chmodSync(root, 0o755);
-  cpSync(join(repo, 'apps'), join(root, 'apps'), { recursive: true });
-  symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
-  process.env.PM2_HOME = home;
-  const env = { ...process.env, PM2_HOME: home, DEV_INSTANCES_ROOT: root, DEV_INSTANCES_NO_REBUILD: '1', SHIPSEC_INSTANCE: '' };
-  const just = join(repo, 'node_modules', 'rust-just-linux-x64', 'bin', 'just');
-  const base = ['--justfile', join(repo, 'justfile'), '--working-directory', repo, 'dev'];
-  const dev = (...args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(just, [...base, ...args], { env });
-    let stdout = ''; let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const box = sandbox(repo, 'di-sc');
+  const { root, dev } = box;
   const numbers = Array.from({ length: count }, (_, i) => i + 1);
   try {
     const t0 = performance.now();
@@ -93,9 +79,6 @@ async function scaleRun(repo: string, mode: 'isolated' | 'shared', count: number
       perInstanceMiB: appsMiB + infraMiB, appsMiB, infraMiB, statusMs, cleanS, leftovers: left.length ? left.join(', ') : 'nothing',
     };
   } finally {
-    spawnSync(just, [...base, 'stop', 'all', '--shared'], { env });
-    spawnSync(process.execPath, [join(repo, 'node_modules', 'pm2', 'bin', 'pm2'), 'kill'], { env, stdio: 'ignore' });
-    rmSync(root, { recursive: true, force: true });
-    rmSync(home, { recursive: true, force: true });
+    box.dispose();
   }
 }

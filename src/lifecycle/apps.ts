@@ -1,5 +1,5 @@
 /** The instance's apps under PM2: start what is not running, wait for health, stop, find leftovers. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { OperationalError } from '../cli/errors.js';
@@ -120,14 +120,15 @@ export async function deleteApps(pm2: Pm2Session, names: readonly string[]): Pro
  * dev server's child, say) still carries the instance's environment: end it. Anything else is
  * reported, never killed.
  */
-export async function freeAppPorts(p: InstancePlan, envVar: string, deadlineMs = 10_000): Promise<void> {
+export async function freeAppPorts(p: InstancePlan, root: string, envVar: string, deadlineMs = 10_000): Promise<void> {
   const giveUp = Date.now() + deadlineMs;
   for (const app of p.apps) {
     if (app.port === undefined) continue;
     let signalled = 0;
     while (await portInUse(app.port)) {
       const h = portHolder(app.port);
-      const ours = h !== undefined && envOf(h.pid, envVar) === String(p.instance);
+      // Ours: this instance's number in its environment and a working directory in this checkout.
+      const ours = h !== undefined && envOf(h.pid, envVar) === String(p.instance) && h.cwd.startsWith(`${realpathSync(root)}/`);
       if (Date.now() > giveUp) {
         throw new OperationalError(`port ${app.port} (${app.id} of instance ${p.instance}) is still in use after stop${h ? ` by pid ${h.pid} (${h.command.slice(0, 100)})` : ''}`);
       }

@@ -3,6 +3,7 @@
  * outlived their PM2 parent. Recognised by what they carry (an app's instance variable, a server's
  * data directory) and never by guesswork: anything else on a port is somebody else's.
  */
+import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
 import { nativeServices } from '../engines/native/recipes.js';
@@ -25,8 +26,12 @@ async function dataDirs(decl: StackDeclaration, scope: InfraScope, root: string)
 export async function ownedBy(decl: StackDeclaration, p: InstancePlan, root: string) {
   const dirs = await dataDirs(decl, p.infra, root);
   const envVar = instanceEnvVar(decl.project);
+  // An app: this instance's number in its environment AND running from this checkout (another
+  // checkout or worktree may run its own instance with the same number: never ours to end).
+  const appDirs = p.apps.map((a) => join(realpathSync(root), a.cwd)); // /proc shows resolved paths
   return (h: Holder): boolean =>
-    envOf(h.pid, envVar) === String(p.instance) || dirs.some((d) => h.cwd.startsWith(d) || h.command.includes(d));
+    (envOf(h.pid, envVar) === String(p.instance) && appDirs.some((d) => h.cwd === d || h.cwd.startsWith(`${d}/`)))
+    || dirs.some((d) => h.cwd.startsWith(d) || h.command.includes(d));
 }
 
 /** Ports of the instance (apps and own infrastructure) held by its own processes that PM2 does not run. */

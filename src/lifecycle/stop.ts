@@ -34,7 +34,7 @@ export async function stopInstance(decl: StackDeclaration, n: number, root: stri
   const lock = await acquireLock(join(root, p.dir), `instance ${n}`, note, { waitMs: STOP_WAITS_FOR_START_MS });
   try {
     await withPm2((pm2) => deleteApps(pm2, p.apps.map((a) => a.pm2Name)));
-    await freeAppPorts(p, instanceEnvVar(decl.project));
+    await freeAppPorts(p, root, instanceEnvVar(decl.project));
     const own = { decl, scope: p.infra, root };
     if (engine.name === 'docker') await engine.stop(own);
     else await engine.down(own);
