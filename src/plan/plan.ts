@@ -179,7 +179,9 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
     };
   });
 
-  const own = ports.filter((x) => !x.shared);
+  // Infrastructure ports: every port no app listens on.
+  const appPorts = new Set(Object.values<AppDecl>(decl.apps).flatMap((a) => (a.port ? [a.port] : [])));
+  const own = ports.filter((x) => !x.shared && !appPorts.has(x.id));
   const superuser = { user: pg.user, password: pg.password };
   const infra: InfraScope = {
     label: `instance ${instance}`, project, composeProject, pm2Namespace: names.pm2Namespace(project, instance),
