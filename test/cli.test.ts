@@ -53,6 +53,22 @@ describe('manager commands', () => {
     assert.ok(!r.stdout.includes('shipsec:shipsec@'), 'password shown');
   });
 
+  it('--help prints the usage with every action', () => {
+    const r = runJust(['dev', '--help']);
+    assert.equal(r.code, 0);
+    for (const action of ['start', 'stop', 'restart', 'status', 'logs', 'clean', 'init', 'info', 'ports', 'project-name']) {
+      assert.match(r.stdout, new RegExp(`^  ${action} `, 'm'));
+    }
+  });
+
+  it('ecosystem.config exports the PM2 apps of SHIPSEC_INSTANCE', () => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e',
+      `const { default: e } = await import(${JSON.stringify(join(REPO, 'dist/ecosystem.config.js'))}); console.log(e.apps.map((a) => a.name + ' ' + a.namespace + ' ' + a.env.PORT).join('\\n'))`],
+    { encoding: 'utf8', env: { ...process.env, SHIPSEC_INSTANCE: '4' } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'shipsec-frontend-4 shipsec-dev-4 5573\nshipsec-backend-4 shipsec-dev-4 3611\nshipsec-worker-4 shipsec-dev-4 undefined\n');
+  });
+
   it('the real just binary runs the same commands through the dev recipe', () => {
     const r = runJust(['dev', '1', 'ports']);
     assert.equal(r.code, 0, r.stderr);

@@ -11,7 +11,8 @@ import { after, describe, it } from 'node:test';
 import { withPm2 } from '../src/pm2/client.js';
 import { portInUse } from '../src/ports/holder.js';
 import { processesUnder } from './helpers/pm2-home.js';
-import { api, stackRoot } from './helpers/stack-root.js';
+import { REPO } from './helpers/cli.js';
+import { api, stackRoot, until } from './helpers/stack-root.js';
 
 const stack = stackRoot('di-e2e-');
 const { just, names } = stack;
@@ -122,6 +123,20 @@ describe('just dev lifecycle (native engine)', () => {
     }
   });
 
+  it('plain PM2 can start the materialized app list (documented path)', async () => {
+    assert.equal(just('dev', '3', 'init').code, 0);
+    const pm2 = (...args: string[]) => spawnSync(process.execPath, [join(REPO, 'node_modules/pm2/bin/pm2'), ...args],
+      { encoding: 'utf8', env: { ...process.env, PM2_HOME: stack.pm2Home } });
+    const r = pm2('start', join(stack.root, '.instances/instance-3/ecosystem.json'), '--only', 'shipsec-frontend-3');
+    assert.equal(r.status, 0, r.stderr);
+    try {
+      await until('Vite of instance 3 answers', () => portInUse(5473));
+      assert.equal((await names()).filter((n) => n.endsWith('-3')).join(), 'shipsec-frontend-3');
+    } finally {
+      pm2('delete', 'shipsec-frontend-3');
+    }
+  });
+
   it('bad input: usage on stderr, exit 2, nothing started', async () => {
     for (const args of [['dev', '1', 'frobnicate'], ['dev', 'stop', 'all', 'extra'], ['dev', '99', 'start'], ['dev', '1', 'logs', '--lines', 'many'], ['dev', '4', '--engine', 'podman']]) {
       const r = just(...args);
@@ -156,6 +171,13 @@ describe('just dev lifecycle (native engine)', () => {
     assert.equal((await api(3411, '/health')).status, 200);
   });
 
+  it('logs all prints the lines of every running instance', () => {
+    const r = just('dev', 'logs', 'all', '--no-follow', '--lines', '2');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^shipsec-backend-2 +\| /m);
+    assert.doesNotMatch(r.stdout, /^shipsec-backend-1 +\| /m, 'instance 1 is stopped');
+  });
+
   it('logs prints prefixed lines of apps and infrastructure', () => {
     const r = just('dev', '2', 'logs', '--no-follow', '--lines', '5');
     assert.equal(r.code, 0, r.stderr);
@@ -180,5 +202,13 @@ describe('just dev lifecycle (native engine)', () => {
     assert.deepEqual(await names(), []);
     for (const port of PORTS[2]) assert.equal(await portInUse(port), false, `port ${port}`);
     assert.deepEqual(processesUnder(stack.root), []);
+  });
+
+  it('clean all removes every instance folder and keeps the backups', () => {
+    const r = just('dev', 'clean', 'all', '--yes');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /cleaned instance 2/);
+    assert.deepEqual(readdirSync(join(stack.root, '.instances')).filter((d) => d.startsWith('instance-')), []);
+    assert.deepEqual(readdirSync(join(stack.root, '.instances/backups')).sort(), ['instance-1', 'instance-2']);
   });
 });
