@@ -21,12 +21,32 @@ await pool.query('CREATE TABLE IF NOT EXISTS job_results (id serial PRIMARY KEY,
 await redis.ping();
 console.log(`${name} waiting for jobs on ${env.REDIS_KEY_PREFIX}jobs (task queue ${env.TEMPORAL_TASK_QUEUE})`);
 process.send?.('ready'); // PM2 wait_ready: dev-instances counts the worker as up from here
+const temporalStop = new AbortController();
+let temporalDone = Promise.resolve();
 if ((env.DEV_INSTANCES_UNAVAILABLE ?? '').split(',').includes('temporal')) {
-  console.log('Temporal is not available on this engine: workflows are not polled');
+  console.log('Temporal is not available on this engine: its task queue is not polled');
+} else {
+  // Activities of the instance's task queue: the same job recording, done through Temporal.
+  const { runActivityWorker } = await import('./temporal-activities.mjs');
+  temporalDone = runActivityWorker({
+    address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE,
+    identity: `${name}@${process.pid}`, signal: temporalStop.signal,
+    activities: {
+      recordJob: async (payload) => {
+        const { rows } = await pool.query('INSERT INTO job_results (payload, done_by) VALUES ($1, $2) RETURNING id', [JSON.stringify(payload), `${name} (temporal)`]);
+        return { id: rows[0].id, doneBy: name };
+      },
+    },
+  }).catch((err) => console.log(`temporal: not reachable (${err.message}); jobs still come through Redis`));
 }
 
 let running = true;
-const stop = () => { running = false; redis.disconnect(); pool.end().finally(() => process.exit(0)); };
+const stop = () => {
+  running = false;
+  temporalStop.abort();
+  redis.disconnect();
+  temporalDone.finally(() => pool.end()).finally(() => process.exit(0));
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 

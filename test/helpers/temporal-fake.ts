@@ -16,7 +16,7 @@ const WORKFLOW = 'temporal.api.workflowservice.v1.WorkflowService';
 const OPERATOR = 'temporal.api.operatorservice.v1.OperatorService';
 const STATE = { REGISTERED: 1, DELETED: 3 } as const;
 
-type Handler = (req: Record<string, unknown>) => Record<string, unknown>;
+type Handler = (req: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 class GrpcError extends Error {
   constructor(readonly code: grpc.status, message: string) { super(message); }
@@ -47,12 +47,10 @@ function implementation(def: grpc.ServiceDefinition, handlers: Record<string, Ha
       calls.push(name);
       const h = handlers[name];
       if (!h) return cb({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented by the fake` });
-      try {
-        cb(null, h(call.request));
-      } catch (err) {
+      Promise.resolve().then(() => h(call.request)).then((res) => cb(null, res), (err: unknown) => {
         if (err instanceof GrpcError) cb({ code: err.code, details: err.message });
         else cb({ code: grpc.status.INTERNAL, details: String(err) });
-      }
+      });
     };
   }
   return impl;
@@ -66,8 +64,22 @@ interface FakeNamespace {
   visibleAt: number;
 }
 
+interface ActivityTask {
+  token: string;
+  type: string;
+  args: unknown[];
+  settle: (outcome: { result?: unknown; failure?: string; by: string }) => void;
+}
+
 export interface TemporalFake {
   address: string;
+  /**
+   * Schedule an activity on a namespace's task queue, as a workflow would; resolves with what the
+   * worker that took it answered.
+   */
+  scheduleActivity: (namespace: string, taskQueue: string, type: string, args: unknown[]) => Promise<{ result?: unknown; failure?: string; by: string }>;
+  /** Tasks waiting on a queue. */
+  pending: (namespace: string, taskQueue: string) => number;
   /** Method names in call order. */
   calls: string[];
   namespaces: () => { name: string; state: number; retentionSeconds: number }[];
@@ -75,8 +87,13 @@ export interface TemporalFake {
 }
 
 /** visibilityDelayMs: how long a registered namespace stays invisible to DescribeNamespace (as on a real server). */
-export async function startTemporalFake({ visibilityDelayMs = 150 } = {}): Promise<TemporalFake> {
+export async function startTemporalFake({ visibilityDelayMs = 150, pollTimeoutMs = 500 } = {}): Promise<TemporalFake> {
   const byName = new Map<string, FakeNamespace>();
+  const queues = new Map<string, ActivityTask[]>();
+  const inFlight = new Map<string, ActivityTask>();
+  const queueKey = (namespace: unknown, queue: unknown) => `${String(namespace)}/${String(queue)}`;
+  const pollers = new Map<string, (() => void)[]>();
+  const wake = (key: string) => { for (const w of pollers.get(key) ?? []) w(); pollers.delete(key); };
   const calls: string[] = [];
   let seq = 0;
   const server = new grpc.Server();
@@ -104,6 +121,43 @@ export async function startTemporalFake({ visibilityDelayMs = 150 } = {}): Promi
         config: { workflowExecutionRetentionTtl: { seconds: ns.retentionSeconds } },
       };
     },
+    PollActivityTaskQueue: async (req) => {
+      const key = queueKey(req.namespace, (req.taskQueue as { name?: string } | undefined)?.name);
+      const giveUp = Date.now() + pollTimeoutMs;
+      for (;;) {
+        const task = queues.get(key)?.shift();
+        if (task) {
+          inFlight.set(task.token, task);
+          return {
+            taskToken: Buffer.from(task.token), activityType: { name: task.type }, activityId: task.token,
+            input: { payloads: task.args.map((a) => ({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(a)) })) },
+          };
+        }
+        const left = giveUp - Date.now();
+        if (left <= 0) return {}; // an empty long-poll answer, as the server gives on its timeout
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, left);
+          pollers.set(key, [...(pollers.get(key) ?? []), () => { clearTimeout(t); resolve(); }]);
+        });
+      }
+    },
+    RespondActivityTaskCompleted: (req) => {
+      const token = Buffer.from(req.taskToken as Uint8Array).toString();
+      const task = inFlight.get(token);
+      if (!task) throw new GrpcError(grpc.status.NOT_FOUND, 'Activity task not found.');
+      inFlight.delete(token);
+      const payload = (req.result as { payloads?: { data?: Uint8Array }[] } | undefined)?.payloads?.[0];
+      task.settle({ result: payload?.data ? JSON.parse(Buffer.from(payload.data).toString()) : undefined, by: String(req.identity) });
+      return {};
+    },
+    RespondActivityTaskFailed: (req) => {
+      const token = Buffer.from(req.taskToken as Uint8Array).toString();
+      const task = inFlight.get(token);
+      if (!task) throw new GrpcError(grpc.status.NOT_FOUND, 'Activity task not found.');
+      inFlight.delete(token);
+      task.settle({ failure: String((req.failure as { message?: string } | undefined)?.message), by: String(req.identity) });
+      return {};
+    },
   }, calls));
   server.addService(op, implementation(op, {
     DeleteNamespace: (req) => {
@@ -120,8 +174,14 @@ export async function startTemporalFake({ visibilityDelayMs = 150 } = {}): Promi
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   return {
     address: `127.0.0.1:${port}`,
+    scheduleActivity: (namespace, taskQueue, type, args) => new Promise((settle) => {
+      const key = queueKey(namespace, taskQueue);
+      queues.set(key, [...(queues.get(key) ?? []), { token: `task-${++seq}`, type, args, settle }]);
+      wake(key);
+    }),
+    pending: (namespace, taskQueue) => queues.get(queueKey(namespace, taskQueue))?.length ?? 0,
     calls,
     namespaces: () => [...byName.values()].map(({ name, state, retentionSeconds }) => ({ name, state, retentionSeconds })),
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    close: () => new Promise<void>((resolve) => { server.forceShutdown(); resolve(); }),
   };
 }
