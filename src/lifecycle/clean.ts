@@ -15,6 +15,7 @@ import { INSTANCES_DIR, type InstancePlan } from '../plan/plan.js';
 import { unprovision } from '../provision/index.js';
 import { listDatabases } from '../provision/postgres.js';
 import { readState } from './state.js';
+import { upShared } from './start.js';
 import { planAsStarted, stopInstance } from './stop.js';
 
 export const BACKUPS_DIR = `${INSTANCES_DIR}/backups`;
@@ -78,17 +79,18 @@ async function backup(decl: StackDeclaration, p: InstancePlan, engine: Engine, r
 export async function cleanInstance(decl: StackDeclaration, n: number, root: string, opts: CleanOptions): Promise<void> {
   const { plan: p, engine } = planAsStarted(decl, n, root);
   const own: EngineTarget = { decl, scope: p.infra, root };
-  const sharedUp = p.sharedInfra !== undefined;
+  const usesShared = p.sharedInfra !== undefined;
   // The database must be reachable to back it up and drop it: bring the instance's own infrastructure up.
   const started = readState(root, p.dir) !== undefined || statExists(join(root, p.dir, 'data'));
   if (started) {
+    if (p.sharedInfra) await upShared(engine, { decl, scope: p.sharedInfra, root }, readState(root, p.dir)?.shared ?? [], opts.note);
     await engine.up(own);
     if (opts.backup) {
       const file = await backup(decl, p, engine, root);
       opts.note(file ? `backed up ${p.database.name} to ${file.slice(root.length + 1)}` : `no database ${p.database.name} to back up`);
     }
     const dropped = await unprovision(p, !(readState(root, p.dir)?.unavailable ?? []).includes('temporal')).catch((err: Error) => {
-      if (sharedUp) throw err; // the shared servers keep the data: dropping must succeed
+      if (usesShared) throw err; // the shared servers keep the data: dropping must succeed
       return undefined; // own servers: their data goes with them below
     });
     if (dropped) opts.note(`dropped database ${p.database.name}, ${dropped.keys} Redis key(s)${dropped.namespace === true ? `, namespace ${p.temporal.namespace}` : ''}`);

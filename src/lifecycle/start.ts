@@ -57,7 +57,7 @@ export interface StartResult {
 const onlineSet = (states: ServiceState[]) => new Set(states.filter((s) => s.state === 'online').map((s) => s.service));
 
 /** The shared set is brought up by one command at a time; the others wait and then find it running. */
-async function upShared(engine: Engine, t: EngineTarget, shared: string[], note: (l: string) => void): Promise<UpReport> {
+export async function upShared(engine: Engine, t: EngineTarget, shared: string[], note: (l: string) => void): Promise<UpReport> {
   const lock = await acquireLock(join(t.root, t.scope.dir), 'the shared infrastructure', note, { waitMs: 180_000 });
   try {
     const report = await engine.up(t);
