@@ -93,8 +93,6 @@ export async function startInstance(decl: StackDeclaration, n: number, root: str
   const { shared } = opts;
   const p = plan(decl, n, { shared });
   const lock = await acquireLock(join(root, p.dir), `instance ${n}`, opts.note);
-  const releaseOnSignal = () => { lock.release(); };
-  process.once('exit', releaseOnSignal);
   try {
     const { engine, reason } = await selectEngine(opts.engine);
     const own: EngineTarget = { decl, scope: p.infra, root };
@@ -157,7 +155,6 @@ export async function startInstance(decl: StackDeclaration, n: number, root: str
       }
     });
   } finally {
-    process.removeListener('exit', releaseOnSignal);
-    lock.release();
+    lock.release(); // a run killed before this leaves a lock naming a dead pid: the next one recovers it
   }
 }
