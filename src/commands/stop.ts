@@ -9,7 +9,8 @@ export async function run(ctx: CommandContext): Promise<void> {
     if (stopped.length === 0) ctx.out('no instance was running');
     return;
   }
-  await stopInstance(ctx.stack.decl, ctx.plan.instance, ctx.root, note);
-  ctx.out(`stopped instance ${ctx.plan.instance} (data kept; just dev ${ctx.plan.instance} clean removes it)`);
+  const n = ctx.plan.instance;
+  const wasRunning = await stopInstance(ctx.stack.decl, n, ctx.root, note);
+  ctx.out(wasRunning ? `stopped instance ${n} (data kept; just dev ${n} clean removes it)` : `instance ${n} was not running; nothing to stop`);
   if (ctx.flags.shared === true) await stopShared(ctx.stack.decl, ctx.root, (l) => ctx.out(l));
 }

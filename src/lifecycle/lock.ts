@@ -2,7 +2,7 @@
  * One lifecycle command at a time per instance: a lock file holding the owner's pid. A lock whose
  * owner is gone (a crashed or killed run) is recovered with a message; a live one is reported.
  */
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, rmdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { OperationalError } from '../cli/errors.js';
 
@@ -40,6 +40,8 @@ export async function acquireLock(dir: string, label: string, note: (line: strin
 }
 
 function tryLock(dir: string, label: string, note: (line: string) => void): Lock {
+  // A folder made only to hold the lock goes with it (stopping an instance that never ran leaves nothing).
+  const made = !existsSync(dir);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, '.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -54,7 +56,8 @@ function tryLock(dir: string, label: string, note: (line: string) => void): Lock
           released = true;
           try {
             if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
-          } catch { /* already gone */ }
+            if (made) rmdirSync(dir);
+          } catch { /* already gone, or the folder holds more now */ }
         },
       };
     } catch (err) {

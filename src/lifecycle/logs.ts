@@ -56,6 +56,11 @@ export async function showLogs(decl: StackDeclaration, root: string, instances: 
     for (const line of text.split('\n')) if (line !== '') opts.out(`${s.prefix.padEnd(width)} | ${line}`);
   };
   for (const s of sources) print(s, await tailOf(s.file, opts.lines));
+  const docker = plans.some(({ engine }) => engine.name === 'docker');
+  if (sources.length === 0 && !docker) {
+    opts.out(instances.length === 0 ? 'No instance is running.' : `No logs yet for instance${instances.length > 1 ? 's' : ''} ${instances.join(', ')}: start ${instances.length > 1 ? 'them' : 'it'} with just dev N.`);
+    return;
+  }
 
   const composers = plans.filter(({ engine }) => engine.name === 'docker').map(({ plan: p }) => {
     const args = composeArgs({ decl, scope: p.infra, root }, 'logs', '--no-color', '--tail', String(opts.lines), ...(opts.follow ? ['--follow'] : []));

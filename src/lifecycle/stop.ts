@@ -28,16 +28,22 @@ export function planAsStarted(decl: StackDeclaration, n: number, root: string): 
   return { plan: plan(decl, n, { shared: new Set(state.shared) }), engine: engineNamed(state.engine) };
 }
 
-export async function stopInstance(decl: StackDeclaration, n: number, root: string, note: (l: string) => void): Promise<void> {
+/** Returns whether anything of the instance was running under PM2 (or it runs on docker). */
+export async function stopInstance(decl: StackDeclaration, n: number, root: string, note: (l: string) => void): Promise<boolean> {
   const { plan: p, engine } = planAsStarted(decl, n, root);
   // A start in progress finishes first: stopping under it would leave what it starts next behind.
   const lock = await acquireLock(join(root, p.dir), `instance ${n}`, note, { waitMs: STOP_WAITS_FOR_START_MS });
   try {
-    await withPm2((pm2) => deleteApps(pm2, p.apps.map((a) => a.pm2Name)));
+    const wasRunning = await withPm2(async (pm2) => {
+      const running = (await pm2.list()).some((x) => x.namespace === p.pm2Namespace);
+      await deleteApps(pm2, p.apps.map((a) => a.pm2Name));
+      return running;
+    });
     await freeAppPorts(p, root, instanceEnvVar(decl.project));
     const own = { decl, scope: p.infra, root };
     if (engine.name === 'docker') await engine.stop(own);
     else await engine.down(own);
+    return wasRunning || engine.name === 'docker';
   } finally {
     lock.release();
   }
