@@ -51,7 +51,7 @@ export async function waitReady(check: ReadinessCheck): Promise<void> {
       );
     }
     await pause(interval);
-    interval = Math.min(interval * 2, 250);
+    interval = Math.min(interval * 2, 100); // probes are cheap; a coarse poll would add its own delay
   }
 }
 
