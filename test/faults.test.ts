@@ -63,8 +63,18 @@ describe('faults', () => {
     const pg = await proc('shipsec-postgres-5');
     assert.ok(pg?.pid);
     process.kill(pg.pid, 'SIGKILL');
-    await until('Postgres answers again', async () => (await api(3711, '/records')).status === 200, 30_000);
-    assert.deepEqual((await api(3711, '/records')).json.map((x: { body: string }) => x.body), ['survives a crash']);
+    // The killed postmaster's backends linger a moment, so only a restarted server proves anything.
+    await until('PM2 has restarted Postgres', async () => {
+      const now = await proc('shipsec-postgres-5');
+      return now?.status === 'online' && now.pid !== pg.pid;
+    }, 30_000);
+    let records: { body: string }[] = [];
+    await until('the backend reads records again', async () => {
+      const r = await api(3711, '/records');
+      if (r.status === 200) records = r.json;
+      return r.status === 200;
+    }, 30_000);
+    assert.deepEqual(records.map((x) => x.body), ['survives a crash']);
     assert.match(just('dev', '5', 'status').stdout, /^5 +shipsec-postgres-5 +5933 +online +\d+ +\S+ +[1-9]\d* +ok$/m);
   });
 

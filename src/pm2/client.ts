@@ -160,6 +160,34 @@ function release(): void {
   }
 }
 
+const DELETE_DEADLINE_MS = 15_000;
+/** How long a deleted process can take to come back (see deleteForSure): 3-8 ms measured here. */
+const RESURRECTION_WINDOW_MS = 300;
+/** A process younger than this, or one that has restarted, may be in a crash loop (RESTART_POLICY.min_uptime). */
+const YOUNG_MS = 5_000;
+
+/**
+ * PM2 loses a delete that lands while it is restarting a crashed process: the relaunch it had begun
+ * registers the process again, errored, after PM2 answered the delete. So a process that may be
+ * crash-looping is checked again once that relaunch would have happened, and deleted again if back.
+ */
+async function deleteForSure(api: Pm2Api, session: Pm2Session, name: string): Promise<void> {
+  const giveUp = Date.now() + DELETE_DEADLINE_MS;
+  for (;;) {
+    const seen = (await session.list()).find((p) => p.name === name);
+    if (!seen) return;
+    const mayCrashLoop = seen.status !== 'online' || seen.restarts > 0 || Date.now() - seen.startedAt < YOUNG_MS;
+    let failure: unknown;
+    try { await call((cb) => api.delete(name, cb)); } catch (err) { failure = err; }
+    if (mayCrashLoop) await new Promise((r) => setTimeout(r, RESURRECTION_WINDOW_MS));
+    if (!(await session.list()).some((p) => p.name === name)) return;
+    if (Date.now() > giveUp) {
+      throw new OperationalError(`PM2 still lists ${name} after deleting it${failure instanceof Error ? ` (${failure.message})` : ''}`,
+        `Try \`pm2 delete ${name}\` (PM2_HOME=${pm2Home()}).`);
+    }
+  }
+}
+
 export async function withPm2<T>(fn: (pm2: Pm2Session) => Promise<T>): Promise<T> {
   const api = await acquire();
   const session: Pm2Session = {
@@ -175,7 +203,7 @@ export async function withPm2<T>(fn: (pm2: Pm2Session) => Promise<T>): Promise<T
     })),
     start: async (app) => { await call((cb) => api.start(app, cb)); },
     stop: async (name) => { await call((cb) => api.stop(name, cb)); },
-    delete: async (name) => { await call((cb) => api.delete(name, cb)); },
+    delete: (name) => deleteForSure(api, session, name),
   };
   try {
     return await fn(session);

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, symlinkSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { withPm2 } from '../../src/pm2/client.js';
 import { JUST, REPO, type Run, runJust, tempDir } from './cli.js';
@@ -58,11 +59,29 @@ export function stackRoot(prefix: string): StackRoot {
   };
 }
 
-export async function api(port: number, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, body === undefined ? {} : {
-    method: path.startsWith('/kv/') ? 'PUT' : 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+/**
+ * Call the demo backend on a fresh connection each time. A pooled keep-alive socket (fetch's default)
+ * would still point at a backend that a synchronous `just dev N restart` replaced meanwhile: the
+ * test process never saw that socket close, and the next call fails on it.
+ */
+export function api(port: number, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const method = payload === undefined ? 'GET' : path.startsWith('/kv/') ? 'PUT' : 'POST';
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1', port, path, method, agent: false,
+      headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { text += d; });
+      res.on('end', () => {
+        try { resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }); } catch (err) { reject(err); }
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
   });
-  return { status: res.status, json: await res.json() };
 }
 
 /** Poll cond until it holds or the deadline passes (for state a test caused, like a PM2 restart). */
