@@ -56,6 +56,7 @@ export default defineStack({
   apps: {
     frontend: {
       cwd: 'apps/frontend', script: '../../node_modules/vite/bin/vite.js', port: 'frontend',
+      needsInfrastructure: false, // Vite serves files; the page calls the backend later
       envSources: ['apps/frontend/.env.example', 'apps/frontend/.env'],
     },
     backend: {

@@ -4,7 +4,9 @@
  * `ports` pay only for Node's start-up.
  */
 import { main } from '../src/cli/main.js';
+import { trace } from '../src/trace.js';
 
+trace('cli: modules loaded');
 const code = await main(process.argv.slice(2));
 // Exit here, once output is flushed: a library's idle handle (a PM2 socket, a pool) must never keep
 // a finished command hanging.

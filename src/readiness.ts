@@ -15,9 +15,19 @@ export interface ReadinessCheck {
   deadlineMs: number;
   /** Where to read the last lines from when it times out. */
   logFile?: string;
-  /** Fails fast when the process is known to be gone (crashed at start-up). */
+  /** Fails fast when the process is known to be gone (crashed at start-up). Asked at most every GONE_EVERY_MS. */
   gone?: () => Promise<string | undefined>;
+  /** Settles when there is news worth probing at once (an app said it is ready) instead of at the next poll. */
+  wake?: Promise<unknown>;
 }
+
+/** Probes are cheap local calls: poll often, so a wait adds little on top of the service's own start-up. */
+const POLL_MS = 25;
+/** After this long, poll less often: a slow service should not cost a busy machine much. */
+const FAST_POLLING_MS = 3_000;
+const SLOW_POLL_MS = 100;
+/** gone() asks PM2 for its process list: not on every poll. */
+const GONE_EVERY_MS = 200;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,9 +41,12 @@ export async function tailOf(file: string | undefined, lines = 15): Promise<stri
 }
 
 export async function waitReady(check: ReadinessCheck): Promise<void> {
-  const giveUp = Date.now() + check.deadlineMs;
+  const began = Date.now();
+  const giveUp = began + check.deadlineMs;
   let last = 'no answer yet';
-  let interval = 25;
+  let goneAskedAt = began;
+  let woken = false;
+  const wake = check.wake?.then(() => { woken = true; }, () => { woken = true; });
   for (;;) {
     try {
       await check.probe();
@@ -41,7 +54,10 @@ export async function waitReady(check: ReadinessCheck): Promise<void> {
     } catch (err) {
       last = (err as Error).message || String(err);
     }
-    const gone = await check.gone?.();
+    const now = Date.now();
+    const askGone = now - goneAskedAt >= GONE_EVERY_MS || now > giveUp;
+    if (askGone) goneAskedAt = now;
+    const gone = askGone ? await check.gone?.() : undefined;
     if (gone !== undefined || Date.now() > giveUp) {
       const why = gone ?? `not ready after ${(check.deadlineMs / 1000).toFixed(0)} s`;
       const tail = await tailOf(check.logFile);
@@ -50,8 +66,8 @@ export async function waitReady(check: ReadinessCheck): Promise<void> {
         tail ? `Last lines of ${check.logFile}:\n${tail}` : undefined,
       );
     }
-    await pause(interval);
-    interval = Math.min(interval * 2, 100); // probes are cheap; a coarse poll would add its own delay
+    const interval = Date.now() - began < FAST_POLLING_MS ? POLL_MS : SLOW_POLL_MS;
+    await (wake && !woken ? Promise.race([pause(interval), wake]) : pause(interval));
   }
 }
 

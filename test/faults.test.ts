@@ -160,4 +160,22 @@ describe('faults', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /instance 7's database data was initialised before and is now MISSING/);
   });
+
+  it('a server that cannot start fails the start, and the frontend started meanwhile goes too', async () => {
+    const conf = join(stack.root, '.instances/instance-8/data/postgres/postgresql.conf');
+    const good = readFileSync(conf, 'utf8');
+    writeFileSync(conf, `${good}this is not a setting\n`);
+    try {
+      const r = just('dev', '8');
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /starting infrastructure .*; meanwhile shipsec-frontend-8/);
+      assert.match(r.stderr, /postgres of instance 8 on port 6233/);
+      noStackTrace(r.stderr);
+      assert.deepEqual((await names()).filter((n) => n.endsWith('-8')), []);
+      for (const port of [5973, 4011, 6233, 7179]) assert.equal(await portInUse(port), false, `port ${port}`);
+    } finally {
+      writeFileSync(conf, good);
+    }
+    assert.equal(just('dev', '8').code, 0);
+  });
 });

@@ -19,6 +19,8 @@ describe('validateDeclaration', () => {
     ['a bad project name', { ...stack, project: 'Ship Sec' }, /^project: 'Ship Sec' must be lower-case/],
     ['a project whose database names pass 63 bytes', { ...stack, project: `p${'x'.repeat(60)}` }, /^project: database name 'px{60}_dev_17' would be over 63 bytes/],
     ['an app on an unknown service', { ...stack, apps: { ...stack.apps, api: { ...stack.apps.backend, port: 'nope' } } }, /^apps\.api\.port: 'nope' is not a service/],
+    ['a needsInfrastructure that is not a boolean', { ...stack, apps: { ...stack.apps, frontend: { ...stack.apps.frontend, needsInfrastructure: 'no' } } },
+      /^apps\.frontend\.needsInfrastructure: 'no' must be true or false$/],
     ['a zero stride', { ...stack, portStride: 0 }, /^portStride: 0 must be a positive integer$/],
     ['infra naming a missing service', { ...stack, infra: { ...stack.infra, redis: { service: 'valkey' } } }, /^infra\.redis\.service: must name a service/],
     ['a retention without unit', { ...stack, infra: { ...stack.infra, temporal: { service: 'temporal', retention: '72' } } }, /^infra\.temporal\.retention: '72' must be hours or days/],

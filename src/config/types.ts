@@ -33,6 +33,12 @@ export interface AppDecl<S extends string = string> {
    * app without a port says it is up. Without it, a port-less app counts as up after staying online 1 s.
    */
   ready?: 'signal';
+  /**
+   * false: the app needs no infrastructure to start (a dev server that only serves files), so it
+   * starts while the infrastructure comes up. Default true: it starts once the infrastructure answers
+   * and its database, namespace and key prefix exist.
+   */
+  needsInfrastructure?: boolean;
   /** Source env files, relative to the repository root, applied in order (later files win). */
   envSources: string[];
   /** Keys owned by the plan for this app only (on top of the stack-wide `env`). */

@@ -89,6 +89,9 @@ export function validateDeclaration(decl: unknown): Problem[] {
         bad(`${at}.envSources`, 'must be a list of env file paths relative to the repository root');
       }
       if (app.env !== undefined && typeof app.env !== 'function') bad(`${at}.env`, 'must be a function when given');
+      if (app.needsInfrastructure !== undefined && typeof app.needsInfrastructure !== 'boolean') {
+        bad(`${at}.needsInfrastructure`, `${show(app.needsInfrastructure)} must be true or false`);
+      }
     }
   }
 

@@ -28,7 +28,9 @@ export interface AppsStart {
  * Start the apps that are not online, all at once. PM2 answers a wait_ready app's start only when
  * the app has said it is ready, so `done` is part of the health wait, not something to wait for first.
  */
-export async function startApps(pm2: Pm2Session, p: InstancePlan, root: string, healthy: ReadonlySet<string> = new Set()): Promise<AppsStart> {
+export async function startApps(
+  pm2: Pm2Session, p: InstancePlan, root: string, healthy: ReadonlySet<string> = new Set(), which: (app: AppPlan) => boolean = () => true,
+): Promise<AppsStart> {
   const envOfApp = (id: string) => {
     const app = p.apps.find((a) => a.id === id);
     return app ? EnvDocument.parse(readFileSync(join(root, app.envFile), 'utf8')).toObject() : {};
@@ -36,13 +38,16 @@ export async function startApps(pm2: Pm2Session, p: InstancePlan, root: string, 
   const running = new Map((await pm2.list()).map((x) => [x.name, x]));
   const started: string[] = [];
   const starts: Promise<void>[] = [];
-  for (const app of pm2Apps(p, root, envOfApp)) {
+  const chosen = new Set(p.apps.filter(which).map((a) => a.pm2Name));
+  for (const app of pm2Apps(p, root, envOfApp).filter((a) => chosen.has(a.name))) {
     const current = running.get(app.name);
     if (online(current) && healthy.has(app.name)) continue;
     if (current) await pm2.delete(app.name); // errored, stopped or unhealthy: start afresh with today's environment
     started.push(app.name);
     requested.add(app.name);
-    starts.push(pm2.start({ ...app, interpreter: 'node' }).then(() => { readySignalled.add(app.name); }));
+    const answered = pm2.start({ ...app, interpreter: 'node' }).then(() => { readySignalled.add(app.name); });
+    startAnswered.set(app.name, answered);
+    starts.push(answered);
   }
   const done = Promise.all(starts).then(() => {});
   done.catch(() => {}); // observed through the health wait
@@ -53,6 +58,8 @@ export async function startApps(pm2: Pm2Session, p: InstancePlan, root: string, 
 const readySignalled = new Set<string>();
 /** Apps whose start this process has asked PM2 for: absent from PM2's list only until it gets to them. */
 const requested = new Set<string>();
+/** PM2's answer to each start this process asked for (for wait_ready apps: the app said it is ready). */
+const startAnswered = new Map<string, Promise<void>>();
 
 function httpStatus(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -82,11 +89,11 @@ export function appCheck(pm2: Pm2Session, p: InstancePlan, root: string, app: Ap
   const { port, health } = app;
   const probe = port === undefined
     ? async () => {
+      const signalled = app.ready === 'signal' && requested.has(app.pm2Name);
+      if (signalled && !readySignalled.has(app.pm2Name)) throw new Error('has not said it is ready yet');
       const proc = await find();
       if (!online(proc)) throw new Error('not online yet');
-      if (app.ready === 'signal' && requested.has(app.pm2Name)) {
-        if (!readySignalled.has(app.pm2Name)) throw new Error('has not said it is ready yet');
-      } else if (Date.now() - (proc?.startedAt ?? 0) < SETTLE_MS) throw new Error('not settled yet');
+      if (!signalled && Date.now() - (proc?.startedAt ?? 0) < SETTLE_MS) throw new Error('not settled yet');
     }
     : health
       ? async () => {
@@ -95,7 +102,7 @@ export function appCheck(pm2: Pm2Session, p: InstancePlan, root: string, app: Ap
       }
       : () => tcpAccepts(port);
   return {
-    name: `${app.pm2Name}`, port: port ?? 0, probe, deadlineMs: APP_DEADLINE_MS, logFile,
+    name: `${app.pm2Name}`, port: port ?? 0, probe, deadlineMs: APP_DEADLINE_MS, logFile, wake: startAnswered.get(app.pm2Name),
     gone: async () => {
       const proc = await find();
       if (!proc) return requested.has(app.pm2Name) ? undefined : 'its process is gone';

@@ -22,6 +22,7 @@ import { acquireLock } from './lock.js';
 import { endOrphans, findOrphans } from './orphans.js';
 import { readState, writeState } from './state.js';
 import { join } from 'node:path';
+import { trace } from '../trace.js';
 
 export interface StartOptions {
   engine: EngineChoice;
@@ -92,23 +93,34 @@ export async function startInstance(decl: StackDeclaration, n: number, root: str
   const t0 = performance.now();
   const { shared } = opts;
   const p = plan(decl, n, { shared });
+  trace('start: planned');
   const lock = await acquireLock(join(root, p.dir), `instance ${n}`, opts.note);
   try {
-    const { engine, reason } = await selectEngine(opts.engine);
+    // Asking Docker and connecting to PM2 both mostly wait: do them at once.
+    const selecting = selectEngine(opts.engine);
+    selecting.catch(() => {}); // awaited below
     const own: EngineTarget = { decl, scope: p.infra, root };
     const sharedTarget: EngineTarget | undefined = p.sharedInfra && { decl, scope: p.sharedInfra, root };
-    // The compose override must exist before compose can report on the project.
-    await materialize(p, root);
     return await withPm2(async (pm2) => {
+      trace('start: connected to PM2');
+      const { engine, reason } = await selecting;
+      trace(`start: engine chosen (${engine.name})`);
+      // The compose override must exist before compose can report on the project.
+      if (engine.name === 'docker') await materialize(p, root);
       const [ownStates, sharedStates, procs] = await Promise.all([
         engine.status(own), sharedTarget ? engine.status(sharedTarget) : Promise.resolve([]), pm2.list(),
       ]);
       const healthy = new Set((await Promise.all(p.apps.map(async (a) =>
         ((await answersNow(a, procs.find((x) => x.name === a.pm2Name))) ? [a.pm2Name] : [])))).flat());
+      trace('start: looked at what runs');
       const appsOnline = p.apps.every((a) => healthy.has(a.pm2Name));
       const infraUp = [...ownStates, ...sharedStates].every((s) => s.state === 'online' || s.state === 'unavailable');
       const unavailableNow = [...ownStates, ...sharedStates].filter((s) => s.state === 'unavailable')
         .map((s) => ({ service: s.service, detail: s.detail ?? '' }));
+      // Regenerated on every start, so edits to the source env files reach every instance. What the
+      // engine cannot run is known now, so the apps that start early get the same files as the rest.
+      await materialize(p, root, { unavailable: unavailableNow.map((u) => u.service) });
+      trace('start: files materialized');
       if (appsOnline && infraUp && ownStates.length + sharedStates.length > 0) {
         return { plan: p, engine, engineReason: reason, alreadyRunning: true, unavailable: unavailableNow, ms: performance.now() - t0 };
       }
@@ -119,6 +131,7 @@ export async function startInstance(decl: StackDeclaration, n: number, root: str
         await endOrphans(orphans);
       }
       await checkPorts(pm2, p, onlineSet(ownStates));
+      trace('start: ports checked');
 
       let ownUp: UpReport | undefined;
       let appsStarted: string[] = [];
@@ -128,21 +141,27 @@ export async function startInstance(decl: StackDeclaration, n: number, root: str
         if (before?.dataInitialised && ownsDatabase && !(await databaseDataPresent(engine, own))) {
           opts.warn(dataLossWarning(p));
         }
-        opts.note(`instance ${n}: starting infrastructure (${reason})`);
+        // Apps that need no infrastructure (a dev server) boot while the infrastructure comes up.
+        const early = await startApps(pm2, p, root, healthy, (a) => !a.needsInfrastructure);
+        appsStarted = [...early.started];
+        opts.note(`instance ${n}: starting infrastructure (${reason})${early.started.length > 0 ? `; meanwhile ${early.started.join(', ')}` : ''}`);
         const sharedUp = sharedTarget ? await upShared(engine, sharedTarget, [...shared], opts.note) : undefined;
         ownUp = await engine.up(own);
+        trace('start: infrastructure ready');
         const unavailable = [...(sharedUp?.unavailable ?? []), ...ownUp.unavailable];
         const names = unavailable.map((u) => u.service);
-        await materialize(p, root, { unavailable: names });
         await writeState(root, p.dir, {
           engine: engine.name, shared: [...shared], startedAt: new Date().toISOString(), unavailable: names, dataInitialised: ownsDatabase,
         });
         opts.note(`instance ${n}: provisioning database ${p.database.name}, namespace and key prefix`);
         const provisioned = await provision(p, !names.includes('temporal'));
-        opts.note(`instance ${n}: starting apps ${p.apps.map((a) => a.pm2Name).join(', ')}`);
-        const apps = await startApps(pm2, p, root, healthy);
-        appsStarted = apps.started;
-        await Promise.all([apps.done, waitAppsHealthy(pm2, p, root)]);
+        trace('start: provisioned');
+        const late = await startApps(pm2, p, root, healthy, (a) => a.needsInfrastructure);
+        appsStarted.push(...late.started);
+        if (late.started.length > 0) opts.note(`instance ${n}: starting apps ${late.started.join(', ')}`);
+        trace('start: apps handed to PM2');
+        await Promise.all([early.done, late.done, waitAppsHealthy(pm2, p, root)]);
+        trace('start: apps healthy');
         return { plan: p, engine, engineReason: reason, alreadyRunning: false, unavailable, provisioned, ms: performance.now() - t0 };
       } catch (err) {
         // Leave nothing half-started: the apps and the instance's own infrastructure this call started.

@@ -27,6 +27,8 @@ export interface AppPlan {
   port?: number;
   health?: string;
   ready?: 'signal';
+  /** Starts only once the infrastructure answers and is provisioned (AppDecl.needsInfrastructure). */
+  needsInfrastructure: boolean;
   /** Keys the plan owns in this app's env file (replace-or-append). */
   env: Record<string, string>;
   envSources: string[];
@@ -172,6 +174,7 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
       ...(port === undefined ? {} : { port }),
       ...(app.health ? { health: app.health } : {}),
       ...(app.ready ? { ready: app.ready } : {}),
+      needsInfrastructure: app.needsInfrastructure !== false,
       env: { ...stackEnv, ...(port === undefined ? {} : { PORT: String(port) }), ...(app.env?.(ctx) ?? {}) },
       envSources: app.envSources,
       envFile: `${dir}/${id}.env`,

@@ -42,6 +42,7 @@ export interface Pm2StartOptions {
   kill_timeout?: number;
   wait_ready?: boolean;
   listen_timeout?: number;
+  pmx?: boolean;
 }
 
 type Cb<T> = (err: Error | null, v: T) => void;

@@ -21,6 +21,8 @@ export interface Pm2App {
   /** The app says when it is up (process.send('ready')); PM2 waits for it up to listen_timeout. */
   wait_ready?: boolean;
   listen_timeout?: number;
+  /** PM2's in-app metrics agent; off (see pm2Apps). */
+  pmx: boolean;
 }
 
 // No restart_delay: with one set, PM2 7 overwrites "errored" with "waiting restart" when it gives up
@@ -41,6 +43,9 @@ export function pm2Apps(p: InstancePlan, root: string, envOf: (appId: string) =>
     time: true,
     autorestart: true,
     ...RESTART_POLICY,
+    // PM2 would load its metrics agent (@pm2/io) into every app: ~30 ms of start-up each, competing
+    // for the same cores as the other apps. `pm2 ls` and `pm2 monit` still show CPU and memory.
+    pmx: false,
     ...(app.ready === 'signal' ? { wait_ready: true, listen_timeout: 30_000 } : {}),
   }));
 }

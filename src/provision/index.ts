@@ -3,11 +3,13 @@
  * key prefix) and drop exactly that slice again. Each step is idempotent.
  */
 import type { InstancePlan } from '../plan/plan.js';
-import { dropDatabase, ensureDatabase, type PgServer } from './postgres.js';
-import { dropPrefix } from './redis.js';
+import type { PgServer } from './postgres.js';
 
-// The Temporal SDK costs ~0.3 s to load: only when this instance has a Temporal to talk to.
+// Clients load when first needed: the Temporal SDK (~0.3 s) only when the instance has a Temporal,
+// pg and ioredis (~70 ms together) while the servers they talk to are still starting.
 const temporal = () => import('./temporal.js');
+const postgres = () => import('./postgres.js');
+const redis = () => import('./redis.js');
 
 export interface ProvisionReport {
   database: 'created' | 'exists';
@@ -21,7 +23,7 @@ const pgServerOf = (p: InstancePlan): PgServer => ({
 /** temporalAvailable: false when the engine could not run Temporal (the apps are told so). */
 export async function provision(p: InstancePlan, temporalAvailable: boolean): Promise<ProvisionReport> {
   const [db, ns] = await Promise.all([
-    ensureDatabase(pgServerOf(p), p.database.name),
+    postgres().then((m) => m.ensureDatabase(pgServerOf(p), p.database.name)),
     temporalAvailable ? temporal().then((t) => t.ensureNamespace(p.temporal, p.temporal.retention)) : Promise.resolve(undefined),
   ]);
   return { database: db ? 'created' : 'exists', namespace: ns === undefined ? 'skipped' : ns ? 'created' : 'exists' };
@@ -35,9 +37,9 @@ export interface DropReport {
 
 export async function unprovision(p: InstancePlan, temporalAvailable: boolean): Promise<DropReport> {
   const [database, namespace, keys] = await Promise.all([
-    dropDatabase(pgServerOf(p), p.database.name),
+    postgres().then((m) => m.dropDatabase(pgServerOf(p), p.database.name)),
     temporalAvailable ? temporal().then((t) => t.dropNamespace(p.temporal)) : Promise.resolve('skipped' as const),
-    dropPrefix(`redis://127.0.0.1:${p.redis.port}`, p.redis.keyPrefix),
+    redis().then((m) => m.dropPrefix(`redis://127.0.0.1:${p.redis.port}`, p.redis.keyPrefix)),
   ]);
   return { database, namespace, keys };
 }
