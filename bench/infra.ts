@@ -16,7 +16,7 @@ import { type InfraScope, plan } from '../src/plan/plan.js';
 import { withPm2 } from '../src/pm2/client.js';
 import stack from '../stack.config.js';
 import { printTable } from './lib.js';
-import { treeRssMiB } from './proc.js';
+import { treeMem } from './proc.js';
 
 const only = (scope: InfraScope, service: string): InfraScope => ({
   ...scope, ports: scope.ports.filter((p) => p.container?.service === service), services: [service],
@@ -97,5 +97,5 @@ export async function infraBench(repo: string, rounds = 3): Promise<void> {
 
 async function rssOf(namespace: string): Promise<number> {
   const procs = await withPm2((s) => s.list());
-  return procs.filter((p) => p.namespace === namespace).reduce((sum, p) => sum + treeRssMiB(p.pid), 0);
+  return procs.filter((p) => p.namespace === namespace).reduce((sum, p) => sum + treeMem(p.pid).rssMiB, 0);
 }

@@ -12,6 +12,7 @@ import { nativeEngine } from '../src/engines/native/index.js';
 import { appCheck, startApps } from '../src/lifecycle/apps.js';
 import { type InfraScope, plan } from '../src/plan/plan.js';
 import { withPm2 } from '../src/pm2/client.js';
+import { provision } from '../src/provision/index.js';
 import { waitReady } from '../src/readiness.js';
 import stack from '../stack.config.js';
 import { median, printTable } from './lib.js';
@@ -27,6 +28,7 @@ export async function lifecycleBench(repo: string, rounds = 3, fleet = 10): Prom
     await dev(String(n)); // cold: initdb, Vite's first optimisation
     await dev(String(n), 'stop');
     const whole: number[] = [];
+    const chain: number[] = [];
     const singles = new Map<string, number[]>();
     const add = (k: string, v: number) => singles.set(k, [...(singles.get(k) ?? []), v]);
     const p = plan(decl, n);
@@ -40,7 +42,20 @@ export async function lifecycleBench(repo: string, rounds = 3, fleet = 10): Prom
         add(service, performance.now() - t0);
         await nativeEngine.down({ decl, scope, root });
       }
-      await nativeEngine.up({ decl, scope: p.infra, root });
+      // The dependency chain alone: infrastructure, then the instance's database, then the backend.
+      {
+        const backend = p.apps.find((a) => a.id === 'backend');
+        const alone = { ...p, apps: backend ? [backend] : [] };
+        const t0 = performance.now();
+        await nativeEngine.up({ decl, scope: p.infra, root });
+        await provision(p, false);
+        await withPm2(async (pm2) => {
+          const started = await startApps(pm2, alone, root);
+          await Promise.all([started.done, ...alone.apps.map((a) => waitReady(appCheck(pm2, alone, root, a)))]);
+          chain.push(performance.now() - t0);
+          for (const a of alone.apps) await pm2.delete(a.pm2Name);
+        });
+      }
       for (const app of p.apps) {
         const alone = { ...p, apps: [app] };
         await withPm2(async (pm2) => {
@@ -58,6 +73,7 @@ export async function lifecycleBench(repo: string, rounds = 3, fleet = 10): Prom
       ['case', 'ms', 'x slowest'], [
         [`just dev ${n} (whole instance)`, median(whole).toFixed(0), (median(whole) / slowest).toFixed(2)],
         ...[...singles.entries()].map(([k, v]) => [`${k} alone`, median(v).toFixed(0), '']),
+        ['chain alone: infrastructure, then database, then backend', median(chain).toFixed(0), (median(chain) / slowest).toFixed(2)],
       ]);
 
     for (let i = 1; i <= fleet; i++) await dev(String(i));

@@ -11,18 +11,20 @@ import { withPm2 } from '../src/pm2/client.js';
 import { portInUse } from '../src/ports/holder.js';
 import { listDatabases } from '../src/provision/postgres.js';
 import { printTable } from './lib.js';
-import { treeRssMiB } from './proc.js';
+import { type Mem, processTree, treeMem } from './proc.js';
 import { sandbox } from './sandbox.js';
 
-interface Row { mode: string; instances: number; wallS: number; healthy: string; perInstanceMiB: number; appsMiB: number; infraMiB: number; statusMs: number; cleanS: number; leftovers: string }
+interface Row { mode: string; instances: number; wallS: number; healthy: string; apps: Mem; infra: Mem; statusMs: number; cleanS: number; leftovers: string }
 
 export async function scaleBench(repo: string, parallel = 3): Promise<void> {
   const rows: Row[] = [];
   for (const [mode, count] of [['isolated', 10], ['shared', 20]] as const) rows.push(await scaleRun(repo, mode, count, parallel));
   printTable(`instances of the demo stack at once, started ${parallel} at a time (native engine)`,
-    ['mode', 'instances', 'wall s', 'healthy', 'MiB/instance', 'apps MiB', 'infra MiB', 'status all ms', 'clean all s', 'left behind'],
-    rows.map((r) => [r.mode, String(r.instances), r.wallS.toFixed(1), r.healthy, r.perInstanceMiB.toFixed(0), r.appsMiB.toFixed(0),
-      r.infraMiB.toFixed(1), r.statusMs.toFixed(0), r.cleanS.toFixed(1), r.leftovers]));
+    ['mode', 'instances', 'wall s', 'healthy', 'RSS MiB/inst (apps + infra)', 'PSS MiB/inst (apps + infra)', 'status all ms', 'clean all s', 'left behind'],
+    rows.map((r) => [r.mode, String(r.instances), r.wallS.toFixed(1), r.healthy,
+      `${(r.apps.rssMiB + r.infra.rssMiB).toFixed(0)} (${r.apps.rssMiB.toFixed(0)} + ${r.infra.rssMiB.toFixed(1)})`,
+      `${(r.apps.pssMiB + r.infra.pssMiB).toFixed(0)} (${r.apps.pssMiB.toFixed(0)} + ${r.infra.pssMiB.toFixed(1)})`,
+      r.statusMs.toFixed(0), r.cleanS.toFixed(1), r.leftovers]));
 }
 
 async function scaleRun(repo: string, mode: 'isolated' | 'shared', count: number, parallel: number): Promise<Row> {
@@ -47,10 +49,13 @@ async function scaleRun(repo: string, mode: 'isolated' | 'shared', count: number
     const healthy = instances.filter((i) => typeof i.instance === 'number' && i.processes.length > 0 && i.processes.every((p) => p.health === 'ok')).length;
 
     const procs = await withPm2((s) => s.list());
-    const sum = (pred: (ns: string, name: string) => boolean) => procs.filter((p) => pred(p.namespace, p.name) && p.pid > 0).reduce((a, p) => a + treeRssMiB(p.pid), 0);
+    const tree = processTree();
+    const perInstance = (pred: (ns: string, name: string) => boolean): Mem => procs.filter((p) => pred(p.namespace, p.name) && p.pid > 0)
+      .map((p) => treeMem(p.pid, tree))
+      .reduce((a, m) => ({ rssMiB: a.rssMiB + m.rssMiB / count, pssMiB: a.pssMiB + m.pssMiB / count }), { rssMiB: 0, pssMiB: 0 });
     const infraKinds = /-(postgres|redis)-/;
-    const appsMiB = sum((ns, name) => /-dev-\d+$/.test(ns) && !infraKinds.test(name)) / count;
-    const infraMiB = (sum((ns, name) => /-dev-\d+$/.test(ns) && infraKinds.test(name)) + sum((ns) => ns.endsWith('-infra'))) / count;
+    const apps = perInstance((ns, name) => /-dev-\d+$/.test(ns) && !infraKinds.test(name));
+    const infra = perInstance((ns, name) => (/-dev-\d+$/.test(ns) && infraKinds.test(name)) || ns.endsWith('-infra'));
 
     const t2 = performance.now();
     const clean = await dev('clean', 'all', '--yes');
@@ -76,7 +81,7 @@ async function scaleRun(repo: string, mode: 'isolated' | 'shared', count: number
     if (mode === 'isolated') for (const n of numbers) if (await portInUse(5433 + n * 100)) left.push(`postgres ${n}`);
     return {
       mode, instances: count, wallS, healthy: `${healthy}/${count}${failures.length ? ` (${failures.length} failed: ${failures[0]})` : ''}`,
-      perInstanceMiB: appsMiB + infraMiB, appsMiB, infraMiB, statusMs, cleanS, leftovers: left.length ? left.join(', ') : 'nothing',
+      apps, infra, statusMs, cleanS, leftovers: left.length ? left.join(', ') : 'nothing',
     };
   } finally {
     box.dispose();
