@@ -25,7 +25,7 @@ export interface AppsStart {
 }
 
 /**
- * Start the apps that are not online, all at once. PM2 answers a wait_ready app's start only when
+ * Start the chosen apps (`which`) that are not online and healthy, all at once. PM2 answers a wait_ready app's start only when
  * the app has said it is ready, so `done` is part of the health wait, not something to wait for first.
  */
 export async function startApps(

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { OperationalError } from '../cli/errors.js';
+import { RESTART_POLICY } from './ecosystem.js';
 
 export interface Pm2Process {
   name: string;
@@ -164,8 +165,6 @@ function release(): void {
 const DELETE_DEADLINE_MS = 15_000;
 /** How long a deleted process can take to come back (see deleteForSure): 3-8 ms measured here. */
 const RESURRECTION_WINDOW_MS = 300;
-/** A process younger than this, or one that has restarted, may be in a crash loop (RESTART_POLICY.min_uptime). */
-const YOUNG_MS = 5_000;
 
 /**
  * PM2 loses a delete that lands while it is restarting a crashed process: the relaunch it had begun
@@ -177,10 +176,11 @@ async function deleteForSure(api: Pm2Api, session: Pm2Session, name: string): Pr
   for (;;) {
     const seen = (await session.list()).find((p) => p.name === name);
     if (!seen) return;
-    const mayCrashLoop = seen.status !== 'online' || seen.restarts > 0 || Date.now() - seen.startedAt < YOUNG_MS;
+    // Younger than PM2's min_uptime, restarted, or not online: it may be in a crash loop.
+    const mayCrashLoop = seen.status !== 'online' || seen.restarts > 0 || Date.now() - seen.startedAt < RESTART_POLICY.min_uptime;
     let failure: unknown;
     try { await call((cb) => api.delete(name, cb)); } catch (err) { failure = err; }
-    if (mayCrashLoop) await new Promise((r) => setTimeout(r, RESURRECTION_WINDOW_MS));
+    if (mayCrashLoop || failure) await new Promise((r) => setTimeout(r, RESURRECTION_WINDOW_MS));
     if (!(await session.list()).some((p) => p.name === name)) return;
     if (Date.now() > giveUp) {
       throw new OperationalError(`PM2 still lists ${name} after deleting it${failure instanceof Error ? ` (${failure.message})` : ''}`,
