@@ -8,7 +8,6 @@ import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { OperationalError } from '../cli/errors.js';
-import { RESTART_POLICY } from './ecosystem.js';
 
 export interface Pm2Process {
   name: string;
@@ -176,8 +175,8 @@ async function deleteForSure(api: Pm2Api, session: Pm2Session, name: string): Pr
   for (;;) {
     const seen = (await session.list()).find((p) => p.name === name);
     if (!seen) return;
-    // Younger than PM2's min_uptime, restarted, or not online: it may be in a crash loop.
-    const mayCrashLoop = seen.status !== 'online' || seen.restarts > 0 || Date.now() - seen.startedAt < RESTART_POLICY.min_uptime;
+    // Restarted, or not online: it may be in a crash loop (a healthy process costs no wait).
+    const mayCrashLoop = seen.status !== 'online' || seen.restarts > 0;
     let failure: unknown;
     try { await call((cb) => api.delete(name, cb)); } catch (err) { failure = err; }
     if (mayCrashLoop || failure) await new Promise((r) => setTimeout(r, RESURRECTION_WINDOW_MS));
