@@ -78,6 +78,32 @@ describe('faults', () => {
     assert.match(just('dev', '5', 'status').stdout, /^5 +shipsec-postgres-5 +5933 +online +\d+ +\S+ +[1-9]\d* +ok$/m);
   });
 
+  it('a killed native Redis comes back with its keys; one that stays down shows in status and start heals it', async () => {
+    assert.equal((await api(3711, '/kv/survivor', { value: 'still here' })).status, 200);
+    const redis = await proc('shipsec-redis-5');
+    assert.ok(redis?.pid);
+    process.kill(redis.pid, 'SIGKILL');
+    await until('PM2 has restarted Redis', async () => {
+      const now = await proc('shipsec-redis-5');
+      return now?.status === 'online' && now.pid !== redis.pid;
+    }, 30_000);
+    let value: unknown;
+    await until('the backend reads the key again', async () => {
+      value = (await api(3711, '/kv/survivor')).json.value;
+      return value !== undefined;
+    }, 30_000);
+    assert.equal(value, 'still here');
+
+    // Down for good (as when PM2 gave up on it): status says so, start brings it back.
+    await withPm2((s) => s.stop('shipsec-redis-5'));
+    const status = just('dev', '5', 'status');
+    assert.match(status.stdout, /^5 +shipsec-redis-5 +6879 +stopped /m);
+    const r = just('dev', '5');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(just('dev', '5', 'status').stdout, /^5 +shipsec-redis-5 +6879 +online /m);
+    assert.equal((await api(3711, '/kv/survivor')).json.value, 'still here');
+  });
+
   it('after the PM2 daemon is killed, status notices and start brings the instance back once', async () => {
     const god = Number(readFileSync(join(stack.pm2Home, 'pm2.pid'), 'utf8'));
     process.kill(god, 'SIGKILL');
