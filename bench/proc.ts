@@ -44,5 +44,3 @@ export function treeMem(pid: number, children = processTree()): Mem {
   }
   return { rssMiB: rss / 1024, pssMiB: pss / 1024 };
 }
-
-

@@ -14,6 +14,16 @@ import { api, stackRoot, until } from './helpers/stack-root.js';
 const stack = stackRoot('di-faults-');
 const { just, names } = stack;
 const proc = async (name: string) => (await withPm2((s) => s.list())).find((p) => p.name === name);
+/** SIGKILL a process PM2 runs and wait until PM2 has restarted it (a new pid, online). */
+async function killAndAwaitRestart(name: string): Promise<void> {
+  const before = await proc(name);
+  assert.ok(before?.pid);
+  process.kill(before.pid, 'SIGKILL');
+  await until(`PM2 has restarted ${name}`, async () => {
+    const now = await proc(name);
+    return now?.status === 'online' && now.pid !== before.pid;
+  }, 30_000);
+}
 const noStackTrace = (text: string) => assert.doesNotMatch(text, /unexpected failure|\n\s+at .+:\d+:\d+/, text);
 
 describe('faults', () => {
@@ -60,14 +70,8 @@ describe('faults', () => {
 
   it('a killed native Postgres comes back with its data intact', async () => {
     assert.equal((await api(3711, '/records', { body: 'survives a crash' })).status, 201);
-    const pg = await proc('shipsec-postgres-5');
-    assert.ok(pg?.pid);
-    process.kill(pg.pid, 'SIGKILL');
     // The killed postmaster's backends linger a moment, so only a restarted server proves anything.
-    await until('PM2 has restarted Postgres', async () => {
-      const now = await proc('shipsec-postgres-5');
-      return now?.status === 'online' && now.pid !== pg.pid;
-    }, 30_000);
+    await killAndAwaitRestart('shipsec-postgres-5');
     let records: { body: string }[] = [];
     await until('the backend reads records again', async () => {
       const r = await api(3711, '/records');
@@ -80,13 +84,7 @@ describe('faults', () => {
 
   it('a killed native Redis comes back with its keys; one that stays down shows in status and start heals it', async () => {
     assert.equal((await api(3711, '/kv/survivor', { value: 'still here' })).status, 200);
-    const redis = await proc('shipsec-redis-5');
-    assert.ok(redis?.pid);
-    process.kill(redis.pid, 'SIGKILL');
-    await until('PM2 has restarted Redis', async () => {
-      const now = await proc('shipsec-redis-5');
-      return now?.status === 'online' && now.pid !== redis.pid;
-    }, 30_000);
+    await killAndAwaitRestart('shipsec-redis-5');
     let value: unknown;
     await until('the backend reads the key again', async () => {
       value = (await api(3711, '/kv/survivor')).json.value;
