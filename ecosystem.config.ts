@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseInstance } from './src/cli/args.js';
+import { parseInstance } from './src/plan/range.js';
 import { checkDeclaration } from './src/config/load.js';
 import { EnvDocument } from './src/env/dotenv-doc.js';
 import { instanceEnvVar } from './src/plan/names.js';

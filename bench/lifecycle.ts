@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { checkDeclaration } from '../src/config/load.js';
 import { nativeEngine } from '../src/engines/native/index.js';
-import { appCheck, startApps } from '../src/lifecycle/apps.js';
+import { appCheck, newLaunch, startApps } from '../src/lifecycle/apps.js';
 import { type InfraScope, plan } from '../src/plan/plan.js';
 import { withPm2 } from '../src/pm2/client.js';
 import { provision } from '../src/provision/index.js';
@@ -50,8 +50,9 @@ export async function lifecycleBench(repo: string, rounds = 3, fleet = 10): Prom
         await nativeEngine.up({ decl, scope: p.infra, root });
         await provision(p, false);
         await withPm2(async (pm2) => {
-          const started = await startApps(pm2, alone, root);
-          await Promise.all([started.done, ...alone.apps.map((a) => waitReady(appCheck(pm2, alone, root, a)))]);
+          const launch = newLaunch();
+          const started = await startApps(pm2, alone, root, launch);
+          await Promise.all([started.done, ...alone.apps.map((a) => waitReady(appCheck(pm2, alone, root, launch, a)))]);
           chain.push(performance.now() - t0);
           for (const a of alone.apps) await pm2.delete(a.pm2Name);
         });
@@ -60,8 +61,9 @@ export async function lifecycleBench(repo: string, rounds = 3, fleet = 10): Prom
         const alone = { ...p, apps: [app] };
         await withPm2(async (pm2) => {
           const t0 = performance.now();
-          const started = await startApps(pm2, alone, root);
-          await Promise.all([started.done, waitReady(appCheck(pm2, alone, root, app))]);
+          const launch = newLaunch();
+          const started = await startApps(pm2, alone, root, launch);
+          await Promise.all([started.done, waitReady(appCheck(pm2, alone, root, launch, app))]);
           add(app.id, performance.now() - t0);
           await pm2.delete(app.pm2Name);
         });

@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { OperationalError } from './cli/errors.js';
+import { OperationalError } from './errors.js';
+import { pollUntil } from './poll.js';
 
 export interface ReadinessCheck {
   /** e.g. 'postgres of instance 3' */
@@ -29,8 +30,6 @@ const SLOW_POLL_MS = 100;
 /** gone() asks PM2 for its process list: not on every poll. */
 const GONE_EVERY_MS = 200;
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export async function tailOf(file: string | undefined, lines = 15): Promise<string> {
   if (!file) return '';
   try {
@@ -41,34 +40,39 @@ export async function tailOf(file: string | undefined, lines = 15): Promise<stri
 }
 
 export async function waitReady(check: ReadinessCheck): Promise<void> {
-  const began = Date.now();
-  const giveUp = began + check.deadlineMs;
   let last = 'no answer yet';
-  let goneAskedAt = began;
-  let woken = false;
-  const wake = check.wake?.then(() => { woken = true; }, () => { woken = true; });
-  for (;;) {
+  let goneAskedAt = Date.now();
+  let gone: string | undefined;
+  const failure = async () => {
+    const why = gone ?? `not ready after ${(check.deadlineMs / 1000).toFixed(0)} s`;
+    const tail = await tailOf(check.logFile);
+    return new OperationalError(
+      `${check.name}${check.port ? ` on port ${check.port}` : ''}: ${why} (last error: ${last})`,
+      tail ? `Last lines of ${check.logFile}:\n${tail}` : undefined,
+    );
+  };
+  await pollUntil(async () => {
     try {
       await check.probe();
-      return;
+      return true;
     } catch (err) {
       last = (err as Error).message || String(err);
     }
-    const now = Date.now();
-    const askGone = now - goneAskedAt >= GONE_EVERY_MS || now > giveUp;
-    if (askGone) goneAskedAt = now;
-    const gone = askGone ? await check.gone?.() : undefined;
-    if (gone !== undefined || Date.now() > giveUp) {
-      const why = gone ?? `not ready after ${(check.deadlineMs / 1000).toFixed(0)} s`;
-      const tail = await tailOf(check.logFile);
-      throw new OperationalError(
-        `${check.name}${check.port ? ` on port ${check.port}` : ''}: ${why} (last error: ${last})`,
-        tail ? `Last lines of ${check.logFile}:\n${tail}` : undefined,
-      );
+    if (check.gone && Date.now() - goneAskedAt >= GONE_EVERY_MS) {
+      goneAskedAt = Date.now();
+      gone = await check.gone();
+      if (gone !== undefined) throw await failure();
     }
-    const interval = Date.now() - began < FAST_POLLING_MS ? POLL_MS : SLOW_POLL_MS;
-    await (wake && !woken ? Promise.race([pause(interval), wake]) : pause(interval));
-  }
+    return undefined;
+  }, {
+    deadlineMs: check.deadlineMs,
+    intervalMs: (elapsed) => (elapsed < FAST_POLLING_MS ? POLL_MS : SLOW_POLL_MS),
+    ...(check.wake ? { wake: check.wake } : {}),
+    timeout: async () => {
+      gone = await check.gone?.();
+      return failure();
+    },
+  });
 }
 
 /** Wait for all checks at once; the first failure is reported after every check has settled. */

@@ -54,10 +54,11 @@ describe('docker engine', () => {
   });
 
   it('stop, down and remove-data map to stop, down and down --volumes of this project only', async () => {
-    await dockerEngine.stop(target(1));
+    assert.equal(await dockerEngine.stop(target(1)), true, 'the shim reports a running postgres');
     await dockerEngine.down(target(1));
     await dockerEngine.removeData(target(1));
     assert.deepEqual(calls().map((c) => c.argv), [
+      [...prefix, 'ps', '--all', '--format', 'json'],
       [...prefix, 'stop'],
       [...prefix, 'down', '--remove-orphans'],
       [...prefix, 'down', '--volumes', '--remove-orphans'],
@@ -65,7 +66,7 @@ describe('docker engine', () => {
   });
 
   it('status reads compose ps JSON lines', async () => {
-    const states = await dockerEngine.status(target(1));
+    const states = await dockerEngine.status(target(1), []);
     assert.deepEqual(states.map((s) => [s.service, s.state, s.port]), [['postgres', 'online', 5533], ['redis', 'stopped', 0]]);
   });
 
@@ -94,7 +95,7 @@ describe('docker engine', () => {
   it('a failing compose call names the project and shows its stderr', async () => {
     process.env.DOCKER_SHIM_MODE = 'down';
     await assert.rejects(dockerEngine.down(target(1)), (err: Error & { hint?: string }) => {
-      assert.match(err.message, /docker compose down failed for shipsec-dev-1 \(exit 1\)/);
+      assert.match(err.message, /^docker compose --project-name shipsec-dev-1 .* down --remove-orphans exited with code 1$/);
       assert.match(err.hint ?? '', /Cannot connect to the Docker daemon/);
       return true;
     });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 
-const lockModule = fileURLToPath(new URL('../src/lifecycle/lock.js', import.meta.url));
+const lockModule = fileURLToPath(new URL('../src/fs/lock.js', import.meta.url));
 
 /** One contender: a real process that tries the lock once, holds it a moment, and says how it went. */
 function contender(dir: string, startAt: number): Promise<string> {
@@ -18,7 +18,7 @@ function contender(dir: string, startAt: number): Promise<string> {
     const { acquireLock } = await import(${JSON.stringify(lockModule)});
     while (Date.now() < ${startAt}) {}
     try {
-      const lock = await acquireLock(${JSON.stringify(dir)}, 'instance 7', (l) => console.error(l));
+      const lock = await acquireLock(${JSON.stringify(dir)} + '/.lock', 'instance 7', { onRecovered: (pid) => console.error('recovered a stale lock of instance 7 left by a run that is gone (pid ' + pid + ')') });
       await new Promise((r) => setTimeout(r, 300));
       lock.release();
       console.log('won');

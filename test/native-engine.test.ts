@@ -77,7 +77,7 @@ describe('native engine', () => {
   it('runs Postgres as an unprivileged user, never as root', async () => {
     const user = await pgScalar(3, "SELECT pg_read_file('postmaster.pid', 0, 0) IS NOT NULL").then(() => 'ok');
     assert.equal(user, 'ok');
-    const states = await nativeEngine.status(target(3));
+    const states = await nativeEngine.status(target(3), await withPm2((pm2) => pm2.list()));
     const postgres = states.find((s) => s.service === 'postgres');
     assert.equal(postgres?.state, 'online');
     const { readFileSync } = await import('node:fs');
@@ -86,7 +86,7 @@ describe('native engine', () => {
   });
 
   it('reports services without a binary as unavailable, with an install hint', async () => {
-    const states = await nativeEngine.status(target(3));
+    const states = await nativeEngine.status(target(3), await withPm2((pm2) => pm2.list()));
     const temporal = states.find((s) => s.service === 'temporal');
     assert.equal(temporal?.state, 'unavailable');
     assert.match(temporal?.detail ?? '', /Temporal CLI/);

@@ -2,7 +2,7 @@
  * Parse `just dev` arguments: `[N|all] [action] [flags]` in either order (`just dev 1 logs`,
  * `just dev stop all`, `dev-instance-manager ports 2`). Pure: no declaration, no I/O.
  */
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 export type FlagKind = 'boolean' | 'string';
 
@@ -66,14 +66,4 @@ export function checkFlags(
     out[name] = value;
   }
   return out;
-}
-
-/** An instance number: a plain decimal integer from 0 to max, nothing else. */
-export function parseInstance(raw: string, max: number, what = 'instance', whyMax?: string): number {
-  const integer = /^(0|[1-9]\d*)$/.test(raw);
-  if (!integer || Number(raw) > max) {
-    const why = integer && whyMax ? ` (above ${max}, ${whyMax})` : '';
-    throw new UsageError(`invalid ${what} '${raw}': expected an integer from 0 to ${max}${why}`);
-  }
-  return Number(raw);
 }

@@ -1,13 +1,14 @@
-/** The CLI: parse, resolve the instance, load one command, run it, map errors to exit codes. */
+/** The CLI: parse, resolve the instance once, load one command, run it, map errors to exit codes. */
 import { loadStack } from '../config/load.js';
 import type { Sharing } from '../config/types.js';
-import { instanceDirName, instanceEnvVar } from '../plan/names.js';
-import { readState } from '../lifecycle/state.js';
-import { INSTANCES_DIR, plan, rangeFor, sharedServices } from '../plan/plan.js';
+import { ConfigError, OperationalError, UsageError } from '../errors.js';
+import type { LifecycleEvent } from '../lifecycle/events.js';
+import { type Target, resolveTarget } from '../lifecycle/target.js';
+import { instanceEnvVar } from '../plan/names.js';
+import { rangeFor, sharedServices } from '../plan/plan.js';
 import { repoRoot } from '../paths.js';
-import { checkFlags, parseArgs, parseInstance } from './args.js';
-import { ConfigError, OperationalError, UsageError } from './errors.js';
-import { errorLine, noAllFor, notATarget, noteLine, usage, warningLine } from './messages.js';
+import { checkFlags, parseArgs } from './args.js';
+import { errorLine, eventLine, noAllFor, notATarget, noteLine, usage, warningLine } from './messages.js';
 import { COMMANDS } from './registry.js';
 
 export interface Io {
@@ -31,53 +32,52 @@ function parseSharing(raw: string | true | undefined): Sharing | undefined {
 /** Returns the exit code; never calls process.exit itself. */
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
   const names = COMMANDS.map((c) => c.name);
-  let usageText = () => usage(COMMANDS, 0, 'the instance variable');
+  let usageText: (() => string) | undefined;
   try {
-    const args = parseArgs(argv, new Set(names));
+    // The declaration first: every usage text (an error's included) gives its range and variable.
     const stack = await loadStack();
     const { decl } = stack;
     const envVar = instanceEnvVar(decl.project);
-    const declaredMax = rangeFor(decl).max;
-    usageText = () => usage(COMMANDS, declaredMax, envVar);
-    const root = repoRoot();
-    const sharingOverride = parseSharing(args.flags.infra);
-    // Sharing decides which ports move, so it decides the range and the plan: the --infra flag, else
-    // what the instance was last started with, else the declaration.
-    const sharingOf = (n: number | undefined): Set<string> => {
-      if (sharingOverride) return sharedServices(decl, sharingOverride);
-      const recorded = n === undefined ? undefined : readState(root, `${INSTANCES_DIR}/${instanceDirName(n)}`);
-      return recorded ? new Set(recorded.shared) : sharedServices(decl);
-    };
-    const checked = (raw: string, what?: string): number => {
-      const range = rangeFor(decl, sharingOf(/^(0|[1-9]\d{0,5})$/.test(raw) ? Number(raw) : undefined));
-      return parseInstance(raw, range.max, what, range.reason);
-    };
-    const max = declaredMax;
-
+    const max = rangeFor(decl).max;
+    usageText = () => usage(COMMANDS, max, envVar);
+    const args = parseArgs(argv, new Set(names));
     if (args.help) {
       io.out(usageText());
       return 0;
     }
+    const root = repoRoot();
+    const sharing = parseSharing(args.flags.infra);
+    const resolve = (raw: string | number, what?: string): Target =>
+      resolveTarget(decl, root, raw, { ...(sharing ? { sharing } : {}), ...(what ? { what } : {}) });
+
     // `start` is the default action: `just dev` starts the active instance, `just dev 2` instance 2.
     const spec = COMMANDS.find((c) => c.name === (args.action ?? 'start'));
-    let instance: number | 'all';
+    let target: Target | undefined;
     if (args.target === 'all') {
       if (spec && !spec.acceptsAll) throw new UsageError(noAllFor(spec.name));
-      instance = 'all';
     } else if (args.target !== undefined) {
-      if (args.action === undefined && !/^[-+]?\d/.test(args.target)) throw new UsageError(notATarget(args.target, max, names), true);
-      instance = checked(args.target);
+      if (args.action === undefined && !/^[-+]?\d/.test(args.target)) {
+        throw new UsageError(notATarget(args.target, rangeFor(decl, sharedServices(decl, sharing)).max, names), true);
+      }
+      if (!spec) throw new UsageError(`unknown action '${args.action}'`, true);
+      target = resolve(args.target);
     } else {
       const fromEnv = io.env[envVar];
-      instance = fromEnv === undefined || fromEnv === '' ? 0 : checked(fromEnv, `${envVar} value`);
+      if (spec) target = resolve(fromEnv === undefined || fromEnv === '' ? 0 : fromEnv, `${envVar} value`);
     }
     if (!spec) throw new UsageError(`unknown action '${args.action}'`, true);
     const flags = checkFlags(args.flags, spec.flags, spec.name);
 
-    const p = instance === 'all' ? undefined : plan(decl, instance, { shared: sharingOf(instance) });
-    for (const w of p?.warnings ?? []) io.err(warningLine(w));
+    for (const w of target?.plan.warnings ?? []) io.err(warningLine(w));
+    const report = (e: LifecycleEvent) => {
+      const { warning, text } = eventLine(e);
+      io.err(warning ? warningLine(text) : noteLine(text));
+    };
     const command = await spec.load();
-    await command.run({ stack, root, plan: p, flags, out: io.out, note: (t) => io.err(noteLine(t)), warn: (t) => io.err(warningLine(t)) });
+    await command.run({
+      stack, root, target, resolve: (n) => resolve(n), flags, out: io.out,
+      note: (t) => io.err(noteLine(t)), warn: (t) => io.err(warningLine(t)), report,
+    });
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -86,7 +86,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     }
     if (err instanceof UsageError) {
       io.err(errorLine(err.message));
-      if (err.showUsage) io.err(`\n${usageText()}`);
+      if (err.showUsage && usageText) io.err(`\n${usageText()}`);
       return err.exitCode;
     }
     if (err instanceof OperationalError) {

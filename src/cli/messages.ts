@@ -1,15 +1,17 @@
 /** User-facing wording of the CLI, in one place. */
+import type { LifecycleEvent } from '../lifecycle/events.js';
 import type { InstancePlan } from '../plan/plan.js';
+import { UNAVAILABLE_SERVICES_KEY } from '../plan/names.js';
+import { columns } from '../text/columns.js';
 
 export const PROGRAM = 'dev-instances';
 
 export function usage(commands: readonly { name: string; usage: string; summary: string }[], max: number, envVar: string): string {
-  const width = Math.max(...commands.map((c) => c.usage.length));
   return [
     'Usage: just dev [N|all] [ACTION] [FLAGS]     (or: dev-instance-manager ACTION N)',
     '',
     'Actions:',
-    ...commands.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    ...columns(commands.map((c) => [c.usage, c.summary]), { indent: '  ' }),
     '',
     `N is an instance number from 0 to ${max}; without N, ${envVar} or else 0.`,
   ].join('\n');
@@ -29,20 +31,17 @@ export const mask = (url: string, password: string): string =>
 
 /** The `info` text: what a person needs to reach and recognise the instance. */
 export function infoText(p: InstancePlan): string {
-  const rows: [string, string][] = p.ports.map((x) => [x.label, address(x.scheme, x.port)]);
-  const width = Math.max(...rows.map(([k]) => k.length), 'Compose project'.length);
-  const line = (k: string, v: string) => `  ${k.padEnd(width)}  ${v}`;
-  return [
-    `Instance ${p.instance} of ${p.project}`,
-    ...rows.map(([k, v]) => line(k, v)),
-    '',
-    line('Compose project', p.composeProject),
-    line('Database', `${p.database.name}  ${mask(p.database.url, p.database.password)}`),
-    line('Temporal', `namespace ${p.temporal.namespace}, task queue ${p.temporal.taskQueue} at ${p.temporal.address}`),
-    line('Redis prefix', `'${p.redis.keyPrefix}' at ${p.redis.url}`),
-    line('PM2 apps', `${p.apps.map((a) => a.pm2Name).join(', ')}  (namespace ${p.pm2Namespace})`),
-    line('Files', `${p.dir}/`),
-  ].join('\n');
+  const rows: [string, string][] = [
+    ...p.ports.map((x): [string, string] => [x.label, address(x.scheme, x.port)]),
+    ['', ''],
+    ['Compose project', p.composeProject],
+    ['Database', `${p.database.name}  ${mask(p.database.url, p.database.password)}`],
+    ['Temporal', `namespace ${p.temporal.namespace}, task queue ${p.temporal.taskQueue} at ${p.temporal.address}`],
+    ['Redis prefix', `'${p.redis.keyPrefix}' at ${p.redis.url}`],
+    ['PM2 apps', `${p.apps.map((a) => a.pm2Name).join(', ')}  (namespace ${p.pm2Namespace})`],
+    ['Files', `${p.dir}/`],
+  ];
+  return [`Instance ${p.instance} of ${p.project}`, ...columns(rows, { indent: '  ' })].join('\n');
 }
 
 function address(scheme: string | undefined, port: number): string {
@@ -64,17 +63,18 @@ export function startSummary(r: {
   const head = r.alreadyRunning
     ? `Instance ${p.instance} is already running; nothing changed.`
     : `Instance ${p.instance} is up in ${(r.ms / 1000).toFixed(1)} s (${r.engineReason}).`;
-  const urls = p.ports.filter((x) => x.scheme === 'http').map((x) => [x.label, `http://localhost:${x.port}`] as const);
-  const width = Math.max(...urls.map(([k]) => k.length), 'Redis prefix'.length);
-  const line = (k: string, v: string) => `  ${k.padEnd(width)}  ${v}`;
   const down = r.unavailable.map((u) => u.service);
+  const urls = p.ports.filter((x) => x.scheme === 'http' && !down.some((d) => x.label.toLowerCase().startsWith(d)))
+    .map((x): [string, string] => [x.label, `http://localhost:${x.port}`]);
   return [
     head,
-    ...urls.filter(([label]) => !down.some((d) => label.toLowerCase().startsWith(d))).map(([k, v]) => line(k, v)),
-    line('Database', `${p.database.name}${r.provisioned ? ` (${r.provisioned.database})` : ''}`),
-    line('Temporal', down.includes('temporal') ? 'not available on this engine' : `namespace ${p.temporal.namespace}${r.provisioned ? ` (${r.provisioned.namespace})` : ''}`),
-    line('Redis prefix', p.redis.keyPrefix),
-    ...(down.length ? [line('Not running', `${down.join(', ')} (not available on this engine; apps see ${'DEV_INSTANCES_UNAVAILABLE'})`)] : []),
+    ...columns([
+      ...urls,
+      ['Database', `${p.database.name}${r.provisioned ? ` (${r.provisioned.database})` : ''}`],
+      ['Temporal', down.includes('temporal') ? 'not available on this engine' : `namespace ${p.temporal.namespace}${r.provisioned ? ` (${r.provisioned.namespace})` : ''}`],
+      ['Redis prefix', p.redis.keyPrefix],
+      ...(down.length ? [['Not running', `${down.join(', ')} (not available on this engine; apps see ${UNAVAILABLE_SERVICES_KEY})`] as [string, string]] : []),
+    ], { indent: '  ' }),
     `Logs: just dev ${p.instance} logs    Status: just dev ${p.instance} status    Stop: just dev ${p.instance} stop`,
   ].join('\n');
 }
@@ -100,19 +100,49 @@ export function statusTable(instances: { instance: number | 'shared'; engine: st
     String(i.instance), r.name, r.port ? String(r.port) : '-', r.state, r.pid ? String(r.pid) : '-',
     uptime(r.uptimeMs), r.restarts === undefined ? '-' : String(r.restarts), r.health,
   ]));
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const fmt = (cells: string[]) => cells.map((x, c) => x.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
   const errored = instances.flatMap((i) => i.processes.filter((r) => r.lastLines).map((r) => (r.state === 'orphaned'
     ? `\n${r.name}: ${r.lastLines}`
     : `\n${r.name} is ${r.state}; last lines of its log:\n${r.lastLines}`)));
-  return [fmt(header), ...rows.map(fmt), ...errored].join('\n');
+  return [...columns([header, ...rows]), ...errored].join('\n');
 }
 
 /** Loud: the data of an instance that had some is gone, and an empty one is about to be created. */
-export function dataLossWarning(p: InstancePlan): string {
+export function dataLossWarning(instance: number, backups: string): string {
   return [
-    `!!! instance ${p.instance}'s database data was initialised before and is now MISSING.`,
-    `!!! A new, EMPTY database is being created. If that is not what you wanted: just dev ${p.instance} stop,`,
-    `!!! then restore from .instances/backups/instance-${p.instance}/ (README: Backups and restore).`,
+    `!!! instance ${instance}'s database data was initialised before and is now MISSING.`,
+    `!!! A new, EMPTY database is being created. If that is not what you wanted: just dev ${instance} stop,`,
+    `!!! then restore from ${backups}/ (README: Backups and restore).`,
+  ].join('\n');
+}
+
+/** One lifecycle event in words, and whether it is a warning. */
+export function eventLine(e: LifecycleEvent): { warning: boolean; text: string } {
+  const note = (text: string) => ({ warning: false, text });
+  switch (e.kind) {
+    case 'lock-wait': return note(`waiting for the command that holds ${e.label} (pid ${e.owner}) to finish`);
+    case 'lock-recovered': return note(`recovered a stale lock of ${e.label} left by a run that is gone (pid ${e.owner})`);
+    case 'orphan-ended': return note(`ending pid ${e.pid} (${e.what}, port ${e.port}): ours, but PM2 no longer runs it`);
+    case 'infra-starting':
+      return note(`instance ${e.instance}: starting infrastructure (${e.engineReason})${e.meanwhile.length > 0 ? `; meanwhile ${e.meanwhile.join(', ')}` : ''}`);
+    case 'provisioning': return note(`instance ${e.instance}: provisioning database ${e.database}, namespace and key prefix`);
+    case 'apps-starting': return note(`instance ${e.instance}: starting apps ${e.apps.join(', ')}`);
+    case 'data-loss': return { warning: true, text: dataLossWarning(e.instance, e.backups) };
+    case 'backed-up': return note(`backed up ${e.database} to ${e.file}`);
+    case 'nothing-to-back-up': return note(`no database ${e.database} to back up`);
+    case 'dropped': return note(`dropped database ${e.database}, ${e.keys} Redis key(s)${e.namespace ? `, namespace ${e.namespace}` : ''}`);
+    case 'removed': return note(`removed ${e.dir}/`);
+    case 'shared-stopped': return note('stopped the shared infrastructure');
+  }
+}
+
+export const noLogs = (instances: readonly number[]): string => (instances.length === 0
+  ? 'No instance is running.'
+  : `No logs yet for instance${instances.length > 1 ? 's' : ''} ${instances.join(', ')}: start ${instances.length > 1 ? 'them' : 'it'} with just dev N.`);
+
+/** --dry-run: the plan of one instance's start, stop or clean, step by step. */
+export function dryRunText(d: { instance: number; action: string; engine: string; engineReason: string; steps: { title: string; lines: string[] }[] }): string {
+  return [
+    `Dry run: ${d.action} instance ${d.instance} (${d.engine} engine: ${d.engineReason}). Nothing was run or written.`,
+    ...d.steps.flatMap((s, i) => [`${i + 1}. ${s.title}`, ...s.lines.map((l) => `     ${l}`)]),
   ].join('\n');
 }

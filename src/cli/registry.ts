@@ -1,25 +1,8 @@
 /**
  * One registry of commands, each loaded only when run: `ports` never pays for PM2, pg or Temporal.
  */
-import type { LoadedStack } from '../config/load.js';
-import type { InstancePlan } from '../plan/plan.js';
 import type { FlagKind } from './args.js';
-
-export interface CommandContext {
-  stack: LoadedStack;
-  root: string;
-  /** The instance's plan; undefined when the command runs for `all`. */
-  plan: InstancePlan | undefined;
-  flags: Record<string, string | boolean>;
-  out: (text: string) => void;
-  /** Progress of a long command, on stderr so stdout stays clean for scripts. */
-  note: (text: string) => void;
-  warn: (text: string) => void;
-}
-
-export interface CommandModule {
-  run(ctx: CommandContext): Promise<void> | void;
-}
+import type { CommandModule } from './commands/context.js';
 
 export interface CommandSpec {
   name: string;
@@ -33,54 +16,54 @@ export interface CommandSpec {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
-    name: 'start', usage: 'start N [--engine E] [--infra M]', acceptsAll: false, flags: { engine: 'string', infra: 'string' },
+    name: 'start', usage: 'start N [--engine E] [--infra M] [--dry-run]', acceptsAll: false, flags: { engine: 'string', infra: 'string', 'dry-run': 'boolean' },
     summary: 'start instance N: infrastructure, database/namespace/prefix, apps (the default action)',
-    load: () => import('../commands/start.js'),
+    load: () => import('./commands/start.js'),
   },
   {
-    name: 'stop', usage: 'stop N|all [--shared]', acceptsAll: true, flags: { shared: 'boolean' },
+    name: 'stop', usage: 'stop N|all [--shared] [--dry-run]', acceptsAll: true, flags: { shared: 'boolean', 'dry-run': 'boolean' },
     summary: 'stop apps and own infrastructure, keep data (--shared: the shared set too)',
-    load: () => import('../commands/stop.js'),
+    load: () => import('./commands/stop.js'),
   },
   {
     name: 'restart', usage: 'restart N', acceptsAll: false, flags: { engine: 'string', infra: 'string' },
     summary: 'stop, then start again with freshly rendered env files',
-    load: () => import('../commands/restart.js'),
+    load: () => import('./commands/restart.js'),
   },
   {
     name: 'status', usage: 'status N|all [--json]', acceptsAll: true, flags: { json: 'boolean' },
     summary: 'processes, ports, state, pid, uptime, restarts, health',
-    load: () => import('../commands/status.js'),
+    load: () => import('./commands/status.js'),
   },
   {
     name: 'logs', usage: 'logs N|all [--lines K] [--no-follow]', acceptsAll: true,
     flags: { lines: 'string', follow: 'boolean', 'no-follow': 'boolean' },
     summary: 'log lines of apps and infrastructure, prefixed; follows on a terminal',
-    load: () => import('../commands/logs.js'),
+    load: () => import('./commands/logs.js'),
   },
   {
-    name: 'clean', usage: 'clean N|all [--yes] [--no-backup]', acceptsAll: true, flags: { yes: 'boolean', 'no-backup': 'boolean' },
+    name: 'clean', usage: 'clean N|all [--yes] [--no-backup] [--dry-run]', acceptsAll: true, flags: { yes: 'boolean', 'no-backup': 'boolean', 'dry-run': 'boolean' },
     summary: 'back up the database, then delete the instance: data, database, namespace, keys, files',
-    load: () => import('../commands/clean.js'),
+    load: () => import('./commands/clean.js'),
   },
   {
     name: 'init', usage: 'init N', acceptsAll: false, flags: {},
     summary: 'write .instances/instance-N/: env files, compose override, PM2 app list',
-    load: () => import('../commands/init.js'),
+    load: () => import('./commands/init.js'),
   },
   {
     name: 'info', usage: 'info N', acceptsAll: false, flags: {},
     summary: "the instance's URLs, compose project, database, namespace and key prefix",
-    load: () => import('../commands/info.js'),
+    load: () => import('./commands/info.js'),
   },
   {
     name: 'ports', usage: 'ports N [--json]', acceptsAll: false, flags: { json: 'boolean' },
     summary: 'KEY=port lines for eval in shell scripts, or --json',
-    load: () => import('../commands/ports.js'),
+    load: () => import('./commands/ports.js'),
   },
   {
     name: 'project-name', usage: 'project-name N', acceptsAll: false, flags: {},
     summary: 'the compose project name of instance N',
-    load: () => import('../commands/project-name.js'),
+    load: () => import('./commands/project-name.js'),
   },
 ];

@@ -1,7 +1,7 @@
 /** Load and validate the stack declaration. */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from '../cli/errors.js';
+import { ConfigError } from '../errors.js';
 import type { StackDeclaration } from './types.js';
 import { validateDeclaration } from './validate.js';
 

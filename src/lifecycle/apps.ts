@@ -1,14 +1,13 @@
 /** The instance's apps under PM2: start what is not running, wait for health, stop, find leftovers. */
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { OperationalError } from '../cli/errors.js';
 import { EnvDocument } from '../env/dotenv-doc.js';
 import type { AppPlan, InstancePlan } from '../plan/plan.js';
 import { pm2Apps } from '../pm2/ecosystem.js';
 import type { Pm2Process, Pm2Session } from '../pm2/client.js';
-import { envOf } from '../ports/owner.js';
-import { portHolder, portInUse } from '../ports/holder.js';
+import type { Holder } from '../ports/holder.js';
+import { freePorts } from '../ports/reaper.js';
 import { type ReadinessCheck, tcpAccepts, waitAllReady } from '../readiness.js';
 
 export const APP_DEADLINE_MS = 45_000;
@@ -16,6 +15,18 @@ export const APP_DEADLINE_MS = 45_000;
 const SETTLE_MS = 1_000;
 
 const online = (p: Pm2Process | undefined) => p?.status === 'online';
+
+/** What one start has asked PM2 for, shared by its early and late app starts and its health wait. */
+export interface Launch {
+  /** Apps whose start was asked for: absent from PM2's list only until it gets to them. */
+  requested: Set<string>;
+  /** wait_ready apps whose start PM2 has answered (they said they are ready). */
+  readySignalled: Set<string>;
+  /** PM2's answer to each start (for wait_ready apps: the app said it is ready). */
+  answered: Map<string, Promise<void>>;
+}
+
+export const newLaunch = (): Launch => ({ requested: new Set(), readySignalled: new Set(), answered: new Map() });
 
 export interface AppsStart {
   /** Names of the apps this call starts. */
@@ -29,7 +40,8 @@ export interface AppsStart {
  * the app has said it is ready, so `done` is part of the health wait, not something to wait for first.
  */
 export async function startApps(
-  pm2: Pm2Session, p: InstancePlan, root: string, healthy: ReadonlySet<string> = new Set(), which: (app: AppPlan) => boolean = () => true,
+  pm2: Pm2Session, p: InstancePlan, root: string, launch: Launch,
+  healthy: ReadonlySet<string> = new Set(), which: (app: AppPlan) => boolean = () => true,
 ): Promise<AppsStart> {
   const envOfApp = (id: string) => {
     const app = p.apps.find((a) => a.id === id);
@@ -44,22 +56,15 @@ export async function startApps(
     if (online(current) && healthy.has(app.name)) continue;
     if (current) await pm2.delete(app.name); // errored, stopped or unhealthy: start afresh with today's environment
     started.push(app.name);
-    requested.add(app.name);
-    const answered = pm2.start({ ...app, interpreter: 'node' }).then(() => { readySignalled.add(app.name); });
-    startAnswered.set(app.name, answered);
+    launch.requested.add(app.name);
+    const answered = pm2.start({ ...app, interpreter: 'node' }).then(() => { launch.readySignalled.add(app.name); });
+    launch.answered.set(app.name, answered);
     starts.push(answered);
   }
   const done = Promise.all(starts).then(() => {});
   done.catch(() => {}); // observed through the health wait
   return { started, done };
 }
-
-/** wait_ready apps whose start PM2 has answered in this process. */
-const readySignalled = new Set<string>();
-/** Apps whose start this process has asked PM2 for: absent from PM2's list only until it gets to them. */
-const requested = new Set<string>();
-/** PM2's answer to each start this process asked for (for wait_ready apps: the app said it is ready). */
-const startAnswered = new Map<string, Promise<void>>();
 
 function httpStatus(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -83,7 +88,8 @@ export async function answersNow(app: AppPlan, proc: Pm2Process | undefined): Pr
   }
 }
 
-export function appCheck(pm2: Pm2Session, p: InstancePlan, root: string, app: AppPlan): ReadinessCheck {
+export function appCheck(pm2: Pm2Session, p: InstancePlan, root: string, launch: Launch, app: AppPlan): ReadinessCheck {
+  const { requested, readySignalled } = launch;
   const find = async () => (await pm2.list()).find((x) => x.name === app.pm2Name);
   const logFile = join(root, p.files.logs, `${app.id}.err.log`);
   const { port, health } = app;
@@ -102,7 +108,7 @@ export function appCheck(pm2: Pm2Session, p: InstancePlan, root: string, app: Ap
       }
       : () => tcpAccepts(port);
   return {
-    name: `${app.pm2Name}`, port: port ?? 0, probe, deadlineMs: APP_DEADLINE_MS, logFile, wake: startAnswered.get(app.pm2Name),
+    name: `${app.pm2Name}`, port: port ?? 0, probe, deadlineMs: APP_DEADLINE_MS, logFile, wake: launch.answered.get(app.pm2Name),
     gone: async () => {
       const proc = await find();
       if (!proc) return requested.has(app.pm2Name) ? undefined : 'its process is gone';
@@ -113,8 +119,8 @@ export function appCheck(pm2: Pm2Session, p: InstancePlan, root: string, app: Ap
   };
 }
 
-export async function waitAppsHealthy(pm2: Pm2Session, p: InstancePlan, root: string): Promise<void> {
-  await waitAllReady(p.apps.map((a) => appCheck(pm2, p, root, a)));
+export async function waitAppsHealthy(pm2: Pm2Session, p: InstancePlan, root: string, launch: Launch): Promise<void> {
+  await waitAllReady(p.apps.map((a) => appCheck(pm2, p, root, launch, a)));
 }
 
 export async function deleteApps(pm2: Pm2Session, names: readonly string[]): Promise<void> {
@@ -124,24 +130,9 @@ export async function deleteApps(pm2: Pm2Session, names: readonly string[]): Pro
 
 /**
  * After PM2 removed the apps, their ports must be free. A process that outlived its PM2 parent (a
- * dev server's child, say) still carries the instance's environment: end it. Anything else is
- * reported, never killed.
+ * dev server's child, say) is ended when it is ours; anything else is reported, never killed.
  */
-export async function freeAppPorts(p: InstancePlan, root: string, envVar: string, deadlineMs = 10_000): Promise<void> {
-  const giveUp = Date.now() + deadlineMs;
-  for (const app of p.apps) {
-    if (app.port === undefined) continue;
-    let signalled = 0;
-    while (await portInUse(app.port)) {
-      const h = portHolder(app.port);
-      // Ours: this instance's number in its environment and a working directory in this checkout.
-      const ours = h !== undefined && envOf(h.pid, envVar) === String(p.instance) && h.cwd.startsWith(`${realpathSync(root)}/`);
-      if (Date.now() > giveUp) {
-        throw new OperationalError(`port ${app.port} (${app.id} of instance ${p.instance}) is still in use after stop${h ? ` by pid ${h.pid} (${h.command.slice(0, 100)})` : ''}`);
-      }
-      if (ours && signalled === 0) { process.kill(h.pid, 'SIGTERM'); signalled = Date.now(); }
-      else if (ours && Date.now() - signalled > 3_000) process.kill(h.pid, 'SIGKILL');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+export async function freeAppPorts(p: InstancePlan, ours: (h: Holder) => boolean, deadlineMs = 10_000): Promise<void> {
+  const ports = p.apps.flatMap((a) => (a.port === undefined ? [] : [{ port: a.port, what: `${a.id} of instance ${p.instance}` }]));
+  await freePorts(ports, { ours, deadlineMs, context: 'after stop' });
 }

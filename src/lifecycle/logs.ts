@@ -1,18 +1,14 @@
 /**
  * logs N / logs all: the last lines of every app and native infrastructure log of the instance(s),
- * each line prefixed with its process name; then follow them (the default on a terminal). Docker
- * instances add `docker compose logs`.
+ * each line prefixed with its process name; then follow them (the default on a terminal). Engines
+ * that keep logs themselves (compose) add their own stream.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { StackDeclaration } from '../config/types.js';
-import { composeArgs } from '../engines/docker.js';
 import { pm2AppName } from '../plan/names.js';
 import type { InstancePlan } from '../plan/plan.js';
 import { tailOf } from '../readiness.js';
-import { planAsStarted } from './stop.js';
+import type { Target } from './target.js';
 
 interface Source {
   prefix: string;
@@ -48,27 +44,18 @@ export interface LogsOptions {
   out: (line: string) => void;
 }
 
-export async function showLogs(decl: StackDeclaration, root: string, instances: number[], opts: LogsOptions): Promise<void> {
-  const plans = instances.map((n) => planAsStarted(decl, n, root));
-  const sources = plans.flatMap(({ plan: p }) => sourcesOf(p, root));
+/** Returns false when there was nothing to show (no log files and no engine logs). */
+export async function showLogs(targets: readonly Target[], opts: LogsOptions): Promise<boolean> {
+  const sources = targets.flatMap((t) => sourcesOf(t.plan, t.root));
   const width = Math.max(0, ...sources.map((s) => s.prefix.length));
   const print = (s: Source, text: string) => {
     for (const line of text.split('\n')) if (line !== '') opts.out(`${s.prefix.padEnd(width)} | ${line}`);
   };
   for (const s of sources) print(s, await tailOf(s.file, opts.lines));
-  const docker = plans.some(({ engine }) => engine.name === 'docker');
-  if (sources.length === 0 && !docker) {
-    opts.out(instances.length === 0 ? 'No instance is running.' : `No logs yet for instance${instances.length > 1 ? 's' : ''} ${instances.join(', ')}: start ${instances.length > 1 ? 'them' : 'it'} with just dev N.`);
-    return;
-  }
-
-  const composers = plans.filter(({ engine }) => engine.name === 'docker').map(({ plan: p }) => {
-    const args = composeArgs({ decl, scope: p.infra, root }, 'logs', '--no-color', '--tail', String(opts.lines), ...(opts.follow ? ['--follow'] : []));
-    const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, COMPOSE_PROJECT_NAME: p.composeProject } });
-    createInterface({ input: child.stdout }).on('line', (l) => opts.out(`${p.composeProject} | ${l}`));
-    return new Promise<void>((resolve) => child.on('close', () => resolve()));
-  });
-  if (!opts.follow) { await Promise.all(composers); return; }
+  const streams = (await Promise.all(targets.map((t) =>
+    t.engine.logs(t.own, { lines: opts.lines, follow: opts.follow }, (prefix, line) => opts.out(`${prefix} | ${line}`))))).filter((s) => s !== undefined);
+  if (sources.length === 0 && streams.length === 0) return false;
+  if (!opts.follow) { await Promise.all(streams.map((s) => s.done)); return true; }
 
   // Follow until interrupted: poll the files for new bytes (fs.watch misses appends on some systems).
   await new Promise<void>((resolve) => {
@@ -77,6 +64,7 @@ export async function showLogs(decl: StackDeclaration, root: string, instances: 
         try { print(s, readNew(s)); } catch { /* file went away: keep the others */ }
       }
     }, 250);
-    process.once('SIGINT', () => { clearInterval(timer); resolve(); });
+    process.once('SIGINT', () => { clearInterval(timer); for (const s of streams) s.stop(); resolve(); });
   });
+  return true;
 }

@@ -1,6 +1,7 @@
 /** What a start recorded about an instance: which engine runs it and which services it shares. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isEngineName } from '../engines/registry.js';
 import type { EngineName } from '../engines/types.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 
@@ -21,7 +22,7 @@ export function readState(root: string, dir: string): InstanceState | undefined 
   try { text = readFileSync(file(root, dir), 'utf8'); } catch { return undefined; }
   try {
     const s = JSON.parse(text) as Partial<InstanceState>;
-    if ((s.engine === 'docker' || s.engine === 'native') && Array.isArray(s.shared)) {
+    if (isEngineName(s.engine) && Array.isArray(s.shared)) {
       return {
         engine: s.engine, shared: s.shared.map(String), startedAt: String(s.startedAt ?? ''),
         unavailable: (s.unavailable ?? []).map(String), dataInitialised: s.dataInitialised === true,

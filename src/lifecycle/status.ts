@@ -1,17 +1,17 @@
 /**
- * status N / status all: one PM2 list for every instance, compose ps for docker instances, quick
- * health probes in parallel. Data for the table and for --json.
+ * status N / status all: one PM2 list for every instance, the engine's view of each instance's
+ * infrastructure, quick health probes in parallel. Data for the table and for --json.
  */
+import { request } from 'node:http';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
-import { type InstancePlan, SHARED_DIR } from '../plan/plan.js';
-import { type Pm2Process, withPm2 } from '../pm2/client.js';
+import type { ServiceState } from '../engines/types.js';
+import type { InstancePlan } from '../plan/plan.js';
+import type { Pm2Process } from '../pm2/client.js';
 import { tailOf, tcpAccepts } from '../readiness.js';
-import { request } from 'node:http';
-import { discoverInstances } from './discover.js';
-import { readState } from './state.js';
 import { findOrphans } from './orphans.js';
-import { planAsStarted } from './stop.js';
+import { sharedSetOf } from './shared.js';
+import type { Target } from './target.js';
 
 export interface ProcessRow {
   name: string;
@@ -22,7 +22,7 @@ export interface ProcessRow {
   uptimeMs?: number;
   restarts?: number;
   health: 'ok' | 'failing' | '-';
-  /** Last log lines of an errored process. */
+  /** Last log lines of an errored process, or what an orphan is. */
   lastLines?: string;
 }
 
@@ -49,17 +49,34 @@ function httpOk(port: number, path: string): Promise<boolean> {
 }
 const tcpOk = (port: number) => tcpAccepts(port, '127.0.0.1', 800).then(() => true, () => false);
 
-async function rowOf(proc: Pm2Process | undefined, name: string, kind: 'app' | 'infra', port: number | undefined,
-  healthPath: string | undefined, errLog: string): Promise<ProcessRow> {
-  if (!proc) return { name, kind, ...(port ? { port } : {}), state: 'stopped', health: '-' };
-  const online = proc.status === 'online';
-  const health = !online ? '-' : port === undefined ? 'ok' : (await (healthPath ? httpOk(port, healthPath) : tcpOk(port))) ? 'ok' : 'failing';
-  return {
-    name, kind, ...(port ? { port } : {}), state: proc.status, pid: proc.pid || undefined,
-    uptimeMs: online ? Date.now() - proc.startedAt : undefined, restarts: proc.restarts, health,
-    ...(proc.status === 'errored' ? { lastLines: await tailOf(errLog, 5) } : {}),
-  } as ProcessRow;
+async function health(online: boolean, port: number | undefined, path?: string): Promise<ProcessRow['health']> {
+  if (!online) return '-';
+  if (!port) return 'ok';
+  return (await (path ? httpOk(port, path) : tcpOk(port))) ? 'ok' : 'failing';
 }
+
+async function appRow(proc: Pm2Process | undefined, name: string, port: number | undefined, path: string | undefined, errLog: string): Promise<ProcessRow> {
+  if (!proc) return { name, kind: 'app', ...(port ? { port } : {}), state: 'stopped', health: '-' };
+  const online = proc.status === 'online';
+  return {
+    name, kind: 'app', ...(port ? { port } : {}), state: proc.status, ...(proc.pid ? { pid: proc.pid } : {}),
+    ...(online ? { uptimeMs: Date.now() - proc.startedAt } : {}), restarts: proc.restarts, health: await health(online, port, path),
+    ...(proc.status === 'errored' ? { lastLines: await tailOf(errLog, 5) } : {}),
+  };
+}
+
+async function infraRow(s: ServiceState): Promise<ProcessRow> {
+  const online = s.state === 'online';
+  return {
+    name: s.process, kind: 'infra', ...(s.port ? { port: s.port } : {}), state: s.state === 'absent' ? 'stopped' : s.state,
+    ...(s.pid ? { pid: s.pid } : {}), ...(online && s.startedAt ? { uptimeMs: Date.now() - s.startedAt } : {}),
+    ...(s.restarts === undefined ? {} : { restarts: s.restarts }), health: await health(online, s.port),
+    ...(s.state === 'errored' && s.logFile ? { lastLines: await tailOf(s.logFile, 5) } : {}),
+  };
+}
+
+/** Infrastructure rows worth a line: the processes that exist (an unavailable service is none). */
+const shown = (s: ServiceState) => s.state !== 'unavailable' && s.state !== 'absent';
 
 function describe(p: InstancePlan, engine: string, processes: ProcessRow[]): InstanceStatus {
   const urls: Record<string, string> = {};
@@ -72,42 +89,35 @@ function describe(p: InstancePlan, engine: string, processes: ProcessRow[]): Ins
   };
 }
 
-export async function instanceStatus(decl: StackDeclaration, root: string, which: number | 'all'): Promise<InstanceStatus[]> {
-  const procs = await withPm2((pm2) => pm2.list());
+async function oneStatus(t: Target, procs: readonly Pm2Process[]): Promise<InstanceStatus> {
+  const p = t.plan;
   const byName = new Map(procs.map((x) => [x.name, x]));
-  const numbers = which === 'all' ? discoverInstances(decl, root, procs) : [which];
-  const out = await Promise.all(numbers.map(async (n) => {
-    const { plan: p, engine } = planAsStarted(decl, n, root);
-    const logs = join(root, p.files.logs);
-    const rows = await Promise.all([
-      ...p.apps.map((a) => rowOf(byName.get(a.pm2Name), a.pm2Name, 'app', a.port, a.health, join(logs, `${a.id}.err.log`))),
-      ...procs.filter((x) => x.namespace === p.pm2Namespace && !p.apps.some((a) => a.pm2Name === x.name)).map((x) => {
-        const kind = x.name.slice(decl.project.length + 1, x.name.lastIndexOf('-'));
-        const port = p.infra.ports.find((e) => e.id === kind || e.container?.service === kind)?.port;
-        return rowOf(x, x.name, 'infra', port, undefined, join(logs, `${kind}.log`));
-      }),
-    ]);
-    // Ports held by processes of this instance that PM2 does not run: a PM2 daemon died under them.
-    if (rows.some((r) => r.state !== 'online' && r.port)) {
-      for (const o of await findOrphans(decl, p, root, new Set(procs.map((x) => x.pid)))) {
-        rows.push({ name: `pid ${o.holder.pid}`, kind: 'infra', port: o.port, state: 'orphaned', pid: o.holder.pid, health: '-',
-          lastLines: `${o.what} still holds port ${o.port} but PM2 does not run it (was the PM2 daemon restarted?); just dev ${n} ends it and starts afresh` });
-      }
+  const logs = join(t.root, p.files.logs);
+  const infra = await t.engine.status(t.own, procs).catch((): ServiceState[] => []);
+  const rows = await Promise.all([
+    ...p.apps.map((a) => appRow(byName.get(a.pm2Name), a.pm2Name, a.port, a.health, join(logs, `${a.id}.err.log`))),
+    ...infra.filter(shown).map(infraRow),
+  ]);
+  // Ports held by processes of this instance that PM2 does not run: a PM2 daemon died under them.
+  if (rows.some((r) => r.state !== 'online' && r.port)) {
+    for (const o of await findOrphans(t, new Set(procs.map((x) => x.pid)))) {
+      rows.push({ name: `pid ${o.holder.pid}`, kind: 'infra', port: o.port, state: 'orphaned', pid: o.holder.pid, health: '-',
+        lastLines: `${o.what} still holds port ${o.port} but PM2 does not run it (was the PM2 daemon restarted?); just dev ${p.instance} ends it and starts afresh` });
     }
-    if (engine.name === 'docker') {
-      for (const s of await engine.status({ decl, scope: p.infra, root }).catch(() => [])) {
-        rows.push({ name: s.process, kind: 'infra', port: s.port || undefined, state: s.state, health: s.state === 'online' ? 'ok' : '-' } as ProcessRow);
-      }
-    }
-    return describe(p, engine.name, rows);
-  }));
-  if (which === 'all') {
-    const shared = procs.filter((x) => x.namespace === `${decl.project}-infra`);
-    if (shared.length > 0) {
-      out.push({
-        instance: 'shared', engine: readState(root, SHARED_DIR)?.engine ?? 'native', running: true, ports: {}, urls: {},
-        processes: await Promise.all(shared.map((x) => rowOf(x, x.name, 'infra', undefined, undefined, ''))),
-      });
+  }
+  return describe(p, t.engine.name, rows);
+}
+
+/** Status of the given instances; with withShared, the shared set too when any of it runs. */
+export async function instanceStatus(
+  decl: StackDeclaration, root: string, targets: readonly Target[], procs: readonly Pm2Process[], withShared: boolean,
+): Promise<InstanceStatus[]> {
+  const out = await Promise.all(targets.map((t) => oneStatus(t, procs)));
+  const shared = withShared ? sharedSetOf(decl, root) : undefined;
+  if (shared) {
+    const states = (await shared.engine.status(shared.set, procs).catch((): ServiceState[] => [])).filter(shown);
+    if (states.length > 0) {
+      out.push({ instance: 'shared', engine: shared.engine.name, running: true, ports: {}, urls: {}, processes: await Promise.all(states.map(infraRow)) });
     }
   }
   return out;

@@ -17,6 +17,35 @@ export const instanceDirName = (n: number): string => `instance-${n}`;
 export const instanceEnvVar = (project: string): string =>
   `${project.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_INSTANCE`;
 
+/** Where everything the tool writes lives, relative to the checkout. */
+export const INSTANCES_DIR = '.instances';
+export const SHARED_DIR = `${INSTANCES_DIR}/shared`;
+export const BACKUPS_DIR = `${INSTANCES_DIR}/backups`;
+export const instanceDir = (n: number): string => `${INSTANCES_DIR}/${instanceDirName(n)}`;
+export const backupsDir = (n: number): string => `${BACKUPS_DIR}/${instanceDirName(n)}`;
+/** The native engine's data of an infrastructure set (its folder is instanceDir(N) or SHARED_DIR). */
+export const instanceDataDir = (setDir: string): string => `${setDir}/data`;
+export const lockFile = (setDir: string): string => `${setDir}/.lock`;
+/** Compose names a project's volume `<project>_<volume>`: a renamed project gets new, empty volumes. */
+export const composeVolumeName = (composeProject: string, volume: string): string => `${composeProject}_${volume}`;
+
+/** The instance number of a folder name (`instance-12` → 12), or undefined. */
+export function instanceOfDirName(name: string): number | undefined {
+  const m = /^instance-(0|[1-9]\d*)$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The instance number of a PM2 namespace or compose project (`shipsec-dev-12` → 12), or undefined. */
+export function instanceOfProject(project: string, name: string): number | undefined {
+  const prefix = composeProjectName(project, 0).slice(0, -1);
+  if (!name.startsWith(prefix)) return undefined;
+  const rest = name.slice(prefix.length);
+  return /^(0|[1-9]\d*)$/.test(rest) ? Number(rest) : undefined;
+}
+
+/** Told to every app, comma-separated: the infrastructure the engine cannot run here. */
+export const UNAVAILABLE_SERVICES_KEY = 'DEV_INSTANCES_UNAVAILABLE';
+
 export const COMPOSE_PROJECT_RE = /^[a-z0-9][a-z0-9_-]*$/;
 export const DATABASE_NAME_RE = /^[a-z_][a-z0-9_]*$/;
 export const MAX_IDENTIFIER_BYTES = 63;

@@ -82,15 +82,12 @@ export interface ComposeOverride {
   services: Record<string, { ports: string[] } & Record<string, unknown>>;
 }
 
-export const INSTANCES_DIR = '.instances';
 const DB_HOST = 'localhost';
 
 export interface PlanOptions {
   /** Compose services served by the shared set; default from the declaration's infraSharing. */
   shared?: ReadonlySet<string>;
 }
-
-export const SHARED_DIR = `${INSTANCES_DIR}/shared`;
 
 /** Compose services of the declaration, in port order. */
 export function composeServices(decl: StackDeclaration): string[] {
@@ -114,31 +111,76 @@ export function rangeFor(decl: StackDeclaration, shared: ReadonlySet<string> = s
 
 export function plan(decl: StackDeclaration, instance: number, options: PlanOptions = {}): InstancePlan {
   const shared = options.shared ?? sharedServices(decl);
-  const stride = decl.portStride;
-  const services = Object.entries(decl.services);
   const range = rangeFor(decl, shared);
   if (!Number.isInteger(instance) || instance < 0 || instance > range.max) {
     throw new RangeError(`instance ${instance} is outside 0-${range.max}`);
   }
-
-  const ports: PortEntry[] = services.map(([id, s]) => {
-    const isShared = s.container !== undefined && shared.has(s.container.service);
-    return {
-      id, shared: isShared, key: s.portKey, label: s.label, basePort: s.basePort,
-      port: isShared ? s.basePort : s.basePort + instance * stride,
-      ...(s.scheme ? { scheme: s.scheme } : {}),
-      ...(s.container ? { container: s.container } : {}),
-    };
-  });
+  const ports = portsOf(decl, instance, shared);
   const portOf = Object.fromEntries(ports.map((p) => [p.id, p.port])) as Record<string, number>;
   const at = (service: string): number => {
     const port = portOf[service];
     if (port === undefined) throw new Error(`declaration names unknown service '${service}'`);
     return port;
   };
-
   const { project } = decl;
   const composeProject = names.composeProjectName(project, instance);
+  const { database, temporal, redis } = endpoints(decl, instance, at);
+  const ctx: PlanContext = {
+    instance, ports: portOf, composeProject,
+    database: { name: database.name, user: database.user, password: database.password, url: database.url },
+    temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue },
+    redis: { url: redis.url, keyPrefix: redis.keyPrefix },
+  };
+  const dir = names.instanceDir(instance);
+  const apps = appsOf(decl, instance, dir, at, ctx);
+
+  // Infrastructure ports: every port no app listens on.
+  const appPorts = new Set(Object.values<AppDecl>(decl.apps).flatMap((a) => (a.port ? [a.port] : [])));
+  const own = ports.filter((x) => !x.shared && !appPorts.has(x.id));
+  const superuser = { user: decl.infra.postgres.user, password: decl.infra.postgres.password };
+  const infra: InfraScope = {
+    label: `instance ${instance}`, project, composeProject, pm2Namespace: names.pm2Namespace(project, instance),
+    nameSuffix: String(instance), dir,
+    files: { composeOverride: `${dir}/docker-compose.override.yml`, logs: `${dir}/logs` },
+    services: composeServices(decl).filter((svc) => !shared.has(svc)),
+    ports: own,
+    compose: { override: composeOverride(decl, own, ctx) },
+    superuser,
+  };
+  const sharedInfra = shared.size === 0 ? undefined : sharedScope(decl, ports.filter((x) => x.shared), ctx, superuser);
+
+  return {
+    instance, project, composeProject,
+    pm2Namespace: names.pm2Namespace(project, instance),
+    dir,
+    files: { composeOverride: infra.files.composeOverride, ecosystem: `${dir}/ecosystem.json`, logs: infra.files.logs },
+    ports,
+    portMoves: new Map(ports.map((p) => [p.basePort, p.port])),
+    database, temporal, redis, apps,
+    compose: infra.compose,
+    infra, sharedInfra,
+    warnings: ports
+      .filter((p) => isEphemeral(p.port))
+      .map((p) => `${p.label} port ${p.port} is in the Linux ephemeral range (32768-60999): an outgoing connection can hold it briefly`),
+  };
+}
+
+/** Every declared port of instance N: base + N * stride, or the base port for a shared service. */
+function portsOf(decl: StackDeclaration, instance: number, shared: ReadonlySet<string>): PortEntry[] {
+  return Object.entries(decl.services).map(([id, s]) => {
+    const isShared = s.container !== undefined && shared.has(s.container.service);
+    return {
+      id, shared: isShared, key: s.portKey, label: s.label, basePort: s.basePort,
+      port: isShared ? s.basePort : s.basePort + instance * decl.portStride,
+      ...(s.scheme ? { scheme: s.scheme } : {}),
+      ...(s.container ? { container: s.container } : {}),
+    };
+  });
+}
+
+/** The instance's database, Temporal namespace and queue, and Redis prefix, with where they are served. */
+function endpoints(decl: StackDeclaration, instance: number, at: (service: string) => number) {
+  const { project } = decl;
   const pg = decl.infra.postgres;
   const dbName = names.databaseName(project, instance);
   const dbPort = at(pg.service);
@@ -154,20 +196,16 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
   };
   const redisPort = at(decl.infra.redis.service);
   const redis = { url: `redis://localhost:${redisPort}`, keyPrefix: names.redisKeyPrefix(project, instance), port: redisPort };
+  return { database, temporal, redis };
+}
 
-  const ctx: PlanContext = {
-    instance, ports: portOf, composeProject,
-    database: { name: database.name, user: database.user, password: database.password, url: database.url },
-    temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue },
-    redis: { url: redis.url, keyPrefix: redis.keyPrefix },
-  };
-  const dir = `${INSTANCES_DIR}/${names.instanceDirName(instance)}`;
+function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (service: string) => number, ctx: PlanContext): AppPlan[] {
   const stackEnv = decl.env(ctx);
-  const apps = Object.entries<AppDecl>(decl.apps).map(([id, app]): AppPlan => {
+  return Object.entries<AppDecl>(decl.apps).map(([id, app]): AppPlan => {
     const port = app.port === undefined ? undefined : at(app.port);
     return {
       id,
-      pm2Name: names.pm2AppName(project, id, instance),
+      pm2Name: names.pm2AppName(decl.project, id, instance),
       cwd: app.cwd,
       script: app.script,
       args: app.args ?? [],
@@ -181,46 +219,14 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
       localEnvFile: `${dir}/${id}.local.env`,
     };
   });
-
-  // Infrastructure ports: every port no app listens on.
-  const appPorts = new Set(Object.values<AppDecl>(decl.apps).flatMap((a) => (a.port ? [a.port] : [])));
-  const own = ports.filter((x) => !x.shared && !appPorts.has(x.id));
-  const superuser = { user: pg.user, password: pg.password };
-  const infra: InfraScope = {
-    label: `instance ${instance}`, project, composeProject, pm2Namespace: names.pm2Namespace(project, instance),
-    nameSuffix: String(instance), dir,
-    files: { composeOverride: `${dir}/docker-compose.override.yml`, logs: `${dir}/logs` },
-    services: composeServices(decl).filter((svc) => !shared.has(svc)),
-    ports: own,
-    compose: { override: composeOverride(decl, own, ctx) },
-    superuser,
-  };
-  const sharedInfra = shared.size === 0 ? undefined : sharedScope(decl, ports.filter((x) => x.shared), ctx, superuser);
-
-  const warnings = ports
-    .filter((p) => isEphemeral(p.port))
-    .map((p) => `${p.label} port ${p.port} is in the Linux ephemeral range (32768-60999): an outgoing connection can hold it briefly`);
-
-  return {
-    instance, project, composeProject,
-    pm2Namespace: names.pm2Namespace(project, instance),
-    dir,
-    files: { composeOverride: `${dir}/docker-compose.override.yml`, ecosystem: `${dir}/ecosystem.json`, logs: `${dir}/logs` },
-    ports,
-    portMoves: new Map(ports.map((p) => [p.basePort, p.port])),
-    database, temporal, redis, apps,
-    compose: infra.compose,
-    infra, sharedInfra,
-    warnings,
-  };
 }
 
 function sharedScope(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContext, superuser: InfraScope['superuser']): InfraScope {
   const composeProject = names.sharedProjectName(decl.project);
   return {
     label: 'shared infrastructure', project: decl.project, composeProject, pm2Namespace: composeProject,
-    nameSuffix: 'infra', dir: SHARED_DIR,
-    files: { composeOverride: `${SHARED_DIR}/docker-compose.override.yml`, logs: `${SHARED_DIR}/logs` },
+    nameSuffix: 'infra', dir: names.SHARED_DIR,
+    files: { composeOverride: `${names.SHARED_DIR}/docker-compose.override.yml`, logs: `${names.SHARED_DIR}/logs` },
     services: [...new Set(ports.flatMap((p) => (p.container ? [p.container.service] : [])))],
     ports,
     // The shared set's compose keys (credentials, advertised addresses) come from base-port values.

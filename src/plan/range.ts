@@ -4,6 +4,8 @@
  * two base ports differ by a multiple of the stride (5433 and 7233 with stride 100: instance 18's
  * Postgres would sit on instance 0's Temporal port), so such a stack stops one instance earlier.
  */
+import { UsageError } from '../errors.js';
+
 export const MAX_PORT = 65535;
 export const EPHEMERAL_PORTS = { first: 32768, last: 60999 } as const;
 
@@ -47,4 +49,14 @@ export function instanceRange(services: readonly PortSpec[], stride: number): In
 
 export function isEphemeral(port: number): boolean {
   return port >= EPHEMERAL_PORTS.first && port <= EPHEMERAL_PORTS.last;
+}
+
+/** An instance number: a plain decimal integer from 0 to max, nothing else. */
+export function parseInstance(raw: string, max: number, what = 'instance', whyMax?: string): number {
+  const integer = /^(0|[1-9]\d*)$/.test(raw);
+  if (!integer || Number(raw) > max) {
+    const why = integer && whyMax ? ` (above ${max}, ${whyMax})` : '';
+    throw new UsageError(`invalid ${what} '${raw}': expected an integer from 0 to ${max}${why}`);
+  }
+  return Number(raw);
 }

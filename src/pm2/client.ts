@@ -3,11 +3,13 @@
  * user's default (~/.pm2), so `pm2 ls` shows the same processes. Every call connects, does its work
  * and disconnects, with a deadline on the connection: a command never hangs on PM2.
  */
-import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { OperationalError } from '../cli/errors.js';
+import { OperationalError } from '../errors.js';
+import { acquireLock } from '../fs/lock.js';
+import { pause, pollUntil } from '../poll.js';
 
 export interface Pm2Process {
   name: string;
@@ -100,24 +102,11 @@ async function connectSerially(api: Pm2Api): Promise<void> {
   const home = pm2Home();
   if (await socketAnswers(join(home, 'rpc.sock'))) return call<void>((cb) => api.connect((e) => cb(e, undefined)));
   mkdirSync(home, { recursive: true });
-  const lock = join(home, 'dev-instances-launch.lock');
-  const giveUp = Date.now() + CONNECT_DEADLINE_MS;
-  for (;;) {
-    try {
-      closeSync(openSync(lock, 'wx'));
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      // A lock older than the deadline belongs to a launch that died: take it over.
-      try { if (Date.now() - statSync(lock).mtimeMs > CONNECT_DEADLINE_MS) rmSync(lock, { force: true }); } catch { /* gone */ }
-      if (Date.now() > giveUp) throw new OperationalError(`PM2 is being launched by another command and did not come up (${lock})`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const lock = await acquireLock(join(home, 'dev-instances-launch.lock'), 'the PM2 daemon launch', { waitMs: CONNECT_DEADLINE_MS });
   try {
     await call<void>((cb) => api.connect((e) => cb(e, undefined)));
   } finally {
-    rmSync(lock, { force: true });
+    lock.release();
   }
 }
 
@@ -171,21 +160,21 @@ const RESURRECTION_WINDOW_MS = 300;
  * crash-looping is checked again once that relaunch would have happened, and deleted again if back.
  */
 async function deleteForSure(api: Pm2Api, session: Pm2Session, name: string): Promise<void> {
-  const giveUp = Date.now() + DELETE_DEADLINE_MS;
-  for (;;) {
+  let failure: unknown;
+  await pollUntil(async () => {
     const seen = (await session.list()).find((p) => p.name === name);
-    if (!seen) return;
+    if (!seen) return true;
     // Restarted, or not online: it may be in a crash loop (a healthy process costs no wait).
     const mayCrashLoop = seen.status !== 'online' || seen.restarts > 0;
-    let failure: unknown;
+    failure = undefined;
     try { await call((cb) => api.delete(name, cb)); } catch (err) { failure = err; }
-    if (mayCrashLoop || failure) await new Promise((r) => setTimeout(r, RESURRECTION_WINDOW_MS));
-    if (!(await session.list()).some((p) => p.name === name)) return;
-    if (Date.now() > giveUp) {
-      throw new OperationalError(`PM2 still lists ${name} after deleting it${failure instanceof Error ? ` (${failure.message})` : ''}`,
-        `Try \`pm2 delete ${name}\` (PM2_HOME=${pm2Home()}).`);
-    }
-  }
+    if (mayCrashLoop || failure) await pause(RESURRECTION_WINDOW_MS);
+    return (await session.list()).some((p) => p.name === name) ? undefined : true;
+  }, {
+    deadlineMs: DELETE_DEADLINE_MS, intervalMs: 0,
+    timeout: () => new OperationalError(`PM2 still lists ${name} after deleting it${failure instanceof Error ? ` (${failure.message})` : ''}`,
+      `Try \`pm2 delete ${name}\` (PM2_HOME=${pm2Home()}).`),
+  });
 }
 
 export async function withPm2<T>(fn: (pm2: Pm2Session) => Promise<T>): Promise<T> {

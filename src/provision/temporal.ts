@@ -4,6 +4,7 @@
  */
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
+import { pollUntil } from '../poll.js';
 
 const ALREADY_EXISTS = 6;
 const NOT_FOUND = 5;
@@ -56,16 +57,17 @@ export async function ensureNamespace(
       created = false;
     }
     // Registration is asynchronous on a real server: poll until the namespace is visible.
-    const giveUp = Date.now() + deadlineMs;
-    for (;;) {
+    let lastErr: unknown;
+    return pollUntil(async () => {
       try {
         await c.workflowService.describeNamespace({ namespace: t.namespace });
         return created;
       } catch (err) {
-        if (codeOf(err) !== NOT_FOUND || Date.now() > giveUp) throw err;
+        if (codeOf(err) !== NOT_FOUND) throw err;
+        lastErr = err;
+        return undefined;
       }
-      await new Promise((r) => setTimeout(r, pollMs));
-    }
+    }, { deadlineMs, intervalMs: pollMs, timeout: () => lastErr as Error });
   });
 }
 

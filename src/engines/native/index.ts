@@ -5,13 +5,17 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OperationalError } from '../../cli/errors.js';
-import { pm2AppName } from '../../plan/names.js';
+import { OperationalError } from '../../errors.js';
+import { instanceDataDir, pm2AppName } from '../../plan/names.js';
 import { type Pm2Process, type Pm2Session, withPm2 } from '../../pm2/client.js';
 import { RESTART_POLICY } from '../../pm2/ecosystem.js';
+import { commandLine, run } from '../../proc/run.js';
 import { portHolder, portInUse } from '../../ports/holder.js';
+import { isOurs } from '../../ports/ownership.js';
+import { freePorts } from '../../ports/reaper.js';
 import { waitAllReady } from '../../readiness.js';
-import type { Engine, EngineTarget, ServiceState, UpReport } from '../types.js';
+import type { Engine, EngineTarget, Inspection, ServiceState, UpReport } from '../types.js';
+import { isInitialised } from './postgres.js';
 import { type NativeService, nativeServices } from './recipes.js';
 
 const STOP_DEADLINE_MS = 15_000;
@@ -44,22 +48,60 @@ async function refuseForeignHolders(t: EngineTarget, services: NativeService[]):
 
 const alive = (p: Pm2Process | undefined) => p?.status === 'online' || p?.status === 'launching';
 
+function inspectServices(services: NativeService[]): Inspection {
+  const absent = services.filter((s) => !s.binary);
+  const word = (s: NativeService) => ({ service: s.kind, detail: s.installHint });
+  return {
+    missing: absent.filter((s) => s.required).map(word),
+    unavailable: absent.filter((s) => !s.required).map((s) => ({ service: s.kind, detail: `not available on the native engine: ${s.installHint}` })),
+  };
+}
+
+/** A required server whose binary is missing: nothing can start without it. */
+export function missingError(t: EngineTarget, missing: Inspection['missing']): OperationalError {
+  return new OperationalError(
+    `cannot start ${t.scope.label} on the native engine: ${missing.map((m) => m.service).join(' and ')} not found`,
+    missing.map((m) => `${m.service}: ${m.detail}`).join('\n'),
+  );
+}
+
+async function exitedEarly(pm2: Pm2Session, name: string): Promise<string | undefined> {
+  const p = (await pm2.list()).find((x) => x.name === name);
+  if (!p) return 'its process is gone';
+  if (p.status === 'errored' || p.status === 'stopped') return `its process is ${p.status}`;
+  if (p.restarts > 0) return 'its process exited during start-up';
+  return undefined;
+}
+
+async function down(t: EngineTarget): Promise<boolean> {
+  const services = await nativeServices(t.decl, t.scope, t.root);
+  const names = new Set(services.map((s) => processName(t, s)));
+  const deleted = await withPm2(async (pm2) => {
+    const present = (await pm2.list()).filter((p) => names.has(p.name));
+    for (const p of present) await pm2.delete(p.name);
+    return present.length > 0;
+  });
+  // A server child that outlived its PM2 parent would meet the next start with EADDRINUSE.
+  const marks = services.map((s) => s.dataDir);
+  await freePorts(services.filter((s) => s.binary).flatMap((s) => [s.port, ...s.extraPorts].map((port) => ({ port, what: `${s.kind} of ${t.scope.label}` }))), {
+    ours: isOurs({ marks }), deadlineMs: STOP_DEADLINE_MS, context: 'after stop',
+  });
+  return deleted;
+}
+
 export const nativeEngine: Engine = {
   name: 'native',
+  underPm2: true,
+
+  async inspect(t) {
+    return inspectServices(await nativeServices(t.decl, t.scope, t.root));
+  },
 
   async up(t) {
     const services = await nativeServices(t.decl, t.scope, t.root);
-    const report: UpReport = { started: [], alreadyRunning: [], unavailable: [] };
-    const missing = services.filter((x) => x.required && !x.binary);
-    if (missing.length > 0) {
-      throw new OperationalError(
-        `cannot start ${t.scope.label} on the native engine: ${missing.map((m) => m.kind).join(' and ')} not found`,
-        missing.map((m) => `${m.kind}: ${m.installHint}`).join('\n'),
-      );
-    }
-    for (const s of services.filter((x) => !x.binary && !x.required)) {
-      report.unavailable.push({ service: s.kind, detail: `not available on the native engine: ${s.installHint}` });
-    }
+    const { missing, unavailable } = inspectServices(services);
+    if (missing.length > 0) throw missingError(t, missing);
+    const report: UpReport = { started: [], alreadyRunning: [], unavailable };
     const available = services.filter((s) => s.binary);
     return withPm2(async (pm2) => {
       const before = new Map((await pm2.list()).map((p) => [p.name, p]));
@@ -91,71 +133,68 @@ export const nativeEngine: Engine = {
     });
   },
 
-  async stop(t) {
-    await this.down(t);
-  },
+  stop: down,
 
   async down(t) {
-    const services = await nativeServices(t.decl, t.scope, t.root);
-    const names = new Set(services.map((s) => processName(t, s)));
-    await withPm2(async (pm2) => {
-      for (const p of await pm2.list()) if (names.has(p.name)) await pm2.delete(p.name);
-    });
-    await waitPortsFree(t, services.filter((s) => s.binary));
+    await down(t);
   },
 
   async removeData(t) {
     // A cluster kept outside the checkout (root runs, see postgres.ts) goes with its link.
     for (const s of await nativeServices(t.decl, t.scope, t.root)) await rm(s.dataDir, { recursive: true, force: true });
-    await rm(join(t.root, t.scope.dir, 'data'), { recursive: true, force: true });
+    await rm(join(t.root, instanceDataDir(t.scope.dir)), { recursive: true, force: true });
   },
 
-  async status(t) {
+  async status(t, pm2) {
     const services = await nativeServices(t.decl, t.scope, t.root);
-    const procs = await withPm2(async (pm2) => new Map((await pm2.list()).map((p) => [p.name, p])));
+    const procs = new Map(pm2.map((p) => [p.name, p]));
     return services.map((s): ServiceState => {
       const name = processName(t, s);
       if (!s.binary) return { service: s.kind, process: name, port: s.port, state: 'unavailable', detail: s.installHint };
       const p = procs.get(name);
       if (!p) return { service: s.kind, process: name, port: s.port, state: 'absent' };
       const state = p.status === 'online' ? 'online' : p.status === 'errored' ? 'errored' : p.status === 'launching' ? 'starting' : 'stopped';
-      return { service: s.kind, process: name, port: s.port, state, pid: p.pid, restarts: p.restarts, startedAt: p.startedAt, memory: p.memory };
+      return {
+        service: s.kind, process: name, port: s.port, state, pid: p.pid, restarts: p.restarts, startedAt: p.startedAt, memory: p.memory,
+        logFile: logFile(t, s),
+      };
     });
   },
-};
 
-async function exitedEarly(pm2: Pm2Session, name: string): Promise<string | undefined> {
-  const p = (await pm2.list()).find((x) => x.name === name);
-  if (!p) return 'its process is gone';
-  if (p.status === 'errored' || p.status === 'stopped') return `its process is ${p.status}`;
-  if (p.restarts > 0) return 'its process exited during start-up';
-  return undefined;
-}
+  async databasePresent(t) {
+    const pg = (await nativeServices(t.decl, t.scope, t.root)).find((s) => s.kind === 'postgres');
+    return pg === undefined || isInitialised(pg.dataDir);
+  },
 
-/**
- * After PM2 has removed the processes, every port must be free before we return: a child that
- * outlived its PM2 parent would otherwise meet the next start with EADDRINUSE. A leftover that is
- * ours (its command line names this instance's data directory) is ended; anything else is reported.
- */
-async function waitPortsFree(t: EngineTarget, services: NativeService[]): Promise<void> {
-  const giveUp = Date.now() + STOP_DEADLINE_MS;
-  for (const s of services) {
-    for (const port of [s.port, ...s.extraPorts]) {
-      let termAt = 0;
-      while (await portInUse(port)) {
-        const h = portHolder(port);
-        const ours = h !== undefined && (h.command.includes(s.dataDir) || h.cwd === s.dataDir);
-        if (Date.now() > giveUp) {
-          throw new OperationalError(`port ${port} (${s.kind} of ${t.scope.label}) is still in use after stop${h ? ` by pid ${h.pid} (${h.command.slice(0, 120)})` : ''}`);
-        }
-        if (ours && termAt === 0) {
-          process.kill(h.pid, 'SIGTERM');
-          termAt = Date.now();
-        } else if (ours && Date.now() - termAt > 3_000) {
-          process.kill(h.pid, 'SIGKILL');
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
+  async dumpDatabase(_t, db, file) {
+    // Debian's pg_dump reads the embedded Postgres 15 (a client is backwards compatible, not forwards).
+    await run('pg_dump', ['-Fc', '-f', file, '-h', '127.0.0.1', '-p', String(db.port), '-U', db.user, db.name], {
+      env: { PGPASSWORD: db.password },
+      hint: 'Install the PostgreSQL client (apt-get install postgresql-client), or clean with --no-backup.',
+    });
+  },
+
+  async processMarks(t) {
+    return [join(t.root, instanceDataDir(t.scope.dir)), ...(await nativeServices(t.decl, t.scope, t.root)).map((s) => s.dataDir)];
+  },
+
+  async logs() {
+    return undefined; // native servers log into the instance's log folder, beside the apps
+  },
+
+  async describe(t, action) {
+    const services = await nativeServices(t.decl, t.scope, t.root, { dry: true });
+    const { missing, unavailable } = inspectServices(services);
+    const lines = [
+      ...missing.map((m) => `cannot run ${m.service}: not found (${m.detail})`),
+      ...unavailable.map((u) => `skip ${u.service}: ${u.detail}`),
+    ];
+    for (const s of services.filter((x) => x.binary)) {
+      const name = processName(t, s);
+      if (action === 'up') lines.push(`pm2 start ${name} (namespace ${t.scope.pm2Namespace}): ${commandLine(s.binary ?? '', s.args)}`);
+      if (action === 'stop') lines.push(`pm2 delete ${name}; wait until port${s.extraPorts.length ? 's' : ''} ${[s.port, ...s.extraPorts].join(', ')} ${s.extraPorts.length ? 'are' : 'is'} free`);
+      if (action === 'remove-data') lines.push(`remove ${s.dataDir}`);
     }
-  }
-}
+    return lines;
+  },
+};

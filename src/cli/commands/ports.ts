@@ -1,9 +1,8 @@
 /** `ports N`: KEY=port lines in the declaration's order (eval-able), or JSON with --json. */
-import type { CommandContext } from '../cli/registry.js';
-import { needPlan } from './need-plan.js';
+import { type CommandContext, needTarget } from './context.js';
 
 export function run(ctx: CommandContext): void {
-  const p = needPlan(ctx);
+  const p = needTarget(ctx).plan;
   if (ctx.flags.json) ctx.out(JSON.stringify(Object.fromEntries(p.ports.map((x) => [x.key, x.port])), null, 2));
   else ctx.out(p.ports.map((x) => `${x.key}=${x.port}`).join('\n'));
 }

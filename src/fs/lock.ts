@@ -1,10 +1,12 @@
 /**
- * One lifecycle command at a time per instance: a lock file holding the owner's pid. A lock whose
- * owner is gone (a crashed or killed run) is recovered with a message; a live one is reported.
+ * A lock file holding its owner's pid: one command at a time per instance, one launch of the PM2
+ * daemon at a time. A lock whose owner is gone (a crashed or killed run) is recovered with a
+ * message; a live one is reported, or waited for.
  */
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { OperationalError } from '../cli/errors.js';
+import { dirname } from 'node:path';
+import { OperationalError } from '../errors.js';
+import { pollUntil } from '../poll.js';
 
 const alive = (pid: number): boolean => {
   try {
@@ -22,51 +24,63 @@ export interface Lock {
 export interface LockOptions {
   /** Wait this long for a live owner to finish instead of failing at once. */
   waitMs?: number;
+  /** Told once when the lock is busy and we wait, and when a dead owner's lock is recovered. */
+  onWait?: (ownerPid: number) => void;
+  onRecovered?: (deadPid: number) => void;
 }
 
-export async function acquireLock(dir: string, label: string, note: (line: string) => void, opts: LockOptions = {}): Promise<Lock> {
-  const giveUp = Date.now() + (opts.waitMs ?? 0);
-  let told = false;
-  for (;;) {
-    try {
-      return tryLock(dir, label, note);
-    } catch (err) {
-      const owner = (err as { owner?: number }).owner;
-      if (owner === undefined || !opts.waitMs || Date.now() > giveUp) throw err;
-      if (!told) { note(`waiting for the command that holds ${label} (pid ${owner}) to finish`); told = true; }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+/** A live owner holds it; carries the owner's pid. */
+export class LockBusyError extends OperationalError {
+  constructor(label: string, readonly owner: number) {
+    super(`${label} is busy: another command (pid ${owner}) is starting or stopping it`, 'Wait for it to finish, or stop it first.');
   }
 }
 
-function tryLock(dir: string, label: string, note: (line: string) => void): Lock {
+/** Take the lock at `file` (its folder is created, and removed again on release if it was made for it). */
+export async function acquireLock(file: string, label: string, opts: LockOptions = {}): Promise<Lock> {
+  let told = false;
+  return pollUntil(() => {
+    try {
+      return tryLock(file, label, opts);
+    } catch (err) {
+      if (!(err instanceof LockBusyError) || !opts.waitMs) throw err;
+      if (!told) { opts.onWait?.(err.owner); told = true; }
+      return undefined;
+    }
+  }, { deadlineMs: opts.waitMs ?? 0, intervalMs: 100, timeout: () => tryLockError(file, label) });
+}
+
+/** The error the last attempt gives (or a plain one if the lock came free just now). */
+function tryLockError(file: string, label: string): Error {
+  const owner = ownerOf(file);
+  return owner ? new LockBusyError(label, owner) : new OperationalError(`${label}: could not take its lock at ${file}`);
+}
+
+function tryLock(file: string, label: string, opts: LockOptions): Lock {
   // A folder made only to hold the lock goes with it (stopping an instance that never ran leaves nothing).
+  const dir = dirname(file);
   const made = !existsSync(dir);
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, '.lock');
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (createWithPid(path)) {
+    if (createWithPid(file)) {
       let released = false;
       return {
         release: () => {
           if (released) return;
           released = true;
           try {
-            if (ownerOf(path) === process.pid) rmSync(path, { force: true });
+            if (ownerOf(file) === process.pid) rmSync(file, { force: true });
             if (made) rmdirSync(dir);
           } catch { /* already gone, or the folder holds more now */ }
         },
       };
     }
-    const owner = ownerOf(path);
+    const owner = ownerOf(file);
     if (owner === undefined) continue; // released meanwhile: try again
-    if (owner > 0 && alive(owner)) {
-      throw Object.assign(new OperationalError(`${label} is busy: another command (pid ${owner}) is starting or stopping it`,
-        'Wait for it to finish, or stop it first.'), { owner });
-    }
-    if (setAside(path, owner)) note(`recovered a stale lock of ${label} left by a run that is gone (pid ${owner})`);
+    if (owner > 0 && alive(owner)) throw new LockBusyError(label, owner);
+    if (setAside(file, owner)) opts.onRecovered?.(owner);
   }
-  throw new OperationalError(`${label}: could not take its lock at ${path}`);
+  throw new OperationalError(`${label}: could not take its lock at ${file}`);
 }
 
 /**

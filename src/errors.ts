@@ -26,3 +26,18 @@ export class OperationalError extends Error {
     this.name = 'OperationalError';
   }
 }
+
+/** A child process failed: the command, how it ended and what that means, the tail of its stderr. */
+export class ProcessError extends OperationalError {
+  constructor(
+    readonly command: string,
+    /** The exit code, or undefined when it never ran or was killed. */
+    readonly code: number | undefined,
+    readonly meaning: string,
+    readonly stderrTail: string,
+    hint?: string,
+  ) {
+    super(`${command} ${meaning}`, [stderrTail, hint].filter(Boolean).join('\n') || undefined);
+    this.name = 'ProcessError';
+  }
+}

@@ -1,0 +1,30 @@
+/** What every command is handed by the CLI: the declaration, the resolved instance, flags, output. */
+import type { LoadedStack } from '../../config/load.js';
+import type { Report } from '../../lifecycle/events.js';
+import type { Target } from '../../lifecycle/target.js';
+
+export interface CommandContext {
+  stack: LoadedStack;
+  root: string;
+  /** The instance, resolved once (plan, recorded state, engine); undefined when the command runs for `all`. */
+  target: Target | undefined;
+  /** Resolve another instance by the same rule (for `all`: each discovered instance). */
+  resolve: (n: number) => Target;
+  flags: Record<string, string | boolean>;
+  out: (text: string) => void;
+  /** Progress of a long command, on stderr so stdout stays clean for scripts. */
+  note: (text: string) => void;
+  warn: (text: string) => void;
+  /** Words a lifecycle event (src/cli/messages.ts) and prints it on stderr. */
+  report: Report;
+}
+
+export interface CommandModule {
+  run(ctx: CommandContext): Promise<void> | void;
+}
+
+/** Single-instance commands: the CLI has already refused `all` for them. */
+export function needTarget(ctx: CommandContext): Target {
+  if (!ctx.target) throw new Error('this command needs one instance');
+  return ctx.target;
+}

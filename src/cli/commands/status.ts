@@ -1,0 +1,11 @@
+/** `status N` / `status all`: a table, or --json for scripts and coding agents. */
+import { instanceStatus } from '../../lifecycle/status.js';
+import { statusTable } from '../messages.js';
+import type { CommandContext } from './context.js';
+import { targetsOf } from './lifecycle-flags.js';
+
+export async function run(ctx: CommandContext): Promise<void> {
+  const { targets, procs } = await targetsOf(ctx);
+  const statuses = await instanceStatus(ctx.stack.decl, ctx.root, targets, procs, !ctx.target);
+  ctx.out(ctx.flags.json ? JSON.stringify({ instances: statuses }, null, 2) : statusTable(statuses));
+}

@@ -1,0 +1,30 @@
+/** `stop N` / `stop all [--shared]`: stop apps and own infrastructure, keep data. */
+import { stopShared } from '../../lifecycle/shared.js';
+import { stopInstance, stopStray } from '../../lifecycle/stop.js';
+import { dryRunText } from '../messages.js';
+import type { CommandContext } from './context.js';
+import { targetsOf } from './lifecycle-flags.js';
+
+export async function run(ctx: CommandContext): Promise<void> {
+  const { decl } = ctx.stack;
+  const { targets, outOfRange } = await targetsOf(ctx);
+  if (ctx.flags['dry-run'] === true) {
+    const { dryRun } = await import('../../lifecycle/dry-run.js');
+    for (const t of targets) ctx.out(dryRunText(await dryRun(t, 'stop')));
+    if (targets.length === 0) ctx.out('no instance is running; nothing would be stopped');
+    return;
+  }
+  for (const t of targets) {
+    const n = t.plan.instance;
+    const wasRunning = await stopInstance(t, ctx.report);
+    if (ctx.target) ctx.out(wasRunning ? `stopped instance ${n} (data kept; just dev ${n} clean removes it)` : `instance ${n} was not running; nothing to stop`);
+    else ctx.out(`stopped instance ${n}`);
+  }
+  // A number outside today's range (the declaration changed since): its processes go by namespace.
+  for (const n of outOfRange) { await stopStray(decl, n); ctx.out(`stopped instance ${n}`); }
+  if (!ctx.target && targets.length + outOfRange.length === 0) ctx.out('no instance was running');
+  if (ctx.flags.shared === true) {
+    const users = (await targetsOf({ ...ctx, target: undefined })).targets.filter((t) => t.sharedSet).map((t) => t.plan.instance);
+    await stopShared(decl, ctx.root, users, (e) => { if (e.kind === 'shared-stopped') ctx.out('stopped the shared infrastructure'); });
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Every engine, by the name an instance's state records. Light on purpose: resolving a target (which
+ * `ports` does) must not load compose, PM2 or Postgres modules, so an engine's module loads on its
+ * first call. A new engine is a folder under src/engines/ and one line here.
+ */
+import { UsageError } from '../errors.js';
+import type { Engine, EngineName } from './types.js';
+
+const ENGINES: Record<EngineName, { underPm2: boolean; load: () => Promise<Engine> }> = {
+  docker: { underPm2: false, load: () => import('./docker.js').then((m) => m.dockerEngine) },
+  native: { underPm2: true, load: () => import('./native/index.js').then((m) => m.nativeEngine) },
+};
+
+export type EngineChoice = 'auto' | EngineName;
+
+export const isEngineName = (name: unknown): name is EngineName => typeof name === 'string' && Object.hasOwn(ENGINES, name);
+
+export function parseEngineChoice(raw: string): EngineChoice {
+  if (raw === 'auto' || isEngineName(raw)) return raw;
+  throw new UsageError(`invalid engine '${raw}': expected auto, ${Object.keys(ENGINES).join(' or ')}`);
+}
+
+const cache = new Map<EngineName, Engine>();
+
+/** The engine of that name; its module loads when it is first asked to do something. */
+export function engineNamed(name: EngineName): Engine {
+  const known = cache.get(name);
+  if (known) return known;
+  const { underPm2, load } = ENGINES[name];
+  let loading: Promise<Engine> | undefined;
+  const real = () => (loading ??= load());
+  const engine: Engine = {
+    name, underPm2,
+    inspect: async (t) => (await real()).inspect(t),
+    up: async (t) => (await real()).up(t),
+    stop: async (t) => (await real()).stop(t),
+    down: async (t) => (await real()).down(t),
+    removeData: async (t) => (await real()).removeData(t),
+    status: async (t, pm2) => (await real()).status(t, pm2),
+    databasePresent: async (t) => (await real()).databasePresent(t),
+    dumpDatabase: async (t, db, file) => (await real()).dumpDatabase(t, db, file),
+    processMarks: async (t) => (await real()).processMarks(t),
+    logs: async (t, opts, onLine) => (await real()).logs(t, opts, onLine),
+    describe: async (t, action) => (await real()).describe(t, action),
+  };
+  cache.set(name, engine);
+  return engine;
+}

@@ -1,0 +1,20 @@
+/**
+ * What the lifecycle tells while it works: facts, not sentences. The CLI words them
+ * (src/cli/messages.ts); a test or another front end can read them as they are.
+ */
+export type LifecycleEvent =
+  | { kind: 'lock-wait'; label: string; owner: number }
+  | { kind: 'lock-recovered'; label: string; owner: number }
+  | { kind: 'orphan-ended'; pid: number; what: string; port: number }
+  | { kind: 'infra-starting'; instance: number; engineReason: string; meanwhile: string[] }
+  | { kind: 'provisioning'; instance: number; database: string }
+  | { kind: 'apps-starting'; instance: number; apps: string[] }
+  /** The instance's database data existed once and is gone: an empty one is about to be created. */
+  | { kind: 'data-loss'; instance: number; backups: string }
+  | { kind: 'backed-up'; database: string; file: string }
+  | { kind: 'nothing-to-back-up'; database: string }
+  | { kind: 'dropped'; database: string; keys: number; namespace?: string }
+  | { kind: 'removed'; dir: string }
+  | { kind: 'shared-stopped' };
+
+export type Report = (event: LifecycleEvent) => void;

@@ -1,0 +1,17 @@
+/** The instance lock of a lifecycle command, with its waits and recoveries reported as events. */
+import { join } from 'node:path';
+import { type Lock, type LockOptions, acquireLock } from '../fs/lock.js';
+import { lockFile } from '../plan/names.js';
+import type { Report } from './events.js';
+import type { Target } from './target.js';
+
+export const lockEvents = (label: string, report: Report): Pick<LockOptions, 'onWait' | 'onRecovered'> => ({
+  onWait: (owner) => report({ kind: 'lock-wait', label, owner }),
+  onRecovered: (owner) => report({ kind: 'lock-recovered', label, owner }),
+});
+
+/** One lifecycle command at a time per instance; waitMs > 0 waits for a command in progress. */
+export function lockInstance(t: Target, report: Report, waitMs = 0): Promise<Lock> {
+  const label = `instance ${t.plan.instance}`;
+  return acquireLock(join(t.root, lockFile(t.plan.dir)), label, { waitMs, ...lockEvents(label, report) });
+}

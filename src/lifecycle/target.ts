@@ -1,0 +1,58 @@
+/**
+ * The one resolver: a command's instance becomes one target — its plan, its recorded state, the
+ * engine it runs on — by one rule for sharing (the --infra flag, else what the instance was last
+ * started with, else the declaration). The CLI resolves once per instance; nothing below re-plans.
+ */
+import type { Sharing, StackDeclaration } from '../config/types.js';
+import { engineNamed } from '../engines/registry.js';
+import type { Engine, EngineTarget } from '../engines/types.js';
+import { SHARED_DIR, instanceDir } from '../plan/names.js';
+import { type InstancePlan, plan, rangeFor, sharedServices } from '../plan/plan.js';
+import { parseInstance } from '../plan/range.js';
+import { type InstanceState, readState } from './state.js';
+
+export interface Target {
+  decl: StackDeclaration;
+  root: string;
+  plan: InstancePlan;
+  /** Compose services the shared set serves for this instance. */
+  shared: ReadonlySet<string>;
+  /** What the last start recorded; undefined for an instance never started (or whose folder is gone). */
+  state: InstanceState | undefined;
+  /** The engine the instance last ran on (stop, status, logs and clean follow it); native if never started. */
+  engine: Engine;
+  /** The engine of the shared set, when the instance uses one. */
+  sharedEngine: Engine | undefined;
+  /** The instance's own infrastructure, and the shared set's, as engines take them. */
+  own: EngineTarget;
+  sharedSet: EngineTarget | undefined;
+}
+
+export interface ResolveOptions {
+  /** --infra, when given: wins over the recorded state and the declaration. */
+  sharing?: Sharing;
+  /** How the number is named in an error ('instance', 'SHIPSEC_INSTANCE value'). */
+  what?: string;
+}
+
+/** raw: the instance as the user gave it (or a discovered number); refused with exit 2 when out of range. */
+export function resolveTarget(decl: StackDeclaration, root: string, raw: string | number, opts: ResolveOptions = {}): Target {
+  const declared = opts.sharing ? sharedServices(decl, opts.sharing) : sharedServices(decl);
+  const token = String(raw);
+  // Syntax first, against the declared range: a malformed number has no recorded state to read.
+  if (!/^(0|[1-9]\d{0,5})$/.test(token)) parseInstance(token, rangeFor(decl, declared).max, opts.what);
+  const n = Number(token);
+  const state = readState(root, instanceDir(n));
+  const shared = opts.sharing || !state ? declared : new Set(state.shared);
+  const range = rangeFor(decl, shared);
+  parseInstance(token, range.max, opts.what, range.reason);
+  const p = plan(decl, n, { shared });
+  const sharedState = p.sharedInfra && readState(root, SHARED_DIR);
+  return {
+    decl, root, plan: p, shared, state,
+    engine: engineNamed(state?.engine ?? 'native'),
+    sharedEngine: p.sharedInfra && engineNamed(sharedState?.engine ?? state?.engine ?? 'native'),
+    own: { decl, scope: p.infra, root },
+    sharedSet: p.sharedInfra && { decl, scope: p.sharedInfra, root },
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * The one deadline loop: ask until there is an answer or the time is up. Every wait in the tool
+ * (readiness, ports to free, locks, PM2) is this loop with its own question and its own failure.
+ */
+export interface PollOptions {
+  deadlineMs: number;
+  /** Pause between attempts; a function of the time waited so far lets a long wait poll less often. */
+  intervalMs?: number | ((elapsedMs: number) => number);
+  /** Settles when there is news worth asking about at once, instead of after the pause. */
+  wake?: Promise<unknown>;
+  /** The error to throw when the deadline passes (built then, so it can say what was seen last). */
+  timeout: () => Error | Promise<Error>;
+}
+
+export const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** attempt returns a value when done, undefined to keep waiting, and throws to stop waiting. */
+export async function pollUntil<T>(attempt: () => Promise<T | undefined> | T | undefined, opts: PollOptions): Promise<T> {
+  const began = Date.now();
+  let woken = false;
+  const wake = opts.wake?.then(() => { woken = true; }, () => { woken = true; });
+  for (;;) {
+    const value = await attempt();
+    if (value !== undefined) return value;
+    const elapsed = Date.now() - began;
+    if (elapsed > opts.deadlineMs) throw await opts.timeout();
+    const interval = typeof opts.intervalMs === 'function' ? opts.intervalMs(elapsed) : opts.intervalMs ?? 50;
+    await (wake && !woken ? Promise.race([pause(interval), wake]) : pause(interval));
+  }
+}

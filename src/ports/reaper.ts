@@ -1,0 +1,48 @@
+/**
+ * The one port reaper: make ports free. A holder that is ours gets SIGTERM, then SIGKILL after a
+ * grace period; a holder that is not ours is never signalled, and is named if the port is still
+ * taken when the deadline passes.
+ */
+import { OperationalError } from '../errors.js';
+import { pollUntil } from '../poll.js';
+import { type Holder, portHolder, portInUse } from './holder.js';
+
+export interface PortToFree {
+  port: number;
+  /** e.g. 'backend of instance 3', for the error. */
+  what: string;
+}
+
+export interface ReapOptions {
+  ours: (h: Holder) => boolean;
+  deadlineMs: number;
+  graceMs?: number;
+  /** Words after "port P (what) is still in use", e.g. 'after stop'. */
+  context: string;
+}
+
+const signal = (pid: number, sig: NodeJS.Signals) => {
+  try { process.kill(pid, sig); } catch { /* already gone */ }
+};
+
+export async function freePorts(ports: readonly PortToFree[], opts: ReapOptions): Promise<void> {
+  const grace = opts.graceMs ?? 3_000;
+  const termed = new Map<number, number>(); // pid -> when SIGTERM went out
+  await Promise.all(ports.map(async ({ port, what }) => {
+    let last: Holder | undefined;
+    await pollUntil(async () => {
+      if (!(await portInUse(port))) return true;
+      last = portHolder(port);
+      if (last && opts.ours(last)) {
+        const at = termed.get(last.pid);
+        if (at === undefined) { signal(last.pid, 'SIGTERM'); termed.set(last.pid, Date.now()); }
+        else if (Date.now() - at > grace) signal(last.pid, 'SIGKILL');
+      }
+      return undefined;
+    }, {
+      deadlineMs: opts.deadlineMs, intervalMs: 50,
+      timeout: () => new OperationalError(
+        `port ${port} (${what}) is still in use ${opts.context}${last ? ` by pid ${last.pid} (${last.command.slice(0, 120)})` : ''}`),
+    });
+  }));
+}

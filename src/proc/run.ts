@@ -1,0 +1,122 @@
+/**
+ * The one way this tool runs a child process. Never through a shell: arguments reach the program as
+ * they are. A failure is a ProcessError naming the command, how it ended and what that means, and
+ * the tail of its stderr. (zx's `$` would do the same at ~160 ms of import per command, and with a
+ * shell-quoting model this tool never needs.)
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { ProcessError } from '../errors.js';
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Run as this user (root runs Postgres as an unprivileged user). */
+  uid?: number;
+  gid?: number;
+  /** Kill the process (SIGTERM, then SIGKILL after killAfterMs) when it runs longer. */
+  timeoutMs?: number;
+  killAfterMs?: number;
+  /** Write standard output to this file (mode 0600) instead of collecting it. */
+  stdoutFile?: string;
+  /** Resolve with the failure instead of throwing it (for probes whose "no" is an answer). */
+  reject?: boolean;
+  /** Added to a ProcessError: what the user can do about it. */
+  hint?: string;
+  /** Words for particular exit codes, e.g. { 1: 'found no such container' }. */
+  codes?: Record<number, string>;
+}
+
+export interface RunResult {
+  /** The exit code; 127 when the program could not be started (not installed). */
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Set when the run failed (and reject was false). */
+  error?: ProcessError;
+}
+
+const MAX_OUTPUT = 16 * 1024 * 1024;
+const TAIL_LINES = 15;
+
+export const tail = (text: string, lines = TAIL_LINES): string => text.trim().split('\n').slice(-lines).join('\n');
+
+/** How a run ended, in words. */
+function meaningOf(code: number | null, signal: NodeJS.Signals | null, timedOut: boolean, codes: Record<number, string> = {}): string {
+  if (timedOut) return 'did not finish in time and was stopped';
+  if (signal) return `was killed by ${signal}`;
+  if (code === 127) return 'was not found (is it installed and on PATH?)';
+  return codes[code ?? -1] ?? `exited with code ${code}`;
+}
+
+export const commandLine = (cmd: string, args: readonly string[]): string =>
+  [cmd, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+
+export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const fd = opts.stdoutFile === undefined ? undefined : openSync(opts.stdoutFile, 'w', 0o600);
+  return new Promise<RunResult>((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', fd ?? 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
+      ...(opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.gid }),
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let notFound = false;
+    child.stdout?.on('data', (d: Buffer) => { if (stdout.length < MAX_OUTPUT) stdout += d; });
+    child.stderr?.on('data', (d: Buffer) => { if (stderr.length < MAX_OUTPUT) stderr += d; });
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      terminate(child, opts.killAfterMs ?? 3_000);
+    }, opts.timeoutMs);
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') { notFound = true; return; } // 'close' follows
+      stderr += err.message;
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const exit = notFound ? 127 : code ?? -1;
+      if (exit === 0 && !timedOut) return resolve({ code: 0, stdout, stderr });
+      const error = new ProcessError(commandLine(cmd, args), notFound ? undefined : code ?? undefined,
+        meaningOf(notFound ? 127 : code, signal, timedOut, opts.codes), tail(stderr), opts.hint);
+      if (opts.reject === false) resolve({ code: exit, stdout, stderr, error });
+      else reject(error);
+    });
+  }).finally(() => { if (fd !== undefined) closeSync(fd); });
+}
+
+/** SIGTERM now, SIGKILL after killAfterMs if it is still there. */
+export function terminate(child: ChildProcess, killAfterMs = 3_000): void {
+  child.kill('SIGTERM');
+  const t = setTimeout(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); }, killAfterMs);
+  t.unref();
+}
+
+/** The synchronous form, for the few places that must answer before anything async runs. */
+export function runSync(cmd: string, args: readonly string[], opts: { hint?: string } = {}): string {
+  try {
+    return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { status?: number | null; signal?: NodeJS.Signals | null; stderr?: string };
+    const code = e.code === 'ENOENT' ? 127 : e.status ?? null;
+    throw new ProcessError(commandLine(cmd, args), code ?? undefined, meaningOf(code, e.signal ?? null, false), tail(e.stderr ?? ''), opts.hint);
+  }
+}
+
+export interface Streaming {
+  /** Settles when the process has ended (whatever its exit code: a stream ends, it does not fail). */
+  done: Promise<number>;
+  stop: () => void;
+}
+
+/** Run cmd and hand each line of its standard output to onLine (a log follower). */
+export function streamLines(cmd: string, args: readonly string[], onLine: (line: string) => void, opts: { env?: NodeJS.ProcessEnv } = {}): Streaming {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...opts.env } });
+  child.on('error', () => {}); // a missing program ends the stream; 'close' follows
+  createInterface({ input: child.stdout }).on('line', onLine);
+  return {
+    done: new Promise((resolve) => child.on('close', (code) => resolve(code ?? -1))),
+    stop: () => terminate(child),
+  };
+}
