@@ -3,7 +3,7 @@
  * daemon, interrupted and concurrent commands, stale locks, corrupted files, missing data.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { withPm2 } from '../src/pm2/client.js';
@@ -201,5 +201,21 @@ describe('faults', () => {
       writeFileSync(conf, good);
     }
     assert.equal(just('dev', '8').code, 0);
+  });
+
+  it('a required server whose binary is missing stops the start before anything runs', async () => {
+    // PATH as on a machine that skipped the set-up line: node and a shell, no redis-server.
+    const bin = join(stack.root, 'bin-without-redis');
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, 'node'));
+    symlinkSync('/bin/sh', join(bin, 'sh'));
+    const r = stack.justWith({ PATH: bin }, 'dev', '13');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /cannot start instance 13 on the native engine: redis not found/);
+    assert.match(r.stderr, /redis: apt-get install redis-server/);
+    assert.match(r.stderr, /Nothing was started/);
+    noStackTrace(r.stderr);
+    assert.deepEqual((await names()).filter((n) => n.endsWith('-13')), [], 'no process of instance 13 in PM2');
+    for (const port of [6473, 4511, 6733, 7679]) assert.equal(await portInUse(port), false, `port ${port}`);
   });
 });

@@ -39,6 +39,37 @@ describe('just dev lifecycle (native engine)', () => {
     assert.deepEqual(await names(), want);
   });
 
+  it('start --dry-run prints the plan and the actions, and runs and writes nothing', async () => {
+    const before = await names();
+    const r = just('dev', '9', '--dry-run');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Dry run: start instance 9 \(native engine: .*\)\. Nothing was run or written\.$/m);
+    assert.match(r.stdout, /pm2 start shipsec-postgres-9 \(namespace shipsec-dev-9\): \S+\/postgres -D \S+ -p 6333 /);
+    assert.match(r.stdout, /pm2 start shipsec-redis-9 .*redis-server --port 7279 /);
+    assert.match(r.stdout, /create database shipsec_dev_9 on 127\.0\.0\.1:6333 \(if missing\)/);
+    assert.match(r.stdout, /pm2 start shipsec-backend-9: node server\.mjs in apps\/backend, port 4111, healthy when \/health answers 200/);
+    assert.equal(existsSync(join(stack.root, '.instances/instance-9')), false, 'no folder written');
+    assert.deepEqual(await names(), before, 'no process started');
+    for (const port of [6073, 4111, 6333, 7279]) assert.equal(await portInUse(port), false, `port ${port}`);
+  });
+
+  it('stop --dry-run and clean --dry-run of a running instance leave it running with its data', async () => {
+    assert.equal((await api(3411, '/kv/dry-run', { value: 'kept' })).status, 200);
+    const stop = just('dev', '2', 'stop', '--dry-run');
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.match(stop.stdout, /^Dry run: stop instance 2 \(native engine: as last started, /m);
+    assert.match(stop.stdout, /pm2 delete shipsec-backend-2/);
+    assert.match(stop.stdout, /pm2 delete shipsec-postgres-2; wait until port 5633 is free/);
+    const clean = just('dev', '2', 'clean', '--dry-run'); // no --yes needed: nothing is deleted
+    assert.equal(clean.code, 0, clean.stderr);
+    assert.match(clean.stdout, /pg_dump -Fc shipsec_dev_2 > \.instances\/backups\/instance-2\/shipsec_dev_2-<time>\.dump/);
+    assert.match(clean.stdout, /drop database shipsec_dev_2 on 127\.0\.0\.1:5633 WITH \(FORCE\)/);
+    assert.match(clean.stdout, /remove \.instances\/instance-2\//);
+    assert.equal((await api(3411, '/health')).status, 200);
+    assert.equal((await api(3411, '/kv/dry-run')).json.value, 'kept');
+    assert.equal(existsSync(join(stack.root, '.instances/backups/instance-2')), false, 'no backup written');
+  });
+
   it('each backend answers on its own port with its own database and prefix', async () => {
     for (const [n, port] of [[1, 3311], [2, 3411]] as const) {
       const { status, json } = await api(port, '/health');

@@ -46,3 +46,9 @@ export function engineNamed(name: EngineName): Engine {
   cache.set(name, engine);
   return engine;
 }
+
+/**
+ * The engine an instance's state records. An instance never started (or whose state is gone) is
+ * taken as native: all it can have left is files and PM2 processes, which that engine handles.
+ */
+export const engineOfRecord = (name: EngineName | undefined): Engine => engineNamed(name ?? 'native');

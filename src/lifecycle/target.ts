@@ -4,7 +4,7 @@
  * started with, else the declaration). The CLI resolves once per instance; nothing below re-plans.
  */
 import type { Sharing, StackDeclaration } from '../config/types.js';
-import { engineNamed } from '../engines/registry.js';
+import { engineOfRecord } from '../engines/registry.js';
 import type { Engine, EngineTarget } from '../engines/types.js';
 import { SHARED_DIR, instanceDir } from '../plan/names.js';
 import { type InstancePlan, plan, rangeFor, sharedServices } from '../plan/plan.js';
@@ -50,8 +50,8 @@ export function resolveTarget(decl: StackDeclaration, root: string, raw: string 
   const sharedState = p.sharedInfra && readState(root, SHARED_DIR);
   return {
     decl, root, plan: p, shared, state,
-    engine: engineNamed(state?.engine ?? 'native'),
-    sharedEngine: p.sharedInfra && engineNamed(sharedState?.engine ?? state?.engine ?? 'native'),
+    engine: engineOfRecord(state?.engine),
+    sharedEngine: p.sharedInfra && engineOfRecord(sharedState?.engine ?? state?.engine),
     own: { decl, scope: p.infra, root },
     sharedSet: p.sharedInfra && { decl, scope: p.sharedInfra, root },
   };

@@ -16,6 +16,8 @@ export interface StackRoot {
   pm2Home: string;
   env: NodeJS.ProcessEnv;
   just: (...args: string[]) => Run;
+  /** `just` with extra environment (e.g. another PATH). */
+  justWith: (extra: NodeJS.ProcessEnv, ...args: string[]) => Run;
   justAsync: (...args: string[]) => { done: Promise<Run>; pid: () => number | undefined };
   names: () => Promise<string[]>;
   /** Stop everything, check nothing is left, remove the root. */
@@ -45,6 +47,7 @@ export function stackRoot(prefix: string): StackRoot {
   return {
     root: dir.path, pm2Home: pm2.home, env,
     just: (...args) => runJust(args, env),
+    justWith: (extra, ...args) => runJust(args, { ...env, ...extra }),
     justAsync,
     names: async () => (await withPm2((s) => s.list())).map((p) => p.name).sort(),
     teardown: async () => {

@@ -94,7 +94,7 @@ export const nativeEngine: Engine = {
   underPm2: true,
 
   async inspect(t) {
-    return inspectServices(await nativeServices(t.decl, t.scope, t.root));
+    return inspectServices(await nativeServices(t.decl, t.scope, t.root, { dry: true })); // looks, changes nothing
   },
 
   async up(t) {
