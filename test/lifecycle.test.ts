@@ -57,7 +57,7 @@ describe('just dev lifecycle (native engine)', () => {
     assert.equal((await api(3411, '/kv/dry-run', { value: 'kept' })).status, 200);
     const stop = just('dev', '2', 'stop', '--dry-run');
     assert.equal(stop.code, 0, stop.stderr);
-    assert.match(stop.stdout, /^Dry run: stop instance 2 \(native engine: as last started, /m);
+    assert.match(stop.stdout, /^Dry run: stop instance 2 \(native engine, as last started \(/m);
     assert.match(stop.stdout, /pm2 delete shipsec-backend-2/);
     assert.match(stop.stdout, /pm2 delete shipsec-postgres-2; wait until port 5633 is free/);
     const clean = just('dev', '2', 'clean', '--dry-run'); // no --yes needed: nothing is deleted

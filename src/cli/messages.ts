@@ -142,7 +142,7 @@ export const noLogs = (instances: readonly number[]): string => (instances.lengt
 /** --dry-run: the plan of one instance's start, stop or clean, step by step. */
 export function dryRunText(d: { instance: number; action: string; engine: string; engineReason: string; steps: { title: string; lines: string[] }[] }): string {
   return [
-    `Dry run: ${d.action} instance ${d.instance} (${d.engine} engine: ${d.engineReason}). Nothing was run or written.`,
+    `Dry run: ${d.action} instance ${d.instance} (${d.engineReason}). Nothing was run or written.`,
     ...d.steps.flatMap((s, i) => [`${i + 1}. ${s.title}`, ...s.lines.map((l) => `     ${l}`)]),
   ].join('\n');
 }

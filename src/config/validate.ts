@@ -22,12 +22,24 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
 
+type Bad = (key: string, message: string) => void;
+
 export function validateDeclaration(decl: unknown): Problem[] {
   const problems: Problem[] = [];
-  const bad = (key: string, message: string) => problems.push({ key, message });
+  const bad: Bad = (key, message) => problems.push({ key, message });
   if (!isObject(decl)) return [{ key: '(root)', message: 'the default export must be an object (use defineStack)' }];
+  checkTop(decl, bad);
+  const found = checkServices(decl.services, bad);
+  checkApps(decl.apps, found.serviceIds, bad);
+  checkInfra(decl, found.serviceIds, bad);
+  checkComposeOverrides(decl.composeOverrides, found.composeServices, bad);
+  // Only meaningful once each piece is valid on its own.
+  if (problems.length === 0) checkRange(decl, found.portSpecs, bad);
+  return problems;
+}
 
-  const { project, portStride, bindAddress, services, apps, infra, env, composeOverrides } = decl;
+function checkTop(decl: Record<string, unknown>, bad: Bad): void {
+  const { project, portStride, bindAddress, env } = decl;
   if (typeof project !== 'string' || !PROJECT_RE.test(project)) {
     bad('project', `${show(project)} must be lower-case letters, digits and '-', starting with a letter`);
   }
@@ -35,6 +47,15 @@ export function validateDeclaration(decl: unknown): Problem[] {
   if (typeof bindAddress !== 'string' || bindAddress === '') bad('bindAddress', 'must be a non-empty address such as 127.0.0.1');
   if (typeof env !== 'function') bad('env', 'must be a function (ctx) => ({ KEY: value })');
 
+}
+
+interface Found {
+  serviceIds: Set<string>;
+  composeServices: Set<string>;
+  portSpecs: { id: string; basePort: number }[];
+}
+
+function checkServices(services: unknown, bad: Bad): Found {
   const serviceIds = new Set<string>();
   const composeServices = new Set<string>();
   const portSpecs: { id: string; basePort: number }[] = [];
@@ -72,6 +93,10 @@ export function validateDeclaration(decl: unknown): Problem[] {
     }
   }
 
+  return { serviceIds, composeServices, portSpecs };
+}
+
+function checkApps(apps: unknown, serviceIds: ReadonlySet<string>, bad: Bad): void {
   if (!isObject(apps) || Object.keys(apps).length === 0) {
     bad('apps', 'must name at least one app');
   } else {
@@ -95,6 +120,10 @@ export function validateDeclaration(decl: unknown): Problem[] {
     }
   }
 
+}
+
+function checkInfra(decl: Record<string, unknown>, serviceIds: ReadonlySet<string>, bad: Bad): void {
+  const { infra } = decl;
   if (!isObject(infra)) bad('infra', 'must say which services are postgres, redis and temporal');
   else {
     for (const kind of ['postgres', 'redis', 'temporal'] as const) {
@@ -123,6 +152,9 @@ export function validateDeclaration(decl: unknown): Problem[] {
     }
   }
 
+}
+
+function checkComposeOverrides(composeOverrides: unknown, composeServices: ReadonlySet<string>, bad: Bad): void {
   if (composeOverrides !== undefined) {
     if (!isObject(composeOverrides)) bad('composeOverrides', 'must be an object of functions');
     else for (const [svc, fn] of Object.entries(composeOverrides)) {
@@ -131,8 +163,11 @@ export function validateDeclaration(decl: unknown): Problem[] {
     }
   }
 
-  // Only meaningful once each piece is valid on its own.
-  if (problems.length === 0 && isInt(portStride) && typeof project === 'string') {
+}
+
+function checkRange(decl: Record<string, unknown>, portSpecs: { id: string; basePort: number }[], bad: Bad): void {
+  const { project, portStride } = decl;
+  if (isInt(portStride) && typeof project === 'string') {
     const range = instanceRange(portSpecs, portStride);
     if (range.max < 0) bad('services', `no instance fits: ${range.reason}`);
     else {
@@ -143,5 +178,4 @@ export function validateDeclaration(decl: unknown): Problem[] {
       if (!COMPOSE_PROJECT_RE.test(project)) bad('project', `'${project}' is not a valid compose project name`);
     }
   }
-  return problems;
 }

@@ -40,7 +40,7 @@ export class EnvDocument {
       if (!m || line.trimStart().startsWith('#')) { lines.push({ kind: 'raw', text: line }); continue; }
       const head = m[1] ?? '';
       const key = m[2] ?? '';
-      let rest = m[3] ?? '';
+      const rest = m[3] ?? '';
       const q = rest[0];
       if (q === '"' || q === "'" || q === '`') {
         // A quoted value may continue on the following lines until its closing quote.

@@ -16,7 +16,7 @@ export interface DryRunPlan {
   instance: number;
   action: DryRunAction;
   engine: string;
-  /** Why this engine (start), or where it comes from (stop, clean: the recorded state). */
+  /** Which engine and why (start: what answers here; stop, clean: the recorded state). */
   engineReason: string;
   steps: { title: string; lines: string[] }[];
 }
@@ -37,11 +37,13 @@ function appLines(t: Target): string[] {
     + `${a.needsInfrastructure ? '' : ' (starts while the infrastructure comes up)'}`);
 }
 
-function sliceLines(t: Target, verb: 'create' | 'drop'): string[] {
+function sliceLines(t: Target, verb: 'create' | 'drop', temporal: boolean): string[] {
   const p = t.plan;
   return [
     `${verb === 'create' ? 'create database' : 'drop database'} ${p.database.name} on 127.0.0.1:${p.database.port}${verb === 'create' ? ' (if missing)' : ' WITH (FORCE)'}`,
-    `${verb === 'create' ? 'register' : 'delete'} Temporal namespace ${p.temporal.namespace} at ${p.temporal.address}${verb === 'create' ? ` (retention ${p.temporal.retention})` : ''}`,
+    temporal
+      ? `${verb === 'create' ? 'register' : 'delete'} Temporal namespace ${p.temporal.namespace} at ${p.temporal.address}${verb === 'create' ? ` (retention ${p.temporal.retention})` : ''}`
+      : `no Temporal namespace: Temporal is not available on this engine`,
     verb === 'create' ? `Redis keys under '${p.redis.keyPrefix}' on port ${p.redis.port}` : `unlink Redis keys under '${p.redis.keyPrefix}' on port ${p.redis.port}`,
   ];
 }
@@ -59,24 +61,26 @@ export async function dryRun(t: Target, action: DryRunAction, opts: DryRunOption
   const base = { instance: p.instance, action };
   if (action === 'start') {
     const { engine, reason } = await selectEngine(opts.engine ?? 'auto');
+    const unavailable = (await Promise.all([t.own, ...(t.sharedSet ? [t.sharedSet] : [])].map((set) => engine.inspect(set))))
+      .flatMap((i) => i.unavailable.map((u) => u.service));
     return {
       ...base, engine: engine.name, engineReason: reason,
       steps: [
         { title: `Write ${p.dir}/`, lines: [...p.apps.map((a) => a.envFile), p.files.composeOverride, p.files.ecosystem, `${p.dir}/state.json`] },
         { title: 'Check ports are free', lines: [instancePorts(t).map((x) => `${x.port} (${x.what})`).join(', ')] },
         { title: `Infrastructure (${reason})`, lines: await infraLines(t, engine, 'up') },
-        { title: 'Provision', lines: sliceLines(t, 'create') },
+        { title: 'Provision', lines: sliceLines(t, 'create', !unavailable.includes('temporal')) },
         { title: `Apps under PM2 (namespace ${p.pm2Namespace})`, lines: appLines(t) },
       ],
     };
   }
-  const recorded = t.state ? `as last started, ${t.state.startedAt}` : 'never started: nothing recorded';
+  const recorded = `${t.engine.name} engine, ${t.state ? `as last started (${t.state.startedAt})` : 'never started: nothing recorded'}`;
   if (action === 'stop') return { ...base, engine: t.engine.name, engineReason: recorded, steps: await stopSteps(t, t.engine) };
   return {
     ...base, engine: t.engine.name, engineReason: recorded,
     steps: [
       ...(opts.backup === false ? [] : [{ title: 'Back up', lines: [`pg_dump -Fc ${p.database.name} > ${join(backupsDir(p.instance), `${p.database.name}-<time>.dump`)} (the newest 5 kept)`] }]),
-      { title: 'Drop the instance\'s slice', lines: sliceLines(t, 'drop') },
+      { title: 'Drop the instance\'s slice', lines: sliceLines(t, 'drop', !(t.state?.unavailable ?? []).includes('temporal')) },
       ...(await stopSteps(t, t.engine)),
       { title: 'Remove', lines: [...(await t.engine.describe(t.own, 'remove-data')), `remove ${p.dir}/`] },
     ],

@@ -31,6 +31,6 @@ export async function postgresBinaries(): Promise<PgBinaries> {
     if (!bins.postgres || !bins.initdb) throw new Error('no binaries exported');
     return bins;
   } catch (err) {
-    throw new Error(`Postgres binaries not found (${pkg}: ${(err as Error).message}); run npm ci`);
+    throw new Error(`Postgres binaries not found (${pkg}: ${(err as Error).message}); run npm ci`, { cause: err });
   }
 }
