@@ -77,6 +77,15 @@ describe('manager commands', () => {
   });
 });
 
+describe('info shows the image of every compose service and where it comes from', () => {
+  it('the base file, or the override variable', () => {
+    const r = runCli(['info', '1'], { DEV_INSTANCES_IMAGE_POSTGRES: 'dev-instances/postgres:local' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ +postgres +dev-instances\/postgres:local +\(DEV_INSTANCES_IMAGE_POSTGRES\)$/m);
+    assert.match(r.stdout, /^ +redis +redis:7-alpine +\(base file\)$/m);
+  });
+});
+
 describe('bad input: exit 2, one line naming the value and the range, nothing written', () => {
   const root = tempDir();
   after(root.cleanup);

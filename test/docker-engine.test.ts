@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { checkDeclaration } from '../src/config/load.js';
-import { composeArgs, dockerEngine, probeDocker } from '../src/engines/docker.js';
+import { composeArgs, composeInvocation, detectCompose, dockerEngine, probeDocker } from '../src/engines/docker.js';
 import { selectEngine } from '../src/engines/select.js';
 import type { EngineTarget } from '../src/engines/types.js';
 import { materialize } from '../src/materialize.js';
@@ -22,35 +22,45 @@ const decl = checkDeclaration(stack, 'stack.config.ts');
 const target = (n: number): EngineTarget => ({ decl, scope: plan(decl, n).infra, root: root.path });
 const log = join(root.path, 'docker-calls.jsonl');
 const savedPath = process.env.PATH;
-const calls = (): { argv: string[]; COMPOSE_PROJECT_NAME: string }[] =>
+const calls = (): { prog: string; argv: string[]; COMPOSE_PROJECT_NAME: string }[] =>
   readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
 describe('docker engine', () => {
   before(async () => {
     const bin = join(root.path, 'bin');
     mkdirSync(bin);
-    copyFileSync(join(REPO, 'test', 'fixtures', 'docker-shim.sh'), join(bin, 'docker'));
-    spawnSync('chmod', ['+x', join(bin, 'docker')]);
+    for (const prog of ['docker', 'docker-compose']) {
+      copyFileSync(join(REPO, 'test', 'fixtures', 'docker-shim.sh'), join(bin, prog));
+      spawnSync('chmod', ['+x', join(bin, prog)]);
+    }
     process.env.PATH = `${bin}:${savedPath}`;
     process.env.DOCKER_SHIM_LOG = log;
     mkdirSync(join(root.path, 'docker'));
     copyFileSync(join(REPO, 'docker', 'docker-compose.infra.yml'), join(root.path, 'docker', 'docker-compose.infra.yml'));
     await materialize(plan(decl, 1), root.path);
   });
-  beforeEach(() => { writeFileSync(log, ''); delete process.env.DOCKER_SHIM_MODE; });
+  beforeEach(() => { writeFileSync(log, ''); delete process.env.DOCKER_SHIM_MODE; delete process.env.DOCKER_SHIM_COMPOSE; });
   after(() => { process.env.PATH = savedPath; root.cleanup(); });
 
   const base = join(root.path, 'docker/docker-compose.infra.yml');
   const override = join(root.path, '.instances/instance-1/docker-compose.override.yml');
   const prefix = ['compose', '--project-name', 'shipsec-dev-1', '-f', base, '-f', override];
 
-  it('up runs compose up --wait under the instance project, with COMPOSE_PROJECT_NAME exported', async () => {
-    const report = await dockerEngine.up(target(1));
+  const psByLabel = ['ps', '--all', '--filter', 'label=com.docker.compose.project=shipsec-dev-1', '--format',
+    '{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Label "com.docker.compose.service"}}\t{{.Ports}}'];
+
+  it('up runs compose up --detach (no --wait, which v1 lacks) under the project, then waits itself: an exited container fails it fast, named', async () => {
+    process.env.DOCKER_SHIM_MODE = 'exited';
+    const began = Date.now();
+    await assert.rejects(dockerEngine.up(target(1)), (err: Error) => {
+      assert.match(err.message, /postgres of instance 1 \(container\) on port 5533: its container shipsec-dev-1-postgres-1 exited \(1\) 2 seconds ago:\nFATAL: the shim's container log/);
+      return true;
+    });
+    assert.ok(Date.now() - began < 10_000, 'did not wait for the deadline');
     const up = calls().find((c) => c.argv.includes('up'));
-    assert.deepEqual(up?.argv, [...prefix, 'up', '--detach', '--wait',
+    assert.deepEqual(up?.argv, [...prefix, 'up', '--detach',
       'temporal', 'temporal-ui', 'postgres', 'minio', 'redis', 'loki', 'redpanda', 'redpanda-console']);
-    assert.ok(calls().every((c) => c.COMPOSE_PROJECT_NAME === 'shipsec-dev-1'));
-    assert.deepEqual(report.alreadyRunning, ['shipsec-dev-1-postgres-1']);
+    assert.ok(calls().filter((c) => c.argv.includes('--project-name')).every((c) => c.COMPOSE_PROJECT_NAME === 'shipsec-dev-1'));
   });
 
   it('stop, down and remove-data map to stop, down and down --volumes of this project only', async () => {
@@ -58,21 +68,32 @@ describe('docker engine', () => {
     await dockerEngine.down(target(1));
     await dockerEngine.removeData(target(1));
     assert.deepEqual(calls().map((c) => c.argv), [
-      [...prefix, 'ps', '--all', '--format', 'json'],
+      psByLabel,
       [...prefix, 'stop'],
       [...prefix, 'down', '--remove-orphans'],
       [...prefix, 'down', '--volumes', '--remove-orphans'],
     ]);
   });
 
-  it('status reads compose ps JSON lines', async () => {
+  it('status reads the project\'s containers by compose\'s label (no local file needed, v1 and v2 alike)', async () => {
     const states = await dockerEngine.status(target(1), []);
     assert.deepEqual(states.map((s) => [s.service, s.state, s.port]), [['postgres', 'online', 5533], ['redis', 'stopped', 0]]);
+    assert.deepEqual(calls().map((c) => c.argv), [psByLabel]);
+  });
+
+  it('compose v1 where the plugin is missing: docker-compose with the same words', async () => {
+    process.env.DOCKER_SHIM_COMPOSE = 'v1';
+    const cli = await detectCompose();
+    assert.deepEqual(cli, { program: 'docker-compose', prefix: [], version: '1.29.2', major: 1 });
+    assert.deepEqual(composeInvocation(cli, target(1), ['stop']), { program: 'docker-compose', args: [...prefix.slice(1), 'stop'] });
+    delete process.env.DOCKER_SHIM_COMPOSE;
+    const v2 = await detectCompose();
+    assert.deepEqual(composeInvocation(v2, target(1), ['stop']), { program: 'docker', args: [...prefix, 'stop'] });
   });
 
   it('the files the command lines name merge into instance 1 only (docker-compose config)', () => {
     const args = composeArgs(target(1), 'config');
-    const r = spawnSync('docker-compose', ['-p', args[2] ?? '', '-f', args[4] ?? '', '-f', args[6] ?? '', 'config'], { encoding: 'utf8' });
+    const r = spawnSync('/usr/bin/docker-compose', ['-p', args[1] ?? '', '-f', args[3] ?? '', '-f', args[5] ?? '', 'config'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const cfg = parse(r.stdout) as { services: Record<string, { ports?: string[] }> };
     assert.deepEqual(cfg.services.postgres?.ports, ['127.0.0.1:5533:5432/tcp']);

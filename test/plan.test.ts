@@ -109,4 +109,17 @@ describe('plan(N)', () => {
     assert.ok((o.services.redpanda?.command as string[]).includes('internal://redpanda:29092,external://localhost:9292'));
     assert.equal(o.services.frontend, undefined, 'apps are not compose services');
   });
+
+  it('points a service at another image: the declaration, and DEV_INSTANCES_IMAGE_<SERVICE> which wins', () => {
+    const decl = { ...stack, images: { postgres: 'mirror.internal/postgres:16', redis: 'mirror.internal/redis:7' } } as typeof stack;
+    const p = plan(decl, 2, { env: { DEV_INSTANCES_IMAGE_POSTGRES: 'dev-instances/postgres:local', DEV_INSTANCES_IMAGE_REDPANDA_CONSOLE: 'rc:1' } });
+    const svc = p.infra.compose.override.services;
+    assert.equal(svc.postgres?.image, 'dev-instances/postgres:local');
+    assert.equal(svc.redis?.image, 'mirror.internal/redis:7');
+    assert.equal(svc['redpanda-console']?.image, 'rc:1', 'a dashed service name becomes _ in the variable');
+    assert.equal(svc.temporal?.image, undefined, 'no override: the base file decides');
+    assert.deepEqual(p.infra.images.postgres, { image: 'dev-instances/postgres:local', from: 'DEV_INSTANCES_IMAGE_POSTGRES' });
+    assert.deepEqual(p.infra.images.redis, { image: 'mirror.internal/redis:7', from: 'stack.config images' });
+    assert.deepEqual(plan(stack, 2).infra.images, {}, 'nothing without a declaration key or variable');
+  });
 });

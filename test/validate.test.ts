@@ -24,6 +24,8 @@ describe('validateDeclaration', () => {
     ['a zero stride', { ...stack, portStride: 0 }, /^portStride: 0 must be a positive integer$/],
     ['infra naming a missing service', { ...stack, infra: { ...stack.infra, redis: { service: 'valkey' } } }, /^infra\.redis\.service: must name a service/],
     ['a retention without unit', { ...stack, infra: { ...stack.infra, temporal: { service: 'temporal', retention: '72' } } }, /^infra\.temporal\.retention: '72' must be hours or days/],
+    ['an image for a service that is not a container', { ...stack, images: { mysql: 'mysql:8' } }, /^images\.mysql: 'mysql' is not a container service of any port$/],
+    ['an image reference with a space', { ...stack, images: { postgres: 'postgres 16' } }, /^images\.postgres: 'postgres 16' must be an image reference/],
     ['not an object', 42, /^\(root\): the default export must be an object/],
   ];
   for (const [what, decl, want] of cases) {

@@ -30,7 +30,12 @@ export const mask = (url: string, password: string): string =>
   password === '' ? url : url.replace(`:${encodeURIComponent(password)}@`, ':****@');
 
 /** The `info` text: what a person needs to reach and recognise the instance. */
-export function infoText(p: InstancePlan): string {
+export function infoText(p: InstancePlan, baseImages: Readonly<Record<string, string>> = {}): string {
+  const chosen = { ...p.sharedInfra?.images, ...p.infra.images };
+  const images = columns(Object.keys(baseImages).map((svc) => {
+    const c = chosen[svc];
+    return c ? [svc, c.image, `(${c.from})`] : [svc, baseImages[svc] ?? '', '(base file)'];
+  })).map((line): [string, string] => ['', line]);
   const rows: [string, string][] = [
     ...p.ports.map((x): [string, string] => [x.label, address(x.scheme, x.port)]),
     ['', ''],
@@ -40,6 +45,7 @@ export function infoText(p: InstancePlan): string {
     ['Redis prefix', `'${p.redis.keyPrefix}' at ${p.redis.url}`],
     ['PM2 apps', `${p.apps.map((a) => a.pm2Name).join(', ')}  (namespace ${p.pm2Namespace})`],
     ['Files', `${p.dir}/`],
+    ...(images.length ? [['Images', 'docker engine: each compose service, and where its image comes from'] as [string, string], ...images] : []),
   ];
   return [`Instance ${p.instance} of ${p.project}`, ...columns(rows, { indent: '  ' })].join('\n');
 }

@@ -82,6 +82,11 @@ export interface StackDeclaration<S extends string = string, A extends string = 
   infraSharing?: Sharing | Partial<Record<string, Sharing>>;
   /** Which engine runs the infrastructure: docker where an engine answers, else native (default 'auto'). */
   engine?: 'auto' | 'docker' | 'native';
+  /**
+   * Images to use instead of the base compose file's, by compose service (a mirror registry, an
+   * internal or locally built image). DEV_INSTANCES_IMAGE_<SERVICE> in the environment wins.
+   */
+  images?: Partial<Record<string, string>>;
   /** Extra keys of a compose service in the generated override, from the instance's plan values. */
   composeOverrides?: Partial<Record<string, (ctx: PlanContext<NoInfer<S>>) => Record<string, unknown>>>;
   /** Keys owned by the plan in every app's environment. */

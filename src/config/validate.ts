@@ -33,6 +33,7 @@ export function validateDeclaration(decl: unknown): Problem[] {
   checkApps(decl.apps, found.serviceIds, bad);
   checkInfra(decl, found.serviceIds, bad);
   checkComposeOverrides(decl.composeOverrides, found.composeServices, bad);
+  checkImages(decl.images, found.composeServices, bad);
   // Only meaningful once each piece is valid on its own.
   if (problems.length === 0) checkRange(decl, found.portSpecs, bad);
   return problems;
@@ -152,6 +153,15 @@ function checkInfra(decl: Record<string, unknown>, serviceIds: ReadonlySet<strin
     }
   }
 
+}
+
+function checkImages(images: unknown, composeServices: ReadonlySet<string>, bad: Bad): void {
+  if (images === undefined) return;
+  if (!isObject(images)) { bad('images', 'must be an object: compose service -> image'); return; }
+  for (const [svc, image] of Object.entries(images)) {
+    if (!composeServices.has(svc)) bad(`images.${svc}`, `'${svc}' is not a container service of any port`);
+    if (typeof image !== 'string' || image.trim() === '' || /\s/.test(image)) bad(`images.${svc}`, `${show(image)} must be an image reference such as postgres:16`);
+  }
 }
 
 function checkComposeOverrides(composeOverrides: unknown, composeServices: ReadonlySet<string>, bad: Bad): void {

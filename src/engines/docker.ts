@@ -1,36 +1,66 @@
 /**
  * The docker engine: the instance's infrastructure as a compose project, `<project>-dev-N`, from the
  * base file plus the instance's generated override. COMPOSE_PROJECT_NAME is exported as well as
- * --project-name so a stray .env cannot redirect the volumes.
+ * --project-name so a stray .env cannot redirect the volumes. Compose v2 (`docker compose`) where
+ * present, else v1 (`docker-compose`, what Debian 12 ships): the tool waits for readiness itself
+ * rather than with v2's `up --wait`, and reads containers through `docker ps` and compose's project
+ * label, so both behave the same (and a project is found without any local file).
  */
-import { join } from 'node:path';
 import { writeComposeOverride } from '../materialize.js';
 import { composeVolumeName } from '../plan/names.js';
 import { type RunResult, commandLine, run, streamLines } from '../proc/run.js';
+import { type ReadinessCheck, tcpAccepts, waitAllReady } from '../readiness.js';
+import { COMPOSE_BASE_FILE, composeArgs } from './compose-files.js';
+import { PROBES, kindOfService } from './probes.js';
 import type { Engine, EngineTarget, ServiceState, UpReport } from './types.js';
 
-export const COMPOSE_BASE_FILE = 'docker/docker-compose.infra.yml';
+export { COMPOSE_BASE_FILE, composeArgs };
 /** The named volume of the Postgres service in the base file. */
 const POSTGRES_VOLUME = 'postgres_data';
+/** A first start may initialise a database or pull nothing but still take a while. */
+const READY_DEADLINE_MS = 120_000;
+export const PROJECT_LABEL = 'com.docker.compose.project';
+const SERVICE_LABEL = 'com.docker.compose.service';
 
 export function runDocker(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 600_000): Promise<RunResult> {
   return run('docker', args, { env, timeoutMs, reject: false });
 }
 
-/** `docker compose --project-name P -f base -f override ACTION...` for one instance. Pure. */
-export function composeArgs(t: EngineTarget, ...action: string[]): string[] {
-  return [
-    'compose', '--project-name', t.scope.composeProject,
-    '-f', join(t.root, COMPOSE_BASE_FILE), '-f', join(t.root, t.scope.files.composeOverride),
-    ...action,
-  ];
+/** How compose is called here: v2 as a docker plugin, or v1 as its own program. */
+export interface ComposeCli {
+  program: string;
+  /** Words before compose's own arguments (`compose` for the plugin). */
+  prefix: string[];
+  version: string;
+  major: 1 | 2;
 }
+
+/** Compose v2 where the plugin answers, else v1; undefined when neither is installed. */
+export async function detectCompose(): Promise<ComposeCli | undefined> {
+  const v2 = await runDocker(['compose', 'version', '--short'], {}, 10_000);
+  if (v2.code === 0 && v2.stdout.trim()) return { program: 'docker', prefix: ['compose'], version: v2.stdout.trim().replace(/^v/, ''), major: 2 };
+  const v1 = await run('docker-compose', ['version', '--short'], { reject: false, timeoutMs: 10_000 });
+  if (v1.code === 0 && v1.stdout.trim()) return { program: 'docker-compose', prefix: [], version: v1.stdout.trim(), major: 1 };
+  return undefined;
+}
+
+// Which compose a machine has does not change while a command runs: ask once per command.
+let composeCli: Promise<ComposeCli | undefined> | undefined;
+const composeOnce = () => (composeCli ??= detectCompose());
 
 const projectEnv = (t: EngineTarget) => ({ COMPOSE_PROJECT_NAME: t.scope.composeProject });
 
+/** The program and arguments of one compose action, for v2 or v1. Pure. */
+export function composeInvocation(cli: ComposeCli | undefined, t: EngineTarget, action: string[]): { program: string; args: string[] } {
+  return { program: cli?.program ?? 'docker', args: [...(cli?.prefix ?? ['compose']), ...composeArgs(t, ...action)] };
+}
+
+const composeCall = async (t: EngineTarget, action: string[]) => composeInvocation(await composeOnce(), t, action);
+
 async function compose(t: EngineTarget, action: string[]): Promise<RunResult> {
   await writeComposeOverride(t.root, t.scope); // the file the command names must say what the plan says
-  return run('docker', composeArgs(t, ...action), { env: projectEnv(t), timeoutMs: 600_000 });
+  const { program, args } = await composeCall(t, action);
+  return run(program, args, { env: projectEnv(t), timeoutMs: 600_000 });
 }
 
 export interface DockerProbe {
@@ -43,7 +73,7 @@ export interface DockerProbe {
   detail?: string;
 }
 
-/** Does a Docker engine answer, and is Compose v2 (which has `up --wait`) installed? */
+/** Does a Docker engine answer, and is compose (v2, or else v1) installed? */
 export async function probeDocker(): Promise<DockerProbe> {
   const server = await runDocker(['version', '--format', '{{.Server.Version}}'], {}, 10_000);
   if (server.code === 127) return { ok: false, problem: 'the docker client is not installed' };
@@ -52,34 +82,60 @@ export async function probeDocker(): Promise<DockerProbe> {
     return { ok: false, problem: 'no Docker engine answers', ...(why ? { detail: why } : {}) };
   }
   const serverVersion = server.stdout.trim();
-  const c = await runDocker(['compose', 'version', '--short'], {}, 10_000);
-  if (c.code !== 0) {
-    return { ok: false, serverVersion, problem: 'Docker Compose v2 is not installed (the docker compose plugin; docker-compose 1.x lacks up --wait)' };
-  }
-  return { ok: true, serverVersion, composeVersion: c.stdout.trim().replace(/^v/, '') };
+  const cli = await composeOnce();
+  if (!cli) return { ok: false, serverVersion, problem: 'Docker Compose is not installed (neither the docker compose plugin nor docker-compose)' };
+  return { ok: true, serverVersion, composeVersion: cli.major === 2 ? cli.version : `${cli.version} (docker-compose v1)` };
 }
 
-interface PsRow {
-  Service?: string;
-  Name?: string;
-  State?: string;
-  Health?: string;
-  Publishers?: { PublishedPort?: number; TargetPort?: number }[];
+export interface Container {
+  name: string;
+  service: string;
+  /** running, exited, created, restarting, dead, … */
+  state: string;
+  /** Docker's status line, e.g. 'Up 3 seconds (healthy)'. */
+  status: string;
+  publishedPort: number;
 }
 
-const nameOf = (r: PsRow) => r.Name ?? r.Service ?? '';
+const PS_FORMAT = `{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Label "${SERVICE_LABEL}"}}\t{{.Ports}}`;
 
-/** `compose ps --format json` prints one JSON object per line (v2.21+) or one array (older v2). */
-async function psRows(t: EngineTarget): Promise<PsRow[]> {
-  const text = (await compose(t, ['ps', '--all', '--format', 'json'])).stdout.trim();
-  if (!text) return [];
-  if (text.startsWith('[')) return JSON.parse(text) as PsRow[];
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as PsRow);
+/** The containers of one compose project, found by the label compose gives them (v1 and v2). */
+export async function projectContainers(project: string): Promise<Container[]> {
+  const r = await run('docker', ['ps', '--all', '--filter', `label=${PROJECT_LABEL}=${project}`, '--format', PS_FORMAT], { timeoutMs: 30_000 });
+  return r.stdout.split('\n').filter(Boolean).map((line) => {
+    const [name = '', state = '', status = '', service = '', ports = ''] = line.split('\t');
+    return { name, state, status, service, publishedPort: Number(/:(\d+)->/.exec(ports)?.[1] ?? 0) };
+  });
 }
 
 /** The compose service of the declaration's Postgres. */
 const postgresService = (t: EngineTarget) =>
   t.decl.services[t.decl.infra.postgres.service]?.container?.service ?? t.decl.infra.postgres.service;
+
+/** Readiness of every published service of the set, asked the same way the native engine asks. */
+function readinessChecks(t: EngineTarget): ReadinessCheck[] {
+  return t.scope.ports.filter((x) => x.container).map((x) => {
+    const kind = kindOfService(t.decl, x.id);
+    const service = x.container?.service ?? x.id;
+    return {
+      name: `${service} of ${t.scope.label} (container)`,
+      port: x.port,
+      probe: kind ? () => PROBES[kind](x.port, t.scope.superuser) : () => tcpAccepts(x.port),
+      deadlineMs: READY_DEADLINE_MS,
+      gone: async () => {
+        const c = (await projectContainers(t.scope.composeProject)).find((k) => k.service === service);
+        if (!c) return 'its container is gone';
+        if (c.state === 'exited' || c.state === 'dead') {
+          const logs = await run('docker', ['logs', '--tail', '15', c.name], { reject: false, timeoutMs: 10_000 });
+          return `its container ${c.name} ${c.status.toLowerCase()}:\n${`${logs.stdout}${logs.stderr}`.trim()}`;
+        }
+        return undefined;
+      },
+    };
+  });
+}
+
+const runningNames = (cs: Container[]) => cs.filter((c) => c.state === 'running').map((c) => c.name);
 
 export const dockerEngine: Engine = {
   name: 'docker',
@@ -90,18 +146,18 @@ export const dockerEngine: Engine = {
   },
 
   async up(t) {
-    const before = await psRows(t);
+    const running = runningNames(await projectContainers(t.scope.composeProject));
     // Only this set's services: with shared infrastructure the rest run in the shared project.
     // (A compose dependency of a listed service still starts inside this project, unpublished.)
-    await compose(t, ['up', '--detach', '--wait', ...t.scope.services]);
-    const running = before.filter((r) => r.State === 'running').map(nameOf);
-    const after = await psRows(t);
-    const report: UpReport = { started: after.map(nameOf).filter((n) => !running.includes(n)), alreadyRunning: running, unavailable: [] };
+    await compose(t, ['up', '--detach', ...t.scope.services]);
+    await waitAllReady(readinessChecks(t));
+    const after = await projectContainers(t.scope.composeProject);
+    const report: UpReport = { started: after.map((c) => c.name).filter((n) => !running.includes(n)), alreadyRunning: running, unavailable: [] };
     return report;
   },
 
   async stop(t) {
-    const wasRunning = (await psRows(t)).some((r) => r.State === 'running');
+    const wasRunning = runningNames(await projectContainers(t.scope.composeProject)).length > 0;
     await compose(t, ['stop']);
     return wasRunning;
   },
@@ -115,11 +171,11 @@ export const dockerEngine: Engine = {
   },
 
   async status(t) {
-    return (await psRows(t)).map((r): ServiceState => ({
-      service: r.Service ?? '',
-      process: r.Name ?? '',
-      port: r.Publishers?.find((p) => p.PublishedPort)?.PublishedPort ?? 0,
-      state: r.State === 'running' ? (r.Health === 'starting' ? 'starting' : 'online') : r.State === 'exited' ? 'stopped' : 'errored',
+    return (await projectContainers(t.scope.composeProject)).map((c): ServiceState => ({
+      service: c.service,
+      process: c.name,
+      port: c.publishedPort,
+      state: c.state === 'running' ? (/health: starting/.test(c.status) ? 'starting' : 'online') : c.state === 'exited' ? 'stopped' : 'errored',
     }));
   },
 
@@ -131,8 +187,8 @@ export const dockerEngine: Engine = {
   async dumpDatabase(t, db, file) {
     // The server's own pg_dump inside its container: always the matching version.
     await writeComposeOverride(t.root, t.scope);
-    await run('docker', composeArgs(t, 'exec', '-T', postgresService(t), 'pg_dump', '-U', db.user, '-Fc', db.name),
-      { env: projectEnv(t), stdoutFile: file });
+    const { program, args } = await composeCall(t, ['exec', '-T', postgresService(t), 'pg_dump', '-U', db.user, '-Fc', db.name]);
+    await run(program, args, { env: projectEnv(t), stdoutFile: file });
   },
 
   async processMarks() {
@@ -140,12 +196,16 @@ export const dockerEngine: Engine = {
   },
 
   async logs(t, opts, onLine) {
-    const args = composeArgs(t, 'logs', '--no-color', '--tail', String(opts.lines), ...(opts.follow ? ['--follow'] : []));
-    return streamLines('docker', args, (l) => onLine(t.scope.composeProject, l), { env: projectEnv(t) });
+    const { program, args } = await composeCall(t, ['logs', '--no-color', '--tail', String(opts.lines), ...(opts.follow ? ['--follow'] : [])]);
+    return streamLines(program, args, (l) => onLine(t.scope.composeProject, l), { env: projectEnv(t) });
   },
 
   async describe(t, action) {
-    const words = { up: ['up', '--detach', '--wait', ...t.scope.services], stop: ['stop'], 'remove-data': ['down', '--volumes', '--remove-orphans'] }[action];
-    return [`COMPOSE_PROJECT_NAME=${t.scope.composeProject} ${commandLine('docker', composeArgs(t, ...words))}`];
+    const words = { up: ['up', '--detach', ...t.scope.services], stop: ['stop'], 'remove-data': ['down', '--volumes', '--remove-orphans'] }[action];
+    const { program, args } = await composeCall(t, words);
+    return [
+      `COMPOSE_PROJECT_NAME=${t.scope.composeProject} ${commandLine(program, args)}`,
+      ...(action === 'up' ? [`then wait until ${t.scope.ports.filter((x) => x.container).map((x) => `${x.container?.service} (${x.port})`).join(', ')} answer`] : []),
+    ];
   },
 };

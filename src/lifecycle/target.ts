@@ -33,6 +33,8 @@ export interface ResolveOptions {
   sharing?: Sharing;
   /** How the number is named in an error ('instance', 'SHIPSEC_INSTANCE value'). */
   what?: string;
+  /** Where image overrides (DEV_INSTANCES_IMAGE_<SERVICE>) are read; process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** raw: the instance as the user gave it (or a discovered number); refused with exit 2 when out of range. */
@@ -46,7 +48,7 @@ export function resolveTarget(decl: StackDeclaration, root: string, raw: string 
   const shared = opts.sharing || !state ? declared : new Set(state.shared);
   const range = rangeFor(decl, shared);
   parseInstance(token, range.max, opts.what, range.reason);
-  const p = plan(decl, n, { shared });
+  const p = plan(decl, n, { shared, env: opts.env ?? process.env });
   const sharedState = p.sharedInfra && readState(root, SHARED_DIR);
   return {
     decl, root, plan: p, shared, state,

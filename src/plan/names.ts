@@ -46,6 +46,10 @@ export function instanceOfProject(project: string, name: string): number | undef
 /** Told to every app, comma-separated: the infrastructure the engine cannot run here. */
 export const UNAVAILABLE_SERVICES_KEY = 'DEV_INSTANCES_UNAVAILABLE';
 
+/** The variable that points a compose service at another image: postgres -> DEV_INSTANCES_IMAGE_POSTGRES. */
+export const imageEnvVar = (composeService: string): string =>
+  `DEV_INSTANCES_IMAGE_${composeService.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+
 export const COMPOSE_PROJECT_RE = /^[a-z0-9][a-z0-9_-]*$/;
 export const DATABASE_NAME_RE = /^[a-z_][a-z0-9_]*$/;
 export const MAX_IDENTIFIER_BYTES = 63;

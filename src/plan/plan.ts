@@ -72,6 +72,8 @@ export interface InfraScope {
   files: { composeOverride: string; logs: string };
   /** Compose services in this set. */
   services: string[];
+  /** Images chosen for its services instead of the base file's (written into the override). */
+  images: Record<string, ImageChoice>;
   ports: PortEntry[];
   compose: { override: ComposeOverride };
   superuser: { user: string; password: string };
@@ -87,6 +89,26 @@ const DB_HOST = 'localhost';
 export interface PlanOptions {
   /** Compose services served by the shared set; default from the declaration's infraSharing. */
   shared?: ReadonlySet<string>;
+  /** The environment's image variables (DEV_INSTANCES_IMAGE_<SERVICE>); they win over the declaration's images. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ImageChoice {
+  image: string;
+  /** Where it was chosen: the variable's name, or 'stack.config images'. */
+  from: string;
+}
+
+/** The image overrides in force, by compose service: the environment's variable, else the declaration. */
+export function imageOverrides(decl: StackDeclaration, env: PlanOptions['env'] = {}): Record<string, ImageChoice> {
+  const out: Record<string, ImageChoice> = {};
+  for (const svc of composeServices(decl)) {
+    const fromEnv = env[names.imageEnvVar(svc)];
+    const declared = decl.images?.[svc];
+    if (fromEnv) out[svc] = { image: fromEnv, from: names.imageEnvVar(svc) };
+    else if (declared) out[svc] = { image: declared, from: 'stack.config images' };
+  }
+  return out;
 }
 
 /** Compose services of the declaration, in port order. */
@@ -133,6 +155,7 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
   };
   const dir = names.instanceDir(instance);
   const apps = appsOf(decl, instance, dir, at, ctx);
+  const images = imageOverrides(decl, options.env);
 
   // Infrastructure ports: every port no app listens on.
   const appPorts = new Set(Object.values<AppDecl>(decl.apps).flatMap((a) => (a.port ? [a.port] : [])));
@@ -143,11 +166,12 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
     nameSuffix: String(instance), dir,
     files: { composeOverride: `${dir}/docker-compose.override.yml`, logs: `${dir}/logs` },
     services: composeServices(decl).filter((svc) => !shared.has(svc)),
+    images: pick(images, (svc) => !shared.has(svc)),
     ports: own,
-    compose: { override: composeOverride(decl, own, ctx) },
+    compose: { override: composeOverride(decl, own, ctx, images) },
     superuser,
   };
-  const sharedInfra = shared.size === 0 ? undefined : sharedScope(decl, ports.filter((x) => x.shared), ctx, superuser);
+  const sharedInfra = shared.size === 0 ? undefined : sharedScope(decl, ports.filter((x) => x.shared), ctx, superuser, images);
 
   return {
     instance, project, composeProject,
@@ -221,21 +245,27 @@ function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (serv
   });
 }
 
-function sharedScope(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContext, superuser: InfraScope['superuser']): InfraScope {
+const pick = <T>(rec: Record<string, T>, keep: (key: string) => boolean): Record<string, T> =>
+  Object.fromEntries(Object.entries(rec).filter(([k]) => keep(k)));
+
+function sharedScope(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContext, superuser: InfraScope['superuser'],
+  images: Record<string, ImageChoice>): InfraScope {
   const composeProject = names.sharedProjectName(decl.project);
+  const services = [...new Set(ports.flatMap((p) => (p.container ? [p.container.service] : [])))];
   return {
     label: 'shared infrastructure', project: decl.project, composeProject, pm2Namespace: composeProject,
     nameSuffix: 'infra', dir: names.SHARED_DIR,
     files: { composeOverride: `${names.SHARED_DIR}/docker-compose.override.yml`, logs: `${names.SHARED_DIR}/logs` },
-    services: [...new Set(ports.flatMap((p) => (p.container ? [p.container.service] : [])))],
+    services,
+    images: pick(images, (svc) => services.includes(svc)),
     ports,
     // The shared set's compose keys (credentials, advertised addresses) come from base-port values.
-    compose: { override: composeOverride(decl, ports, ctx) },
+    compose: { override: composeOverride(decl, ports, ctx, images) },
     superuser,
   };
 }
 
-function composeOverride(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContext): ComposeOverride {
+function composeOverride(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContext, images: Record<string, ImageChoice>): ComposeOverride {
   const services: ComposeOverride['services'] = {};
   for (const p of ports) {
     if (!p.container) continue;
@@ -248,5 +278,8 @@ function composeOverride(decl: StackDeclaration, ports: PortEntry[], ctx: PlanCo
     const svc = (services[name] ??= { ports: [] });
     if (extra) Object.assign(svc, extra(ctx));
   }
+  // Every override, also for services outside this set: compose starts a dependency (an isolated
+  // Temporal's Postgres) inside the project, and it needs an image that can be had just the same.
+  for (const [name, choice] of Object.entries(images)) (services[name] ??= { ports: [] }).image = choice.image;
   return { services };
 }

@@ -7,11 +7,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../../config/types.js';
 import type { InfraScope } from '../../plan/plan.js';
-import { tcpAccepts } from '../../readiness.js';
+import { type InfraKind, PROBES } from '../probes.js';
 import { onPath, postgresBinaries } from './binaries.js';
 import { type RunAs, clusterDir, initCluster, postgresArgs, postgresRunAs, reachableBinaries } from './postgres.js';
 
-export type NativeKind = 'postgres' | 'redis' | 'temporal' | 'minio' | 'loki' | 'redpanda';
+export type NativeKind = InfraKind;
 
 export interface NativeService {
   kind: NativeKind;
@@ -84,10 +84,7 @@ const RECIPES: Record<NativeKind, Recipe> = {
     binary: async (dry) => (await pgBinaries(dry))?.postgres,
     args: (at) => postgresArgs(at.dir, at.port),
     prepare: (at) => initCluster(at.wanted, at.dir, at.superuser, at.runAs),
-    probe: async (at) => {
-      const { pgAnswers } = await import('../../provision/postgres.js');
-      await pgAnswers({ host: '127.0.0.1', port: at.port, ...at.superuser });
-    },
+    probe: (at) => PROBES.postgres(at.port, at.superuser),
     deadlineMs: 30_000,
     runAs,
     dataDir: clusterDir,
@@ -100,10 +97,7 @@ const RECIPES: Record<NativeKind, Recipe> = {
     args: (at) => ['--port', String(at.port), '--bind', '127.0.0.1', '--dir', at.dir, '--appendonly', 'yes',
       '--save', '', '--daemonize', 'no', '--protected-mode', 'yes'],
     prepare: folder(),
-    probe: async (at) => {
-      const { redisAnswers } = await import('../../provision/redis.js');
-      await redisAnswers(`redis://127.0.0.1:${at.port}`);
-    },
+    probe: (at) => PROBES.redis(at.port, at.superuser),
     deadlineMs: 15_000,
   },
   temporal: {
@@ -114,10 +108,7 @@ const RECIPES: Record<NativeKind, Recipe> = {
     args: (at) => ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(at.port),
       ...(at.extra ? ['--ui-port', String(at.extra)] : ['--headless']), '--db-filename', join(at.dir, 'temporal.db'), '--log-level', 'warn'],
     prepare: folder(),
-    probe: async (at) => {
-      const { temporalAnswers } = await import('../../provision/temporal.js');
-      await temporalAnswers(`127.0.0.1:${at.port}`);
-    },
+    probe: (at) => PROBES.temporal(at.port, at.superuser),
     deadlineMs: 60_000,
   },
   minio: {
@@ -127,7 +118,7 @@ const RECIPES: Record<NativeKind, Recipe> = {
     binary: async () => onPath('minio'),
     args: (at) => ['server', at.dir, '--address', `127.0.0.1:${at.port}`, ...(at.extra ? ['--console-address', `127.0.0.1:${at.extra}`] : [])],
     prepare: folder(),
-    probe: (at) => tcpAccepts(at.port),
+    probe: (at) => PROBES.minio(at.port, at.superuser),
     deadlineMs: 30_000,
   },
   loki: {
@@ -137,7 +128,7 @@ const RECIPES: Record<NativeKind, Recipe> = {
     binary: async () => onPath('loki'),
     args: (at) => [`-config.file=${join(at.dir, 'loki.yaml')}`],
     prepare: folder((at) => writeFile(join(at.dir, 'loki.yaml'), lokiConfig(at.port, at.dir))),
-    probe: (at) => tcpAccepts(at.port),
+    probe: (at) => PROBES.loki(at.port, at.superuser),
     deadlineMs: 30_000,
   },
   redpanda: {
@@ -147,7 +138,7 @@ const RECIPES: Record<NativeKind, Recipe> = {
     binary: async () => onPath('redpanda'),
     args: (at) => ['--redpanda-cfg', join(at.dir, 'redpanda.yaml'), '--smp', '1', '--overprovisioned'],
     prepare: folder((at) => writeFile(join(at.dir, 'redpanda.yaml'), redpandaConfig(at.port, at.dir))),
-    probe: (at) => tcpAccepts(at.port),
+    probe: (at) => PROBES.redpanda(at.port, at.superuser),
     deadlineMs: 30_000,
   },
 };

@@ -1,0 +1,38 @@
+/**
+ * How to tell each kind of infrastructure is ready, whoever runs it (a native process or a
+ * container's published port): Postgres answers a query, Redis PING, Temporal GetSystemInfo, the
+ * others accept a TCP connection. Clients load on first use.
+ */
+import type { StackDeclaration } from '../config/types.js';
+import type { InfraScope } from '../plan/plan.js';
+import { tcpAccepts } from '../readiness.js';
+
+export type InfraKind = 'postgres' | 'redis' | 'temporal' | 'minio' | 'loki' | 'redpanda';
+
+export const PROBES: Record<InfraKind, (port: number, superuser: InfraScope['superuser'], host?: string) => Promise<void>> = {
+  postgres: async (port, su, host = '127.0.0.1') => {
+    const { pgAnswers } = await import('../provision/postgres.js');
+    await pgAnswers({ host, port, ...su });
+  },
+  redis: async (port, _su, host = '127.0.0.1') => {
+    const { redisAnswers } = await import('../provision/redis.js');
+    await redisAnswers(`redis://${host}:${port}`);
+  },
+  temporal: async (port, _su, host = '127.0.0.1') => {
+    const { temporalAnswers } = await import('../provision/temporal.js');
+    await temporalAnswers(`${host}:${port}`);
+  },
+  minio: (port, _su, host) => tcpAccepts(port, host),
+  loki: (port, _su, host) => tcpAccepts(port, host),
+  redpanda: (port, _su, host) => tcpAccepts(port, host),
+};
+
+/** The kind of a declared service id (a port entry), when the declaration names it as one. */
+export function kindOfService(decl: StackDeclaration, serviceId: string): InfraKind | undefined {
+  const { infra } = decl;
+  const kinds: [InfraKind, string | undefined][] = [
+    ['postgres', infra.postgres.service], ['redis', infra.redis.service], ['temporal', infra.temporal.service],
+    ['minio', infra.minio?.service], ['loki', infra.loki?.service], ['redpanda', infra.redpanda?.service],
+  ];
+  return kinds.find(([, id]) => id === serviceId)?.[0];
+}
