@@ -57,10 +57,10 @@ export function composeInvocation(cli: ComposeCli | undefined, t: EngineTarget, 
 
 const composeCall = async (t: EngineTarget, action: string[]) => composeInvocation(await composeOnce(), t, action);
 
-async function compose(t: EngineTarget, action: string[]): Promise<RunResult> {
+async function compose(t: EngineTarget, action: string[], opts: { stdoutFile?: string } = {}): Promise<RunResult> {
   await writeComposeOverride(t.root, t.scope); // the file the command names must say what the plan says
   const { program, args } = await composeCall(t, action);
-  return run(program, args, { env: projectEnv(t), timeoutMs: 600_000 });
+  return run(program, args, { env: projectEnv(t), timeoutMs: 600_000, ...opts });
 }
 
 export interface DockerProbe {
@@ -186,9 +186,7 @@ export const dockerEngine: Engine = {
 
   async dumpDatabase(t, db, file) {
     // The server's own pg_dump inside its container: always the matching version.
-    await writeComposeOverride(t.root, t.scope);
-    const { program, args } = await composeCall(t, ['exec', '-T', postgresService(t), 'pg_dump', '-U', db.user, '-Fc', db.name]);
-    await run(program, args, { env: projectEnv(t), stdoutFile: file });
+    await compose(t, ['exec', '-T', postgresService(t), 'pg_dump', '-U', db.user, '-Fc', db.name], { stdoutFile: file });
   },
 
   async processMarks() {

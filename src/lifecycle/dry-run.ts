@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { type EngineChoice, selectEngine } from '../engines/select.js';
 import type { Engine, EngineAction } from '../engines/types.js';
 import { backupsDir } from '../plan/names.js';
-import { instancePorts } from './orphans.js';
-import type { Target } from './target.js';
+import { type Target, instancePorts } from './target.js';
 
 export type DryRunAction = 'start' | 'stop' | 'clean';
 

@@ -7,7 +7,7 @@ import { instanceEnvVar } from '../plan/names.js';
 import { type Holder, portHolder, portInUse } from '../ports/holder.js';
 import { isOurs } from '../ports/ownership.js';
 import { freePorts } from '../ports/reaper.js';
-import type { Target } from './target.js';
+import { type Target, instancePorts } from './target.js';
 
 export interface Orphan {
   port: number;
@@ -22,15 +22,6 @@ export async function oursOf(t: Target): Promise<(h: Holder) => boolean> {
     apps: { envVar: instanceEnvVar(t.decl.project), instance: p.instance, root: t.root, dirs: p.apps.map((a) => a.cwd) },
     marks: await t.engine.processMarks(t.own),
   });
-}
-
-/** The instance's ports: its apps' and its own infrastructure's (the shared set checks its own). */
-export function instancePorts(t: Target): { port: number; what: string; service?: string }[] {
-  const p = t.plan;
-  return [
-    ...p.apps.flatMap((a) => (a.port === undefined ? [] : [{ port: a.port, what: `${a.id} of instance ${p.instance}` }])),
-    ...p.infra.ports.map((x) => ({ port: x.port, what: `${x.label} of instance ${p.instance}`, ...(x.container ? { service: x.container.service } : {}) })),
-  ];
 }
 
 /** Ports of the instance held by its own processes that PM2 does not run. */

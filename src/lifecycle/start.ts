@@ -4,6 +4,7 @@
  * meanwhile), provision (database, namespace, prefix), apps (start, wait for health). Starting a
  * running instance changes nothing. A failed start removes what it started.
  */
+import { missingError } from '../engines/inspection.js';
 import { type EngineChoice, selectEngine } from '../engines/select.js';
 import type { Engine, ServiceState, Unavailable, UpReport } from '../engines/types.js';
 import { OperationalError } from '../errors.js';
@@ -18,10 +19,10 @@ import { trace } from '../trace.js';
 import { type AppsStart, type Launch, answersNow, deleteApps, newLaunch, startApps, waitAppsHealthy } from './apps.js';
 import type { Report } from './events.js';
 import { lockInstance } from './locking.js';
-import { endOrphans, findOrphans, instancePorts } from './orphans.js';
+import { endOrphans, findOrphans } from './orphans.js';
 import { upShared } from './shared.js';
 import { writeState } from './state.js';
-import type { Target } from './target.js';
+import { type Target, instancePorts } from './target.js';
 
 export interface StartOptions {
   engine: EngineChoice;
@@ -93,12 +94,7 @@ async function inspect(t: Target, pm2: Pm2Session, selecting: Promise<{ engine: 
   const sets = [t.own, ...(t.sharedSet ? [t.sharedSet] : [])];
   const inspections = await Promise.all(sets.map((set) => engine.inspect(set)));
   const missing = inspections.flatMap((i) => i.missing);
-  if (missing.length > 0) {
-    throw new OperationalError(
-      `cannot start instance ${t.plan.instance} on the ${engine.name} engine: ${missing.map((m) => m.service).join(' and ')} not found`,
-      [...missing.map((m) => `${m.service}: ${m.detail}`), 'Nothing was started.'].join('\n'),
-    );
-  }
+  if (missing.length > 0) throw missingError(`instance ${t.plan.instance}`, engine.name, missing);
   const procs = await pm2.list();
   const [ownStates, sharedStates] = await Promise.all(sets.map((set) => engine.status(set, procs)));
   const healthy = new Set((await Promise.all(t.plan.apps.map(async (a) =>

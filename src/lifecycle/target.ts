@@ -58,3 +58,12 @@ export function resolveTarget(decl: StackDeclaration, root: string, raw: string 
     sharedSet: p.sharedInfra && { decl, scope: p.sharedInfra, root },
   };
 }
+
+/** The instance's ports: its apps' and its own infrastructure's (the shared set checks its own). */
+export function instancePorts(t: Target): { port: number; what: string; service?: string }[] {
+  const p = t.plan;
+  return [
+    ...p.apps.flatMap((a) => (a.port === undefined ? [] : [{ port: a.port, what: `${a.id} of instance ${p.instance}` }])),
+    ...p.infra.ports.map((x) => ({ port: x.port, what: `${x.label} of instance ${p.instance}`, ...(x.container ? { service: x.container.service } : {}) })),
+  ];
+}

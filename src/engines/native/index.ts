@@ -15,6 +15,7 @@ import { isOurs } from '../../ports/ownership.js';
 import { freePorts } from '../../ports/reaper.js';
 import { waitAllReady } from '../../readiness.js';
 import type { Engine, EngineTarget, Inspection, ServiceState, UpReport } from '../types.js';
+import { missingError } from '../inspection.js';
 import { isInitialised } from './postgres.js';
 import { type NativeService, nativeServices } from './recipes.js';
 
@@ -57,14 +58,6 @@ function inspectServices(services: NativeService[]): Inspection {
   };
 }
 
-/** A required server whose binary is missing: nothing can start without it. */
-export function missingError(t: EngineTarget, missing: Inspection['missing']): OperationalError {
-  return new OperationalError(
-    `cannot start ${t.scope.label} on the native engine: ${missing.map((m) => m.service).join(' and ')} not found`,
-    missing.map((m) => `${m.service}: ${m.detail}`).join('\n'),
-  );
-}
-
 async function exitedEarly(pm2: Pm2Session, name: string): Promise<string | undefined> {
   const p = (await pm2.list()).find((x) => x.name === name);
   if (!p) return 'its process is gone';
@@ -100,7 +93,7 @@ export const nativeEngine: Engine = {
   async up(t) {
     const services = await nativeServices(t.decl, t.scope, t.root);
     const { missing, unavailable } = inspectServices(services);
-    if (missing.length > 0) throw missingError(t, missing);
+    if (missing.length > 0) throw missingError(t.scope.label, 'native', missing);
     const report: UpReport = { started: [], alreadyRunning: [], unavailable };
     const available = services.filter((s) => s.binary);
     return withPm2(async (pm2) => {
