@@ -39,7 +39,10 @@ describe('docker engine', () => {
     copyFileSync(join(REPO, 'docker', 'docker-compose.infra.yml'), join(root.path, 'docker', 'docker-compose.infra.yml'));
     await materialize(plan(decl, 1), root.path);
   });
-  beforeEach(() => { writeFileSync(log, ''); delete process.env.DOCKER_SHIM_MODE; delete process.env.DOCKER_SHIM_COMPOSE; });
+  beforeEach(() => {
+    writeFileSync(log, '');
+    for (const k of ['DOCKER_SHIM_MODE', 'DOCKER_SHIM_COMPOSE', 'DOCKER_SHIM_ABSENT']) delete process.env[k];
+  });
   after(() => { process.env.PATH = savedPath; root.cleanup(); });
 
   const base = join(root.path, 'docker/docker-compose.infra.yml');
@@ -119,6 +122,43 @@ describe('docker engine', () => {
       assert.match(err.message, /^docker compose --project-name shipsec-dev-1 .* down --remove-orphans exited with code 1$/);
       assert.match(err.hint ?? '', /Cannot connect to the Docker daemon/);
       return true;
+    });
+  });
+
+  describe('images that are neither here nor pullable', () => {
+    it('an optional one leaves its service out, with every service that depends on it, and says which variable fixes it', async () => {
+      process.env.DOCKER_SHIM_ABSENT = 'temporalio/auto-setup:1.25.2';
+      const found = await dockerEngine.inspect(target(1), { fetch: true });
+      assert.deepEqual(found.missing, []);
+      assert.deepEqual(found.unavailable.map((u) => u.service), ['temporal', 'temporal-ui']);
+      assert.match(found.unavailable[0]?.detail ?? '', /image temporalio\/auto-setup:1\.25\.2 is not on this machine and cannot be pulled \(pull access denied .*\); set DEV_INSTANCES_IMAGE_TEMPORAL /);
+      assert.match(found.unavailable[1]?.detail ?? '', /needs temporal, whose image is not available/);
+      assert.ok(calls().some((c) => c.argv.join(' ') === 'pull --quiet temporalio/auto-setup:1.25.2'), 'it tried to pull');
+    });
+
+    it('a required one (Postgres) stops the start before any compose call, naming the image and the variable', async () => {
+      process.env.DOCKER_SHIM_ABSENT = 'postgres:16-alpine';
+      await assert.rejects(dockerEngine.up(target(1)), (err: Error & { hint?: string }) => {
+        assert.equal(err.message, 'cannot start instance 1 on the docker engine: postgres not found');
+        assert.match(err.hint ?? '', /^postgres: image postgres:16-alpine is not on this machine and cannot be pulled .*set DEV_INSTANCES_IMAGE_POSTGRES/m);
+        return true;
+      });
+      assert.ok(!calls().some((c) => c.argv.includes('up')), 'compose up never ran');
+    });
+
+    it('auto gives such a machine the native engine, and says why in one line; --engine docker does not', async () => {
+      process.env.DOCKER_SHIM_ABSENT = 'redis:7-alpine';
+      const auto = await selectEngine('auto', { sets: [target(1)] });
+      assert.equal(auto.engine.name, 'native');
+      assert.match(auto.reason, /^native engine: docker answers, but redis: image redis:7-alpine is not on this machine and cannot be pulled [^\n]*DEV_INSTANCES_IMAGE_REDIS/);
+      assert.equal((await selectEngine('docker', { sets: [target(1)] })).engine.name, 'docker');
+    });
+
+    it('a dry run pulls nothing and says what a start would pull', async () => {
+      process.env.DOCKER_SHIM_ABSENT = 'redis:7-alpine';
+      const lines = await dockerEngine.describe(target(1), 'up');
+      assert.match(lines[0] ?? '', /^docker pull redis:7-alpine \(not on this machine/);
+      assert.ok(!calls().some((c) => c.argv[0] === 'pull'));
     });
   });
 });

@@ -43,7 +43,7 @@ describe('just dev lifecycle (native engine)', () => {
     const before = await names();
     const r = just('dev', '9', '--dry-run');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^Dry run: start instance 9 \(native engine: .*\)\. Nothing was run or written\.$/m);
+    assert.match(r.stdout, /^Dry run: start instance 9 \(native engine, as asked\)\. Nothing was run or written\.$/m);
     assert.match(r.stdout, /pm2 start shipsec-postgres-9 \(namespace shipsec-dev-9\): \S+\/postgres -D \S+ -p 6333 /);
     assert.match(r.stdout, /pm2 start shipsec-redis-9 .*redis-server --port 7279 /);
     assert.match(r.stdout, /create database shipsec_dev_9 on 127\.0\.0\.1:6333 \(if missing\)/);

@@ -1,6 +1,7 @@
 /** The CLI: parse, resolve the instance once, load one command, run it, map errors to exit codes. */
 import { loadStack } from '../config/load.js';
 import type { Sharing } from '../config/types.js';
+import type { EngineName } from '../engines/types.js';
 import { ConfigError, OperationalError, UsageError } from '../errors.js';
 import type { LifecycleEvent } from '../lifecycle/events.js';
 import { type Target, resolveTarget } from '../lifecycle/target.js';
@@ -47,8 +48,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     }
     const root = repoRoot();
     const sharing = parseSharing(args.flags.infra);
-    const resolve = (raw: string | number, what?: string): Target =>
-      resolveTarget(decl, root, raw, { ...(sharing ? { sharing } : {}), ...(what ? { what } : {}) });
+    const resolve = (raw: string | number, what?: string, found?: EngineName): Target =>
+      resolveTarget(decl, root, raw, { ...(sharing ? { sharing } : {}), ...(what ? { what } : {}), ...(found ? { found } : {}) });
 
     // `start` is the default action: `just dev` starts the active instance, `just dev 2` instance 2.
     const spec = COMMANDS.find((c) => c.name === (args.action ?? 'start'));
@@ -75,7 +76,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     };
     const command = await spec.load();
     await command.run({
-      stack, root, target, resolve: (n) => resolve(n), flags, out: io.out,
+      stack, root, target, resolve: (n, found) => resolve(n, undefined, found), flags, out: io.out,
       note: (t) => io.err(noteLine(t)), warn: (t) => io.err(warningLine(t)), report,
     });
     return 0;

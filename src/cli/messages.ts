@@ -79,8 +79,9 @@ export function startSummary(r: {
       ['Database', `${p.database.name}${r.provisioned ? ` (${r.provisioned.database})` : ''}`],
       ['Temporal', down.includes('temporal') ? 'not available on this engine' : `namespace ${p.temporal.namespace}${r.provisioned ? ` (${r.provisioned.namespace})` : ''}`],
       ['Redis prefix', p.redis.keyPrefix],
-      ...(down.length ? [['Not running', `${down.join(', ')} (not available on this engine; apps see ${UNAVAILABLE_SERVICES_KEY})`] as [string, string]] : []),
+      ...(down.length ? [['Not running', `${down.join(', ')} (apps see ${UNAVAILABLE_SERVICES_KEY}):`] as [string, string]] : []),
     ], { indent: '  ' }),
+    ...r.unavailable.map((u) => `    ${u.service}: ${u.detail}`),
     `Logs: just dev ${p.instance} logs    Status: just dev ${p.instance} status    Stop: just dev ${p.instance} stop`,
   ].join('\n');
 }

@@ -6,11 +6,14 @@
  * rather than with v2's `up --wait`, and reads containers through `docker ps` and compose's project
  * label, so both behave the same (and a project is found without any local file).
  */
+import { OperationalError } from '../errors.js';
 import { writeComposeOverride } from '../materialize.js';
-import { composeVolumeName } from '../plan/names.js';
+import { composeVolumeName, instanceOfProject } from '../plan/names.js';
 import { type RunResult, commandLine, run, streamLines } from '../proc/run.js';
 import { type ReadinessCheck, tcpAccepts, waitAllReady } from '../readiness.js';
 import { COMPOSE_BASE_FILE, composeArgs } from './compose-files.js';
+import { inspectImages, nameOfService } from './images.js';
+import { missingError } from './inspection.js';
 import { PROBES, kindOfService } from './probes.js';
 import type { Engine, EngineTarget, ServiceState, UpReport } from './types.js';
 
@@ -57,10 +60,22 @@ export function composeInvocation(cli: ComposeCli | undefined, t: EngineTarget, 
 
 const composeCall = async (t: EngineTarget, action: string[]) => composeInvocation(await composeOnce(), t, action);
 
+/** The client's words when no daemon answers (a stopped Docker, a dead DOCKER_HOST). */
+const DAEMON_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|Couldn't connect to Docker daemon/i;
+
+/** A clear error for a daemon that stopped while an instance runs on it: nothing is lost meanwhile. */
+function daemonDownError(project: string, stderr: string): OperationalError | undefined {
+  if (!DAEMON_DOWN.test(stderr)) return undefined;
+  return new OperationalError(`no Docker engine answers, so compose project ${project} cannot be reached`,
+    `${stderr.trim().split('\n').pop() ?? ''}\nStart Docker again: the project's containers and volumes (its data) are kept and come back with it.`);
+}
+
 async function compose(t: EngineTarget, action: string[], opts: { stdoutFile?: string } = {}): Promise<RunResult> {
   await writeComposeOverride(t.root, t.scope); // the file the command names must say what the plan says
   const { program, args } = await composeCall(t, action);
-  return run(program, args, { env: projectEnv(t), timeoutMs: 600_000, ...opts });
+  const r = await run(program, args, { env: projectEnv(t), timeoutMs: 600_000, ...opts, reject: false });
+  if (r.code === 0) return r;
+  throw daemonDownError(t.scope.composeProject, r.stderr) ?? r.error ?? new OperationalError(`${commandLine(program, args)} failed`);
 }
 
 export interface DockerProbe {
@@ -101,11 +116,18 @@ const PS_FORMAT = `{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Label "${SERVICE_LABE
 
 /** The containers of one compose project, found by the label compose gives them (v1 and v2). */
 export async function projectContainers(project: string): Promise<Container[]> {
-  const r = await run('docker', ['ps', '--all', '--filter', `label=${PROJECT_LABEL}=${project}`, '--format', PS_FORMAT], { timeoutMs: 30_000 });
+  const r = await run('docker', ['ps', '--all', '--filter', `label=${PROJECT_LABEL}=${project}`, '--format', PS_FORMAT], { timeoutMs: 30_000, reject: false });
+  if (r.code !== 0) throw daemonDownError(project, r.stderr) ?? r.error;
   return r.stdout.split('\n').filter(Boolean).map((line) => {
     const [name = '', state = '', status = '', service = '', ports = ''] = line.split('\t');
     return { name, state, status, service, publishedPort: Number(/:(\d+)->/.exec(ports)?.[1] ?? 0) };
   });
+}
+
+/** Every compose project with a container on this engine (none when no engine answers). */
+export async function composeProjects(): Promise<string[]> {
+  const r = await run('docker', ['ps', '--all', '--filter', `label=${PROJECT_LABEL}`, '--format', `{{.Label "${PROJECT_LABEL}"}}`], { reject: false, timeoutMs: 30_000 });
+  return r.code === 0 ? [...new Set(r.stdout.split('\n').filter(Boolean))] : [];
 }
 
 /** The compose service of the declaration's Postgres. */
@@ -113,8 +135,8 @@ const postgresService = (t: EngineTarget) =>
   t.decl.services[t.decl.infra.postgres.service]?.container?.service ?? t.decl.infra.postgres.service;
 
 /** Readiness of every published service of the set, asked the same way the native engine asks. */
-function readinessChecks(t: EngineTarget): ReadinessCheck[] {
-  return t.scope.ports.filter((x) => x.container).map((x) => {
+function readinessChecks(t: EngineTarget, services: readonly string[]): ReadinessCheck[] {
+  return t.scope.ports.filter((x) => x.container && services.includes(x.container.service)).map((x) => {
     const kind = kindOfService(t.decl, x.id);
     const service = x.container?.service ?? x.id;
     return {
@@ -141,24 +163,35 @@ export const dockerEngine: Engine = {
   name: 'docker',
   underPm2: false,
 
-  async inspect() {
-    return { unavailable: [], missing: [] };
+  async instances(decl) {
+    return (await composeProjects()).map((name) => instanceOfProject(decl.project, name)).filter((n): n is number => n !== undefined);
+  },
+
+  async inspect(t, opts) {
+    const { missing, unavailable } = await inspectImages(t, { fetch: opts?.fetch ?? false });
+    return { missing, unavailable };
   },
 
   async up(t) {
-    const running = runningNames(await projectContainers(t.scope.composeProject));
-    // Only this set's services: with shared infrastructure the rest run in the shared project.
-    // (A compose dependency of a listed service still starts inside this project, unpublished.)
-    await compose(t, ['up', '--detach', ...t.scope.services]);
-    await waitAllReady(readinessChecks(t));
+    const [{ missing, unavailable }, before] = await Promise.all([inspectImages(t, { fetch: true }), projectContainers(t.scope.composeProject)]);
+    if (missing.length > 0) throw missingError(t.scope.label, 'docker', missing);
+    const running = runningNames(before);
+    // Only this set's services that can run: with shared infrastructure the rest run in the shared
+    // project. (A compose dependency of a listed service still starts inside this project, unpublished.)
+    const left = new Set(unavailable.map((u) => u.service));
+    const services = t.scope.services.filter((svc) => !left.has(nameOfService(t.decl, svc)));
+    // Nothing of its own to run (all shared, or all unavailable): `up` without services would start every service of the file.
+    if (services.length === 0) return { started: [], alreadyRunning: running, unavailable };
+    await compose(t, ['up', '--detach', ...services]);
+    await waitAllReady(readinessChecks(t, services));
     const after = await projectContainers(t.scope.composeProject);
-    const report: UpReport = { started: after.map((c) => c.name).filter((n) => !running.includes(n)), alreadyRunning: running, unavailable: [] };
+    const report: UpReport = { started: after.map((c) => c.name).filter((n) => !running.includes(n)), alreadyRunning: running, unavailable };
     return report;
   },
 
   async stop(t) {
     const wasRunning = runningNames(await projectContainers(t.scope.composeProject)).length > 0;
-    await compose(t, ['stop']);
+    if (wasRunning) await compose(t, ['stop']); // nothing running: no compose call (v1 takes half a second to start)
     return wasRunning;
   },
 
@@ -171,11 +204,13 @@ export const dockerEngine: Engine = {
   },
 
   async status(t) {
-    return (await projectContainers(t.scope.composeProject)).map((c): ServiceState => ({
+    const order = (c: Container) => t.scope.services.indexOf(c.service);
+    return (await projectContainers(t.scope.composeProject)).sort((a, b) => order(a) - order(b)).map((c): ServiceState => ({
       service: c.service,
       process: c.name,
       port: c.publishedPort,
-      state: c.state === 'running' ? (/health: starting/.test(c.status) ? 'starting' : 'online') : c.state === 'exited' ? 'stopped' : 'errored',
+      // Stopped by compose: exit 0 (or a signal's code after SIGINT/SIGTERM). Killed or crashed: anything else.
+      state: c.state === 'running' ? (/health: starting/.test(c.status) ? 'starting' : 'online') : c.state === 'exited' && /\((0|130|143)\)/.test(c.status) ? 'stopped' : 'errored',
     }));
   },
 
@@ -201,7 +236,9 @@ export const dockerEngine: Engine = {
   async describe(t, action) {
     const words = { up: ['up', '--detach', ...t.scope.services], stop: ['stop'], 'remove-data': ['down', '--volumes', '--remove-orphans'] }[action];
     const { program, args } = await composeCall(t, words);
+    const absent = action === 'up' ? (await inspectImages(t, { fetch: false })).absent : [];
     return [
+      ...absent.map((image) => `docker pull ${image} (not on this machine; a service whose image cannot be pulled is left out, or stops the start when required)`),
       `COMPOSE_PROJECT_NAME=${t.scope.composeProject} ${commandLine(program, args)}`,
       ...(action === 'up' ? [`then wait until ${t.scope.ports.filter((x) => x.container).map((x) => `${x.container?.service} (${x.port})`).join(', ')} answer`] : []),
     ];

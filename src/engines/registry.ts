@@ -4,6 +4,7 @@
  * first call. A new engine is a folder under src/engines/ and one line here.
  */
 import { UsageError } from '../errors.js';
+import type { StackDeclaration } from '../config/types.js';
 import type { Engine, EngineName } from './types.js';
 
 const ENGINES: Record<EngineName, { underPm2: boolean; load: () => Promise<Engine> }> = {
@@ -15,9 +16,13 @@ export type EngineChoice = 'auto' | EngineName;
 
 export const isEngineName = (name: unknown): name is EngineName => typeof name === 'string' && Object.hasOwn(ENGINES, name);
 
-export function parseEngineChoice(raw: string): EngineChoice {
+/** The environment variable that chooses the engine when --engine is not given. */
+export const ENGINE_ENV = 'DEV_INSTANCES_ENGINE';
+
+/** from: where the value came from, when not the --engine flag. */
+export function parseEngineChoice(raw: string, from?: string): EngineChoice {
   if (raw === 'auto' || isEngineName(raw)) return raw;
-  throw new UsageError(`invalid engine '${raw}': expected auto, ${Object.keys(ENGINES).join(' or ')}`);
+  throw new UsageError(`invalid engine '${raw}'${from ? ` in ${from}` : ''}: expected auto, ${Object.keys(ENGINES).join(' or ')}`);
 }
 
 const cache = new Map<EngineName, Engine>();
@@ -31,7 +36,7 @@ export function engineNamed(name: EngineName): Engine {
   const real = () => (loading ??= load());
   const engine: Engine = {
     name, underPm2,
-    inspect: async (t) => (await real()).inspect(t),
+    inspect: async (t, opts) => (await real()).inspect(t, opts),
     up: async (t) => (await real()).up(t),
     stop: async (t) => (await real()).stop(t),
     down: async (t) => (await real()).down(t),
@@ -41,10 +46,18 @@ export function engineNamed(name: EngineName): Engine {
     dumpDatabase: async (t, db, file) => (await real()).dumpDatabase(t, db, file),
     processMarks: async (t) => (await real()).processMarks(t),
     logs: async (t, opts, onLine) => (await real()).logs(t, opts, onLine),
+    instances: async (decl) => (await real()).instances(decl),
     describe: async (t, action) => (await real()).describe(t, action),
   };
   cache.set(name, engine);
   return engine;
+}
+
+/** Instances found by the engines that run outside PM2 (PM2's list finds the rest), by engine. */
+export async function instancesOutsidePm2(decl: StackDeclaration): Promise<Map<number, EngineName>> {
+  const names = (Object.keys(ENGINES) as EngineName[]).filter((name) => !ENGINES[name].underPm2);
+  const found = await Promise.all(names.map(async (name) => [name, await engineNamed(name).instances(decl)] as const));
+  return new Map(found.flatMap(([name, ns]) => ns.map((n) => [n, name] as const)));
 }
 
 /**

@@ -1,8 +1,8 @@
-/** Choose the engine: docker where an engine answers (and Compose v2 is there), else native. */
+/** Choose the engine: the one asked for; on auto the recorded one, else docker where an engine answers and has the images, else native. */
 import { OperationalError } from '../errors.js';
 import { probeDocker } from './docker.js';
 import { type EngineChoice, engineNamed } from './registry.js';
-import type { Engine } from './types.js';
+import type { Engine, EngineName, EngineTarget } from './types.js';
 
 export type { EngineChoice } from './registry.js';
 
@@ -12,13 +12,40 @@ export interface Selected {
   reason: string;
 }
 
-export async function selectEngine(choice: EngineChoice): Promise<Selected> {
+/** What selection knows of the instance beyond the choice. */
+export interface SelectContext {
+  /** The infrastructure a start would bring up (its images are asked for on auto). */
+  sets?: readonly EngineTarget[];
+  /** The engine the instance last ran on: auto keeps it, because its data lives there. */
+  recorded?: EngineName;
+  /** 'instance 3', for messages. */
+  label?: string;
+}
+
+/**
+ * auto: the recorded engine when the instance ran before (its data is there), else docker where an
+ * engine answers and can have every required image, else native. A machine whose Docker engine
+ * answers but cannot have a required image (offline, no registry, a typo in an override) gets the
+ * native engine, with the reason in one line; `--engine docker` lets the start refuse instead.
+ */
+export async function selectEngine(choice: EngineChoice, ctx: SelectContext = {}): Promise<Selected> {
+  const label = ctx.label ?? 'the instance';
+  if (choice === 'auto' && ctx.recorded === 'native') return { engine: engineNamed('native'), reason: 'native engine, as last started (--engine docker to move)' };
   if (choice === 'native') return { engine: engineNamed('native'), reason: 'native engine, as asked' };
   const probe = await probeDocker();
-  if (probe.ok) return { engine: engineNamed('docker'), reason: `docker engine ${probe.serverVersion}, compose ${probe.composeVersion}` };
-  if (choice === 'docker') {
-    throw new OperationalError(`the docker engine was asked for, but ${probe.problem}${probe.detail ? ` (${probe.detail})` : ''}`,
-      'Start Docker, or use --engine native.');
+  if (probe.ok) {
+    const docker = engineNamed('docker');
+    const reason = `docker engine ${probe.serverVersion}, compose ${probe.composeVersion}`;
+    if (choice === 'docker' || ctx.recorded === 'docker') return { engine: docker, reason };
+    const missing = (await Promise.all((ctx.sets ?? []).map((set) => docker.inspect(set, { fetch: true })))).flatMap((i) => i.missing);
+    if (missing.length === 0) return { engine: docker, reason };
+    return { engine: engineNamed('native'), reason: `native engine: docker answers, but ${missing.map((m) => `${m.service}: ${m.detail}`).join('; ')}` };
+  }
+  const why = `${probe.problem}${probe.detail ? ` (${probe.detail})` : ''}`;
+  if (choice === 'docker') throw new OperationalError(`the docker engine was asked for, but ${why}`, 'Start Docker, or use --engine native.');
+  if (ctx.recorded === 'docker') {
+    throw new OperationalError(`${label} last ran on the docker engine, where its data is, but ${why}`,
+      'Start Docker: its containers and volumes are kept. Or start it with --engine native, on a separate, empty set of data.');
   }
   return { engine: engineNamed('native'), reason: `native engine: ${probe.problem}` };
 }

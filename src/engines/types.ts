@@ -72,8 +72,11 @@ export interface Engine {
   readonly name: EngineName;
   /** Its processes run under PM2 (and so show in PM2's list); otherwise only the engine knows them. */
   readonly underPm2: boolean;
-  /** What this engine can run of the set here; asks nothing to start. */
-  inspect(t: EngineTarget): Promise<Inspection>;
+  /**
+   * What this engine can run of the set here; starts nothing. fetch: it may fetch what it lacks
+   * (docker pulls absent images; a start asks this, a dry run does not).
+   */
+  inspect(t: EngineTarget, opts?: { fetch?: boolean }): Promise<Inspection>;
   /** Start what is not running and wait until every service answers; idempotent. */
   up(t: EngineTarget): Promise<UpReport>;
   /** Stop the set and keep its data; its ports are free afterwards. Whether anything was running. */
@@ -92,6 +95,11 @@ export interface Engine {
   processMarks(t: EngineTarget): Promise<string[]>;
   /** Logs the engine keeps itself (beside the instance's log files); undefined when it has none. */
   logs(t: EngineTarget, opts: LogOptions, onLine: (prefix: string, line: string) => void): Promise<Streaming | undefined>;
+  /**
+   * Instances whose infrastructure this engine holds (running or stopped), found without any local
+   * file: what `all` commands and an instance whose folder was deleted rely on. [] when it cannot tell.
+   */
+  instances(decl: StackDeclaration): Promise<number[]>;
   /** What an action would run, in words and command lines, for --dry-run. Runs nothing. */
   describe(t: EngineTarget, action: EngineAction): Promise<string[]>;
 }

@@ -57,8 +57,11 @@ async function backup(t: Target): Promise<string | undefined> {
 
 export async function cleanInstance(t: Target, opts: CleanOptions): Promise<void> {
   const p = t.plan;
-  // The database must be reachable to back it up and drop it: bring the instance's own infrastructure up.
-  if (t.state !== undefined || existsSync(join(t.root, instanceDataDir(p.dir)))) {
+  // The database must be reachable to back it up and drop it: bring the instance's own infrastructure
+  // up. Also when its folder (and so its state) was deleted by hand but an engine outside the checkout
+  // (docker volumes) still holds its data.
+  const heldElsewhere = !t.engine.underPm2 && (await t.engine.databasePresent(t.own));
+  if (t.state !== undefined || existsSync(join(t.root, instanceDataDir(p.dir))) || heldElsewhere) {
     if (t.sharedSet && t.sharedEngine) await upShared(t.sharedEngine, t.sharedSet, [...t.shared], opts.report);
     await t.engine.up(t.own);
     if (opts.backup) {

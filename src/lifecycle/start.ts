@@ -24,6 +24,9 @@ import { upShared } from './shared.js';
 import { writeState } from './state.js';
 import { type Target, instancePorts } from './target.js';
 
+/** As long as a start (first images, first database) may take. */
+const START_WAITS_MS = 300_000;
+
 export interface StartOptions {
   engine: EngineChoice;
   report: Report;
@@ -53,10 +56,13 @@ interface Situation {
 
 export async function startInstance(t: Target, opts: StartOptions): Promise<StartResult> {
   const t0 = performance.now();
-  const lock = await lockInstance(t, opts.report);
+  // A second start waits for the first, then finds the instance running: one set of everything.
+  const lock = await lockInstance(t, opts.report, START_WAITS_MS);
   try {
     // Asking Docker and connecting to PM2 both mostly wait: do them at once.
-    const selecting = selectEngine(opts.engine);
+    const selecting = selectEngine(opts.engine, {
+      sets: [t.own, ...(t.sharedSet ? [t.sharedSet] : [])], label: `instance ${t.plan.instance}`, ...(t.state ? { recorded: t.state.engine } : {}),
+    });
     selecting.catch(() => {}); // awaited in inspect
     return await withPm2(async (pm2) => {
       trace('start: connected to PM2');
@@ -92,7 +98,7 @@ async function inspect(t: Target, pm2: Pm2Session, selecting: Promise<{ engine: 
   const { engine, reason } = await selecting;
   trace(`start: engine chosen (${engine.name})`);
   const sets = [t.own, ...(t.sharedSet ? [t.sharedSet] : [])];
-  const inspections = await Promise.all(sets.map((set) => engine.inspect(set)));
+  const inspections = await Promise.all(sets.map((set) => engine.inspect(set, { fetch: true })));
   const missing = inspections.flatMap((i) => i.missing);
   if (missing.length > 0) throw missingError(`instance ${t.plan.instance}`, engine.name, missing);
   const procs = await pm2.list();
@@ -130,7 +136,9 @@ async function checkPorts(t: Target, pm2: Pm2Session, ownStates: ServiceState[])
   for (const w of instancePorts(t)) {
     if (!(await portInUse(w.port))) continue;
     const h = portHolder(w.port);
-    if (h ? descendsFrom(h.pid, mine) : online.has(w.service ?? '')) continue;
+    // Ours: an app PM2 runs for this instance, or a service of its own that is online (a container's
+    // port is held by docker-proxy, which descends from nothing of ours).
+    if (online.has(w.service ?? '') || (h && descendsFrom(h.pid, mine))) continue;
     throw new OperationalError(
       `port ${w.port} (${w.what}) is taken by ${h ? `pid ${h.pid} (${h.command.slice(0, 100)})` : 'another process'}`,
       'Nothing was started. Stop that process, or use another instance number.',

@@ -37,6 +37,8 @@ export interface InstanceStatus {
   taskQueue?: string;
   redisPrefix?: string;
   processes: ProcessRow[];
+  /** Why the engine could not say what runs (e.g. no Docker engine answers). */
+  problem?: string;
 }
 
 function httpOk(port: number, path: string): Promise<boolean> {
@@ -93,7 +95,12 @@ async function oneStatus(t: Target, procs: readonly Pm2Process[]): Promise<Insta
   const p = t.plan;
   const byName = new Map(procs.map((x) => [x.name, x]));
   const logs = join(t.root, p.files.logs);
-  const infra = await t.engine.status(t.own, procs).catch((): ServiceState[] => []);
+  // An engine that cannot be asked (a stopped Docker) is said, not shown as an instance without infrastructure.
+  let problem: string | undefined;
+  const infra = await t.engine.status(t.own, procs).catch((err: Error): ServiceState[] => {
+    problem = err.message;
+    return [];
+  });
   const rows = await Promise.all([
     ...p.apps.map((a) => appRow(byName.get(a.pm2Name), a.pm2Name, a.port, a.health, join(logs, `${a.id}.err.log`))),
     ...infra.filter(shown).map(infraRow),
@@ -105,7 +112,7 @@ async function oneStatus(t: Target, procs: readonly Pm2Process[]): Promise<Insta
         lastLines: `${o.what} still holds port ${o.port} but PM2 does not run it (was the PM2 daemon restarted?); just dev ${p.instance} ends it and starts afresh` });
     }
   }
-  return describe(p, t.engine.name, rows);
+  return { ...describe(p, t.engine.name, rows), ...(problem ? { problem } : {}) };
 }
 
 /** Status of the given instances; with withShared, the shared set too when any of it runs. */

@@ -5,7 +5,7 @@
  */
 import type { Sharing, StackDeclaration } from '../config/types.js';
 import { engineOfRecord } from '../engines/registry.js';
-import type { Engine, EngineTarget } from '../engines/types.js';
+import type { Engine, EngineName, EngineTarget } from '../engines/types.js';
 import { SHARED_DIR, instanceDir } from '../plan/names.js';
 import { type InstancePlan, plan, rangeFor, sharedServices } from '../plan/plan.js';
 import { parseInstance } from '../plan/range.js';
@@ -35,6 +35,8 @@ export interface ResolveOptions {
   what?: string;
   /** Where image overrides (DEV_INSTANCES_IMAGE_<SERVICE>) are read; process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /** The engine found holding the instance, for when no state records one (its folder was deleted). */
+  found?: EngineName;
 }
 
 /** raw: the instance as the user gave it (or a discovered number); refused with exit 2 when out of range. */
@@ -52,7 +54,7 @@ export function resolveTarget(decl: StackDeclaration, root: string, raw: string 
   const sharedState = p.sharedInfra && readState(root, SHARED_DIR);
   return {
     decl, root, plan: p, shared, state,
-    engine: engineOfRecord(state?.engine),
+    engine: engineOfRecord(state?.engine ?? opts.found),
     sharedEngine: p.sharedInfra && engineOfRecord(sharedState?.engine ?? state?.engine),
     own: { decl, scope: p.infra, root },
     sharedSet: p.sharedInfra && { decl, scope: p.sharedInfra, root },

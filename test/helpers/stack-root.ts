@@ -24,13 +24,22 @@ export interface StackRoot {
   teardown: () => Promise<string[]>;
 }
 
-export function stackRoot(prefix: string): StackRoot {
+export interface StackRootOptions {
+  /** DEV_INSTANCES_ENGINE for every command; native unless a test asks otherwise. */
+  engine?: 'native' | 'docker' | 'auto';
+  /** More environment for every command (DEV_INSTANCES_CONFIG, image variables, …). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export function stackRoot(prefix: string, opts: StackRootOptions = {}): StackRoot {
   const pm2 = usePrivatePm2();
   const dir = tempDir(prefix);
   chmodSync(dir.path, 0o755); // Postgres runs as an unprivileged user that must reach its data
   cpSync(join(REPO, 'apps'), join(dir.path, 'apps'), { recursive: true });
+  cpSync(join(REPO, 'docker'), join(dir.path, 'docker'), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(dir.path, 'node_modules'));
-  const env = { DEV_INSTANCES_ROOT: dir.path, PM2_HOME: pm2.home };
+  // Native unless a test asks otherwise: on a machine whose dockerd runs, auto would choose docker.
+  const env = { DEV_INSTANCES_ROOT: dir.path, PM2_HOME: pm2.home, DEV_INSTANCES_ENGINE: opts.engine ?? 'native', ...opts.env };
   const justAsync = (...args: string[]) => {
     const child = spawn(JUST, ['--justfile', join(REPO, 'justfile'), '--working-directory', REPO, ...args], {
       env: { ...process.env, DEV_INSTANCES_NO_REBUILD: '1', SHIPSEC_INSTANCE: '', ...env },

@@ -1,5 +1,6 @@
 /** What every command is handed by the CLI: the declaration, the resolved instance, flags, output. */
 import type { LoadedStack } from '../../config/load.js';
+import type { EngineName } from '../../engines/types.js';
 import type { Report } from '../../lifecycle/events.js';
 import type { Target } from '../../lifecycle/target.js';
 
@@ -8,8 +9,8 @@ export interface CommandContext {
   root: string;
   /** The instance, resolved once (plan, recorded state, engine); undefined when the command runs for `all`. */
   target: Target | undefined;
-  /** Resolve another instance by the same rule (for `all`: each discovered instance). */
-  resolve: (n: number) => Target;
+  /** Resolve another instance by the same rule (for `all`: each discovered instance); found: the engine found holding it. */
+  resolve: (n: number, found?: EngineName) => Target;
   flags: Record<string, string | boolean>;
   out: (text: string) => void;
   /** Progress of a long command, on stderr so stdout stays clean for scripts. */

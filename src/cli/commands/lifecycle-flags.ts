@@ -1,14 +1,18 @@
 /** Flags shared by the lifecycle commands, parsed into typed options; and `all` expanded into targets. */
-import { type EngineChoice, parseEngineChoice } from '../../engines/registry.js';
+import { ENGINE_ENV, type EngineChoice, instancesOutsidePm2, parseEngineChoice } from '../../engines/registry.js';
 import { UsageError } from '../../errors.js';
 import { discoverInstances } from '../../lifecycle/discover.js';
 import type { Target } from '../../lifecycle/target.js';
 import { type Pm2Process, withPm2 } from '../../pm2/client.js';
 import type { CommandContext } from './context.js';
 
+/** The engine a start uses: --engine, else DEV_INSTANCES_ENGINE, else the declaration's, else auto. */
 export function engineFlag(ctx: CommandContext): EngineChoice {
   const raw = ctx.flags.engine;
-  return typeof raw === 'string' ? parseEngineChoice(raw) : ctx.stack.decl.engine ?? 'auto';
+  if (typeof raw === 'string') return parseEngineChoice(raw);
+  const fromEnv = process.env[ENGINE_ENV];
+  if (fromEnv) return parseEngineChoice(fromEnv, ENGINE_ENV);
+  return ctx.stack.decl.engine ?? 'auto';
 }
 
 export function linesFlag(ctx: CommandContext, fallback = 20): number {
@@ -25,15 +29,23 @@ export interface Targets {
   procs: Pm2Process[];
 }
 
-/** The command's one target, or for `all` every instance found running (plus extra numbers, e.g. folders). */
+/**
+ * The command's one target, or for `all` every instance found (plus extra numbers, e.g. folders):
+ * through PM2, the instance folders, and engines that run outside PM2 (compose projects by their
+ * label), so an instance whose folder was deleted by hand is still found, on the engine holding it.
+ */
 export async function targetsOf(ctx: CommandContext, extra: (procs: readonly Pm2Process[]) => number[] = () => []): Promise<Targets> {
-  const procs = await withPm2((pm2) => pm2.list());
-  if (ctx.target) return { targets: [ctx.target], outOfRange: [], procs };
-  const numbers = [...new Set([...discoverInstances(ctx.stack.decl, ctx.root, procs), ...extra(procs)])].sort((a, b) => a - b);
+  const [procs, elsewhere] = await Promise.all([withPm2((pm2) => pm2.list()), instancesOutsidePm2(ctx.stack.decl)]);
+  if (ctx.target) {
+    const t = ctx.target;
+    const found = t.state ? undefined : elsewhere.get(t.plan.instance);
+    return { targets: [found ? ctx.resolve(t.plan.instance, found) : t], outOfRange: [], procs };
+  }
+  const numbers = [...new Set([...discoverInstances(ctx.stack.decl, ctx.root, procs), ...elsewhere.keys(), ...extra(procs)])].sort((a, b) => a - b);
   const targets: Target[] = [];
   const outOfRange: number[] = [];
   for (const n of numbers) {
-    try { targets.push(ctx.resolve(n)); } catch (err) {
+    try { targets.push(ctx.resolve(n, elsewhere.get(n))); } catch (err) {
       if (!(err instanceof UsageError)) throw err;
       outOfRange.push(n);
     }

@@ -24,7 +24,10 @@ export async function run(ctx: CommandContext): Promise<void> {
   for (const n of outOfRange) { await stopStray(decl, n); ctx.out(`stopped instance ${n}`); }
   if (!ctx.target && targets.length + outOfRange.length === 0) ctx.out('no instance was running');
   if (ctx.flags.shared === true) {
-    const users = (await targetsOf({ ...ctx, target: undefined })).targets.filter((t) => t.sharedSet).map((t) => t.plan.instance);
+    // Users: instances on the shared set with an app still running (a stopped docker instance is still found, by its state).
+    const left = await targetsOf({ ...ctx, target: undefined });
+    const running = new Set(left.procs.filter((x) => x.status === 'online').map((x) => x.namespace));
+    const users = left.targets.filter((t) => t.sharedSet && running.has(t.plan.pm2Namespace)).map((t) => t.plan.instance);
     await stopShared(decl, ctx.root, users, (e) => { if (e.kind === 'shared-stopped') ctx.out('stopped the shared infrastructure'); });
   }
 }

@@ -86,6 +86,10 @@ export const nativeEngine: Engine = {
   name: 'native',
   underPm2: true,
 
+  async instances() {
+    return []; // its servers are PM2 processes: PM2's list finds them
+  },
+
   async inspect(t) {
     return inspectServices(await nativeServices(t.decl, t.scope, t.root, { dry: true })); // looks, changes nothing
   },

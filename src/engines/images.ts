@@ -1,0 +1,126 @@
+/**
+ * The images a compose set runs, and whether this machine has them. A service whose image is
+ * neither here nor pullable cannot run: a required one (Postgres, Redis) stops the start before
+ * anything runs; an optional one is left out, with every service that depends on it, and the apps
+ * are told (DEV_INSTANCES_UNAVAILABLE), exactly as the native engine treats a missing binary.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { StackDeclaration } from '../config/types.js';
+import { ConfigError } from '../errors.js';
+import { imageEnvVar } from '../plan/names.js';
+import { run } from '../proc/run.js';
+import { COMPOSE_BASE_FILE } from './compose-files.js';
+import { kindOfService } from './probes.js';
+import type { EngineTarget, Inspection } from './types.js';
+
+export interface BaseService {
+  image?: string;
+  dependsOn: string[];
+}
+
+/** The services of the base compose file: image and dependencies. */
+export async function readBaseServices(root: string): Promise<Record<string, BaseService>> {
+  const file = join(root, COMPOSE_BASE_FILE);
+  let doc: { services?: Record<string, { image?: unknown; depends_on?: unknown }> };
+  try {
+    doc = (parse(await readFile(file, 'utf8')) ?? {}) as typeof doc;
+  } catch (err) {
+    throw new ConfigError([`cannot read ${COMPOSE_BASE_FILE}: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return Object.fromEntries(Object.entries(doc.services ?? {}).map(([svc, s]) => {
+    const deps = Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
+    return [svc, { ...(typeof s.image === 'string' ? { image: s.image } : {}), dependsOn: deps.map(String) }];
+  }));
+}
+
+/** The services compose starts for `services`: them and, transitively, what they depend on. Pure. */
+export function withDependencies(services: readonly string[], base: Record<string, BaseService>): string[] {
+  const out = new Set<string>();
+  const visit = (svc: string) => {
+    if (out.has(svc)) return;
+    out.add(svc);
+    for (const d of base[svc]?.dependsOn ?? []) visit(d);
+  };
+  services.forEach(visit);
+  return [...out];
+}
+
+/** The image each of these services runs: the set's override, else the base file's. Pure. */
+export function imagesOf(t: EngineTarget, services: readonly string[], base: Record<string, BaseService>): Map<string, string> {
+  return new Map(services.flatMap((svc) => {
+    const image = t.scope.images[svc]?.image ?? base[svc]?.image;
+    return image ? [[svc, image] as const] : [];
+  }));
+}
+
+const REQUIRED_KINDS = new Set(['postgres', 'redis']);
+
+function kindOfComposeService(decl: StackDeclaration, svc: string) {
+  const id = Object.keys(decl.services).find((k) => decl.services[k]?.container?.service === svc);
+  return id === undefined ? undefined : kindOfService(decl, id);
+}
+
+/** The name apps and messages know a compose service by: its infrastructure kind, else itself. */
+export const nameOfService = (decl: StackDeclaration, svc: string): string => kindOfComposeService(decl, svc) ?? svc;
+
+const isRequired = (decl: StackDeclaration, svc: string): boolean => REQUIRED_KINDS.has(kindOfComposeService(decl, svc) ?? '');
+
+/**
+ * Which of the set's services cannot run for want of an image (`absent`: image -> why), directly or
+ * through a dependency; split into the required (missing) and the optional (unavailable). Pure.
+ */
+export function judgeImages(t: EngineTarget, base: Record<string, BaseService>, absent: ReadonlyMap<string, string>): Inspection {
+  const started = withDependencies(t.scope.services, base);
+  const images = imagesOf(t, started, base);
+  const why = new Map<string, string>();
+  const reason = (svc: string): string | undefined => {
+    if (why.has(svc)) return why.get(svc);
+    const image = images.get(svc);
+    if (image !== undefined && absent.has(image)) {
+      why.set(svc, `${absent.get(image)}; set ${imageEnvVar(svc)} (or images.${svc} in the stack declaration) to an image this machine has`);
+    } else {
+      why.set(svc, ''); // no cycle can recurse forever
+      const dep = (base[svc]?.dependsOn ?? []).find((d) => reason(d));
+      why.set(svc, dep === undefined ? '' : `needs ${dep}, whose image is not available`);
+    }
+    return why.get(svc) || undefined;
+  };
+  const out: Inspection = { missing: [], unavailable: [] };
+  for (const svc of t.scope.services) {
+    const detail = reason(svc);
+    if (!detail) continue;
+    const name = nameOfService(t.decl, svc);
+    if (isRequired(t.decl, svc)) out.missing.push({ service: name, detail });
+    else out.unavailable.push({ service: name, detail: `not available on the docker engine: ${detail}` });
+  }
+  return out;
+}
+
+/** Is the image on this machine? */
+export async function imagePresent(image: string): Promise<boolean> {
+  return (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { reject: false, timeoutMs: 30_000 })).code === 0;
+}
+
+/** Pull the image; undefined when it arrived, else why not in one line. */
+export async function pullImage(image: string): Promise<string | undefined> {
+  const r = await run('docker', ['pull', '--quiet', image], { reject: false, timeoutMs: 1_800_000 });
+  if (r.code === 0) return undefined;
+  return r.stderr.trim().split('\n').pop()?.replace(/^Error response from daemon: /, '') ?? `docker pull exited with ${r.code}`;
+}
+
+/**
+ * What the set cannot run for want of images. fetch: pull what is absent (a start); without it,
+ * absent images are only listed (a dry run, which pulls nothing) and judged by nobody.
+ */
+export async function inspectImages(t: EngineTarget, opts: { fetch: boolean }): Promise<Inspection & { absent: string[] }> {
+  const base = await readBaseServices(t.root);
+  const images = [...new Set(imagesOf(t, withDependencies(t.scope.services, base), base).values())];
+  const here = await Promise.all(images.map(imagePresent));
+  const absentImages = images.filter((_, i) => !here[i]);
+  if (!opts.fetch) return { missing: [], unavailable: [], absent: absentImages };
+  const pulled = await Promise.all(absentImages.map(async (image) => [image, await pullImage(image)] as const));
+  const failed = new Map(pulled.flatMap(([image, err]) => (err === undefined ? [] : [[image, `image ${image} is not on this machine and cannot be pulled (${err})`] as const])));
+  return { ...judgeImages(t, base, failed), absent: [...failed.keys()] };
+}
