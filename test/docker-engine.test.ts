@@ -117,12 +117,23 @@ describe('docker engine', () => {
   });
 
   it('a failing compose call names the project and shows its stderr', async () => {
-    process.env.DOCKER_SHIM_MODE = 'down';
+    process.env.DOCKER_SHIM_MODE = 'broken';
     await assert.rejects(dockerEngine.down(target(1)), (err: Error & { hint?: string }) => {
-      assert.match(err.message, /^docker compose --project-name shipsec-dev-1 .* down --remove-orphans exited with code 1$/);
-      assert.match(err.hint ?? '', /Cannot connect to the Docker daemon/);
+      assert.match(err.message, /^docker compose --project-name shipsec-dev-1 .* down --remove-orphans exited with code 15$/);
+      assert.match(err.hint ?? '', /refers to undefined volume pg_data/);
       return true;
     });
+  });
+
+  it('a daemon that does not answer is said in those words, for compose calls and for reading containers', async () => {
+    process.env.DOCKER_SHIM_MODE = 'down';
+    for (const call of [() => dockerEngine.down(target(1)), () => dockerEngine.status(target(1), [])]) {
+      await assert.rejects(call(), (err: Error & { hint?: string }) => {
+        assert.equal(err.message, 'no Docker engine answers, so compose project shipsec-dev-1 cannot be reached');
+        assert.match(err.hint ?? '', /Is the docker daemon running\?\nStart Docker again: the project's containers and volumes \(its data\) are kept/);
+        return true;
+      });
+    }
   });
 
   describe('images that are neither here nor pullable', () => {
