@@ -1,6 +1,7 @@
 /** `npm run bench [-- NAME...]`: run the benchmarks (all by default) and print their tables. */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dockerBench } from './docker.js';
 import { infraBench } from './infra.js';
 import { lifecycleBench } from './lifecycle.js';
 import { scaleBench } from './scale.js';
@@ -12,6 +13,7 @@ const benches: Record<string, () => void | Promise<void>> = {
   infra: () => infraBench(repo),
   lifecycle: () => lifecycleBench(repo),
   scale: () => scaleBench(repo),
+  docker: () => dockerBench(repo),
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) if (!(name in benches)) throw new Error(`unknown bench '${name}' (have: ${Object.keys(benches).join(', ')})`);

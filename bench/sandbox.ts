@@ -22,14 +22,14 @@ export interface Sandbox {
   dispose: () => void;
 }
 
-export function sandbox(repo: string, prefix: string): Sandbox {
+export function sandbox(repo: string, prefix: string, extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
   const home = mkdtempSync(`/tmp/${prefix}-pm2-`);
   const root = mkdtempSync(`/tmp/${prefix}-`);
   chmodSync(root, 0o755); // Postgres runs as an unprivileged user that must reach its data
   cpSync(join(repo, 'apps'), join(root, 'apps'), { recursive: true });
   symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
   process.env.PM2_HOME = home;
-  const env = { ...process.env, PM2_HOME: home, DEV_INSTANCES_ROOT: root, DEV_INSTANCES_NO_REBUILD: '1', SHIPSEC_INSTANCE: '' };
+  const env = { ...process.env, PM2_HOME: home, DEV_INSTANCES_ROOT: root, DEV_INSTANCES_NO_REBUILD: '1', SHIPSEC_INSTANCE: '', ...extraEnv };
   const just = join(repo, 'node_modules', 'rust-just-linux-x64', 'bin', 'just');
   const base = ['--justfile', join(repo, 'justfile'), '--working-directory', repo, 'dev'];
   const dev = (...args: string[]) => new Promise<DevRun>((resolve) => {

@@ -9,10 +9,13 @@
 import { OperationalError } from '../errors.js';
 import { writeComposeOverride } from '../materialize.js';
 import { composeVolumeName, instanceOfProject } from '../plan/names.js';
+import { onPath } from '../proc/on-path.js';
+import { trace } from '../trace.js';
 import { type RunResult, commandLine, run, streamLines } from '../proc/run.js';
 import { type ReadinessCheck, tcpAccepts, waitAllReady } from '../readiness.js';
 import { COMPOSE_BASE_FILE, composeArgs } from './compose-files.js';
-import { inspectImages, nameOfService } from './images.js';
+import { imagesOf, inspectImages, nameOfService, withDependencies } from './images.js';
+import { composeFingerprint, lastFingerprint, recordFingerprint, startableInPlace } from './in-place.js';
 import { missingError } from './inspection.js';
 import { PROBES, kindOfService } from './probes.js';
 import type { Engine, EngineTarget, ServiceState, UpReport } from './types.js';
@@ -38,12 +41,15 @@ export interface ComposeCli {
   major: 1 | 2;
 }
 
-/** Compose v2 where the plugin answers, else v1; undefined when neither is installed. */
+/**
+ * Compose v2 where the plugin answers, else v1 where `docker-compose` is on PATH; undefined when
+ * neither is. v1 is not asked for its version: it is a Python program that takes over half a second
+ * to start, paid again by every command.
+ */
 export async function detectCompose(): Promise<ComposeCli | undefined> {
   const v2 = await runDocker(['compose', 'version', '--short'], {}, 10_000);
   if (v2.code === 0 && v2.stdout.trim()) return { program: 'docker', prefix: ['compose'], version: v2.stdout.trim().replace(/^v/, ''), major: 2 };
-  const v1 = await run('docker-compose', ['version', '--short'], { reject: false, timeoutMs: 10_000 });
-  if (v1.code === 0 && v1.stdout.trim()) return { program: 'docker-compose', prefix: [], version: v1.stdout.trim(), major: 1 };
+  if (onPath('docker-compose')) return { program: 'docker-compose', prefix: [], version: 'v1', major: 1 };
   return undefined;
 }
 
@@ -72,6 +78,7 @@ function daemonDownError(project: string, stderr: string): OperationalError | un
 
 async function compose(t: EngineTarget, action: string[], opts: { stdoutFile?: string } = {}): Promise<RunResult> {
   await writeComposeOverride(t.root, t.scope); // the file the command names must say what the plan says
+  forgetSeen();
   const { program, args } = await composeCall(t, action);
   const r = await run(program, args, { env: projectEnv(t), timeoutMs: 600_000, ...opts, reject: false });
   if (r.code === 0) return r;
@@ -90,6 +97,8 @@ export interface DockerProbe {
 
 /** Does a Docker engine answer, and is compose (v2, or else v1) installed? */
 export async function probeDocker(): Promise<DockerProbe> {
+  const composing = composeOnce(); // asked meanwhile: both mostly wait for a process
+  composing.catch(() => {});
   const server = await runDocker(['version', '--format', '{{.Server.Version}}'], {}, 10_000);
   if (server.code === 127) return { ok: false, problem: 'the docker client is not installed' };
   if (server.code !== 0 || !server.stdout.trim()) {
@@ -97,9 +106,9 @@ export async function probeDocker(): Promise<DockerProbe> {
     return { ok: false, problem: 'no Docker engine answers', ...(why ? { detail: why } : {}) };
   }
   const serverVersion = server.stdout.trim();
-  const cli = await composeOnce();
+  const cli = await composing;
   if (!cli) return { ok: false, serverVersion, problem: 'Docker Compose is not installed (neither the docker compose plugin nor docker-compose)' };
-  return { ok: true, serverVersion, composeVersion: cli.major === 2 ? cli.version : `${cli.version} (docker-compose v1)` };
+  return { ok: true, serverVersion, composeVersion: cli.major === 2 ? cli.version : 'v1 (docker-compose)' };
 }
 
 export interface Container {
@@ -112,22 +121,35 @@ export interface Container {
   publishedPort: number;
 }
 
-const PS_FORMAT = `{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Label "${SERVICE_LABEL}"}}\t{{.Ports}}`;
+const PS_FORMAT = `{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Label "${SERVICE_LABEL}"}}\t{{.Ports}}\t{{.Label "${PROJECT_LABEL}"}}`;
 
-/** The containers of one compose project, found by the label compose gives them (v1 and v2). */
-export async function projectContainers(project: string): Promise<Container[]> {
-  const r = await run('docker', ['ps', '--all', '--filter', `label=${PROJECT_LABEL}=${project}`, '--format', PS_FORMAT], { timeoutMs: 30_000, reject: false });
+/** `docker ps` of compose's containers (filter: one project's label, or every project's). */
+async function listContainers(filter: string, project: string): Promise<(Container & { project: string })[]> {
+  const r = await run('docker', ['ps', '--all', '--filter', filter, '--format', PS_FORMAT], { timeoutMs: 30_000, reject: false });
   if (r.code !== 0) throw daemonDownError(project, r.stderr) ?? r.error;
   return r.stdout.split('\n').filter(Boolean).map((line) => {
-    const [name = '', state = '', status = '', service = '', ports = ''] = line.split('\t');
-    return { name, state, status, service, publishedPort: Number(/:(\d+)->/.exec(ports)?.[1] ?? 0) };
+    const [name = '', state = '', status = '', service = '', ports = '', owner = ''] = line.split('\t');
+    return { name, state, status, service, publishedPort: Number(/:(\d+)->/.exec(ports)?.[1] ?? 0), project: owner };
   });
 }
 
+/** The containers of one compose project, found by the label compose gives them (v1 and v2). */
+export const projectContainers = (project: string): Promise<Container[]> => listContainers(`label=${PROJECT_LABEL}=${project}`, project);
+
+/**
+ * Every compose container, read once by a command that looks at many projects (`status all`): its
+ * status calls read this one list instead of one `docker ps` per project. Commands that change
+ * containers read afresh (projectContainers).
+ */
+let seen: Promise<(Container & { project: string })[]> | undefined;
+/** Anything that changes containers makes the list stale. */
+const forgetSeen = () => { seen = undefined; };
+
 /** Every compose project with a container on this engine (none when no engine answers). */
 export async function composeProjects(): Promise<string[]> {
-  const r = await run('docker', ['ps', '--all', '--filter', `label=${PROJECT_LABEL}`, '--format', `{{.Label "${PROJECT_LABEL}"}}`], { reject: false, timeoutMs: 30_000 });
-  return r.code === 0 ? [...new Set(r.stdout.split('\n').filter(Boolean))] : [];
+  seen = listContainers(`label=${PROJECT_LABEL}`, 'any');
+  const all = await seen.catch(() => []);
+  return [...new Set(all.map((c) => c.project))];
 }
 
 /** The compose service of the declaration's Postgres. */
@@ -173,7 +195,7 @@ export const dockerEngine: Engine = {
   },
 
   async up(t) {
-    const [{ missing, unavailable }, before] = await Promise.all([inspectImages(t, { fetch: true }), projectContainers(t.scope.composeProject)]);
+    const [{ missing, unavailable, base }, before] = await Promise.all([inspectImages(t, { fetch: true }), projectContainers(t.scope.composeProject)]);
     if (missing.length > 0) throw missingError(t.scope.label, 'docker', missing);
     const running = runningNames(before);
     // Only this set's services that can run: with shared infrastructure the rest run in the shared
@@ -182,7 +204,19 @@ export const dockerEngine: Engine = {
     const services = t.scope.services.filter((svc) => !left.has(nameOfService(t.decl, svc)));
     // Nothing of its own to run (all shared, or all unavailable): `up` without services would start every service of the file.
     if (services.length === 0) return { started: [], alreadyRunning: running, unavailable };
-    await compose(t, ['up', '--detach', ...services]);
+    await writeComposeOverride(t.root, t.scope);
+    const started = withDependencies(services, base);
+    const [print, last] = await Promise.all([composeFingerprint(t, started, [...new Set(imagesOf(t, started, base).values())]), lastFingerprint(t)]);
+    const inPlace = print !== undefined && print === last ? startableInPlace(started, base, before) : undefined;
+    // One `docker start` per container, at once: the client starts several one after the other.
+    forgetSeen();
+    const startedInPlace = inPlace && (await Promise.all(inPlace.map((c) => runDocker(['start', c], {}, 120_000)))).every((r) => r.code === 0);
+    if (!startedInPlace) {
+      trace('docker: compose up');
+      await compose(t, ['up', '--detach', ...services]);
+      if (print) await recordFingerprint(t, print);
+    }
+    trace('docker: containers started');
     await waitAllReady(readinessChecks(t, services));
     const after = await projectContainers(t.scope.composeProject);
     const report: UpReport = { started: after.map((c) => c.name).filter((n) => !running.includes(n)), alreadyRunning: running, unavailable };
@@ -205,7 +239,8 @@ export const dockerEngine: Engine = {
 
   async status(t) {
     const order = (c: Container) => t.scope.services.indexOf(c.service);
-    return (await projectContainers(t.scope.composeProject)).sort((a, b) => order(a) - order(b)).map((c): ServiceState => ({
+    const listed = seen && (await seen.catch(() => undefined))?.filter((c) => c.project === t.scope.composeProject);
+    return (listed ?? (await projectContainers(t.scope.composeProject))).sort((a, b) => order(a) - order(b)).map((c): ServiceState => ({
       service: c.service,
       process: c.name,
       port: c.publishedPort,

@@ -114,13 +114,27 @@ export async function pullImage(image: string): Promise<string | undefined> {
  * What the set cannot run for want of images. fetch: pull what is absent (a start); without it,
  * absent images are only listed (a dry run, which pulls nothing) and judged by nobody.
  */
-export async function inspectImages(t: EngineTarget, opts: { fetch: boolean }): Promise<Inspection & { absent: string[] }> {
+export async function inspectImages(t: EngineTarget, opts: { fetch: boolean }): Promise<Inspection & { absent: string[]; base: Record<string, BaseService> }> {
   const base = await readBaseServices(t.root);
   const images = [...new Set(imagesOf(t, withDependencies(t.scope.services, base), base).values())];
-  const here = await Promise.all(images.map(imagePresent));
-  const absentImages = images.filter((_, i) => !here[i]);
-  if (!opts.fetch) return { missing: [], unavailable: [], absent: absentImages };
-  const pulled = await Promise.all(absentImages.map(async (image) => [image, await pullImage(image)] as const));
-  const failed = new Map(pulled.flatMap(([image, err]) => (err === undefined ? [] : [[image, `image ${image} is not on this machine and cannot be pulled (${err})`] as const])));
-  return { ...judgeImages(t, base, failed), absent: [...failed.keys()] };
+  if (!opts.fetch) {
+    const here = await Promise.all(images.map(imagePresent));
+    return { missing: [], unavailable: [], absent: images.filter((_, i) => !here[i]), base };
+  }
+  const why = await Promise.all(images.map(obtain));
+  const failed = new Map(images.flatMap((image, i) => (why[i] === undefined ? [] : [[image, `image ${image} is not on this machine and cannot be pulled (${why[i]})`] as const])));
+  return { ...judgeImages(t, base, failed), absent: [...failed.keys()], base };
+}
+
+// Asked once per image per command: engine selection, the start's inspection and `up` share the answer.
+const obtained = new Map<string, Promise<string | undefined>>();
+
+/** undefined when the image is here or was pulled now; else why it cannot be had. */
+function obtain(image: string): Promise<string | undefined> {
+  let known = obtained.get(image);
+  if (!known) {
+    known = imagePresent(image).then((here) => (here ? undefined : pullImage(image)));
+    obtained.set(image, known);
+  }
+  return known;
 }

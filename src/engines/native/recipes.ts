@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { StackDeclaration } from '../../config/types.js';
 import type { InfraScope } from '../../plan/plan.js';
 import { type InfraKind, PROBES } from '../probes.js';
-import { onPath, postgresBinaries } from './binaries.js';
+import { onPath } from '../../proc/on-path.js';
+import { postgresBinaries } from './binaries.js';
 import { type RunAs, clusterDir, initCluster, postgresArgs, postgresRunAs, reachableBinaries } from './postgres.js';
 
 export type NativeKind = InfraKind;
