@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { checkDeclaration } from '../src/config/load.js';
 import { composeArgs, composeInvocation, detectCompose, dockerEngine, probeDocker } from '../src/engines/docker.js';
 import { selectEngine } from '../src/engines/select.js';
+import { forgetObtainedImages } from '../src/engines/images.js';
 import type { EngineTarget } from '../src/engines/types.js';
 import { materialize } from '../src/materialize.js';
 import { plan } from '../src/plan/plan.js';
@@ -42,6 +43,7 @@ describe('docker engine', () => {
   beforeEach(() => {
     writeFileSync(log, '');
     for (const k of ['DOCKER_SHIM_MODE', 'DOCKER_SHIM_COMPOSE', 'DOCKER_SHIM_ABSENT']) delete process.env[k];
+    forgetObtainedImages(); // each test is a command of its own
   });
   after(() => { process.env.PATH = savedPath; root.cleanup(); });
 
@@ -50,7 +52,7 @@ describe('docker engine', () => {
   const prefix = ['compose', '--project-name', 'shipsec-dev-1', '-f', base, '-f', override];
 
   const psByLabel = ['ps', '--all', '--filter', 'label=com.docker.compose.project=shipsec-dev-1', '--format',
-    '{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Label "com.docker.compose.service"}}\t{{.Ports}}'];
+    '{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Label "com.docker.compose.service"}}\t{{.Ports}}\t{{.Label "com.docker.compose.project"}}'];
 
   it('up runs compose up --detach (no --wait, which v1 lacks) under the project, then waits itself: an exited container fails it fast, named', async () => {
     process.env.DOCKER_SHIM_MODE = 'exited';

@@ -129,6 +129,9 @@ export async function inspectImages(t: EngineTarget, opts: { fetch: boolean }): 
 // Asked once per image per command: engine selection, the start's inspection and `up` share the answer.
 const obtained = new Map<string, Promise<string | undefined>>();
 
+/** Ask afresh from now on (a process that runs several commands, like the tests, between them). */
+export const forgetObtainedImages = (): void => obtained.clear();
+
 /** undefined when the image is here or was pulled now; else why it cannot be had. */
 function obtain(image: string): Promise<string | undefined> {
   let known = obtained.get(image);

@@ -108,7 +108,8 @@ async function inspect(t: Target, pm2: Pm2Session, selecting: Promise<{ engine: 
   trace('start: looked at what runs');
   const infraStates = [...(ownStates ?? []), ...(sharedStates ?? [])];
   const running = t.plan.apps.every((a) => healthy.has(a.pm2Name)) && infraStates.length > 0
-    && infraStates.every((x) => x.state === 'online' || x.state === 'unavailable');
+    // 'starting': a container whose healthcheck has not passed yet; with every app healthy it answers.
+    && infraStates.every((x) => x.state === 'online' || x.state === 'starting' || x.state === 'unavailable');
   return { engine, reason, procs, ownStates: ownStates ?? [], healthy, unavailable: inspections.flatMap((i) => i.unavailable), running };
 }
 
@@ -132,7 +133,8 @@ async function checkPorts(t: Target, pm2: Pm2Session, ownStates: ServiceState[])
   const p = t.plan;
   const namespaces = new Set([p.pm2Namespace, p.sharedInfra?.pm2Namespace]);
   const mine = new Set((await pm2.list()).filter((x) => namespaces.has(x.namespace) && x.pid > 0).map((x) => x.pid));
-  const online = new Set(ownStates.filter((x) => x.state === 'online').map((x) => x.service));
+  // A container whose healthcheck has not passed yet ('starting') holds its port as much as a healthy one.
+  const online = new Set(ownStates.filter((x) => x.state === 'online' || x.state === 'starting').map((x) => x.service));
   for (const w of instancePorts(t)) {
     if (!(await portInUse(w.port))) continue;
     const h = portHolder(w.port);
