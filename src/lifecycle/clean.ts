@@ -60,8 +60,8 @@ export async function cleanInstance(t: Target, opts: CleanOptions): Promise<void
   // The database must be reachable to back it up and drop it: bring the instance's own infrastructure
   // up. Also when its folder (and so its state) was deleted by hand but an engine outside the checkout
   // (docker volumes) still holds its data.
-  const heldElsewhere = !t.engine.underPm2 && (await t.engine.databasePresent(t.own));
-  if (t.state !== undefined || existsSync(join(t.root, instanceDataDir(p.dir))) || heldElsewhere) {
+  const known = t.state !== undefined || existsSync(join(t.root, instanceDataDir(p.dir)));
+  if (known || (!t.engine.underPm2 && (await t.engine.databasePresent(t.own)))) {
     if (t.sharedSet && t.sharedEngine) await upShared(t.sharedEngine, t.sharedSet, [...t.shared], opts.report);
     await t.engine.up(t.own);
     if (opts.backup) {

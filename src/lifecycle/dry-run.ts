@@ -59,7 +59,8 @@ export async function dryRun(t: Target, action: DryRunAction, opts: DryRunOption
   const p = t.plan;
   const base = { instance: p.instance, action };
   if (action === 'start') {
-    const { engine, reason } = await selectEngine(opts.engine ?? 'auto');
+    // The same rule as a start (the recorded engine wins on auto), without fetching images.
+    const { engine, reason } = await selectEngine(opts.engine ?? 'auto', { label: `instance ${p.instance}`, ...(t.state ? { recorded: t.state.engine } : {}) });
     const unavailable = (await Promise.all([t.own, ...(t.sharedSet ? [t.sharedSet] : [])].map((set) => engine.inspect(set))))
       .flatMap((i) => i.unavailable.map((u) => u.service));
     return {
