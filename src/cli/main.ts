@@ -30,6 +30,11 @@ function parseSharing(raw: string | true | undefined): Sharing | undefined {
   throw new UsageError(`invalid --infra '${String(raw)}': expected shared or isolated`);
 }
 
+/** Commands that change an instance, refused when another checkout holds its number (start claims it itself). */
+const CHANGES_INSTANCE: Readonly<Record<string, string>> = {
+  stop: 'nothing was stopped', restart: 'nothing was restarted', clean: 'nothing was deleted', release: 'nothing was changed',
+};
+
 /** Returns the exit code; never calls process.exit itself. */
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
   const names = COMMANDS.map((c) => c.name);
@@ -62,11 +67,21 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       }
       if (!spec) throw new UsageError(`unknown action '${args.action}'`, true);
       target = resolve(args.target);
-    } else {
+    } else if (spec) {
       const fromEnv = io.env[envVar];
-      if (spec) target = resolve(fromEnv === undefined || fromEnv === '' ? 0 : fromEnv, `${envVar} value`);
+      if (fromEnv !== undefined && fromEnv !== '') target = resolve(fromEnv, `${envVar} value`);
+      else {
+        // No number: the one this checkout holds, else one leased to it now (see src/leases/assign.ts).
+        const { assignInstance, leasedInstance } = await import('../leases/assign.js');
+        target = resolve(leasedInstance(decl.project, root) ?? await assignInstance(decl, root));
+      }
     }
     if (!spec) throw new UsageError(`unknown action '${args.action}'`, true);
+    const refusal = target && CHANGES_INSTANCE[spec.name];
+    if (target && refusal) {
+      const { refuseIfHeldElsewhere } = await import('../leases/assign.js');
+      refuseIfHeldElsewhere(decl.project, root, target.plan.instance, refusal);
+    }
     const flags = checkFlags(args.flags, spec.flags, spec.name);
 
     for (const w of target?.plan.warnings ?? []) io.err(warningLine(w));

@@ -1,4 +1,6 @@
 /** User-facing wording of the CLI, in one place. */
+import { basename } from 'node:path';
+import { describeCheckout } from '../leases/checkout.js';
 import type { LifecycleEvent } from '../lifecycle/events.js';
 import type { InstancePlan } from '../plan/plan.js';
 import { UNAVAILABLE_SERVICES_KEY } from '../plan/names.js';
@@ -99,18 +101,26 @@ const uptime = (ms: number | undefined): string => {
   return `${Math.floor(s / 86_400)}d`;
 };
 
-/** The status table: one row per process, readable at a glance. */
-export function statusTable(instances: { instance: number | 'shared'; engine: string; processes: StatusRowView[] }[]): string {
+/** The status table: one row per process, readable at a glance; other checkouts' instances named below it. */
+export function statusTable(instances: {
+  instance: number | 'shared'; engine: string; processes: StatusRowView[]; checkout?: { path: string; branch?: string; here: boolean };
+}[]): string {
   if (instances.length === 0) return 'No instance is running.';
-  const header = ['INSTANCE', 'PROCESS', 'PORT', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'HEALTH'];
+  const elsewhere = instances.filter((i) => i.checkout && !i.checkout.here);
+  const where = (i: (typeof instances)[number]): string[] => (elsewhere.length === 0 ? []
+    : [!i.checkout || i.checkout.here ? 'here' : (i.checkout.branch ?? basename(i.checkout.path))]);
+  const header = ['INSTANCE', ...(elsewhere.length ? ['CHECKOUT'] : []), 'PROCESS', 'PORT', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'HEALTH'];
   const rows = instances.flatMap((i) => i.processes.map((r) => [
-    String(i.instance), r.name, r.port ? String(r.port) : '-', r.state, r.pid ? String(r.pid) : '-',
+    String(i.instance), ...where(i), r.name, r.port ? String(r.port) : '-', r.state, r.pid ? String(r.pid) : '-',
     uptime(r.uptimeMs), r.restarts === undefined ? '-' : String(r.restarts), r.health,
   ]));
   const errored = instances.flatMap((i) => i.processes.filter((r) => r.lastLines).map((r) => (r.state === 'orphaned'
     ? `\n${r.name}: ${r.lastLines}`
     : `\n${r.name} is ${r.state}; last lines of its log:\n${r.lastLines}`)));
-  return [...columns([header, ...rows]), ...errored].join('\n');
+  const checkouts = elsewhere.length === 0 ? [] : ['', 'Other checkouts:', ...columns(elsewhere.map((i) => [
+    `  instance ${i.instance}`, describeCheckout(i.checkout as { path: string; branch?: string }),
+  ]))];
+  return [...columns([header, ...rows]), ...errored, ...checkouts].join('\n');
 }
 
 /** Loud: the data of an instance that had some is gone, and an empty one is about to be created. */
@@ -139,6 +149,14 @@ export function eventLine(e: LifecycleEvent): { warning: boolean; text: string }
     case 'dropped': return note(`dropped database ${e.database}, ${e.keys} Redis key(s)${e.namespace ? `, namespace ${e.namespace}` : ''}`);
     case 'removed': return note(`removed ${e.dir}/`);
     case 'shared-stopped': return note('stopped the shared infrastructure');
+    case 'released': return note(`gave instance number ${e.instance} back (any checkout may take it now)`);
+    case 'pm2-handover':
+      return {
+        warning: true,
+        text: `the PM2 daemon could not start this checkout's apps (${e.problem}): replaced it with this checkout's PM2 and started its ${e.restored.length} process(es) again`
+          + (e.leftOut.length > 0 ? `; left out ${e.leftOut.join(', ')} (their scripts no longer exist)` : ''),
+      };
+    case 'reclaimed': return note(`instance ${e.instance}: deleted ${e.apps.join(', ')}, left running by ${e.from}, which no longer exists`);
   }
 }
 

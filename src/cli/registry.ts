@@ -21,8 +21,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/start.js'),
   },
   {
-    name: 'stop', usage: 'stop N|all [--shared] [--dry-run]', acceptsAll: true, flags: { shared: 'boolean', 'dry-run': 'boolean' },
-    summary: 'stop apps and own infrastructure, keep data (--shared: the shared set too)',
+    name: 'stop', usage: 'stop N|all [--everywhere] [--shared] [--dry-run]', acceptsAll: true,
+    flags: { everywhere: 'boolean', shared: 'boolean', 'dry-run': 'boolean' },
+    summary: "stop apps and own infrastructure, keep data (all: this checkout's; --everywhere: every checkout's)",
     load: () => import('./commands/stop.js'),
   },
   {
@@ -45,6 +46,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'clean', usage: 'clean N|all [--yes] [--no-backup] [--dry-run]', acceptsAll: true, flags: { yes: 'boolean', 'no-backup': 'boolean', 'dry-run': 'boolean' },
     summary: 'back up the database, then delete the instance: data, database, namespace, keys, files',
     load: () => import('./commands/clean.js'),
+  },
+  {
+    name: 'release', usage: 'release N', acceptsAll: false, flags: {},
+    summary: 'give back the number this checkout holds (an instance without data or processes)',
+    load: () => import('./commands/release.js'),
   },
   {
     name: 'init', usage: 'init N', acceptsAll: false, flags: {},

@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } fro
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
+import { releaseInstance } from '../leases/assign.js';
 import { backupsDir, instanceDataDir } from '../plan/names.js';
 import { unprovision } from '../provision/index.js';
 import { listDatabases } from '../provision/postgres.js';
@@ -80,4 +81,6 @@ export async function cleanInstance(t: Target, opts: CleanOptions): Promise<void
   await t.engine.removeData(t.own);
   await rm(join(t.root, p.dir), { recursive: true, force: true });
   opts.report({ kind: 'removed', dir: p.dir });
+  // Nothing of the instance is left: its number goes back for any checkout to take.
+  if (await releaseInstance(p.project, t.root, p.instance)) opts.report({ kind: 'released', instance: p.instance });
 }

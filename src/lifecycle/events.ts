@@ -15,6 +15,12 @@ export type LifecycleEvent =
   | { kind: 'nothing-to-back-up'; database: string }
   | { kind: 'dropped'; database: string; keys: number; namespace?: string }
   | { kind: 'removed'; dir: string }
-  | { kind: 'shared-stopped' };
+  | { kind: 'shared-stopped' }
+  /** The instance number went back to the machine-wide pool. */
+  | { kind: 'released'; instance: number }
+  /** The PM2 daemon could not fork this checkout's apps and was replaced; its processes were started again. */
+  | { kind: 'pm2-handover'; problem: string; restored: string[]; leftOut: string[] }
+  /** Apps of this instance left running by a checkout that no longer exists, deleted before the start. */
+  | { kind: 'reclaimed'; instance: number; apps: string[]; from: string };
 
 export type Report = (event: LifecycleEvent) => void;

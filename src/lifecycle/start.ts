@@ -4,14 +4,18 @@
  * meanwhile), provision (database, namespace, prefix), apps (start, wait for health). Starting a
  * running instance changes nothing. A failed start removes what it started.
  */
+import { existsSync } from 'node:fs';
 import { missingError } from '../engines/inspection.js';
 import { type EngineChoice, selectEngine } from '../engines/select.js';
 import type { Engine, ServiceState, Unavailable, UpReport } from '../engines/types.js';
 import { OperationalError } from '../errors.js';
+import { claimInstance } from '../leases/assign.js';
+import { isInside } from '../leases/checkout.js';
 import { materialize } from '../materialize.js';
 import { backupsDir } from '../plan/names.js';
 import type { InstancePlan } from '../plan/plan.js';
 import { type Pm2Process, type Pm2Session, withPm2 } from '../pm2/client.js';
+import { ensureDaemonCanFork } from '../pm2/daemon.js';
 import { portHolder, portInUse } from '../ports/holder.js';
 import { descendsFrom } from '../ports/owner.js';
 import { type ProvisionReport, provision } from '../provision/index.js';
@@ -56,6 +60,11 @@ interface Situation {
 
 export async function startInstance(t: Target, opts: StartOptions): Promise<StartResult> {
   const t0 = performance.now();
+  // The number first: another checkout holding it refuses the start before anything runs.
+  await claimInstance(t.plan, t.root);
+  // A daemon launched from a removed checkout, or of another PM2 version, cannot fork our apps.
+  const handover = await ensureDaemonCanFork();
+  if (handover) opts.report({ kind: 'pm2-handover', ...handover });
   // A second start waits for the first, then finds the instance running: one set of everything.
   const lock = await lockInstance(t, opts.report, START_WAITS_MS);
   try {
@@ -66,7 +75,7 @@ export async function startInstance(t: Target, opts: StartOptions): Promise<Star
     selecting.catch(() => {}); // awaited in inspect
     return await withPm2(async (pm2) => {
       trace('start: connected to PM2');
-      const s = await inspect(t, pm2, selecting);
+      const s = await inspect(t, pm2, selecting, opts.report);
       const done = (extra: Partial<StartResult>): StartResult => ({
         plan: t.plan, engine: s.engine, engineReason: s.reason, alreadyRunning: false, unavailable: s.unavailable,
         ms: performance.now() - t0, ...extra,
@@ -94,14 +103,14 @@ export async function startInstance(t: Target, opts: StartOptions): Promise<Star
 }
 
 /** Inspect: choose the engine, look at what runs, and refuse before anything starts when a required server cannot run. */
-async function inspect(t: Target, pm2: Pm2Session, selecting: Promise<{ engine: Engine; reason: string }>): Promise<Situation> {
+async function inspect(t: Target, pm2: Pm2Session, selecting: Promise<{ engine: Engine; reason: string }>, report: Report): Promise<Situation> {
   const { engine, reason } = await selecting;
   trace(`start: engine chosen (${engine.name})`);
   const sets = [t.own, ...(t.sharedSet ? [t.sharedSet] : [])];
   const inspections = await Promise.all(sets.map((set) => engine.inspect(set, { fetch: true })));
   const missing = inspections.flatMap((i) => i.missing);
   if (missing.length > 0) throw missingError(`instance ${t.plan.instance}`, engine.name, missing);
-  const procs = await pm2.list();
+  const procs = await othersApps(t, pm2, await pm2.list(), report);
   const [ownStates, sharedStates] = await Promise.all(sets.map((set) => engine.status(set, procs)));
   const healthy = new Set((await Promise.all(t.plan.apps.map(async (a) =>
     ((await answersNow(a, procs.find((x) => x.name === a.pm2Name))) ? [a.pm2Name] : [])))).flat());
@@ -111,6 +120,25 @@ async function inspect(t: Target, pm2: Pm2Session, selecting: Promise<{ engine: 
     // 'starting': a container whose healthcheck has not passed yet; with every app healthy it answers.
     && infraStates.every((x) => x.state === 'online' || x.state === 'starting' || x.state === 'unavailable');
   return { engine, reason, procs, ownStates: ownStates ?? [], healthy, unavailable: inspections.flatMap((i) => i.unavailable), running };
+}
+
+/**
+ * PM2 app names carry no checkout: apps of this instance's names that run from another folder are
+ * another checkout's. A live one refuses the start (no silent sharing of another checkout's code);
+ * one whose folder is gone was left by a removed checkout and is deleted. Returns PM2's list after.
+ */
+async function othersApps(t: Target, pm2: Pm2Session, procs: Pm2Process[], report: Report): Promise<Pm2Process[]> {
+  const names = new Set(t.plan.apps.map((a) => a.pm2Name));
+  const foreign = procs.filter((x) => names.has(x.name) && x.cwd && !isInside(t.root, x.cwd));
+  const live = foreign.find((x) => existsSync(x.cwd ?? ''));
+  if (live) {
+    throw new OperationalError(`instance ${t.plan.instance} runs from another checkout: ${live.name} works in ${live.cwd}; nothing was started`,
+      `Stop it from that checkout (just dev ${t.plan.instance} stop), or run \`just dev\` without a number: it picks a number no checkout holds.`);
+  }
+  if (foreign.length === 0) return procs;
+  for (const x of foreign) await pm2.delete(x.name);
+  report({ kind: 'reclaimed', instance: t.plan.instance, apps: foreign.map((x) => x.name), from: foreign[0]?.cwd ?? '?' });
+  return pm2.list();
 }
 
 /** Prepare: end this instance's orphans, check its ports, and warn loudly when its data is gone. */

@@ -5,6 +5,7 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
+import { checkoutAt } from '../leases/checkout.js';
 import type { ServiceState } from '../engines/types.js';
 import type { InstancePlan } from '../plan/plan.js';
 import type { Pm2Process } from '../pm2/client.js';
@@ -39,6 +40,8 @@ export interface InstanceStatus {
   processes: ProcessRow[];
   /** Why the engine could not say what runs (e.g. no Docker engine answers). */
   problem?: string;
+  /** The checkout the instance belongs to; here: the one the command ran in. */
+  checkout?: { path: string; branch?: string; here: boolean };
 }
 
 function httpOk(port: number, path: string): Promise<boolean> {
@@ -91,7 +94,7 @@ function describe(p: InstancePlan, engine: string, processes: ProcessRow[]): Ins
   };
 }
 
-async function oneStatus(t: Target, procs: readonly Pm2Process[]): Promise<InstanceStatus> {
+async function oneStatus(t: Target, procs: readonly Pm2Process[], here: string): Promise<InstanceStatus> {
   const p = t.plan;
   const byName = new Map(procs.map((x) => [x.name, x]));
   const logs = join(t.root, p.files.logs);
@@ -112,14 +115,17 @@ async function oneStatus(t: Target, procs: readonly Pm2Process[]): Promise<Insta
         lastLines: `${o.what} still holds port ${o.port} but PM2 does not run it (was the PM2 daemon restarted?); just dev ${p.instance} ends it and starts afresh` });
     }
   }
-  return { ...describe(p, t.engine.name, rows), ...(problem ? { problem } : {}) };
+  const c = checkoutAt(t.root);
+  const checkout = { path: c.path, ...(c.branch ? { branch: c.branch } : {}), here: c.path === here };
+  return { ...describe(p, t.engine.name, rows), ...(problem ? { problem } : {}), checkout };
 }
 
 /** Status of the given instances; with withShared, the shared set too when any of it runs. */
 export async function instanceStatus(
   decl: StackDeclaration, root: string, targets: readonly Target[], procs: readonly Pm2Process[], withShared: boolean,
 ): Promise<InstanceStatus[]> {
-  const out = await Promise.all(targets.map((t) => oneStatus(t, procs)));
+  const here = checkoutAt(root).path;
+  const out = await Promise.all(targets.map((t) => oneStatus(t, procs, here)));
   const shared = withShared ? sharedSetOf(decl, root) : undefined;
   if (shared) {
     const states = (await shared.engine.status(shared.set, procs).catch((): ServiceState[] => [])).filter(shown);

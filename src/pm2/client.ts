@@ -21,6 +21,8 @@ export interface Pm2Process {
   startedAt: number;
   memory: number;
   cpu: number;
+  /** The app's working directory: says which checkout it runs from. */
+  cwd?: string;
 }
 
 /** What PM2 takes for one app (a subset of its ecosystem schema). */
@@ -48,27 +50,29 @@ export interface Pm2StartOptions {
 }
 
 type Cb<T> = (err: Error | null, v: T) => void;
-interface Pm2Api {
+export interface Pm2Api {
   connect(cb: (err: Error | null) => void): void;
   disconnect(): void;
   start(opts: object, cb: Cb<unknown>): void;
   stop(name: string, cb: Cb<unknown>): void;
   delete(name: string, cb: Cb<unknown>): void;
   list(cb: Cb<RawProcess[]>): void;
+  /** The daemon's RPC, for what the API object does not offer (getReport, getMonitorData, prepare). */
+  Client: { executeRemote(method: string, arg: unknown, cb: Cb<any>): void };
 }
 interface RawProcess {
   name?: string;
   pid?: number;
   monit?: { memory?: number; cpu?: number };
-  pm2_env?: { namespace?: string; status?: string; restart_time?: number; pm_uptime?: number };
+  pm2_env?: { namespace?: string; status?: string; restart_time?: number; pm_uptime?: number; pm_cwd?: string };
 }
 
 const CONNECT_DEADLINE_MS = 20_000;
 type Pm2Module = { custom: new (opts: { pm2_home: string }) => Pm2Api };
 let loaded: Promise<Pm2Module> | undefined;
-const load = () => (loaded ??= import('pm2').then((m) => (m.default ?? m) as unknown as Pm2Module));
+export const loadPm2 = () => (loaded ??= import('pm2').then((m) => (m.default ?? m) as unknown as Pm2Module));
 
-function call<T>(fn: (cb: Cb<T>) => void): Promise<T> {
+export function call<T>(fn: (cb: Cb<T>) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
 }
 
@@ -86,7 +90,7 @@ let shared: { api: Pm2Api; users: number; ready: Promise<void> } | undefined;
 
 export const pm2Home = (): string => process.env.PM2_HOME ?? join(homedir(), '.pm2');
 
-function socketAnswers(path: string): Promise<boolean> {
+export function socketAnswers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
     s.once('connect', () => { s.destroy(); resolve(true); });
@@ -112,7 +116,7 @@ async function connectSerially(api: Pm2Api): Promise<void> {
 
 async function acquire(): Promise<Pm2Api> {
   if (!shared) {
-    const mod = await load();
+    const mod = await loadPm2();
     if (!shared) {
       // PM2 reads PM2_HOME once, when first loaded; naming it per connection follows changes.
       const api = new mod.custom({ pm2_home: pm2Home() });
@@ -189,6 +193,7 @@ export async function withPm2<T>(fn: (pm2: Pm2Session) => Promise<T>): Promise<T
       startedAt: p.pm2_env?.pm_uptime ?? 0,
       memory: p.monit?.memory ?? 0,
       cpu: p.monit?.cpu ?? 0,
+      ...(p.pm2_env?.pm_cwd ? { cwd: p.pm2_env.pm_cwd } : {}),
     })),
     start: async (app) => { await call((cb) => api.start(app, cb)); },
     stop: async (name) => { await call((cb) => api.stop(name, cb)); },

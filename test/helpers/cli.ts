@@ -9,6 +9,16 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..',
 export const LAUNCHER = join(REPO, 'bin', 'dev.mjs');
 export const JUST = join(REPO, 'node_modules', 'rust-just-linux-x64', 'bin', 'just');
 
+/**
+ * The machine-wide lease registry of every test process lives in a folder of its own (never the
+ * user's ~/.local/state), set before any test runs the CLI or the lifecycle in process.
+ */
+if (!process.env.DEV_INSTANCES_STATE_DIR) {
+  const dir = mkdtempSync(join(tmpdir(), 'di-state-'));
+  process.env.DEV_INSTANCES_STATE_DIR = dir;
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+}
+
 export interface Run {
   code: number | null;
   stdout: string;

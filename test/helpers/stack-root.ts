@@ -39,7 +39,10 @@ export function stackRoot(prefix: string, opts: StackRootOptions = {}): StackRoo
   cpSync(join(REPO, 'docker'), join(dir.path, 'docker'), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(dir.path, 'node_modules'));
   // Native unless a test asks otherwise: on a machine whose dockerd runs, auto would choose docker.
-  const env = { DEV_INSTANCES_ROOT: dir.path, PM2_HOME: pm2.home, DEV_INSTANCES_ENGINE: opts.engine ?? 'native', ...opts.env };
+  const env = {
+    DEV_INSTANCES_ROOT: dir.path, PM2_HOME: pm2.home, DEV_INSTANCES_ENGINE: opts.engine ?? 'native',
+    DEV_INSTANCES_STATE_DIR: join(dir.path, '.leases'), ...opts.env,
+  };
   const justAsync = (...args: string[]) => {
     const child = spawn(JUST, ['--justfile', join(REPO, 'justfile'), '--working-directory', REPO, ...args], {
       env: { ...process.env, DEV_INSTANCES_NO_REBUILD: '1', SHIPSEC_INSTANCE: '', ...env },

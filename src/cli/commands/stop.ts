@@ -1,12 +1,15 @@
 /** `stop N` / `stop all [--shared]`: stop apps and own infrastructure, keep data. */
+import { UsageError } from '../../errors.js';
+import { checkoutAt, describeCheckout } from '../../leases/checkout.js';
 import { stopShared } from '../../lifecycle/shared.js';
 import { stopInstance, stopStray } from '../../lifecycle/stop.js';
 import { dryRunText } from '../messages.js';
 import type { CommandContext } from './context.js';
-import { targetsOf } from './lifecycle-flags.js';
+import { othersTargets, targetsOf } from './lifecycle-flags.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const { decl } = ctx.stack;
+  if (ctx.flags.everywhere === true && ctx.target) throw new UsageError('--everywhere goes with all: just dev stop all --everywhere');
   const { targets, outOfRange } = await targetsOf(ctx);
   if (ctx.flags['dry-run'] === true) {
     const { dryRun } = await import('../../lifecycle/dry-run.js');
@@ -23,6 +26,12 @@ export async function run(ctx: CommandContext): Promise<void> {
   // A number outside today's range (the declaration changed since): its processes go by namespace.
   for (const n of outOfRange) { await stopStray(decl, n); ctx.out(`stopped instance ${n}`); }
   if (!ctx.target && targets.length + outOfRange.length === 0) ctx.out('no instance was running');
+  if (ctx.flags.everywhere === true) {
+    for (const t of othersTargets(ctx)) {
+      const was = await stopInstance(t, ctx.report);
+      ctx.out(`${was ? 'stopped' : 'nothing ran of'} instance ${t.plan.instance} of ${describeCheckout(checkoutAt(t.root))}`);
+    }
+  }
   if (ctx.flags.shared === true) {
     // Users: instances on the shared set with an app still running (a stopped docker instance is still found, by its state).
     const left = await targetsOf({ ...ctx, target: undefined });

@@ -1,0 +1,141 @@
+/**
+ * A PM2 daemon that can fork this checkout's apps. One daemon serves every checkout that shares a
+ * PM2_HOME, and it forks with the files of the PM2 install that launched it: once that install is
+ * deleted (a removed worktree) every start fails, and a daemon of another PM2 version is out of
+ * step with this client. Before a start hands apps over, the daemon is asked which install and
+ * version it runs; when it cannot serve, it is handed over to this checkout's PM2 the way
+ * `pm2 update` does it: every process it runs is listed (the user's own included), the daemon is
+ * stopped, a new one is launched, and every process is started again from its saved description —
+ * stopped ones stay stopped, and one whose script no longer exists is left out and named.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import { OperationalError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { acquireLock } from '../fs/lock.js';
+import { pollUntil } from '../poll.js';
+import { type Pm2Api, call, loadPm2, pm2Home, socketAnswers } from './client.js';
+
+/** The PM2 version this checkout installed. */
+export const ourPm2Version = (): string => (createRequire(import.meta.url)('pm2/package.json') as { version: string }).version;
+
+export interface DaemonReport {
+  version: string;
+  /** The PM2 install the daemon was launched from, when it says. */
+  install?: string;
+  pid?: number;
+}
+
+/** Why the daemon cannot fork this checkout's apps, or undefined when it can. Pure. */
+export function daemonProblem(d: DaemonReport, ours: string, exists: (path: string) => boolean = existsSync): string | undefined {
+  if (d.install && !exists(join(d.install, 'lib', 'ProcessContainerFork.js'))) {
+    return `it was launched from ${d.install}, which no longer exists (a removed checkout?)`;
+  }
+  if (d.version !== ours) return `it runs PM2 ${d.version} and this checkout's PM2 is ${ours}`;
+  return undefined;
+}
+
+export interface Handover {
+  problem: string;
+  /** Names of the processes started again under the new daemon. */
+  restored: string[];
+  /** Processes whose script no longer exists (their checkout is gone): not started again. */
+  leftOut: string[];
+}
+
+interface SavedProcess { name?: string; pm_exec_path?: string; pmx_module?: boolean; pm_id?: unknown; instances?: unknown; prev_restart_delay?: unknown; [k: string]: unknown }
+
+const connected = async (): Promise<Pm2Api> => {
+  const mod = await loadPm2();
+  const api = new mod.custom({ pm2_home: pm2Home() });
+  await call<void>((cb) => api.connect((e) => cb(e, undefined)));
+  return api;
+};
+
+async function reportOf(api: Pm2Api): Promise<DaemonReport> {
+  const pidText = (() => { try { return readFileSync(join(pm2Home(), 'pm2.pid'), 'utf8').trim(); } catch { return ''; } })();
+  const pid = /^\d+$/.test(pidText) ? Number(pidText) : undefined;
+  try {
+    const r = await call<{ pm2_version: string; argv?: string[] }>((cb) => api.Client.executeRemote('getReport', {}, cb));
+    const script = r.argv?.[1];
+    // argv[1] is <install>/lib/Daemon.js
+    const install = script && basename(script) === 'Daemon.js' ? dirname(dirname(script)) : undefined;
+    return { version: r.pm2_version, ...(install ? { install } : {}), ...(pid ? { pid } : {}) };
+  } catch {
+    // A daemon too old for getReport still says its version.
+    const version = await call<string>((cb) => api.Client.executeRemote('getVersion', {}, cb));
+    return { version, ...(pid ? { pid } : {}) };
+  }
+}
+
+const alive = (pid: number): boolean => {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+};
+
+/**
+ * Make sure the daemon of PM2_HOME can fork this checkout's apps; hand it over when it cannot.
+ * Returns what a handover did, or undefined when none was needed (or no daemon runs: ours will).
+ */
+export async function ensureDaemonCanFork(): Promise<Handover | undefined> {
+  const home = pm2Home();
+  if (!(await socketAnswers(join(home, 'rpc.sock')))) return undefined;
+  const ours = ourPm2Version();
+  const first = await connected();
+  let problem: string | undefined;
+  try { problem = daemonProblem(await reportOf(first), ours); } finally { first.disconnect(); }
+  if (!problem) return undefined;
+  // One handover at a time: whoever waited finds a fit daemon and does nothing.
+  const lock = await acquireLock(join(home, 'dev-instances-launch.lock'), 'the PM2 daemon launch', { waitMs: 120_000 });
+  try {
+    return await handOver(ours);
+  } finally {
+    lock.release();
+  }
+}
+
+async function handOver(ours: string): Promise<Handover | undefined> {
+  const home = pm2Home();
+  const saving = join(home, 'dev-instances-handover.json');
+  const old = await connected();
+  let pid: number | undefined;
+  let problem: string | undefined;
+  let saved: SavedProcess[] = [];
+  try {
+    const report = await reportOf(old);
+    problem = daemonProblem(report, ours);
+    if (!problem) return undefined; // handed over meanwhile by another command
+    pid = report.pid;
+    const list = await call<{ pm2_env: SavedProcess }[]>((cb) => old.Client.executeRemote('getMonitorData', {}, cb));
+    saved = list.map((p) => p.pm2_env).filter((e) => !e.pmx_module).map((e) => {
+      const { pm_id: _id, instances: _n, prev_restart_delay: _d, ...rest } = e;
+      return rest;
+    });
+    // Kept until the new daemon runs them all: if this command dies midway, nothing is forgotten.
+    await writeFileAtomic(saving, `${JSON.stringify(saved, null, 2)}\n`);
+  } finally {
+    old.disconnect();
+  }
+  if (!pid) throw new OperationalError(`the PM2 daemon cannot start apps (${problem}), and its pid is unknown`, 'Run `npx pm2 update` in this checkout.');
+  const daemon = pid;
+  process.kill(daemon, 'SIGTERM'); // PM2 stops every process, then exits
+  await pollUntil(() => (alive(daemon) ? undefined : true), {
+    deadlineMs: 60_000, intervalMs: 100,
+    timeout: () => new OperationalError(`the PM2 daemon (pid ${daemon}) did not exit within 60 s of SIGTERM`, `Its processes are listed in ${saving}.`),
+  });
+  const fresh = await connected(); // launched from this checkout's PM2
+  const restored: string[] = [];
+  const leftOut: string[] = [];
+  try {
+    for (const env of saved) {
+      const name = String(env.name ?? '?');
+      if (typeof env.pm_exec_path === 'string' && !existsSync(env.pm_exec_path)) { leftOut.push(name); continue; }
+      await call((cb) => fresh.Client.executeRemote('prepare', env, cb));
+      restored.push(name);
+    }
+  } finally {
+    fresh.disconnect();
+  }
+  rmSync(saving, { force: true });
+  return { problem, restored, leftOut };
+}
