@@ -6,6 +6,12 @@
 import { main } from '../src/cli/main.js';
 import { trace } from '../src/trace.js';
 
+// A reader that goes away (`just dev 2 | head -1`) must not kill a start halfway: its lines are lost,
+// the command carries on and leaves the instance whole.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err; });
+}
+
 trace('cli: modules loaded');
 const code = await main(process.argv.slice(2));
 // Exit here, once output is flushed: a library's idle handle (a PM2 socket, a pool) must never keep

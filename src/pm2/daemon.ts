@@ -44,7 +44,7 @@ export interface Handover {
   leftOut: string[];
 }
 
-interface SavedProcess { name?: string; pm_exec_path?: string; pmx_module?: boolean; pm_id?: unknown; instances?: unknown; prev_restart_delay?: unknown; [k: string]: unknown }
+interface SavedProcess { name?: string; pm_exec_path?: string; pmx_module?: boolean; [k: string]: unknown }
 
 const connected = async (): Promise<Pm2Api> => {
   const mod = await loadPm2();
@@ -100,16 +100,18 @@ async function handOver(ours: string): Promise<Handover | undefined> {
   const old = await connected();
   let pid: number | undefined;
   let problem: string | undefined;
-  let saved: SavedProcess[] = [];
+  let saved: SavedProcess[];
   try {
     const report = await reportOf(old);
     problem = daemonProblem(report, ours);
     if (!problem) return undefined; // handed over meanwhile by another command
     pid = report.pid;
     const list = await call<{ pm2_env: SavedProcess }[]>((cb) => old.Client.executeRemote('getMonitorData', {}, cb));
+    // As `pm2 save` writes them: without the daemon's ids (the new daemon gives its own).
     saved = list.map((p) => p.pm2_env).filter((e) => !e.pmx_module).map((e) => {
-      const { pm_id: _id, instances: _n, prev_restart_delay: _d, ...rest } = e;
-      return rest;
+      const env = { ...e };
+      for (const key of ['pm_id', 'instances', 'prev_restart_delay']) delete env[key];
+      return env;
     });
     // Kept until the new daemon runs them all: if this command dies midway, nothing is forgotten.
     await writeFileAtomic(saving, `${JSON.stringify(saved, null, 2)}\n`);

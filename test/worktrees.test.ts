@@ -1,0 +1,152 @@
+/**
+ * Parallel checkouts on one machine: real git worktrees, each with its own npm-installed PM2, one
+ * PM2 daemon, one lease registry. Numbers are distinct and stable, a held number is refused, views
+ * are machine-wide, and the daemon survives the removal of the checkout that launched it and a
+ * daemon of another PM2 version — with a user's own PM2 app alive throughout.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import getPort from 'get-port';
+import { REPO } from './helpers/cli.js';
+import { processesUnder, usePrivatePm2 } from './helpers/pm2-home.js';
+import { until } from './helpers/stack-root.js';
+import { type Checkouts, makeCheckouts } from './helpers/worktrees.js';
+
+const exec = promisify(execFile);
+const PM2 = join(REPO, 'node_modules', 'pm2', 'bin', 'pm2');
+
+interface StatusJson { instances: { instance: number; running: boolean; checkout: { path: string; branch?: string; here: boolean }; processes: { name: string; state: string }[] }[] }
+
+const get = (port: number): Promise<string> => new Promise((resolve) => {
+  const req = request({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 2000 }, (res) => {
+    let body = '';
+    res.on('data', (d) => { body += d; });
+    res.on('end', () => resolve(body));
+  });
+  req.on('error', () => resolve(''));
+  req.on('timeout', () => req.destroy());
+  req.end();
+});
+
+describe('parallel checkouts (git worktrees, one PM2 daemon)', { timeout: 600_000 }, () => {
+  const pm2 = usePrivatePm2();
+  let c: Checkouts;
+  let wtA: string;
+  let wtB: string;
+  let userPort: number;
+  let userScript: string;
+  const pm2Cli = (bin: string, ...args: string[]) => spawnSync(process.execPath, [bin, ...args], {
+    cwd: c.base, encoding: 'utf8', env: { ...process.env, PM2_HOME: pm2.home },
+  });
+  const number = (checkout: string): number => {
+    const r = c.dev(checkout, 'ports', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    // The instance is the one whose frontend port this is: base 5233 (5173 moved by 60), stride 100.
+    return (JSON.parse(r.stdout).FRONTEND - 5233) / 100;
+  };
+  const status = (checkout: string): StatusJson => {
+    const r = c.dev(checkout, 'status', 'all', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as StatusJson;
+  };
+  // Polled: PM2 answers a start (and a handover restarts the app) before the app listens.
+  const userAppAnswers = () => until("the user's own PM2 app answers", async () => (await get(userPort)) === 'user app');
+
+  before(async () => {
+    c = await makeCheckouts(pm2.home);
+    [wtA, wtB] = await Promise.all([c.add('feat-a'), c.add('feat-b')]);
+    userPort = await getPort();
+    userScript = join(c.base, 'user-app.cjs');
+    writeFileSync(userScript, `require('node:http').createServer((q, r) => r.end('user app')).listen(${userPort}, '127.0.0.1');\n`);
+  });
+
+  after(() => {
+    try {
+      if (c) c.dev(c.main, 'stop', 'all', '--everywhere');
+      pm2.kill();
+      assert.deepEqual(c ? processesUnder(c.base) : [], [], 'nothing of the checkouts is left running');
+    } finally {
+      c?.cleanup();
+    }
+  });
+
+  test('three checkouts get distinct numbers that stay theirs across stop and start', async () => {
+    // feat-a starts first: its PM2 install launches the daemon every checkout then uses.
+    const a = c.dev(wtA);
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, /Instance 1 is up/, 'a linked worktree leaves 0 to the main worktree');
+    assert.equal(pm2Cli(PM2, 'start', userScript, '--name', 'user-app').status, 0);
+    for (const dir of [c.main, wtB]) assert.equal(c.dev(dir).code, 0);
+    assert.deepEqual([number(c.main), number(wtA), number(wtB)], [0, 1, 2]);
+    assert.equal(c.dev(wtB, 'stop').code, 0);
+    assert.equal(number(wtB), 2, 'a stopped checkout keeps its number');
+    const again = c.dev(wtB);
+    assert.match(again.stdout, /Instance 2 is up/);
+    await userAppAnswers();
+  });
+
+  test('a number another checkout holds is refused, naming it, and nothing starts', () => {
+    const before = pm2Cli(PM2, 'jlist').stdout;
+    const r = c.dev(wtB, '1');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`instance 1 is held by another checkout: ${wtA} \\(branch feat-a\\); nothing was started`));
+    assert.match(r.stderr, new RegExp(`cd ${wtA} && just dev 1 clean`));
+    assert.ok(!existsSync(join(wtB, '.instances', 'instance-1')), 'nothing was written');
+    const names = (list: string) => (JSON.parse(list) as { name: string; pid: number }[]).map((p) => `${p.name}:${p.pid}`).sort();
+    assert.deepEqual(names(pm2Cli(PM2, 'jlist').stdout), names(before), 'no process started or restarted');
+    assert.equal(c.dev(wtB, '1', 'stop').code, 1, "another checkout's instance is not stopped from here");
+  });
+
+  test('status all shows every checkout from any of them; stop all stops only this checkout', () => {
+    for (const dir of [c.main, wtA, wtB]) {
+      const s = status(dir);
+      assert.deepEqual(s.instances.map((i) => [i.instance, i.checkout.path, i.checkout.here]).sort(),
+        [[0, c.main, dir === c.main], [1, wtA, dir === wtA], [2, wtB, dir === wtB]]);
+      assert.ok(s.instances.every((i) => i.running));
+    }
+    const table = c.dev(c.main, 'status', 'all').stdout;
+    assert.match(table, /CHECKOUT/);
+    assert.match(table, new RegExp(`instance 1 +${wtA} \\(branch feat-a\\)`));
+    assert.equal(c.dev(wtB, 'stop', 'all').code, 0);
+    const after = status(c.main);
+    assert.deepEqual(after.instances.map((i) => [i.instance, i.running]), [[0, true], [1, true], [2, false]]);
+    assert.equal(c.dev(wtB).code, 0);
+  });
+
+  test("removing the worktree whose PM2 launched the daemon strands no one; its number goes to the next worktree", async () => {
+    assert.equal(c.dev(wtA, 'stop').code, 0);
+    c.git(c.main, 'worktree', 'remove', '--force', wtA);
+    assert.ok(!existsSync(join(wtA, 'node_modules', 'pm2')), "the daemon's own install is gone");
+    const r = c.dev(wtB, 'restart');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`the PM2 daemon could not start this checkout's apps \\(it was launched from ${wtA}/node_modules/pm2, which no longer exists`));
+    assert.ok(status(c.main).instances.filter((i) => i.instance !== 1).every((i) => i.running), "the other checkouts' instances run again");
+    await userAppAnswers();
+    const wtD = await c.add('feat-d');
+    const d = c.dev(wtD);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /Instance 1 is up/, 'the removed worktree gave its number back');
+  });
+
+  test('a daemon of another PM2 version is replaced; every process comes back', async () => {
+    const old = mkdtempSync(join(c.base, 'pm2-old-'));
+    await exec('npm', ['install', '--prefix', old, 'pm2@6', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund']);
+    // The user's daemon is PM2 6: launched by their own `pm2 start`.
+    assert.equal(c.dev(c.main, 'stop', 'all', '--everywhere').code, 0);
+    assert.equal(pm2Cli(PM2, 'kill').status, 0);
+    const pm2Old = join(old, 'node_modules', 'pm2', 'bin', 'pm2');
+    assert.equal(pm2Cli(pm2Old, 'start', userScript, '--name', 'user-app').status, 0);
+    await userAppAnswers();
+    const r = c.dev(c.main);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /it runs PM2 6\.\d+\.\d+ and this checkout's PM2 is 7\./);
+    await userAppAnswers();
+    assert.ok(status(c.main).instances.find((i) => i.instance === 0)?.running);
+    rmSync(old, { recursive: true, force: true });
+  });
+});
