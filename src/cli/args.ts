@@ -12,14 +12,17 @@ export interface ParsedArgs {
   target: string | undefined;
   flags: Record<string, string | true>;
   help: boolean;
+  /** A word the action takes after the instance (`just dev 1 env backend`). */
+  operand?: string;
 }
 
 const looksNumeric = (t: string) => /^[-+]?\d/.test(t);
 
 /** Flags that take a value, so `--lines 50` reads like `--lines=50`. */
-const VALUE_FLAGS = new Set(['lines', 'engine', 'infra']);
+const VALUE_FLAGS = new Set(['lines', 'engine', 'infra', 'timeout']);
 
-export function parseArgs(argv: readonly string[], actions: ReadonlySet<string>): ParsedArgs {
+/** withOperand: the actions that take one more word, e.g. env's app. */
+export function parseArgs(argv: readonly string[], actions: ReadonlySet<string>, withOperand: ReadonlySet<string> = new Set()): ParsedArgs {
   const out: ParsedArgs = { action: undefined, target: undefined, flags: {}, help: false };
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -40,8 +43,11 @@ export function parseArgs(argv: readonly string[], actions: ReadonlySet<string>)
     if (tok.startsWith('-') && !looksNumeric(tok)) throw new UsageError(`unknown flag '${tok}'`, true);
     positionals.push(tok);
   }
+  const action = positionals.find((t) => actions.has(t));
+  const takesOperand = action !== undefined && withOperand.has(action);
   for (const tok of positionals) {
     if (out.action === undefined && actions.has(tok)) out.action = tok;
+    else if (takesOperand && out.operand === undefined && tok !== 'all' && !looksNumeric(tok)) out.operand = tok;
     else if (out.target === undefined) out.target = tok;
     else if (out.action === undefined) {
       throw new UsageError(`unknown action '${tok}' (actions: ${[...actions].join(', ')})`, true);

@@ -46,7 +46,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const envVar = instanceEnvVar(decl.project);
     const max = rangeFor(decl).max;
     usageText = () => usage(COMMANDS, max, envVar);
-    const args = parseArgs(argv, new Set(names));
+    const args = parseArgs(argv, new Set(names), new Set(COMMANDS.filter((c) => c.operand).map((c) => c.name)));
     if (args.help) {
       io.out(usageText());
       return 0;
@@ -59,6 +59,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     // `start` is the default action: `just dev` starts the active instance, `just dev 2` instance 2.
     const spec = COMMANDS.find((c) => c.name === (args.action ?? 'start'));
     let target: Target | undefined;
+    if (spec?.noInstance && args.target !== undefined) throw new UsageError(`${spec.name} takes no instance; got '${args.target}'`);
     if (args.target === 'all') {
       if (spec && !spec.acceptsAll) throw new UsageError(noAllFor(spec.name));
     } else if (args.target !== undefined) {
@@ -67,7 +68,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       }
       if (!spec) throw new UsageError(`unknown action '${args.action}'`, true);
       target = resolve(args.target);
-    } else if (spec) {
+    } else if (spec && !spec.noInstance) {
       const fromEnv = io.env[envVar];
       if (fromEnv !== undefined && fromEnv !== '') target = resolve(fromEnv, `${envVar} value`);
       else {
@@ -92,6 +93,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const command = await spec.load();
     await command.run({
       stack, root, target, resolve: (n, found) => resolve(n, undefined, found), flags, out: io.out,
+      ...(args.operand === undefined ? {} : { operand: args.operand }),
       note: (t) => io.err(noteLine(t)), warn: (t) => io.err(warningLine(t)), report,
     });
     return 0;

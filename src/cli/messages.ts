@@ -15,7 +15,8 @@ export function usage(commands: readonly { name: string; usage: string; summary:
     'Actions:',
     ...columns(commands.map((c) => [c.usage, c.summary]), { indent: '  ' }),
     '',
-    `N is an instance number from 0 to ${max}; without N, ${envVar} or else 0.`,
+    `N is an instance number from 0 to ${max}. Without N: ${envVar} when set, else the number this checkout`,
+    "holds (leased machine-wide: 0 in a repository's main worktree, else the lowest number no checkout holds).",
   ].join('\n');
 }
 

@@ -11,23 +11,28 @@ export interface CommandSpec {
   /** Whether `all` is a valid target. */
   acceptsAll: boolean;
   flags: Readonly<Record<string, FlagKind>>;
+  /** The one word the command takes after the instance (env's app), named as in its usage. */
+  operand?: string;
+  /** Runs for no instance (mcp): no number is resolved or leased. */
+  noInstance?: boolean;
   load: () => Promise<CommandModule>;
 }
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
-    name: 'start', usage: 'start N [--engine E] [--infra M] [--dry-run]', acceptsAll: false, flags: { engine: 'string', infra: 'string', 'dry-run': 'boolean' },
+    name: 'start', usage: 'start N [--engine E] [--infra M] [--dry-run] [--json]', acceptsAll: false,
+    flags: { engine: 'string', infra: 'string', 'dry-run': 'boolean', json: 'boolean' },
     summary: 'start instance N: infrastructure, database/namespace/prefix, apps (the default action)',
     load: () => import('./commands/start.js'),
   },
   {
-    name: 'stop', usage: 'stop N|all [--everywhere] [--shared] [--dry-run]', acceptsAll: true,
-    flags: { everywhere: 'boolean', shared: 'boolean', 'dry-run': 'boolean' },
+    name: 'stop', usage: 'stop N|all [--everywhere] [--shared] [--dry-run] [--json]', acceptsAll: true,
+    flags: { everywhere: 'boolean', shared: 'boolean', 'dry-run': 'boolean', json: 'boolean' },
     summary: "stop apps and own infrastructure, keep data (all: this checkout's; --everywhere: every checkout's)",
     load: () => import('./commands/stop.js'),
   },
   {
-    name: 'restart', usage: 'restart N', acceptsAll: false, flags: { engine: 'string', infra: 'string' },
+    name: 'restart', usage: 'restart N [--json]', acceptsAll: false, flags: { engine: 'string', infra: 'string', json: 'boolean' },
     summary: 'stop, then start again with freshly rendered env files',
     load: () => import('./commands/restart.js'),
   },
@@ -37,18 +42,29 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/status.js'),
   },
   {
+    name: 'wait', usage: 'wait N [--timeout S] [--json]', acceptsAll: false, flags: { timeout: 'string', json: 'boolean' },
+    summary: 'block until every process is healthy (exit 0), or name what is not when the time is up (exit 1)',
+    load: () => import('./commands/wait.js'),
+  },
+  {
+    name: 'env', usage: 'env N [APP] [--json]', acceptsAll: false, flags: { json: 'boolean' }, operand: 'APP',
+    summary: "an app's environment (without APP: what every app shares), as export lines for eval",
+    load: () => import('./commands/env.js'),
+  },
+  {
     name: 'logs', usage: 'logs N|all [--lines K] [--no-follow]', acceptsAll: true,
     flags: { lines: 'string', follow: 'boolean', 'no-follow': 'boolean' },
     summary: 'log lines of apps and infrastructure, prefixed; follows on a terminal',
     load: () => import('./commands/logs.js'),
   },
   {
-    name: 'clean', usage: 'clean N|all [--yes] [--no-backup] [--dry-run]', acceptsAll: true, flags: { yes: 'boolean', 'no-backup': 'boolean', 'dry-run': 'boolean' },
+    name: 'clean', usage: 'clean N|all [--yes] [--no-backup] [--dry-run] [--json]', acceptsAll: true,
+    flags: { yes: 'boolean', 'no-backup': 'boolean', 'dry-run': 'boolean', json: 'boolean' },
     summary: 'back up the database, then delete the instance: data, database, namespace, keys, files',
     load: () => import('./commands/clean.js'),
   },
   {
-    name: 'release', usage: 'release N', acceptsAll: false, flags: {},
+    name: 'release', usage: 'release N [--json]', acceptsAll: false, flags: { json: 'boolean' },
     summary: 'give back the number this checkout holds (an instance without data or processes)',
     load: () => import('./commands/release.js'),
   },
@@ -58,7 +74,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/init.js'),
   },
   {
-    name: 'info', usage: 'info N', acceptsAll: false, flags: {},
+    name: 'info', usage: 'info N [--json]', acceptsAll: false, flags: { json: 'boolean' },
     summary: "the instance's URLs, compose project, database, namespace and key prefix",
     load: () => import('./commands/info.js'),
   },
@@ -71,5 +87,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'project-name', usage: 'project-name N', acceptsAll: false, flags: {},
     summary: 'the compose project name of instance N',
     load: () => import('./commands/project-name.js'),
+  },
+  {
+    name: 'mcp', usage: 'mcp', acceptsAll: false, flags: {}, noInstance: true,
+    summary: 'serve start, stop, status, logs, wait, ports, info and clean to a coding agent (MCP over stdio)',
+    load: () => import('./commands/mcp.js'),
   },
 ];

@@ -2,6 +2,7 @@
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../../errors.js';
 import { cleanInstance } from '../../lifecycle/clean.js';
+import type { LifecycleEvent } from '../../lifecycle/events.js';
 import { instanceFolders } from '../../lifecycle/discover.js';
 import { BACKUPS_DIR } from '../../plan/names.js';
 import { dryRunText, eventLine } from '../messages.js';
@@ -19,7 +20,7 @@ async function confirm(what: string): Promise<boolean> {
 
 export async function run(ctx: CommandContext): Promise<void> {
   const { targets } = await targetsOf(ctx, () => instanceFolders(ctx.root));
-  if (targets.length === 0) { ctx.out('nothing to clean'); return; }
+  if (targets.length === 0) { ctx.out(ctx.flags.json ? JSON.stringify({ cleaned: [] }) : 'nothing to clean'); return; }
   const backup = ctx.flags['no-backup'] !== true;
   if (ctx.flags['dry-run'] === true) {
     const { dryRun } = await import('../../lifecycle/dry-run.js');
@@ -33,9 +34,13 @@ export async function run(ctx: CommandContext): Promise<void> {
     if (!process.stdin.isTTY) throw new UsageError(`clean deletes data: confirm on a terminal, or pass --yes. ${what}`);
     if (!(await confirm(what))) { ctx.out('nothing was cleaned'); return; }
   }
+  const cleaned: { instance: number; events: LifecycleEvent[] }[] = [];
   for (const t of targets) {
-    // What clean did goes to stdout: it is the command's result, not progress.
-    await cleanInstance(t, { backup, report: (e) => ctx.out(eventLine(e).text) });
-    ctx.out(`cleaned instance ${t.plan.instance}`);
+    const events: LifecycleEvent[] = [];
+    // What clean did goes to stdout: it is the command's result, not progress (--json: one object at the end).
+    await cleanInstance(t, { backup, report: (e) => { events.push(e); if (!ctx.flags.json) ctx.out(eventLine(e).text); } });
+    cleaned.push({ instance: t.plan.instance, events });
+    if (!ctx.flags.json) ctx.out(`cleaned instance ${t.plan.instance}`);
   }
+  if (ctx.flags.json) ctx.out(JSON.stringify({ cleaned }, null, 2));
 }

@@ -12,6 +12,8 @@ export interface CommandContext {
   /** Resolve another instance by the same rule (for `all`: each discovered instance); found: the engine found holding it. */
   resolve: (n: number, found?: EngineName) => Target;
   flags: Record<string, string | boolean>;
+  /** The word after the instance, for a command that takes one (env's app). */
+  operand?: string;
   out: (text: string) => void;
   /** Progress of a long command, on stderr so stdout stays clean for scripts. */
   note: (text: string) => void;

@@ -16,7 +16,9 @@ export async function run(ctx: CommandContext): Promise<void> {
     throw new OperationalError(`instance ${n} still has ${running ? 'processes' : 'data'} in this checkout (${t.plan.dir}); nothing was released`,
       `just dev ${n} clean deletes it and gives the number back (its database is backed up first).`);
   }
-  ctx.out(await releaseInstance(t.decl.project, t.root, n)
-    ? `gave instance number ${n} back (any checkout may take it now)`
-    : `this checkout did not hold instance ${n}; nothing to release`);
+  const released = await releaseInstance(t.decl.project, t.root, n);
+  if (ctx.flags.json) ctx.out(JSON.stringify({ instance: n, released }));
+  else {
+    ctx.out(released ? `gave instance number ${n} back (any checkout may take it now)` : `this checkout did not hold instance ${n}; nothing to release`);
+  }
 }

@@ -1,5 +1,5 @@
 /** `start N` (the default action): bring the whole instance up and print where it lives. */
-import { startInstance } from '../../lifecycle/start.js';
+import { type StartResult, startInstance } from '../../lifecycle/start.js';
 import { dryRunText, startSummary } from '../messages.js';
 import { type CommandContext, needTarget } from './context.js';
 import { engineFlag } from './lifecycle-flags.js';
@@ -11,5 +11,19 @@ export async function run(ctx: CommandContext): Promise<void> {
     ctx.out(dryRunText(await dryRun(t, 'start', { engine: engineFlag(ctx) })));
     return;
   }
-  ctx.out(startSummary(await startInstance(t, { engine: engineFlag(ctx), report: ctx.report })));
+  printStart(ctx, await startInstance(t, { engine: engineFlag(ctx), report: ctx.report }));
+}
+
+/** The end of a start (and restart): the summary for people, or one JSON object with --json. */
+export function printStart(ctx: CommandContext, r: StartResult): void {
+  if (!ctx.flags.json) { ctx.out(startSummary(r)); return; }
+  const p = r.plan;
+  const down = new Set(r.unavailable.map((u) => u.service));
+  ctx.out(JSON.stringify({
+    instance: p.instance, alreadyRunning: r.alreadyRunning, engine: r.engine.name, engineReason: r.engineReason, ms: Math.round(r.ms),
+    ports: Object.fromEntries(p.ports.map((x) => [x.key, x.port])),
+    urls: Object.fromEntries(p.ports.filter((x) => x.scheme === 'http').map((x) => [x.label, `http://localhost:${x.port}`])),
+    database: p.database.name, temporalNamespace: down.has('temporal') ? null : p.temporal.namespace, taskQueue: p.temporal.taskQueue,
+    redisPrefix: p.redis.keyPrefix, apps: p.apps.map((a) => a.pm2Name), unavailable: r.unavailable,
+  }, null, 2));
 }

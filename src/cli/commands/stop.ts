@@ -17,21 +17,31 @@ export async function run(ctx: CommandContext): Promise<void> {
     if (targets.length === 0) ctx.out('no instance is running; nothing would be stopped');
     return;
   }
+  // --json: one object at the end instead of a line per instance.
+  const results: { instance: number; checkout: string; wasRunning: boolean }[] = [];
+  const say = (line: string) => { if (!ctx.flags.json) ctx.out(line); };
   for (const t of targets) {
     const n = t.plan.instance;
     const wasRunning = await stopInstance(t, ctx.report);
-    if (ctx.target) ctx.out(wasRunning ? `stopped instance ${n} (data kept; just dev ${n} clean removes it)` : `instance ${n} was not running; nothing to stop`);
-    else ctx.out(`stopped instance ${n}`);
+    results.push({ instance: n, checkout: t.root, wasRunning });
+    if (ctx.target) say(wasRunning ? `stopped instance ${n} (data kept; just dev ${n} clean removes it)` : `instance ${n} was not running; nothing to stop`);
+    else say(`stopped instance ${n}`);
   }
   // A number outside today's range (the declaration changed since): its processes go by namespace.
-  for (const n of outOfRange) { await stopStray(decl, n); ctx.out(`stopped instance ${n}`); }
-  if (!ctx.target && targets.length + outOfRange.length === 0) ctx.out('no instance was running');
+  for (const n of outOfRange) {
+    await stopStray(decl, n);
+    results.push({ instance: n, checkout: ctx.root, wasRunning: true });
+    say(`stopped instance ${n}`);
+  }
+  if (!ctx.target && targets.length + outOfRange.length === 0) say('no instance was running');
   if (ctx.flags.everywhere === true) {
     for (const t of othersTargets(ctx)) {
       const was = await stopInstance(t, ctx.report);
-      ctx.out(`${was ? 'stopped' : 'nothing ran of'} instance ${t.plan.instance} of ${describeCheckout(checkoutAt(t.root))}`);
+      results.push({ instance: t.plan.instance, checkout: t.root, wasRunning: was });
+      say(`${was ? 'stopped' : 'nothing ran of'} instance ${t.plan.instance} of ${describeCheckout(checkoutAt(t.root))}`);
     }
   }
+  if (ctx.flags.json) ctx.out(JSON.stringify({ stopped: results }, null, 2));
   if (ctx.flags.shared === true) {
     // Users: instances on the shared set with an app still running (a stopped docker instance is still found, by its state).
     const left = await targetsOf({ ...ctx, target: undefined });

@@ -1,0 +1,79 @@
+/**
+ * `mcp`: an MCP server on stdio for coding agents. Each tool runs this checkout's CLI with --json as
+ * a child process, so an agent gets exactly what a person gets — the same leases, refusals, locks
+ * and exit codes — and a tool's failure is the CLI's one-line error. Logs are bounded; clean needs
+ * `confirm: true`.
+ */
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { z } from 'zod';
+import type { CommandContext } from './context.js';
+
+/** dist/src/cli/commands/mcp.js -> dist/scripts/dev-instance-manager.js */
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'scripts', 'dev-instance-manager.js');
+const MAX_LOG_LINES = 500;
+
+interface ToolResult { [key: string]: unknown; content: { type: 'text'; text: string }[]; isError?: boolean }
+
+function runCli(args: string[]): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('close', (code) => {
+      const text = code === 0 ? out.trim() || err.trim() : [err.trim(), out.trim()].filter(Boolean).join('\n');
+      resolve({ content: [{ type: 'text', text: text || `exit code ${code}` }], ...(code === 0 ? {} : { isError: true }) });
+    });
+  });
+}
+
+const instance = z.number().int().min(0).optional().describe("Instance number; omit for this checkout's own (leased) instance");
+const instanceOrAll = z.union([z.number().int().min(0), z.literal('all')]).optional()
+  .describe("Instance number or 'all'; omit for this checkout's own instance");
+const target = (n: number | 'all' | undefined): string[] => (n === undefined ? [] : [String(n)]);
+
+export async function run(_ctx: CommandContext): Promise<void> {
+  const server = new McpServer({ name: 'dev-instances', version: '0.1.0' });
+  server.registerTool('start', {
+    description: 'Start an isolated instance of the stack (infrastructure, database, apps) and wait until its apps are healthy. Returns ports, URLs and names as JSON.',
+    inputSchema: { instance },
+  }, ({ instance: n }) => runCli(['start', ...target(n), '--json']));
+  server.registerTool('stop', {
+    description: "Stop an instance's apps and infrastructure; its data is kept. 'all' stops this checkout's instances only.",
+    inputSchema: { instance: instanceOrAll },
+  }, ({ instance: n }) => runCli(['stop', ...target(n), '--json']));
+  server.registerTool('status', {
+    description: "Processes of an instance (or 'all': every checkout's) with state, port, pid, uptime, restarts and health, as JSON.",
+    inputSchema: { instance: instanceOrAll },
+  }, ({ instance: n }) => runCli(['status', ...target(n), '--json']));
+  server.registerTool('logs', {
+    description: `The last lines of every log of an instance, each prefixed with its process (at most ${MAX_LOG_LINES} per log).`,
+    inputSchema: { instance: instanceOrAll, lines: z.number().int().min(1).max(MAX_LOG_LINES).optional().describe('Lines per log (default 50)') },
+  }, ({ instance: n, lines }) => runCli(['logs', ...target(n), '--no-follow', '--lines', String(lines ?? 50)]));
+  server.registerTool('wait', {
+    description: 'Block until every process of the instance is online and healthy; fails naming what is not when the time is up.',
+    inputSchema: { instance, timeoutSeconds: z.number().min(1).max(600).optional().describe('Give up after this many seconds (default 120)') },
+  }, ({ instance: n, timeoutSeconds }) => runCli(['wait', ...target(n), '--json', ...(timeoutSeconds ? ['--timeout', String(timeoutSeconds)] : [])]));
+  server.registerTool('ports', {
+    description: "The instance's ports by key (FRONTEND, BACKEND, POSTGRES, …) as JSON.",
+    inputSchema: { instance },
+  }, ({ instance: n }) => runCli(['ports', ...target(n), '--json']));
+  server.registerTool('info', {
+    description: "The instance's checkout, URLs, ports, compose project, PM2 apps, database, Temporal namespace and Redis prefix as JSON.",
+    inputSchema: { instance },
+  }, ({ instance: n }) => runCli(['info', ...target(n), '--json']));
+  server.registerTool('clean', {
+    description: "DELETE an instance's data: back up its database, then drop the database, Temporal namespace, Redis keys and files, and give its number back. Requires confirm: true.",
+    inputSchema: { instance, confirm: z.boolean().describe('Must be true: clean deletes data') },
+  }, ({ instance: n, confirm }) => (confirm === true
+    ? runCli(['clean', ...target(n), '--yes', '--json'])
+    : Promise.resolve({ content: [{ type: 'text' as const, text: 'clean deletes data: call it again with confirm: true to go ahead' }], isError: true })));
+  await server.connect(new StdioServerTransport());
+  // Serve until the client closes stdin.
+  await new Promise<void>((resolve) => { process.stdin.once('close', resolve); process.stdin.once('end', resolve); });
+}
