@@ -4,13 +4,12 @@
  * and exit codes — and a tool's failure is the CLI's one-line error. Logs are bounded; clean needs
  * `confirm: true`.
  */
-import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
-import type { CommandContext } from './context.js';
+import { run as runProcess } from '../../proc/run.js';
 
 /** dist/src/cli/commands/mcp.js -> dist/scripts/dev-instance-manager.js */
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'scripts', 'dev-instance-manager.js');
@@ -18,18 +17,10 @@ const MAX_LOG_LINES = 500;
 
 interface ToolResult { [key: string]: unknown; content: { type: 'text'; text: string }[]; isError?: boolean }
 
-function runCli(args: string[]): Promise<ToolResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('close', (code) => {
-      const text = code === 0 ? out.trim() || err.trim() : [err.trim(), out.trim()].filter(Boolean).join('\n');
-      resolve({ content: [{ type: 'text', text: text || `exit code ${code}` }], ...(code === 0 ? {} : { isError: true }) });
-    });
-  });
+async function runCli(args: string[]): Promise<ToolResult> {
+  const r = await runProcess(process.execPath, [CLI, ...args], { reject: false });
+  const text = r.code === 0 ? r.stdout.trim() || r.stderr.trim() : [r.stderr.trim(), r.stdout.trim()].filter(Boolean).join('\n');
+  return { content: [{ type: 'text', text: text || `exit code ${r.code}` }], ...(r.code === 0 ? {} : { isError: true }) };
 }
 
 const instance = z.number().int().min(0).optional().describe("Instance number; omit for this checkout's own (leased) instance");
@@ -37,7 +28,7 @@ const instanceOrAll = z.union([z.number().int().min(0), z.literal('all')]).optio
   .describe("Instance number or 'all'; omit for this checkout's own instance");
 const target = (n: number | 'all' | undefined): string[] => (n === undefined ? [] : [String(n)]);
 
-export async function run(_ctx: CommandContext): Promise<void> {
+export async function run(): Promise<void> {
   const server = new McpServer({ name: 'dev-instances', version: '0.1.0' });
   server.registerTool('start', {
     description: 'Start an isolated instance of the stack (infrastructure, database, apps) and wait until its apps are healthy. Returns ports, URLs and names as JSON.',
