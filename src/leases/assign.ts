@@ -5,7 +5,7 @@
  */
 import type { StackDeclaration } from '../config/types.js';
 import { OperationalError } from '../errors.js';
-import { type InstancePlan, plan, rangeFor } from '../plan/plan.js';
+import { type InstancePlan, plan, portsByKey, rangeFor } from '../plan/plan.js';
 import { portInUse } from '../ports/holder.js';
 import { type Checkout, checkoutAt, describeCheckout } from './checkout.js';
 import { type Lease, changeLeases, defaultOf, heldBy, holderOf, newLease, readLeases } from './registry.js';
@@ -79,7 +79,7 @@ export async function claimInstance(p: InstancePlan, root: string, c: Checkout =
     }
     if (c.branch) l.branch = c.branch; else delete l.branch;
     l.apps = p.apps.map((a) => a.pm2Name);
-    l.ports = Object.fromEntries(p.ports.map((x) => [x.key, x.port]));
+    l.ports = portsByKey(p);
     return l;
   });
   return { lease: value, pruned };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
 import { checkoutAt } from '../leases/checkout.js';
 import type { ServiceState } from '../engines/types.js';
-import type { InstancePlan } from '../plan/plan.js';
+import { type InstancePlan, httpUrls, portsByKey } from '../plan/plan.js';
 import type { Pm2Process } from '../pm2/client.js';
 import { tailOf, tcpAccepts } from '../readiness.js';
 import { findOrphans } from './orphans.js';
@@ -84,11 +84,9 @@ async function infraRow(s: ServiceState): Promise<ProcessRow> {
 const shown = (s: ServiceState) => s.state !== 'unavailable' && s.state !== 'absent';
 
 function describe(p: InstancePlan, engine: string, processes: ProcessRow[]): InstanceStatus {
-  const urls: Record<string, string> = {};
-  for (const x of p.ports) if (x.scheme === 'http') urls[x.label] = `http://localhost:${x.port}`;
   return {
     instance: p.instance, engine, running: processes.some((r) => r.state === 'online'),
-    ports: Object.fromEntries(p.ports.map((x) => [x.key, x.port])), urls,
+    ports: portsByKey(p), urls: httpUrls(p),
     database: p.database.name, temporalNamespace: p.temporal.namespace, taskQueue: p.temporal.taskQueue,
     redisPrefix: p.redis.keyPrefix, processes,
   };

@@ -117,6 +117,13 @@ export function composeServices(decl: StackDeclaration): string[] {
 }
 
 /** Which compose services are shared: the declaration's infraSharing, or an override for all. */
+/** KEY -> port of every port of the instance, in the declaration's order (ports, --json views). */
+export const portsByKey = (p: InstancePlan): Record<string, number> => Object.fromEntries(p.ports.map((x) => [x.key, x.port]));
+
+/** Label -> URL of every http service of the instance. */
+export const httpUrls = (p: InstancePlan): Record<string, string> =>
+  Object.fromEntries(p.ports.filter((x) => x.scheme === 'http').map((x) => [x.label, `http://localhost:${x.port}`]));
+
 export function sharedServices(decl: StackDeclaration, override?: Sharing): Set<string> {
   const all = composeServices(decl);
   const setting = override ?? decl.infraSharing ?? 'isolated';

@@ -1,8 +1,9 @@
 /** `ports N`: KEY=port lines in the declaration's order (eval-able), or JSON with --json. */
+import { portsByKey } from '../../plan/plan.js';
 import { type CommandContext, needTarget } from './context.js';
 
 export function run(ctx: CommandContext): void {
   const p = needTarget(ctx).plan;
-  if (ctx.flags.json) ctx.out(JSON.stringify(Object.fromEntries(p.ports.map((x) => [x.key, x.port])), null, 2));
+  if (ctx.flags.json) ctx.out(JSON.stringify(portsByKey(p), null, 2));
   else ctx.out(p.ports.map((x) => `${x.key}=${x.port}`).join('\n'));
 }

@@ -1,5 +1,6 @@
 /** `start N` (the default action): bring the whole instance up and print where it lives. */
 import { type StartResult, startInstance } from '../../lifecycle/start.js';
+import { httpUrls, portsByKey } from '../../plan/plan.js';
 import { dryRunText, startSummary } from '../messages.js';
 import { type CommandContext, needTarget } from './context.js';
 import { engineFlag } from './lifecycle-flags.js';
@@ -21,8 +22,8 @@ export function printStart(ctx: CommandContext, r: StartResult): void {
   const down = new Set(r.unavailable.map((u) => u.service));
   ctx.out(JSON.stringify({
     instance: p.instance, alreadyRunning: r.alreadyRunning, engine: r.engine.name, engineReason: r.engineReason, ms: Math.round(r.ms),
-    ports: Object.fromEntries(p.ports.map((x) => [x.key, x.port])),
-    urls: Object.fromEntries(p.ports.filter((x) => x.scheme === 'http').map((x) => [x.label, `http://localhost:${x.port}`])),
+    ports: portsByKey(p),
+    urls: httpUrls(p),
     database: p.database.name, temporalNamespace: down.has('temporal') ? null : p.temporal.namespace, taskQueue: p.temporal.taskQueue,
     redisPrefix: p.redis.keyPrefix, apps: p.apps.map((a) => a.pm2Name), unavailable: r.unavailable,
   }, null, 2));
