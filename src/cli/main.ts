@@ -73,8 +73,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       if (fromEnv !== undefined && fromEnv !== '') target = resolve(fromEnv, `${envVar} value`);
       else {
         // No number: the one this checkout holds, else one leased to it now (see src/leases/assign.ts).
-        const { assignInstance, leasedInstance } = await import('../leases/assign.js');
-        target = resolve(leasedInstance(decl.project, root) ?? await assignInstance(decl, root));
+        const { leasedInstance } = await import('../leases/registry.js');
+        const held = leasedInstance(decl.project, root);
+        target = resolve(held ?? await (await import('../leases/assign.js')).assignInstance(decl, root));
       }
     }
     if (!spec) throw new UsageError(`unknown action '${args.action}'`, true);

@@ -10,12 +10,6 @@ import { portInUse } from '../ports/holder.js';
 import { type Checkout, checkoutAt, describeCheckout } from './checkout.js';
 import { type Lease, changeLeases, defaultOf, heldBy, holderOf, newLease, readLeases } from './registry.js';
 
-/** This checkout's number, when it holds one: its default lease, else the lowest it holds. */
-export function leasedInstance(project: string, root: string, leases: readonly Lease[] = readLeases()): number | undefined {
-  const path = checkoutAt(root).path;
-  return (defaultOf(leases, project, path) ?? heldBy(leases, project, path)[0])?.instance;
-}
-
 async function portsFree(p: InstancePlan): Promise<boolean> {
   const busy = await Promise.all(p.ports.filter((x) => !x.shared).map((x) => portInUse(x.port)));
   return !busy.includes(true);

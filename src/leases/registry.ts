@@ -7,9 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { acquireLock } from '../fs/lock.js';
-import { writeFileAtomic } from '../fs/atomic.js';
-import type { Checkout } from './checkout.js';
+import { type Checkout, checkoutAt } from './checkout.js';
 
 export interface Lease {
   project: string;
@@ -65,6 +63,8 @@ export interface LeaseChange<T> {
  * the file is rewritten (atomically) when fn changed something or dead leases were pruned.
  */
 export async function changeLeases<T>(fn: (leases: Lease[]) => T | Promise<T>, env?: NodeJS.ProcessEnv): Promise<LeaseChange<T>> {
+  // Loaded here, not at the top: reading leases is on the path of `ports`, changing them is not.
+  const [{ acquireLock }, { writeFileAtomic }] = await Promise.all([import('../fs/lock.js'), import('../fs/atomic.js')]);
   const file = leaseFile(env);
   const lock = await acquireLock(`${file}.lock`, 'the lease registry', { waitMs: 15_000 });
   try {
@@ -93,6 +93,12 @@ export const heldBy = (leases: readonly Lease[], project: string, checkout: stri
 
 export const defaultOf = (leases: readonly Lease[], project: string, checkout: string): Lease | undefined =>
   heldBy(leases, project, checkout).find((l) => l.default);
+
+/** This checkout's number, when it holds one: its default lease, else the lowest it holds. */
+export function leasedInstance(project: string, root: string, leases: readonly Lease[] = readLeases()): number | undefined {
+  const path = checkoutAt(root).path;
+  return (defaultOf(leases, project, path) ?? heldBy(leases, project, path)[0])?.instance;
+}
 
 export function newLease(project: string, n: number, c: Checkout, isDefault: boolean): Lease {
   return {
