@@ -38,6 +38,7 @@ describe('parallel checkouts (git worktrees, one PM2 daemon)', { timeout: 600_00
   let c: Checkouts;
   let wtA: string;
   let wtB: string;
+  let wtD: string;
   let userPort: number;
   let userScript: string;
   const pm2Cli = (bin: string, ...args: string[]) => spawnSync(process.execPath, [bin, ...args], {
@@ -127,10 +128,21 @@ describe('parallel checkouts (git worktrees, one PM2 daemon)', { timeout: 600_00
     assert.match(r.stderr, new RegExp(`the PM2 daemon could not start this checkout's apps \\(it was launched from ${wtA}/node_modules/pm2, which no longer exists`));
     assert.ok(status(c.main).instances.filter((i) => i.instance !== 1).every((i) => i.running), "the other checkouts' instances run again");
     await userAppAnswers();
-    const wtD = await c.add('feat-d');
+    wtD = await c.add('feat-d');
     const d = c.dev(wtD);
     assert.equal(d.code, 0, d.stderr);
     assert.match(d.stdout, /Instance 1 is up/, 'the removed worktree gave its number back');
+  });
+
+  test('a worktree removed while its instance runs: the next start of that number deletes what it left, data included', () => {
+    c.git(c.main, 'worktree', 'remove', '--force', wtD);
+    const r = c.dev(wtB, '1');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`instance 1: deleted diwt-frontend-1, .*diwt-postgres-1.*, left running by ${wtD}, which no longer exists`));
+    const one = status(wtB).instances.find((i) => i.instance === 1);
+    assert.equal(one?.checkout.path, wtB);
+    assert.ok(one?.running);
+    assert.equal(c.dev(wtB, '1', 'clean', '--yes').code, 0);
   });
 
   test('a daemon of another PM2 version is replaced; every process comes back', async () => {

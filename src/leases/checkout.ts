@@ -3,7 +3,7 @@
  * whether it is the repository's main worktree. Read from the files git keeps (`.git` is a folder in
  * a main worktree, a `gitdir:` file in a linked one), never by running git: `ports` stays fast.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 
 export interface Checkout {
@@ -57,4 +57,22 @@ export const describeCheckout = (c: { path: string; branch?: string }): string =
 export function isInside(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * Whether a checkout is still there. A git checkout is there while its `.git` is: processes still
+ * running from a removed worktree can recreate folders in it (a dev server's cache, a log), never
+ * `.git`. A folder outside git is there while it holds more than the tool's own `.instances`.
+ */
+export function checkoutLive(path: string, git: boolean): boolean {
+  if (git) return existsSync(join(path, '.git'));
+  try { return readdirSync(path).some((name) => name !== '.instances'); } catch { return false; }
+}
+
+/** What every process the tool starts under PM2 carries: its checkout, and whether that is a git one. */
+export const CHECKOUT_ENV = 'DEV_INSTANCES_CHECKOUT';
+export const CHECKOUT_GIT_ENV = 'DEV_INSTANCES_CHECKOUT_GIT';
+export function checkoutEnv(root: string): Record<string, string> {
+  const c = checkoutAt(root);
+  return { [CHECKOUT_ENV]: c.path, ...(c.commonDir ? { [CHECKOUT_GIT_ENV]: '1' } : {}) };
 }

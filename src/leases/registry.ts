@@ -4,10 +4,10 @@
  * two checkouts must never hold the same one. One JSON file in the user's state folder, read
  * without a lock (it is only ever replaced whole), changed under a lock, 0600.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Checkout, checkoutAt } from './checkout.js';
+import { type Checkout, checkoutAt, checkoutLive } from './checkout.js';
 
 export interface Lease {
   project: string;
@@ -34,7 +34,7 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
 export const leaseFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'leases.json');
 
 /** A lease is live while its checkout's folder exists: a removed worktree gives its numbers back. */
-export const isLive = (l: Lease): boolean => existsSync(l.checkout);
+export const isLive = (l: Lease): boolean => checkoutLive(l.checkout, l.commonDir !== undefined);
 
 function parse(text: string): Lease[] {
   try {

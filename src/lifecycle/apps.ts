@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { EnvDocument } from '../env/dotenv-doc.js';
 import type { AppPlan, InstancePlan } from '../plan/plan.js';
 import { pm2Apps } from '../pm2/ecosystem.js';
+import { checkoutEnv } from '../leases/checkout.js';
 import type { Pm2Process, Pm2Session } from '../pm2/client.js';
 import type { Holder } from '../ports/holder.js';
 import { freePorts } from '../ports/reaper.js';
@@ -57,7 +58,7 @@ export async function startApps(
     if (current) await pm2.delete(app.name); // errored, stopped or unhealthy: start afresh with today's environment
     started.push(app.name);
     launch.requested.add(app.name);
-    const answered = pm2.start({ ...app, interpreter: 'node' }).then(() => { launch.readySignalled.add(app.name); });
+    const answered = pm2.start({ ...app, env: { ...app.env, ...checkoutEnv(root) }, interpreter: 'node' }).then(() => { launch.readySignalled.add(app.name); });
     launch.answered.set(app.name, answered);
     starts.push(answered);
   }

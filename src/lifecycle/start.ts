@@ -4,13 +4,12 @@
  * meanwhile), provision (database, namespace, prefix), apps (start, wait for health). Starting a
  * running instance changes nothing. A failed start removes what it started.
  */
-import { existsSync } from 'node:fs';
 import { missingError } from '../engines/inspection.js';
 import { type EngineChoice, selectEngine } from '../engines/select.js';
 import type { Engine, ServiceState, Unavailable, UpReport } from '../engines/types.js';
 import { OperationalError } from '../errors.js';
 import { claimInstance } from '../leases/assign.js';
-import { isInside } from '../leases/checkout.js';
+import { foreignTo, ownerGone, ownerOf } from '../leases/owner.js';
 import { materialize } from '../materialize.js';
 import { backupsDir } from '../plan/names.js';
 import type { InstancePlan } from '../plan/plan.js';
@@ -123,21 +122,21 @@ async function inspect(t: Target, pm2: Pm2Session, selecting: Promise<{ engine: 
 }
 
 /**
- * PM2 app names carry no checkout: apps of this instance's names that run from another folder are
- * another checkout's. A live one refuses the start (no silent sharing of another checkout's code);
- * one whose folder is gone was left by a removed checkout and is deleted. Returns PM2's list after.
+ * PM2 names carry no checkout: processes of this instance's namespace that another checkout started
+ * are that checkout's. A live one refuses the start (no silent sharing of another checkout's code or
+ * data); those of a checkout whose folder is gone are deleted. Returns PM2's list after.
  */
 async function othersApps(t: Target, pm2: Pm2Session, procs: Pm2Process[], report: Report): Promise<Pm2Process[]> {
-  const names = new Set(t.plan.apps.map((a) => a.pm2Name));
-  const foreign = procs.filter((x) => names.has(x.name) && x.cwd && !isInside(t.root, x.cwd));
-  const live = foreign.find((x) => existsSync(x.cwd ?? ''));
+  const apps = new Set(t.plan.apps.map((a) => a.pm2Name));
+  const foreign = procs.filter((x) => x.namespace === t.plan.pm2Namespace && foreignTo(t.root, x, apps));
+  const live = foreign.find((x) => !ownerGone(x, apps));
   if (live) {
-    throw new OperationalError(`instance ${t.plan.instance} runs from another checkout: ${live.name} works in ${live.cwd}; nothing was started`,
+    throw new OperationalError(`instance ${t.plan.instance} runs from another checkout: ${live.name} belongs to ${ownerOf(live, apps)?.path}; nothing was started`,
       `Stop it from that checkout (just dev ${t.plan.instance} stop), or run \`just dev\` without a number: it picks a number no checkout holds.`);
   }
   if (foreign.length === 0) return procs;
   for (const x of foreign) await pm2.delete(x.name);
-  report({ kind: 'reclaimed', instance: t.plan.instance, apps: foreign.map((x) => x.name), from: foreign[0]?.cwd ?? '?' });
+  report({ kind: 'reclaimed', instance: t.plan.instance, apps: foreign.map((x) => x.name), from: ownerOf(foreign[0] as Pm2Process, apps)?.path ?? '?' });
   return pm2.list();
 }
 

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
+import { CHECKOUT_ENV, CHECKOUT_GIT_ENV } from '../leases/checkout.js';
 import { acquireLock } from '../fs/lock.js';
 import { pause, pollUntil } from '../poll.js';
 
@@ -21,8 +22,10 @@ export interface Pm2Process {
   startedAt: number;
   memory: number;
   cpu: number;
-  /** The app's working directory: says which checkout it runs from. */
+  /** The app's working directory. */
   cwd?: string;
+  /** The checkout that started it (src/leases/checkout.ts, checkoutEnv), when it says. */
+  checkout?: { path: string; git: boolean };
 }
 
 /** What PM2 takes for one app (a subset of its ecosystem schema). */
@@ -64,7 +67,7 @@ interface RawProcess {
   name?: string;
   pid?: number;
   monit?: { memory?: number; cpu?: number };
-  pm2_env?: { namespace?: string; status?: string; restart_time?: number; pm_uptime?: number; pm_cwd?: string };
+  pm2_env?: { namespace?: string; status?: string; restart_time?: number; pm_uptime?: number; pm_cwd?: string; env?: Record<string, string> };
 }
 
 const CONNECT_DEADLINE_MS = 20_000;
@@ -194,6 +197,7 @@ export async function withPm2<T>(fn: (pm2: Pm2Session) => Promise<T>): Promise<T
       memory: p.monit?.memory ?? 0,
       cpu: p.monit?.cpu ?? 0,
       ...(p.pm2_env?.pm_cwd ? { cwd: p.pm2_env.pm_cwd } : {}),
+      ...(p.pm2_env?.env?.[CHECKOUT_ENV] ? { checkout: { path: p.pm2_env.env[CHECKOUT_ENV], git: p.pm2_env.env[CHECKOUT_GIT_ENV] === '1' } } : {}),
     })),
     start: async (app) => { await call((cb) => api.start(app, cb)); },
     stop: async (name) => { await call((cb) => api.stop(name, cb)); },

@@ -1,8 +1,8 @@
 /** Flags shared by the lifecycle commands, parsed into typed options; and `all` expanded into targets. */
-import { existsSync } from 'node:fs';
 import { ENGINE_ENV, type EngineChoice, instancesOutsidePm2, parseEngineChoice } from '../../engines/registry.js';
 import { UsageError } from '../../errors.js';
-import { checkoutAt, isInside } from '../../leases/checkout.js';
+import { checkoutAt } from '../../leases/checkout.js';
+import { foreignTo, ownerGone } from '../../leases/owner.js';
 import { readLeases } from '../../leases/registry.js';
 import { discoverInstances } from '../../lifecycle/discover.js';
 import { type Target, resolveTarget } from '../../lifecycle/target.js';
@@ -62,7 +62,7 @@ export async function targetsOf(ctx: CommandContext, extra: (procs: readonly Pm2
   }
   // This checkout's instances only: not a number another live checkout holds, nor apps another checkout runs.
   const theirs = othersNumbers(ctx.stack.decl.project, ctx.root);
-  const ours = procs.filter((x) => !x.cwd || isInside(ctx.root, x.cwd) || !existsSync(x.cwd));
+  const ours = procs.filter((x) => !foreignTo(ctx.root, x) || ownerGone(x));
   const numbers = [...new Set([...discoverInstances(ctx.stack.decl, ctx.root, ours), ...elsewhere.keys(), ...extra(procs)])]
     .filter((n) => !theirs.has(n)).sort((a, b) => a - b);
   const targets: Target[] = [];

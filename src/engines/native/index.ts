@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OperationalError } from '../../errors.js';
 import { instanceDataDir, pm2AppName } from '../../plan/names.js';
+import { checkoutEnv } from '../../leases/checkout.js';
 import { type Pm2Process, type Pm2Session, withPm2 } from '../../pm2/client.js';
 import { RESTART_POLICY } from '../../pm2/ecosystem.js';
 import { commandLine, run } from '../../proc/run.js';
@@ -29,6 +30,7 @@ function startOptions(t: EngineTarget, s: NativeService) {
   return {
     name: processName(t, s), namespace: t.scope.pm2Namespace, script: s.binary ?? '', args: s.args,
     interpreter: 'none', cwd: s.dataDir, out_file: log, error_file: log, time: true, autorestart: true,
+    env: checkoutEnv(t.root),
     ...RESTART_POLICY,
     ...(s.runAs ? { uid: s.runAs.uid, gid: s.runAs.gid } : {}),
   };
