@@ -8,7 +8,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { assignInstance, claimInstance, releaseInstance } from '../src/leases/assign.js';
+import { assignInstance, claimInstance, refuseIfHeldElsewhere, releaseInstance } from '../src/leases/assign.js';
 import { checkoutAt, checkoutLive } from '../src/leases/checkout.js';
 import { leaseFile, leasedInstance, readLeases } from '../src/leases/registry.js';
 import { plan } from '../src/plan/plan.js';
@@ -61,6 +61,8 @@ describe('leases', () => {
       assert.match(err.message, new RegExp(`instance 0 is held by another checkout: ${main} \\(branch trunk\\); nothing was started`));
       return true;
     });
+    assert.throws(() => refuseIfHeldElsewhere('shipsec', wt, 0, 'a start would be refused'), /held by another checkout: .*; a start would be refused/);
+    assert.doesNotThrow(() => refuseIfHeldElsewhere('shipsec', main, 0, 'x'), 'its own number');
     assert.equal(await releaseInstance('shipsec', wt, 0), false, "another checkout's lease is never removed");
     const claim = await claimInstance(plan(stack, 5), wt);
     assert.deepEqual(claim.lease.apps, ['shipsec-frontend-5', 'shipsec-backend-5', 'shipsec-worker-5']);

@@ -101,6 +101,9 @@ describe('parallel checkouts (git worktrees, one PM2 daemon)', { timeout: 600_00
     const names = (list: string) => (JSON.parse(list) as { name: string; pid: number }[]).map((p) => `${p.name}:${p.pid}`).sort();
     assert.deepEqual(names(pm2Cli(PM2, 'jlist').stdout), names(before), 'no process started or restarted');
     assert.equal(c.dev(wtB, '1', 'stop').code, 1, "another checkout's instance is not stopped from here");
+    const dry = c.dev(wtB, '1', '--dry-run');
+    assert.equal(dry.code, 1, 'a dry run says the start would be refused');
+    assert.match(dry.stderr, /instance 1 is held by another checkout: .*; a start would be refused/);
   });
 
   test('status all shows every checkout from any of them; stop all stops only this checkout', () => {

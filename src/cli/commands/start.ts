@@ -1,4 +1,5 @@
 /** `start N` (the default action): bring the whole instance up and print where it lives. */
+import { refuseIfHeldElsewhere } from '../../leases/assign.js';
 import { type StartResult, startInstance } from '../../lifecycle/start.js';
 import { httpUrls, portsByKey } from '../../plan/plan.js';
 import { dryRunText, startSummary } from '../messages.js';
@@ -8,6 +9,8 @@ import { engineFlag } from './lifecycle-flags.js';
 export async function run(ctx: CommandContext): Promise<void> {
   const t = needTarget(ctx);
   if (ctx.flags['dry-run'] === true) {
+    // The start would be refused before anything: so is its dry run.
+    refuseIfHeldElsewhere(t.decl.project, t.root, t.plan.instance, 'a start would be refused');
     const { dryRun } = await import('../../lifecycle/dry-run.js');
     ctx.out(dryRunText(await dryRun(t, 'start', { engine: engineFlag(ctx) })));
     return;
