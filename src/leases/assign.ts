@@ -8,7 +8,7 @@ import { OperationalError } from '../errors.js';
 import { type InstancePlan, plan, portsByKey, rangeFor } from '../plan/plan.js';
 import { portInUse } from '../ports/holder.js';
 import { type Checkout, checkoutAt, describeCheckout } from './checkout.js';
-import { type Lease, changeLeases, defaultOf, heldBy, holderOf, newLease, readLeases } from './registry.js';
+import { type Lease, changeLeases, heldBy, holderOf, newLease, ownLease, readLeases } from './registry.js';
 
 async function portsFree(p: InstancePlan): Promise<boolean> {
   const busy = await Promise.all(p.ports.filter((x) => !x.shared).map((x) => portInUse(x.port)));
@@ -23,7 +23,7 @@ async function portsFree(p: InstancePlan): Promise<boolean> {
 export async function assignInstance(decl: StackDeclaration, root: string): Promise<number> {
   const c = checkoutAt(root);
   const { value } = await changeLeases(async (leases) => {
-    const mine = defaultOf(leases, decl.project, c.path) ?? heldBy(leases, decl.project, c.path)[0];
+    const mine = ownLease(leases, decl.project, c.path);
     if (mine) { mine.default = true; return mine.instance; }
     const max = rangeFor(decl).max;
     const free = (n: number) => !holderOf(leases, decl.project, n);

@@ -91,14 +91,21 @@ export const holderOf = (leases: readonly Lease[], project: string, n: number): 
 export const heldBy = (leases: readonly Lease[], project: string, checkout: string): Lease[] =>
   leases.filter((l) => l.project === project && l.checkout === checkout).sort((a, b) => a.instance - b.instance);
 
-export const defaultOf = (leases: readonly Lease[], project: string, checkout: string): Lease | undefined =>
-  heldBy(leases, project, checkout).find((l) => l.default);
+/** The lease a checkout's bare commands use: its default one, else the lowest it holds. */
+export const ownLease = (leases: readonly Lease[], project: string, checkout: string): Lease | undefined => {
+  const held = heldBy(leases, project, checkout);
+  return held.find((l) => l.default) ?? held[0];
+};
 
-/** This checkout's number, when it holds one: its default lease, else the lowest it holds. */
-export function leasedInstance(project: string, root: string, leases: readonly Lease[] = readLeases()): number | undefined {
-  const path = checkoutAt(root).path;
-  return (defaultOf(leases, project, path) ?? heldBy(leases, project, path)[0])?.instance;
-}
+/** This checkout's number, when it holds one. */
+export const leasedInstance = (project: string, root: string, leases: readonly Lease[] = readLeases()): number | undefined =>
+  ownLease(leases, project, checkoutAt(root).path)?.instance;
+
+/** The live leases of the project that other checkouts hold, by number. */
+export const othersLeases = (project: string, root: string): Lease[] => {
+  const here = checkoutAt(root).path;
+  return readLeases().filter((l) => l.project === project && l.checkout !== here).sort((a, b) => a.instance - b.instance);
+};
 
 export function newLease(project: string, n: number, c: Checkout, isDefault: boolean): Lease {
   return {

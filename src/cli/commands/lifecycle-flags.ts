@@ -1,28 +1,18 @@
 /** Flags shared by the lifecycle commands, parsed into typed options; and `all` expanded into targets. */
 import { ENGINE_ENV, type EngineChoice, instancesOutsidePm2, parseEngineChoice } from '../../engines/registry.js';
 import { UsageError } from '../../errors.js';
-import { checkoutAt } from '../../leases/checkout.js';
 import { foreignTo, ownerGone } from '../../leases/owner.js';
-import { readLeases } from '../../leases/registry.js';
+import { othersLeases } from '../../leases/registry.js';
 import { discoverInstances } from '../../lifecycle/discover.js';
 import { type Target, resolveTarget } from '../../lifecycle/target.js';
 import { type Pm2Process, withPm2 } from '../../pm2/client.js';
 import type { CommandContext } from './context.js';
 
-/** Numbers other live checkouts hold (machine-wide leases). */
-export function othersNumbers(project: string, root: string): Set<number> {
-  const here = checkoutAt(root).path;
-  return new Set(readLeases().filter((l) => l.project === project && l.checkout !== here).map((l) => l.instance));
-}
-
 /** Every instance other live checkouts hold, resolved in their checkouts (with this declaration). */
 export function othersTargets(ctx: CommandContext): Target[] {
-  const { decl } = ctx.stack;
-  const here = checkoutAt(ctx.root).path;
-  return readLeases().filter((l) => l.project === decl.project && l.checkout !== here).sort((a, b) => a.instance - b.instance)
-    .flatMap((l) => {
-      try { return [resolveTarget(decl, l.checkout, l.instance)]; } catch { return []; }
-    });
+  return othersLeases(ctx.stack.decl.project, ctx.root).flatMap((l) => {
+    try { return [resolveTarget(ctx.stack.decl, l.checkout, l.instance)]; } catch { return []; }
+  });
 }
 
 /** The engine a start uses: --engine, else DEV_INSTANCES_ENGINE, else the declaration's, else auto. */
@@ -61,7 +51,7 @@ export async function targetsOf(ctx: CommandContext, extra: (procs: readonly Pm2
     return { targets: [found ? ctx.resolve(t.plan.instance, found) : t], outOfRange: [], procs };
   }
   // This checkout's instances only: not a number another live checkout holds, nor apps another checkout runs.
-  const theirs = othersNumbers(ctx.stack.decl.project, ctx.root);
+  const theirs = new Set(othersLeases(ctx.stack.decl.project, ctx.root).map((l) => l.instance));
   const ours = procs.filter((x) => !foreignTo(ctx.root, x) || ownerGone(x));
   const numbers = [...new Set([...discoverInstances(ctx.stack.decl, ctx.root, ours), ...elsewhere.keys(), ...extra(procs)])]
     .filter((n) => !theirs.has(n)).sort((a, b) => a - b);

@@ -18,6 +18,8 @@ function timeoutMs(raw: string | boolean | undefined): number {
 }
 
 const unhealthy = (r: ProcessRow): boolean => r.state !== 'online' || r.health === 'failing';
+/** Healthy: the engine could say what runs, something runs, and every process is online and answers. */
+const healthy = (s: InstanceStatus | undefined): boolean => !!s && !s.problem && s.processes.length > 0 && !s.processes.some(unhealthy);
 const describe = (r: ProcessRow): string => `${r.name} (${r.state === 'online' ? `health check failing on port ${r.port}` : r.state})`;
 
 export async function run(ctx: CommandContext): Promise<void> {
@@ -30,20 +32,19 @@ export async function run(ctx: CommandContext): Promise<void> {
     for (;;) {
       const t = ctx.resolve(n);
       [last] = await instanceStatus(ctx.stack.decl, ctx.root, [t], await pm2.list(), false);
-      if (last && !last.problem && last.processes.length > 0 && !last.processes.some(unhealthy)) return;
-      if (Date.now() >= deadline) return;
+      if (healthy(last) || Date.now() >= deadline) return;
       await pause(250);
     }
   });
   const bad = last?.processes.filter(unhealthy) ?? [];
-  const healthy = last !== undefined && !last.problem && last.processes.length > 0 && bad.length === 0;
+  const ok = healthy(last);
   const waitedMs = Date.now() - began;
   if (ctx.flags.json) {
-    ctx.out(JSON.stringify({ instance: n, healthy, waitedMs, notHealthy: bad.map((r) => ({ name: r.name, state: r.state, health: r.health, ...(r.lastLines ? { lastLines: r.lastLines } : {}) })) }, null, 2));
-  } else if (healthy) {
+    ctx.out(JSON.stringify({ instance: n, healthy: ok, waitedMs, notHealthy: bad.map((r) => ({ name: r.name, state: r.state, health: r.health, ...(r.lastLines ? { lastLines: r.lastLines } : {}) })) }, null, 2));
+  } else if (ok) {
     ctx.out(`instance ${n} is healthy (${last?.processes.length} processes, waited ${(waitedMs / 1000).toFixed(1)} s)`);
   }
-  if (!healthy) {
+  if (!ok) {
     const what = last?.problem ?? (bad.length > 0 ? bad.map(describe).join(', ') : 'nothing of it runs');
     throw new OperationalError(`instance ${n} is not healthy after ${(waitedMs / 1000).toFixed(0)} s: ${what}`,
       `See just dev ${n} status and just dev ${n} logs --no-follow; start it with just dev ${n}.`);
