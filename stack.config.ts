@@ -101,7 +101,9 @@ export default defineStack({
     SHIPSEC_INSTANCE: String(ctx.instance),
     SHIPSEC_ENV: 'development',
     NODE_ENV: 'development',
-    VITE_API_URL: `http://localhost:${ctx.ports.backend}`,
+    // The backend as the browser reaches it: its named URL through the local proxy (its own cookie
+    // jar per instance), or http://localhost:PORT when named URLs are off.
+    VITE_API_URL: ctx.urls.backend ?? '',
     DATABASE_URL: ctx.database.url,
     TEMPORAL_ADDRESS: ctx.temporal.address,
     TEMPORAL_NAMESPACE: ctx.temporal.namespace,

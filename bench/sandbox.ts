@@ -29,10 +29,11 @@ export function sandbox(repo: string, prefix: string, extraEnv: NodeJS.ProcessEn
   cpSync(join(repo, 'apps'), join(root, 'apps'), { recursive: true });
   symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
   process.env.PM2_HOME = home;
-  // Its own lease registry inside the root: a benchmark never leases numbers in the user's.
+  // Its own lease registry inside the root: a benchmark never leases numbers in the user's. Named
+  // URLs off unless a benchmark turns them on with a port of its own: never the user's proxy.
   const env = {
     ...process.env, PM2_HOME: home, DEV_INSTANCES_ROOT: root, DEV_INSTANCES_NO_REBUILD: '1', SHIPSEC_INSTANCE: '',
-    DEV_INSTANCES_STATE_DIR: join(root, '.leases'), ...extraEnv,
+    DEV_INSTANCES_STATE_DIR: join(root, '.leases'), DEV_INSTANCES_PROXY: 'off', ...extraEnv,
   };
   const just = join(repo, 'node_modules', 'rust-just-linux-x64', 'bin', 'just');
   const base = ['--justfile', join(repo, 'justfile'), '--working-directory', repo, 'dev'];

@@ -3,7 +3,8 @@
  * connect) until it answers or a deadline passes. Many waits run in parallel; a timeout names the
  * service, the port and the last lines of its log.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { OperationalError } from './errors.js';
 import { pollUntil } from './poll.js';
@@ -30,13 +31,44 @@ const SLOW_POLL_MS = 100;
 /** gone() asks PM2 for its process list: not on every poll. */
 const GONE_EVERY_MS = 200;
 
+/** How much of a log's end tailOf reads: enough for any sensible number of lines, cheap on a large log. */
+const TAIL_BYTES = 64 * 1024;
+
 export async function tailOf(file: string | undefined, lines = 15): Promise<string> {
   if (!file) return '';
   try {
-    return (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      const start = Math.max(0, size - TAIL_BYTES);
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(size - start), 0, size - start, start);
+      const text = buffer.subarray(0, bytesRead).toString('utf8');
+      // A read that starts mid-file starts mid-line: drop that part line.
+      const whole = start > 0 ? text.slice(text.indexOf('\n') + 1) : text;
+      return whole.trimEnd().split('\n').slice(-lines).join('\n');
+    } finally {
+      await handle.close();
+    }
   } catch {
     return '';
   }
+}
+
+function httpOk(port: number, path: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path, timeout: timeoutMs, agent: false }, (res) => { res.resume(); resolve(res.statusCode === 200); });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+/** A quick health look for status views: '-' when not online, else its health path answers 200 (or its port accepts). */
+export async function healthOf(online: boolean, port: number | undefined, path?: string, timeoutMs = 800): Promise<'ok' | 'failing' | '-'> {
+  if (!online) return '-';
+  if (!port) return 'ok';
+  const ok = path ? await httpOk(port, path, timeoutMs) : await tcpAccepts(port, '127.0.0.1', timeoutMs).then(() => true, () => false);
+  return ok ? 'ok' : 'failing';
 }
 
 export async function waitReady(check: ReadinessCheck): Promise<void> {

@@ -37,10 +37,16 @@ async function temporalReachable() {
   return reachable;
 }
 
-const json = (res, status, body) => {
-  res.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'GET,POST,PUT,OPTIONS' });
+// The frontend calls from its own origin (its named URL, or another localhost port): answer that
+// origin with credentials allowed, so the session cookie travels with its calls.
+const json = (res, status, body, extra = {}) => {
+  res.writeHead(status, { 'content-type': 'application/json', ...corsFor(res.req.headers.origin), ...extra });
   res.end(JSON.stringify(body));
 };
+const corsFor = (origin) => (origin
+  ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'origin', 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'GET,POST,PUT,OPTIONS' }
+  : { 'access-control-allow-origin': '*' });
+const cookieOf = (req, name) => (req.headers.cookie ?? '').split(';').map((c) => c.trim().split('=')).find(([k]) => k === name)?.[1];
 const readBody = (req) => new Promise((resolve, reject) => {
   let data = '';
   req.on('data', (c) => { data += c; if (data.length > 1e6) req.destroy(); });
@@ -51,6 +57,14 @@ const server = createServer(async (req, res) => {
   try {
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'OPTIONS') return json(res, 204, {});
+    // A toy session: the name in a cookie of this backend's host. Each instance's named URL is its
+    // own host, so signing in to one instance signs in to that one only.
+    if (url.pathname === '/session' && req.method === 'POST') {
+      const { name } = await readBody(req);
+      if (typeof name !== 'string' || !/^[\w.-]{1,40}$/.test(name)) return json(res, 400, { error: 'name must be 1-40 letters, digits, . _ -' });
+      return json(res, 200, { name }, { 'set-cookie': `session=${name}; Path=/; HttpOnly; SameSite=Lax` });
+    }
+    if (url.pathname === '/session') return json(res, 200, { instance: Number(env.SHIPSEC_INSTANCE), name: cookieOf(req, 'session') ?? null });
     if (url.pathname === '/health') {
       const [db, kv] = await Promise.allSettled([pool.query('SELECT current_database() AS name'), redis.ping()]);
       const ok = db.status === 'fulfilled' && kv.status === 'fulfilled';

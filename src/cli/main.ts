@@ -7,6 +7,7 @@ import type { LifecycleEvent } from '../lifecycle/events.js';
 import { type Target, resolveTarget } from '../lifecycle/target.js';
 import { instanceEnvVar } from '../plan/names.js';
 import { rangeFor, sharedServices } from '../plan/plan.js';
+import { proxySetting } from '../proxy/state.js';
 import { repoRoot } from '../paths.js';
 import { checkFlags, parseArgs } from './args.js';
 import { errorLine, eventLine, noAllFor, notATarget, noteLine, usage, warningLine } from './messages.js';
@@ -53,8 +54,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     }
     const root = repoRoot();
     const sharing = parseSharing(args.flags.infra);
-    const resolve = (raw: string | number, what?: string, found?: EngineName): Target =>
-      resolveTarget(decl, root, raw, { ...(sharing ? { sharing } : {}), ...(what ? { what } : {}), ...(found ? { found } : {}) });
+    const proxy = proxySetting(decl, io.env);
+    const resolve = (raw: string | number, what?: string, found?: EngineName, named: { port: number } | undefined = proxy): Target =>
+      resolveTarget(decl, root, raw, { ...(sharing ? { sharing } : {}), ...(what ? { what } : {}), ...(found ? { found } : {}), ...(named ? { proxy: named } : {}) });
 
     // `start` is the default action: `just dev` starts the active instance, `just dev 2` instance 2.
     const spec = COMMANDS.find((c) => c.name === (args.action ?? 'start'));
@@ -94,6 +96,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const command = await spec.load();
     await command.run({
       stack, root, target, resolve: (n, found) => resolve(n, undefined, found), flags, out: io.out,
+      proxy, withoutProxy: (t) => resolve(t.plan.instance, undefined, undefined, undefined),
       ...(args.operand === undefined ? {} : { operand: args.operand }),
       note: (t) => io.err(noteLine(t)), warn: (t) => io.err(warningLine(t)), report,
     });

@@ -40,7 +40,8 @@ export function infoText(p: InstancePlan, baseImages: Readonly<Record<string, st
     return c ? [svc, c.image, `(${c.from})`] : [svc, baseImages[svc] ?? '', '(base file)'];
   })).map((line): [string, string] => ['', line]);
   const rows: [string, string][] = [
-    ...p.ports.map((x): [string, string] => [x.label, address(x.scheme, x.port)]),
+    ...(p.proxy ? [['Open', `${p.proxy.home}  (named URLs through the local proxy; dashboard http://localhost:${p.proxy.port}/)`] as [string, string]] : []),
+    ...p.ports.map((x): [string, string] => [x.label, namedFirst(p, x.port) ?? address(x.scheme, x.port)]),
     ['', ''],
     ['Compose project', p.composeProject],
     ['Database', `${p.database.name}  ${mask(p.database.url, p.database.password)}`],
@@ -51,6 +52,12 @@ export function infoText(p: InstancePlan, baseImages: Readonly<Record<string, st
     ...(images.length ? [['Images', 'docker engine: each compose service, and where its image comes from'] as [string, string], ...images] : []),
   ];
   return [`Instance ${p.instance} of ${p.project}`, ...columns(rows, { indent: '  ' })].join('\n');
+}
+
+/** An app's port as its named URL with the direct one beside it; undefined for any other port. */
+function namedFirst(p: InstancePlan, port: number): string | undefined {
+  const named = p.apps.find((a) => a.port === port)?.url?.named;
+  return named ? `${named}  (direct http://localhost:${port})` : undefined;
 }
 
 function address(scheme: string | undefined, port: number): string {
@@ -74,10 +81,11 @@ export function startSummary(r: {
     : `Instance ${p.instance} is up in ${(r.ms / 1000).toFixed(1)} s (${r.engineReason}).`;
   const down = r.unavailable.map((u) => u.service);
   const urls = p.ports.filter((x) => x.scheme === 'http' && !down.some((d) => x.label.toLowerCase().startsWith(d)))
-    .map((x): [string, string] => [x.label, `http://localhost:${x.port}`]);
+    .map((x): [string, string] => [x.label, namedFirst(p, x.port) ?? `http://localhost:${x.port}`]);
   return [
     head,
     ...columns([
+      ...(p.proxy ? [['Open', p.proxy.home] as [string, string]] : []),
       ...urls,
       ['Database', `${p.database.name}${r.provisioned ? ` (${r.provisioned.database})` : ''}`],
       ['Temporal', down.includes('temporal') ? 'not available on this engine' : `namespace ${p.temporal.namespace}${r.provisioned ? ` (${r.provisioned.namespace})` : ''}`],
@@ -86,6 +94,7 @@ export function startSummary(r: {
     ], { indent: '  ' }),
     ...r.unavailable.map((u) => `    ${u.service}: ${u.detail}`),
     `Logs: just dev ${p.instance} logs    Status: just dev ${p.instance} status    Stop: just dev ${p.instance} stop`,
+    ...(p.proxy ? [`Dashboard of every instance: http://localhost:${p.proxy.port}/`] : []),
   ].join('\n');
 }
 

@@ -89,6 +89,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/project-name.js'),
   },
   {
+    name: 'proxy', usage: 'proxy [start|stop|status] [--json]', acceptsAll: false, flags: { json: 'boolean' }, noInstance: true, operand: 'ACTION',
+    summary: 'the local proxy behind named URLs (http://<app>.<N>.<project>.localhost:1380) and the dashboard',
+    load: () => import('./commands/proxy.js'),
+  },
+  {
     name: 'mcp', usage: 'mcp', acceptsAll: false, flags: {}, noInstance: true,
     summary: 'serve start, stop, status, logs, wait, ports, info and clean to a coding agent (MCP over stdio)',
     load: () => import('./commands/mcp.js'),

@@ -53,6 +53,11 @@ export interface PlanContext<S extends string = string> {
   database: { name: string; user: string; password: string; url: string };
   temporal: { address: string; namespace: string; taskQueue: string };
   redis: { url: string; keyPrefix: string };
+  /**
+   * The URL a browser uses for each app with a port, by app name: its named URL through the local
+   * proxy (`http://backend.2.shipsec.localhost:1380`) when the proxy is on, else `http://localhost:PORT`.
+   */
+  urls: Record<string, string>;
 }
 
 export interface StackDeclaration<S extends string = string, A extends string = string> {
@@ -89,6 +94,12 @@ export interface StackDeclaration<S extends string = string, A extends string = 
   images?: Partial<Record<string, string>>;
   /** Extra keys of a compose service in the generated override, from the instance's plan values. */
   composeOverrides?: Partial<Record<string, (ctx: PlanContext<NoInfer<S>>) => Record<string, unknown>>>;
+  /**
+   * Named URLs through the machine's one local proxy (README: Named URLs). On unless enabled is false
+   * (or DEV_INSTANCES_PROXY=off). home: the app that `http://<N>.<project>.localhost` opens; by default
+   * the first app with a port.
+   */
+  proxy?: { enabled?: boolean; home?: NoInfer<A> };
   /** Keys owned by the plan in every app's environment. */
   env: (ctx: PlanContext<NoInfer<S>>) => Record<string, string>;
 }

@@ -34,6 +34,7 @@ export function validateDeclaration(decl: unknown): Problem[] {
   checkInfra(decl, found.serviceIds, bad);
   checkComposeOverrides(decl.composeOverrides, found.composeServices, bad);
   checkImages(decl.images, found.composeServices, bad);
+  checkProxy(decl.proxy, decl.apps, bad);
   // Only meaningful once each piece is valid on its own.
   if (problems.length === 0) checkRange(decl, found.portSpecs, bad);
   return problems;
@@ -161,6 +162,16 @@ function checkImages(images: unknown, composeServices: ReadonlySet<string>, bad:
   for (const [svc, image] of Object.entries(images)) {
     if (!composeServices.has(svc)) bad(`images.${svc}`, `'${svc}' is not a container service of any port`);
     if (typeof image !== 'string' || image.trim() === '' || /\s/.test(image)) bad(`images.${svc}`, `${show(image)} must be an image reference such as postgres:16`);
+  }
+}
+
+function checkProxy(proxy: unknown, apps: unknown, bad: Bad): void {
+  if (proxy === undefined) return;
+  if (!isObject(proxy)) { bad('proxy', 'must be an object: { enabled?, home? }'); return; }
+  if (proxy.enabled !== undefined && typeof proxy.enabled !== 'boolean') bad('proxy.enabled', `${show(proxy.enabled)} must be true or false`);
+  if (proxy.home !== undefined) {
+    const app = isObject(apps) ? apps[String(proxy.home)] : undefined;
+    if (!isObject(app) || app.port === undefined) bad('proxy.home', `${show(proxy.home)} must name an app with a port`);
   }
 }
 

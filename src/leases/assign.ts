@@ -5,6 +5,7 @@
  */
 import type { StackDeclaration } from '../config/types.js';
 import { OperationalError } from '../errors.js';
+import { cliEnv, cliScript } from '../paths.js';
 import { type InstancePlan, plan, portsByKey, rangeFor } from '../plan/plan.js';
 import { portInUse } from '../ports/holder.js';
 import { type Checkout, checkoutAt, describeCheckout } from './checkout.js';
@@ -74,6 +75,11 @@ export async function claimInstance(p: InstancePlan, root: string, c: Checkout =
     if (c.branch) l.branch = c.branch; else delete l.branch;
     l.apps = p.apps.map((a) => a.pm2Name);
     l.ports = portsByKey(p);
+    l.namespace = p.pm2Namespace;
+    l.routes = p.apps.flatMap((a) => (a.port === undefined ? [] : [{
+      app: a.id, port: a.port, pm2Name: a.pm2Name, ...(a.health ? { health: a.health } : {}), ...(p.homeApp === a.id ? { home: true } : {}),
+    }]));
+    l.cli = { script: cliScript(), env: cliEnv() };
     return l;
   });
   return { lease: value, pruned };

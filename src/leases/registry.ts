@@ -23,6 +23,22 @@ export interface Lease {
   /** What the instance runs, for views from other checkouts: PM2 app names, ports by key. */
   apps?: string[];
   ports?: Record<string, number>;
+  /** The PM2 namespace of its processes (apps and native infrastructure). */
+  namespace?: string;
+  /** What the local proxy routes to (src/proxy/routes.ts): every app with a port. */
+  routes?: LeaseRoute[];
+  /** How the dashboard runs this checkout's CLI for the instance: its script and the environment that matters. */
+  cli?: { script: string; env: Record<string, string> };
+}
+
+export interface LeaseRoute {
+  app: string;
+  port: number;
+  pm2Name: string;
+  /** Its health path, when it has one. */
+  health?: string;
+  /** The app `http://<N>.<project>.localhost` opens. */
+  home?: boolean;
 }
 
 /** DEV_INSTANCES_STATE_DIR, else $XDG_STATE_HOME/dev-instances, else ~/.local/state/dev-instances. */

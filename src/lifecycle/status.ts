@@ -2,14 +2,13 @@
  * status N / status all: one PM2 list for every instance, the engine's view of each instance's
  * infrastructure, quick health probes in parallel. Data for the table and for --json.
  */
-import { request } from 'node:http';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
 import { checkoutAt } from '../leases/checkout.js';
 import type { ServiceState } from '../engines/types.js';
-import { type InstancePlan, httpUrls, portsByKey } from '../plan/plan.js';
+import { type InstancePlan, httpUrls, namedUrls, portsByKey } from '../plan/plan.js';
 import type { Pm2Process } from '../pm2/client.js';
-import { tailOf, tcpAccepts } from '../readiness.js';
+import { healthOf, tailOf } from '../readiness.js';
 import { findOrphans } from './orphans.js';
 import { sharedSetOf } from './shared.js';
 import type { Target } from './target.js';
@@ -33,6 +32,8 @@ export interface InstanceStatus {
   running: boolean;
   ports: Record<string, number>;
   urls: Record<string, string>;
+  /** App -> named URL through the local proxy, and `home` (empty when named URLs are off). */
+  namedUrls: Record<string, string>;
   database?: string;
   temporalNamespace?: string;
   taskQueue?: string;
@@ -44,28 +45,12 @@ export interface InstanceStatus {
   checkout?: { path: string; branch?: string; here: boolean };
 }
 
-function httpOk(port: number, path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, timeout: 800 }, (res) => { res.resume(); resolve(res.statusCode === 200); });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-const tcpOk = (port: number) => tcpAccepts(port, '127.0.0.1', 800).then(() => true, () => false);
-
-async function health(online: boolean, port: number | undefined, path?: string): Promise<ProcessRow['health']> {
-  if (!online) return '-';
-  if (!port) return 'ok';
-  return (await (path ? httpOk(port, path) : tcpOk(port))) ? 'ok' : 'failing';
-}
-
 async function appRow(proc: Pm2Process | undefined, name: string, port: number | undefined, path: string | undefined, errLog: string): Promise<ProcessRow> {
   if (!proc) return { name, kind: 'app', ...(port ? { port } : {}), state: 'stopped', health: '-' };
   const online = proc.status === 'online';
   return {
     name, kind: 'app', ...(port ? { port } : {}), state: proc.status, ...(proc.pid ? { pid: proc.pid } : {}),
-    ...(online ? { uptimeMs: Date.now() - proc.startedAt } : {}), restarts: proc.restarts, health: await health(online, port, path),
+    ...(online ? { uptimeMs: Date.now() - proc.startedAt } : {}), restarts: proc.restarts, health: await healthOf(online, port, path),
     ...(proc.status === 'errored' ? { lastLines: await tailOf(errLog, 5) } : {}),
   };
 }
@@ -75,7 +60,7 @@ async function infraRow(s: ServiceState): Promise<ProcessRow> {
   return {
     name: s.process, kind: 'infra', ...(s.port ? { port: s.port } : {}), state: s.state === 'absent' ? 'stopped' : s.state,
     ...(s.pid ? { pid: s.pid } : {}), ...(online && s.startedAt ? { uptimeMs: Date.now() - s.startedAt } : {}),
-    ...(s.restarts === undefined ? {} : { restarts: s.restarts }), health: await health(online, s.port),
+    ...(s.restarts === undefined ? {} : { restarts: s.restarts }), health: await healthOf(online, s.port),
     ...(s.state === 'errored' && s.logFile ? { lastLines: await tailOf(s.logFile, 5) } : {}),
   };
 }
@@ -86,7 +71,7 @@ const shown = (s: ServiceState) => s.state !== 'unavailable' && s.state !== 'abs
 function describe(p: InstancePlan, engine: string, processes: ProcessRow[]): InstanceStatus {
   return {
     instance: p.instance, engine, running: processes.some((r) => r.state === 'online'),
-    ports: portsByKey(p), urls: httpUrls(p),
+    ports: portsByKey(p), urls: httpUrls(p), namedUrls: namedUrls(p),
     database: p.database.name, temporalNamespace: p.temporal.namespace, taskQueue: p.temporal.taskQueue,
     redisPrefix: p.redis.keyPrefix, processes,
   };
@@ -128,7 +113,7 @@ export async function instanceStatus(
   if (shared) {
     const states = (await shared.engine.status(shared.set, procs).catch((): ServiceState[] => [])).filter(shown);
     if (states.length > 0) {
-      out.push({ instance: 'shared', engine: shared.engine.name, running: true, ports: {}, urls: {}, processes: await Promise.all(states.map(infraRow)) });
+      out.push({ instance: 'shared', engine: shared.engine.name, running: true, ports: {}, urls: {}, namedUrls: {}, processes: await Promise.all(states.map(infraRow)) });
     }
   }
   return out;

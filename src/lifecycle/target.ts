@@ -37,6 +37,8 @@ export interface ResolveOptions {
   env?: NodeJS.ProcessEnv;
   /** The engine found holding the instance, for when no state records one (its folder was deleted). */
   found?: EngineName;
+  /** The local proxy's port when named URLs are on (src/proxy/state.ts, proxySetting). */
+  proxy?: { port: number };
 }
 
 /** raw: the instance as the user gave it (or a discovered number); refused with exit 2 when out of range. */
@@ -50,7 +52,7 @@ export function resolveTarget(decl: StackDeclaration, root: string, raw: string 
   const shared = opts.sharing || !state ? declared : new Set(state.shared);
   const range = rangeFor(decl, shared);
   parseInstance(token, range.max, opts.what, range.reason);
-  const p = plan(decl, n, { shared, env: opts.env ?? process.env });
+  const p = plan(decl, n, { shared, env: opts.env ?? process.env, ...(opts.proxy ? { proxy: opts.proxy } : {}) });
   const sharedState = p.sharedInfra && readState(root, SHARED_DIR);
   return {
     decl, root, plan: p, shared, state,

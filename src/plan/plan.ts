@@ -3,6 +3,7 @@
  * rules as every other instance. Everything that writes, starts or provisions reads from this.
  */
 import type { AppDecl, PlanContext, Sharing, StackDeclaration } from '../config/types.js';
+import { appHost, hostUrl } from '../proxy/hosts.js';
 import * as names from './names.js';
 import { type InstanceRange, instanceRange, isEphemeral } from './range.js';
 
@@ -25,6 +26,8 @@ export interface AppPlan {
   script: string;
   args: string[];
   port?: number;
+  /** Apps with a port: their direct URL, and their named URL through the local proxy when it is on. */
+  url?: { direct: string; named?: string };
   health?: string;
   ready?: 'signal';
   /** Starts only once the infrastructure answers and is provisioned (AppDecl.needsInfrastructure). */
@@ -52,6 +55,10 @@ export interface InstancePlan {
   temporal: PlanContext['temporal'] & { retention: string };
   redis: PlanContext['redis'] & { port: number };
   apps: AppPlan[];
+  /** The app `http://<N>.<project>.localhost` opens (see homeAppOf); none when no app has a port. */
+  homeApp?: string;
+  /** Named URLs (src/proxy/hosts.ts), when the proxy is on: its port and the instance's home URL. */
+  proxy?: { port: number; home: string };
   compose: { override: ComposeOverride };
   /** The infrastructure this instance runs itself, and the shared set it uses (if any). */
   infra: InfraScope;
@@ -91,6 +98,8 @@ export interface PlanOptions {
   shared?: ReadonlySet<string>;
   /** The environment's image variables (DEV_INSTANCES_IMAGE_<SERVICE>); they win over the declaration's images. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The local proxy's port when named URLs are on (the CLI decides: src/proxy/setting.ts). */
+  proxy?: { port: number };
 }
 
 export interface ImageChoice {
@@ -116,7 +125,6 @@ export function composeServices(decl: StackDeclaration): string[] {
   return [...new Set(Object.values(decl.services).flatMap((s) => (s.container ? [s.container.service] : [])))];
 }
 
-/** Which compose services are shared: the declaration's infraSharing, or an override for all. */
 /** KEY -> port of every port of the instance, in the declaration's order (ports, --json views). */
 export const portsByKey = (p: InstancePlan): Record<string, number> => Object.fromEntries(p.ports.map((x) => [x.key, x.port]));
 
@@ -124,6 +132,12 @@ export const portsByKey = (p: InstancePlan): Record<string, number> => Object.fr
 export const httpUrls = (p: InstancePlan): Record<string, string> =>
   Object.fromEntries(p.ports.filter((x) => x.scheme === 'http').map((x) => [x.label, `http://localhost:${x.port}`]));
 
+/** App -> named URL of every app with a port, and `home`, when the proxy is on (else empty). */
+export const namedUrls = (p: InstancePlan): Record<string, string> => (p.proxy
+  ? { home: p.proxy.home, ...Object.fromEntries(p.apps.flatMap((a) => (a.url?.named ? [[a.id, a.url.named]] : []))) }
+  : {});
+
+/** Which compose services are shared: the declaration's infraSharing, or an override for all. */
 export function sharedServices(decl: StackDeclaration, override?: Sharing): Set<string> {
   const all = composeServices(decl);
   const setting = override ?? decl.infraSharing ?? 'isolated';
@@ -154,14 +168,17 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
   const { project } = decl;
   const composeProject = names.composeProjectName(project, instance);
   const { database, temporal, redis } = endpoints(decl, instance, at);
+  const urls = appUrls(decl, instance, at, options.proxy);
   const ctx: PlanContext = {
     instance, ports: portOf, composeProject,
     database: { name: database.name, user: database.user, password: database.password, url: database.url },
     temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue },
     redis: { url: redis.url, keyPrefix: redis.keyPrefix },
+    urls: Object.fromEntries(Object.entries(urls).map(([app, u]) => [app, u.named ?? u.direct])),
   };
   const dir = names.instanceDir(instance);
-  const apps = appsOf(decl, instance, dir, at, ctx);
+  const apps = appsOf(decl, instance, dir, at, ctx, urls);
+  const homeApp = homeAppOf(decl);
   const images = imageOverrides(decl, options.env);
 
   // Infrastructure ports: every port no app listens on.
@@ -188,6 +205,8 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
     ports,
     portMoves: new Map(ports.map((p) => [p.basePort, p.port])),
     database, temporal, redis, apps,
+    ...(homeApp ? { homeApp } : {}),
+    ...(options.proxy && homeApp ? { proxy: { port: options.proxy.port, home: hostUrl(appHost(project, instance), options.proxy.port) } } : {}),
     compose: infra.compose,
     infra, sharedInfra,
     warnings: ports
@@ -230,10 +249,27 @@ function endpoints(decl: StackDeclaration, instance: number, at: (service: strin
   return { database, temporal, redis };
 }
 
-function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (service: string) => number, ctx: PlanContext): AppPlan[] {
+/** The app a bare `http://<N>.<project>.localhost` opens: the declared one, else the first app with a port. */
+export const homeAppOf = (decl: StackDeclaration): string | undefined =>
+  decl.proxy?.home ?? Object.entries<AppDecl>(decl.apps).find(([, a]) => a.port !== undefined)?.[0];
+
+type AppUrls = Record<string, NonNullable<AppPlan['url']>>;
+
+/** Every app with a port: its direct URL, and its named one when the proxy is on. */
+function appUrls(decl: StackDeclaration, instance: number, at: (service: string) => number, proxy: PlanOptions['proxy']): AppUrls {
+  const out: AppUrls = {};
+  for (const [id, app] of Object.entries<AppDecl>(decl.apps)) {
+    if (app.port === undefined) continue;
+    out[id] = { direct: `http://localhost:${at(app.port)}`, ...(proxy ? { named: hostUrl(appHost(decl.project, instance, id), proxy.port) } : {}) };
+  }
+  return out;
+}
+
+function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (service: string) => number, ctx: PlanContext, urls: AppUrls): AppPlan[] {
   const stackEnv = decl.env(ctx);
   return Object.entries<AppDecl>(decl.apps).map(([id, app]): AppPlan => {
     const port = app.port === undefined ? undefined : at(app.port);
+    const url = urls[id];
     return {
       id,
       pm2Name: names.pm2AppName(decl.project, id, instance),
@@ -241,6 +277,7 @@ function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (serv
       script: app.script,
       args: app.args ?? [],
       ...(port === undefined ? {} : { port }),
+      ...(url ? { url } : {}),
       ...(app.health ? { health: app.health } : {}),
       ...(app.ready ? { ready: app.ready } : {}),
       needsInfrastructure: app.needsInfrastructure !== false,

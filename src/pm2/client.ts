@@ -26,6 +26,10 @@ export interface Pm2Process {
   cwd?: string;
   /** The checkout that started it (src/leases/checkout.ts, checkoutEnv), when it says. */
   checkout?: { path: string; git: boolean };
+  /** The script it runs, and its log files. */
+  script?: string;
+  outLog?: string;
+  errLog?: string;
 }
 
 /** What PM2 takes for one app (a subset of its ecosystem schema). */
@@ -67,7 +71,10 @@ interface RawProcess {
   name?: string;
   pid?: number;
   monit?: { memory?: number; cpu?: number };
-  pm2_env?: { namespace?: string; status?: string; restart_time?: number; pm_uptime?: number; pm_cwd?: string; env?: Record<string, string> };
+  pm2_env?: {
+    namespace?: string; status?: string; restart_time?: number; pm_uptime?: number; pm_cwd?: string; env?: Record<string, string>;
+    pm_exec_path?: string; pm_out_log_path?: string; pm_err_log_path?: string;
+  };
 }
 
 const CONNECT_DEADLINE_MS = 20_000;
@@ -198,6 +205,9 @@ export async function withPm2<T>(fn: (pm2: Pm2Session) => Promise<T>): Promise<T
       cpu: p.monit?.cpu ?? 0,
       ...(p.pm2_env?.pm_cwd ? { cwd: p.pm2_env.pm_cwd } : {}),
       ...(p.pm2_env?.env?.[CHECKOUT_ENV] ? { checkout: { path: p.pm2_env.env[CHECKOUT_ENV], git: p.pm2_env.env[CHECKOUT_GIT_ENV] === '1' } } : {}),
+      ...(p.pm2_env?.pm_exec_path ? { script: p.pm2_env.pm_exec_path } : {}),
+      ...(p.pm2_env?.pm_out_log_path ? { outLog: p.pm2_env.pm_out_log_path } : {}),
+      ...(p.pm2_env?.pm_err_log_path ? { errLog: p.pm2_env.pm_err_log_path } : {}),
     })),
     start: async (app) => { await call((cb) => api.start(app, cb)); },
     stop: async (name) => { await call((cb) => api.stop(name, cb)); },

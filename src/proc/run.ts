@@ -11,6 +11,8 @@ import { ProcessError } from '../errors.js';
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
+  /** false: the child gets env alone, not this process's environment beneath it. */
+  inheritEnv?: boolean;
   /** Run as this user (root runs Postgres as an unprivileged user). */
   uid?: number;
   gid?: number;
@@ -57,7 +59,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
   return new Promise<RunResult>((resolve, reject) => {
     const child = spawn(cmd, args, {
       stdio: ['ignore', fd ?? 'pipe', 'pipe'],
-      env: { ...process.env, ...opts.env },
+      env: opts.inheritEnv === false ? opts.env : { ...process.env, ...opts.env },
       ...(opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.gid }),
     });
     let stdout = '';

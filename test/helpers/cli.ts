@@ -19,6 +19,12 @@ if (!process.env.DEV_INSTANCES_STATE_DIR) {
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 }
 
+/**
+ * No test meets the developer's own local proxy (port 1380): named URLs are off for every test that
+ * does not turn them on with its own DEV_INSTANCES_PROXY_PORT (test/proxy.test.ts).
+ */
+process.env.DEV_INSTANCES_PROXY = 'off';
+
 export interface Run {
   code: number | null;
   stdout: string;

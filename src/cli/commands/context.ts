@@ -12,6 +12,10 @@ export interface CommandContext {
   /** Resolve another instance by the same rule (for `all`: each discovered instance); found: the engine found holding it. */
   resolve: (n: number, found?: EngineName) => Target;
   flags: Record<string, string | boolean>;
+  /** Named URLs: the local proxy's port, or undefined when they are off (src/proxy/state.ts). */
+  proxy: { port: number } | undefined;
+  /** The same instance planned without named URLs (when the proxy cannot run). */
+  withoutProxy: (t: Target) => Target;
   /** The word after the instance, for a command that takes one (env's app). */
   operand?: string;
   out: (text: string) => void;

@@ -1,7 +1,7 @@
 /** `info N`: URLs and names of one instance, passwords masked, and the image of each compose service. */
 import { type BaseService, readBaseServices } from '../../engines/images.js';
 import { checkoutAt } from '../../leases/checkout.js';
-import { composeServices, httpUrls, portsByKey } from '../../plan/plan.js';
+import { composeServices, httpUrls, namedUrls, portsByKey } from '../../plan/plan.js';
 import { infoText } from '../messages.js';
 import { type CommandContext, needTarget } from './context.js';
 
@@ -19,7 +19,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   ctx.out(JSON.stringify({
     instance: p.instance, checkout: { path: c.path, ...(c.branch ? { branch: c.branch } : {}) }, composeProject: p.composeProject,
     pm2Namespace: p.pm2Namespace, apps: p.apps.map((a) => a.pm2Name), ports: portsByKey(p),
-    urls: httpUrls(p),
+    urls: httpUrls(p), namedUrls: namedUrls(p),
     database: p.database.name, temporalNamespace: p.temporal.namespace, taskQueue: p.temporal.taskQueue, redisPrefix: p.redis.keyPrefix,
     images: await baseImages(ctx),
   }, null, 2));

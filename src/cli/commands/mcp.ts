@@ -4,15 +4,13 @@
  * and exit codes — and a tool's failure is the CLI's one-line error. Logs are bounded; clean needs
  * `confirm: true`.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
+import { cliScript } from '../../paths.js';
 import { run as runProcess } from '../../proc/run.js';
 
-/** dist/src/cli/commands/mcp.js -> dist/scripts/dev-instance-manager.js */
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'scripts', 'dev-instance-manager.js');
+const CLI = cliScript();
 const MAX_LOG_LINES = 500;
 
 interface ToolResult { [key: string]: unknown; content: { type: 'text'; text: string }[]; isError?: boolean }

@@ -3,10 +3,11 @@ import { startInstance } from '../../lifecycle/start.js';
 import { stopInstance } from '../../lifecycle/stop.js';
 import { type CommandContext, needTarget } from './context.js';
 import { engineFlag } from './lifecycle-flags.js';
-import { printStart } from './start.js';
+import { printStart, withProxy } from './start.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const t = needTarget(ctx);
+  const planned = await withProxy(ctx, t);
   await stopInstance(t, ctx.report);
-  printStart(ctx, await startInstance(t, { engine: engineFlag(ctx), report: ctx.report }));
+  printStart(ctx, await startInstance(planned, { engine: engineFlag(ctx), report: ctx.report }));
 }

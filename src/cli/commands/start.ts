@@ -1,7 +1,8 @@
 /** `start N` (the default action): bring the whole instance up and print where it lives. */
 import { refuseIfHeldElsewhere } from '../../leases/assign.js';
 import { type StartResult, startInstance } from '../../lifecycle/start.js';
-import { httpUrls, portsByKey } from '../../plan/plan.js';
+import type { Target } from '../../lifecycle/target.js';
+import { httpUrls, namedUrls, portsByKey } from '../../plan/plan.js';
 import { dryRunText, startSummary } from '../messages.js';
 import { type CommandContext, needTarget } from './context.js';
 import { engineFlag } from './lifecycle-flags.js';
@@ -15,7 +16,27 @@ export async function run(ctx: CommandContext): Promise<void> {
     ctx.out(dryRunText(await dryRun(t, 'start', { engine: engineFlag(ctx) })));
     return;
   }
-  printStart(ctx, await startInstance(t, { engine: engineFlag(ctx), report: ctx.report }));
+  // Refused before anything starts (the proxy included) when another checkout holds the number.
+  refuseIfHeldElsewhere(t.decl.project, t.root, t.plan.instance, 'nothing was started');
+  const planned = await withProxy(ctx, t);
+  printStart(ctx, await startInstance(planned, { engine: engineFlag(ctx), report: ctx.report }));
+}
+
+/**
+ * Named URLs need the machine's proxy: started here when it does not run. When it cannot run, the
+ * instance starts without named URLs (its apps get http://localhost:PORT), with a warning saying why.
+ */
+export async function withProxy(ctx: CommandContext, t: Target): Promise<Target> {
+  if (!ctx.proxy) return t;
+  const { ensureProxy } = await import('../../proxy/control.js');
+  try {
+    const { started, port } = await ensureProxy(ctx.proxy.port);
+    if (started) ctx.note(`started the local proxy: named URLs and the dashboard on http://localhost:${port}/`);
+    return t;
+  } catch (err) {
+    ctx.warn(`${(err as Error).message}; instance ${t.plan.instance} starts without named URLs`);
+    return ctx.withoutProxy(t);
+  }
 }
 
 /** The end of a start (and restart): the summary for people, or one JSON object with --json. */
@@ -26,7 +47,7 @@ export function printStart(ctx: CommandContext, r: StartResult): void {
   ctx.out(JSON.stringify({
     instance: p.instance, alreadyRunning: r.alreadyRunning, engine: r.engine.name, engineReason: r.engineReason, ms: Math.round(r.ms),
     ports: portsByKey(p),
-    urls: httpUrls(p),
+    urls: httpUrls(p), namedUrls: namedUrls(p),
     database: p.database.name, temporalNamespace: down.has('temporal') ? null : p.temporal.namespace, taskQueue: p.temporal.taskQueue,
     redisPrefix: p.redis.keyPrefix, apps: p.apps.map((a) => a.pm2Name), unavailable: r.unavailable,
   }, null, 2));

@@ -1,0 +1,37 @@
+/**
+ * The local proxy process, run by PM2 as `dev-instances-proxy` (src/proxy/control.ts starts it):
+ * listens on loopback at DEV_INSTANCES_PROXY_PORT, records itself in the state folder's proxy.json,
+ * and keeps the dashboard's token there (0600, made once per machine).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { stateDir } from '../src/leases/registry.js';
+import { PROXY_BIND_ENV } from '../src/proxy/hosts.js';
+import { startProxy } from '../src/proxy/server.js';
+import { type ProxyRecord, configuredPort, proxyFile, runningProxy, tokenFile } from '../src/proxy/state.js';
+
+function token(): string {
+  const file = tokenFile();
+  try {
+    const t = readFileSync(file, 'utf8').trim();
+    if (t.length >= 32) return t;
+  } catch { /* made below */ }
+  const t = randomBytes(32).toString('hex');
+  writeFileSync(file, `${t}\n`, { mode: 0o600 });
+  return t;
+}
+
+mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
+const port = configuredPort();
+const bind = process.env[PROXY_BIND_ENV];
+const running = await startProxy({ port, addresses: ['127.0.0.1', '::1', ...(bind ? [bind] : [])], env: process.env, token: token() });
+const record: ProxyRecord = { port, pid: process.pid, addresses: running.addresses, script: process.argv[1] ?? '', startedAt: new Date().toISOString() };
+writeFileSync(proxyFile(), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+console.log(`dev-instances proxy on ${running.addresses.map((a) => `${a.includes(':') ? `[${a}]` : a}:${port}`).join(', ')}; dashboard http://localhost:${port}/`);
+
+const stop = () => {
+  if (runningProxy()?.pid === process.pid) rmSync(proxyFile(), { force: true });
+  void running.close().finally(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

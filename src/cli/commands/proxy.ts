@@ -1,0 +1,38 @@
+/** `proxy [start|stop|status]`: the machine's local proxy behind named URLs and the dashboard. */
+import { UsageError } from '../../errors.js';
+import { PROXY_ENV, PROXY_PORT_ENV } from '../../proxy/hosts.js';
+import { type ProxyStatus, ensureProxy, proxyStatus, stopProxy } from '../../proxy/control.js';
+import { configuredPort } from '../../proxy/state.js';
+import { columns } from '../../text/columns.js';
+import type { CommandContext } from './context.js';
+
+const VERBS = ['start', 'stop', 'status'] as const;
+
+function statusText(s: ProxyStatus): string {
+  if (s.state !== 'online') {
+    return `The local proxy is ${s.state === 'not started' ? 'not running' : s.state}. just dev proxy start (or any start) runs it; ${s.routes} name(s) are leased.`;
+  }
+  return columns([
+    ['Dashboard', s.dashboard ?? ''],
+    ['Listens on', (s.addresses ?? []).map((a) => `${a.includes(':') ? `[${a}]` : a}:${s.port}`).join(', ')],
+    ['Process', `pid ${s.pid} (PM2 app dev-instances-proxy) running ${s.script ?? '?'}`],
+    ['Routes', `${s.routes} named host(s), following the lease registry`],
+  ]).join('\n');
+}
+
+export async function run(ctx: CommandContext): Promise<void> {
+  const verb = ctx.operand ?? 'status';
+  if (!(VERBS as readonly string[]).includes(verb)) throw new UsageError(`invalid proxy action '${verb}': expected ${VERBS.join(', ')}`);
+  if (verb === 'start') {
+    if (!ctx.proxy) throw new UsageError(`named URLs are off (${PROXY_ENV}=off, or proxy.enabled false in the declaration); nothing was started`);
+    const { started, port } = await ensureProxy(ctx.proxy.port);
+    if (!started && port !== configuredPort()) ctx.warn(`the proxy already runs on port ${port}; ${PROXY_PORT_ENV} takes effect after just dev proxy stop`);
+  } else if (verb === 'stop') {
+    const stopped = await stopProxy();
+    if (ctx.flags.json) { ctx.out(JSON.stringify({ stopped })); return; }
+    ctx.out(stopped ? 'Stopped the local proxy; named URLs answer again after just dev proxy start (or any start).' : 'The local proxy was not running.');
+    return;
+  }
+  const s = await proxyStatus();
+  ctx.out(ctx.flags.json ? JSON.stringify(s, null, 2) : statusText(s));
+}

@@ -1,0 +1,102 @@
+/**
+ * The proxy under PM2, from the CLI's side: start it on demand (a start of any instance, or
+ * `just dev proxy start`), say how it is, stop it. One per machine: `dev-instances-proxy` in the
+ * `dev-instances` namespace of the user's PM2, whichever checkout started it.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { OperationalError } from '../errors.js';
+import { readLeases, stateDir } from '../leases/registry.js';
+import { proxyScript } from '../paths.js';
+import { pollUntil } from '../poll.js';
+import { type Pm2Process, type Pm2Session, withPm2 } from '../pm2/client.js';
+import { portHolder, portInUse } from '../ports/holder.js';
+import { tailOf, tcpAccepts } from '../readiness.js';
+import { PROXY_BIND_ENV, PROXY_ENV, PROXY_PORT_ENV, hostUrl } from './hosts.js';
+import { routeTable } from './routes.js';
+import { type ProxyRecord, runningProxy } from './state.js';
+
+export const PROXY_APP = 'dev-instances-proxy';
+const NAMESPACE = 'dev-instances';
+const READY_DEADLINE_MS = 15_000;
+
+const logFile = (): string => join(stateDir(), 'proxy.log');
+
+export interface ProxyStatus {
+  /** online: PM2 runs it and it listens; otherwise PM2's state of it, or 'not started'. */
+  state: string;
+  port?: number;
+  pid?: number;
+  addresses?: string[];
+  /** Which install runs it. */
+  script?: string;
+  dashboard?: string;
+  /** Named hosts it routes now. */
+  routes: number;
+}
+
+/** It serves: PM2 runs it online, from a script that still exists, and its record is its own. */
+const serving = (proc: Pm2Process | undefined, rec: ProxyRecord | undefined): rec is ProxyRecord =>
+  proc?.status === 'online' && rec !== undefined && rec.pid === proc.pid && (proc.script === undefined || existsSync(proc.script));
+
+export async function proxyStatus(): Promise<ProxyStatus> {
+  const proc = await withPm2(async (pm2) => (await pm2.list()).find((p) => p.name === PROXY_APP));
+  const rec = runningProxy();
+  const routes = routeTable(readLeases()).size;
+  if (!serving(proc, rec)) return { state: proc ? proc.status : 'not started', routes };
+  return {
+    state: 'online', port: rec.port, pid: rec.pid, addresses: rec.addresses, ...(proc?.script ? { script: proc.script } : {}),
+    dashboard: `${hostUrl('localhost', rec.port)}/`, routes,
+  };
+}
+
+/**
+ * The proxy serving on port: nothing when it already does; else (re)started from this install.
+ * A proxy on another port is left alone and its port returned (there is one per machine). Refused
+ * with a clear error when something else holds the port.
+ */
+export async function ensureProxy(port: number): Promise<{ started: boolean; port: number }> {
+  return withPm2(async (pm2) => {
+    const proc = (await pm2.list()).find((p) => p.name === PROXY_APP);
+    const rec = runningProxy();
+    if (serving(proc, rec)) return { started: false, port: rec.port };
+    if (proc) await pm2.delete(PROXY_APP); // errored, stopped, or run from a checkout that is gone
+    await launch(pm2, port);
+    return { started: true, port };
+  });
+}
+
+async function launch(pm2: Pm2Session, port: number): Promise<void> {
+  if (await portInUse(port)) {
+    const h = portHolder(port);
+    throw new OperationalError(`the proxy's port ${port} is taken by ${h ? `pid ${h.pid} (${h.command.slice(0, 100)})` : 'another process'}`,
+      `Named URLs need it: set ${PROXY_PORT_ENV} to a free port, or ${PROXY_ENV}=off to use http://localhost:PORT only.`);
+  }
+  const bind = process.env[PROXY_BIND_ENV];
+  await pm2.start({
+    name: PROXY_APP, namespace: NAMESPACE, script: proxyScript(), interpreter: 'node', cwd: stateDir(),
+    env: { DEV_INSTANCES_STATE_DIR: stateDir(), [PROXY_PORT_ENV]: String(port), ...(bind ? { [PROXY_BIND_ENV]: bind } : {}) },
+    out_file: logFile(), error_file: logFile(), time: true, autorestart: true, max_restarts: 10, min_uptime: 2_000, kill_timeout: 3_000, pmx: false,
+  });
+  await pollUntil(async () => {
+    const proc = (await pm2.list()).find((p) => p.name === PROXY_APP);
+    if (!proc || proc.status === 'errored' || proc.status === 'stopped' || proc.restarts > 0) {
+      throw new OperationalError(`the local proxy did not start (${proc?.status ?? 'gone'}): ${(await tailOf(logFile(), 5)) || 'no log'}`,
+        `Its log: ${logFile()}. Named URLs are off until it runs (${PROXY_ENV}=off silences this).`);
+    }
+    if (runningProxy()?.pid !== proc.pid) return undefined;
+    return tcpAccepts(port).then(() => true, () => undefined);
+  }, {
+    deadlineMs: READY_DEADLINE_MS, intervalMs: 50,
+    timeout: () => new OperationalError(`the local proxy did not answer on port ${port} within ${READY_DEADLINE_MS / 1000} s`, `Its log: ${logFile()}`),
+  });
+}
+
+/** Stop and remove it from PM2; returns whether it was there. */
+export async function stopProxy(): Promise<boolean> {
+  return withPm2(async (pm2) => {
+    if (!(await pm2.list()).some((p) => p.name === PROXY_APP)) return false;
+    await pm2.delete(PROXY_APP);
+    return true;
+  });
+}

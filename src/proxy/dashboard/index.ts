@@ -1,0 +1,61 @@
+/**
+ * The dashboard's HTTP side, on the proxy's own names (localhost, dev.localhost): the page, its
+ * state as JSON and as server-sent events, a process's last log lines, and the start, stop and
+ * restart actions, each refused with 403 unless it passes src/proxy/guard.ts.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { mutationAllowed } from '../guard.js';
+import { ACTIONS, type Action, type Monitor } from './live.js';
+import { dashboardPage } from './page.js';
+
+const HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+};
+const MAX_LOG_LINES = 500;
+const HEARTBEAT_MS = 15_000;
+
+const send = (res: ServerResponse, status: number, type: string, body: string) => {
+  res.writeHead(status, { ...HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+};
+const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body));
+
+export function dashboardHandler(monitor: Monitor, token: string) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://dashboard');
+    const action = /^\/api\/instances\/([a-z][a-z0-9-]*)\/(\d{1,6})\/([a-z]+)$/.exec(url.pathname);
+    if (req.method === 'POST' && action) {
+      const verdict = mutationAllowed(req.headers, token);
+      if (!verdict.ok) return json(res, 403, { ok: false, error: `refused: ${verdict.reason}` });
+      const [, project = '', n = '', what = ''] = action;
+      if (!(ACTIONS as readonly string[]).includes(what)) return json(res, 404, { ok: false, error: `no action '${what}' (${ACTIONS.join(', ')})` });
+      const result = await monitor.act(project, Number(n), what as Action);
+      if (!result) return json(res, 404, { ok: false, error: `no instance ${n} of ${project} is leased` });
+      return json(res, result.ok ? 200 : 500, result);
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { ok: false, error: `${req.method} is not served here` });
+    switch (url.pathname) {
+      case '/': return send(res, 200, 'text/html; charset=utf-8', dashboardPage(token, await monitor.json()));
+      case '/api/state': return send(res, 200, 'application/json', await monitor.json());
+      case '/api/events': return events(req, res, monitor);
+      case '/api/logs': {
+        const name = url.searchParams.get('process') ?? '';
+        const lines = Math.min(MAX_LOG_LINES, Math.max(1, Number(url.searchParams.get('lines')) || 40));
+        const text = await monitor.logs(name, lines);
+        return text === undefined ? json(res, 404, { error: `no process '${name}' of a leased instance` }) : json(res, 200, { process: name, lines: text });
+      }
+      default: return json(res, 404, { error: `nothing at ${url.pathname}` });
+    }
+  };
+}
+
+function events(req: IncomingMessage, res: ServerResponse, monitor: Monitor): void {
+  res.writeHead(200, { ...HEADERS, 'content-type': 'text/event-stream', connection: 'keep-alive' });
+  res.write('retry: 2000\n\n');
+  const stop = monitor.watch((state) => res.write(`data: ${state}\n\n`));
+  const beat = setInterval(() => res.write(': still here\n\n'), HEARTBEAT_MS);
+  req.socket.once('close', () => { stop(); clearInterval(beat); });
+}

@@ -1,0 +1,53 @@
+/**
+ * Named URLs: which host names the local proxy answers for an instance, and where it listens. Pure.
+ *
+ * Every app with a port is `http://<app>.<N>.<project>.localhost:<port>`; the instance's home app
+ * (its frontend) is also `http://<N>.<project>.localhost:<port>`. An instance whose checkout is on a
+ * branch gets the same names with the branch in place of the number. Browsers and curl resolve every
+ * `*.localhost` name to loopback without any DNS set-up, and each name has its own cookie jar.
+ */
+
+/**
+ * 1380: above 1023, so no root or capability is needed to bind it; below the ranges dev servers and
+ * databases default to (3000-9999) and far below the ephemeral range (32768+), so it meets neither an
+ * instance's port nor an outgoing connection; and not portless's 1355, so both tools can run.
+ */
+export const DEFAULT_PROXY_PORT = 1380;
+
+/** The environment switches: DEV_INSTANCES_PROXY=off turns named URLs off, _PORT moves the proxy. */
+export const PROXY_ENV = 'DEV_INSTANCES_PROXY';
+export const PROXY_PORT_ENV = 'DEV_INSTANCES_PROXY_PORT';
+/** Where the proxy listens besides loopback (an address of this machine); loopback only when unset. */
+export const PROXY_BIND_ENV = 'DEV_INSTANCES_PROXY_BIND';
+
+const LABEL_MAX = 63;
+
+/**
+ * A branch name as one DNS label: lower case, runs of anything but letters and digits become '-'.
+ * Undefined when nothing is left, or when only digits are (it would read as an instance number).
+ */
+export function hostLabel(branch: string): string | undefined {
+  const label = branch.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, LABEL_MAX).replace(/-+$/, '');
+  return label === '' || /^\d+$/.test(label) ? undefined : label;
+}
+
+/** The host name of an app of an instance (`backend.2.shipsec.localhost`); without app: the home name. */
+export const appHost = (project: string, instance: number | string, app?: string): string =>
+  `${app ? `${app}.` : ''}${instance}.${project}.localhost`;
+
+export const hostUrl = (host: string, port: number): string => `http://${host}${port === 80 ? '' : `:${port}`}`;
+
+/** The names the dashboard answers on (besides loopback addresses). */
+export const DASHBOARD_HOSTS: readonly string[] = ['localhost', 'dev.localhost', '127.0.0.1', '[::1]'];
+
+/** The host name of a Host header, lower case, without its port (`[::1]` keeps its brackets). */
+export function hostName(header: string | undefined): string {
+  const h = (header ?? '').trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
+  const colon = h.lastIndexOf(':');
+  return colon < 0 ? h : h.slice(0, colon);
+}
+
+/** Whether a Host names this machine's loopback: `localhost`, any `*.localhost`, 127.0.0.1 or ::1. */
+export const isLoopbackName = (name: string): boolean =>
+  name === 'localhost' || name.endsWith('.localhost') || name === '127.0.0.1' || name === '[::1]';

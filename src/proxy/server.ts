@@ -1,0 +1,169 @@
+/**
+ * The machine's one local proxy: routes `*.localhost` names to the instances' apps (requests,
+ * WebSocket upgrades, streams and uploads pass through http-proxy-3 untouched, the original Host in
+ * X-Forwarded-Host), answers a small page for an instance that is down, and serves the dashboard on
+ * its own names. Routes come from the lease registry and follow it as it changes: no restart.
+ */
+import { type FSWatcher, statSync, watch } from 'node:fs';
+import { Agent, type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createProxyServer } from 'http-proxy-3';
+import { leaseFile, readLeases, stateDir } from '../leases/registry.js';
+import { Monitor } from './dashboard/live.js';
+import { dashboardHandler } from './dashboard/index.js';
+import { hostAllowed, isDashboardHost } from './guard.js';
+import { hostName, hostUrl } from './hosts.js';
+import { escapeHtml, stoppedPage, unknownPage } from './pages.js';
+import { type Route, routeTable } from './routes.js';
+
+export interface ProxyOptions {
+  port: number;
+  /** Addresses to listen on: loopback's, and one more only when configured. */
+  addresses: string[];
+  /** Where the registry is (DEV_INSTANCES_STATE_DIR, HOME). */
+  env: NodeJS.ProcessEnv;
+  token: string;
+}
+
+export interface RunningProxy {
+  /** The addresses it listens on (::1 is left out on a machine without IPv6). */
+  addresses: string[];
+  close(): Promise<void>;
+}
+
+/** The route table, re-read when the registry file changes. */
+class RouteBook {
+  private table = new Map<string, Route>();
+  /** The registry file's identity when last read: a miss re-reads it only when that changed. */
+  private version = '';
+  private watcher: FSWatcher | undefined;
+  private pending: NodeJS.Timeout | undefined;
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {
+    this.reload();
+    try {
+      // The registry is replaced by a rename: watch its folder, not the file.
+      this.watcher = watch(stateDir(env), (_, file) => {
+        if (file !== null && !String(file).startsWith('leases.json')) return;
+        clearTimeout(this.pending);
+        this.pending = setTimeout(() => this.reload(), 20);
+      });
+    } catch { /* no folder yet: misses re-read */ }
+  }
+
+  private fileVersion(): string {
+    try {
+      const st = statSync(leaseFile(this.env));
+      return `${st.ino}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      return 'none';
+    }
+  }
+
+  reload(): void {
+    this.version = this.fileVersion();
+    this.table = routeTable(readLeases(this.env));
+  }
+
+  /** A hit answers from the table; a miss first makes sure the table is today's (a start that just leased a number). */
+  lookup(name: string): Route | undefined {
+    const hit = this.table.get(name);
+    if (hit || this.fileVersion() === this.version) return hit;
+    this.reload();
+    return this.table.get(name);
+  }
+
+  /** The names in use of the project a name belongs to (all, when it names none). */
+  near(name: string): string[] {
+    const project = name.split('.').at(-2);
+    const all = [...this.table.keys()];
+    const same = all.filter((h) => h.split('.').at(-2) === project);
+    return (same.length > 0 ? same : all).sort();
+  }
+
+  close(): void {
+    this.watcher?.close();
+    clearTimeout(this.pending);
+  }
+}
+
+const page = (res: ServerResponse, status: number, html: string) => {
+  if (res.headersSent) { res.destroy(); return; }
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(html) });
+  res.end(html);
+};
+
+const refused = (reason: string) => `<!doctype html><title>Refused</title><p>dev-instances proxy: refused: ${escapeHtml(reason)}.</p>\n`;
+
+export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
+  const book = new RouteBook(opts.env);
+  const dashboardUrl = hostUrl('localhost', opts.port);
+  const monitor = new Monitor(opts.port, opts.env);
+  const dashboard = dashboardHandler(monitor, opts.token);
+  // Kept-alive connections to the apps; a socket idle for 4 s is dropped before a dev server's
+  // default 5 s keep-alive ends it under a request.
+  const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: 4_000 });
+  const proxy = createProxyServer({ xfwd: true, ws: true, agent });
+  const extra = opts.addresses.find((a) => a !== '127.0.0.1' && a !== '::1');
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const allowed = hostAllowed(req.headers.host, extra);
+    if (!allowed.ok) return page(res, 403, refused(allowed.reason));
+    if (isDashboardHost(req.headers.host)) {
+      dashboard(req, res).catch((err: Error) => page(res, 500, refused(`the dashboard failed: ${err.message}`)));
+      return;
+    }
+    const name = hostName(req.headers.host);
+    const route = book.lookup(name);
+    if (!route) return page(res, 404, unknownPage(name, dashboardUrl, book.near(name).map((h) => hostUrl(h, opts.port))));
+    proxy.web(req, res, { target: `http://127.0.0.1:${route.port}` }, (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED') page(res, 503, stoppedPage(route, dashboardUrl));
+      else page(res, 502, refused(`${route.pm2Name} on port ${route.port} failed to answer (${err.code ?? err.message})`));
+    });
+  };
+
+  // Upgraded connections (HMR sockets) leave the HTTP server's books: closing ends them here.
+  const upgraded = new Set<Duplex>();
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    const route = hostAllowed(req.headers.host, extra).ok && !isDashboardHost(req.headers.host) ? book.lookup(hostName(req.headers.host)) : undefined;
+    if (!route) { socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n'); return; }
+    proxy.ws(req, socket, head, { target: `http://127.0.0.1:${route.port}` }, () => socket.destroy());
+  };
+
+  const servers: Server[] = [];
+  const addresses: string[] = [];
+  for (const address of opts.addresses) {
+    // No request deadline: an upload to a dev server may take as long as it takes.
+    const server = createServer({ requestTimeout: 0 }, onRequest);
+    server.on('upgrade', onUpgrade);
+    server.on('clientError', (_, socket) => socket.destroy());
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(opts.port, address, () => { server.off('error', reject); resolve(); });
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // A machine without IPv6 has no ::1 to listen on; loopback's IPv4 address is enough there.
+      if (address === '::1' && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue;
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      throw err;
+    }
+    servers.push(server);
+    addresses.push(address);
+  }
+
+  return {
+    addresses,
+    close: async () => {
+      book.close();
+      agent.destroy();
+      for (const s of servers) s.closeAllConnections();
+      for (const socket of upgraded) socket.destroy();
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The machine's one proxy, as files in the state folder: `proxy.json` (written by the running proxy:
+ * its port, pid and addresses) and `proxy-token` (the dashboard's secret, 0600). And the setting the
+ * CLI plans with: off, or the port named URLs use. Light: read on every command's path.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StackDeclaration } from '../config/types.js';
+import { UsageError } from '../errors.js';
+import { stateDir } from '../leases/registry.js';
+import { DEFAULT_PROXY_PORT, PROXY_ENV, PROXY_PORT_ENV } from './hosts.js';
+
+export interface ProxyRecord {
+  port: number;
+  pid: number;
+  /** Addresses it listens on. */
+  addresses: string[];
+  /** The script it runs (which install of dev-instances). */
+  script: string;
+  startedAt: string;
+}
+
+export const proxyFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'proxy.json');
+export const tokenFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'proxy-token');
+
+const alive = (pid: number): boolean => {
+  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+};
+
+/** The running proxy's record; undefined when none runs (no file, or its process is gone). */
+export function runningProxy(env?: NodeJS.ProcessEnv): ProxyRecord | undefined {
+  try {
+    const r = JSON.parse(readFileSync(proxyFile(env), 'utf8')) as ProxyRecord;
+    return Number.isInteger(r.port) && Number.isInteger(r.pid) && alive(r.pid) ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const OFF = new Set(['off', '0', 'false', 'no']);
+
+/** DEV_INSTANCES_PROXY_PORT, checked: exit 2 on anything but a port from 1024 to 65535. */
+export function configuredPort(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[PROXY_PORT_ENV];
+  if (raw === undefined || raw === '') return DEFAULT_PROXY_PORT;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1024 || Number(raw) > 65535) {
+    throw new UsageError(`invalid ${PROXY_PORT_ENV} '${raw}': expected a port from 1024 to 65535 (no root needed)`);
+  }
+  return Number(raw);
+}
+
+/**
+ * Named URLs for this command: undefined when off (DEV_INSTANCES_PROXY=off, or the declaration's
+ * proxy.enabled false); else the port. A running proxy's port wins: there is one proxy per machine,
+ * and URLs must name the port it really listens on.
+ */
+export function proxySetting(decl: StackDeclaration, env: NodeJS.ProcessEnv = process.env): { port: number } | undefined {
+  if (OFF.has((env[PROXY_ENV] ?? '').toLowerCase()) || decl.proxy?.enabled === false) return undefined;
+  const configured = configuredPort(env);
+  return { port: runningProxy(env)?.port ?? configured };
+}
