@@ -43,7 +43,10 @@ const upstream = createServer((req, res) => {
   res.end('hello');
 });
 // A WebSocket-style upgrade: switch protocols, then echo every byte back.
+let upgradedClosed: () => void = () => {};
+const upstreamSocketClosed = new Promise<void>((r) => { upgradedClosed = r; });
 upstream.on('upgrade', (req, socket) => {
+  socket.on('close', () => upgradedClosed());
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: ${req.headers.upgrade}\r\nconnection: Upgrade\r\n\r\n`);
   socket.on('data', (d) => socket.write(d));
   socket.on('end', () => socket.end());
@@ -132,7 +135,8 @@ describe('the proxy passes through what a dev server needs', () => {
       });
       req.on('upgrade', (res: IncomingMessage, socket) => {
         assert.equal(res.statusCode, 101);
-        socket.once('data', (d: Buffer) => { resolve(d.toString()); socket.destroy(); });
+        // Then a reset, as a browser tab that closes leaves it: the proxy must outlive it.
+        socket.once('data', (d: Buffer) => { resolve(d.toString()); (socket as import('node:net').Socket).resetAndDestroy(); });
         socket.write('ping through the proxy');
       });
       req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
@@ -140,6 +144,8 @@ describe('the proxy passes through what a dev server needs', () => {
       req.end();
     });
     assert.equal(echoed, 'ping through the proxy');
+    await upstreamSocketClosed; // the reset went all the way through
+    assert.equal((await get('web.1.demo.localhost', '/')).body, 'hello');
   });
 
   it('follows the registry as it changes, without a restart', async () => {

@@ -3,9 +3,10 @@
  * `just dev proxy start`), say how it is, stop it. One per machine: `dev-instances-proxy` in the
  * `dev-instances` namespace of the user's PM2, whichever checkout started it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
+import { acquireLock } from '../fs/lock.js';
 import { readLeases, stateDir } from '../leases/registry.js';
 import { proxyScript } from '../paths.js';
 import { pollUntil } from '../poll.js';
@@ -57,12 +58,25 @@ export async function proxyStatus(): Promise<ProxyStatus> {
  */
 export async function ensureProxy(port: number): Promise<{ started: boolean; port: number }> {
   return withPm2(async (pm2) => {
-    const proc = (await pm2.list()).find((p) => p.name === PROXY_APP);
-    const rec = runningProxy();
-    if (serving(proc, rec)) return { started: false, port: rec.port };
-    if (proc) await pm2.delete(PROXY_APP); // errored, stopped, or run from a checkout that is gone
-    await launch(pm2, port);
-    return { started: true, port };
+    const now = async () => {
+      const rec = runningProxy();
+      return serving((await pm2.list()).find((p) => p.name === PROXY_APP), rec) ? rec : undefined;
+    };
+    const up = await now();
+    if (up) return { started: false, port: up.port };
+    // Two starts at once must not launch two proxies: the second waits, then finds the first's.
+    mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
+    const lock = await acquireLock(join(stateDir(), 'proxy.lock'), 'the local proxy launch', { waitMs: READY_DEADLINE_MS + 5_000 });
+    try {
+      const meanwhile = await now();
+      if (meanwhile) return { started: false, port: meanwhile.port };
+      // Errored, stopped, or run from a checkout that is gone: replaced by this install's.
+      if ((await pm2.list()).some((p) => p.name === PROXY_APP)) await pm2.delete(PROXY_APP);
+      await launch(pm2, port);
+      return { started: true, port };
+    } finally {
+      lock.release();
+    }
   });
 }
 

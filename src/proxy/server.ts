@@ -5,7 +5,7 @@
  * its own names. Routes come from the lease registry and follow it as it changes: no restart.
  */
 import { type FSWatcher, statSync, watch } from 'node:fs';
-import { Agent, type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { Agent, type IncomingMessage, type Server, ServerResponse, createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import { leaseFile, readLeases, stateDir } from '../leases/registry.js';
@@ -104,6 +104,11 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   // default 5 s keep-alive ends it under a request.
   const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: 4_000 });
   const proxy = createProxyServer({ xfwd: true, ws: true, agent });
+  // Errors after a request was handed over (a reset of an upgraded socket, an app that dies
+  // mid-response) come as events: end that one connection, never the proxy.
+  proxy.on('error', (_err: Error, _req: unknown, target: unknown) => {
+    if (target instanceof ServerResponse) { if (!target.headersSent) target.writeHead(502); target.end(); } else (target as Duplex | undefined)?.destroy?.();
+  });
   const extra = opts.addresses.find((a) => a !== '127.0.0.1' && a !== '::1');
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
