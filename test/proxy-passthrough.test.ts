@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { type IncomingHttpHeaders, type IncomingMessage, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import getPort from 'get-port';
@@ -136,7 +136,7 @@ describe('the proxy passes through what a dev server needs', () => {
       req.on('upgrade', (res: IncomingMessage, socket) => {
         assert.equal(res.statusCode, 101);
         // Then a reset, as a browser tab that closes leaves it: the proxy must outlive it.
-        socket.once('data', (d: Buffer) => { resolve(d.toString()); (socket as import('node:net').Socket).resetAndDestroy(); });
+        socket.once('data', (d: Buffer) => { resolve(d.toString()); (socket as Socket).resetAndDestroy(); });
         socket.write('ping through the proxy');
       });
       req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
