@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { dockerBench } from './docker.js';
 import { infraBench } from './infra.js';
 import { lifecycleBench } from './lifecycle.js';
+import { proxyBench } from './proxy.js';
 import { scaleBench } from './scale.js';
 import { startupBench } from './startup.js';
 
@@ -14,6 +15,7 @@ const benches: Record<string, () => void | Promise<void>> = {
   lifecycle: () => lifecycleBench(repo),
   scale: () => scaleBench(repo),
   docker: () => dockerBench(repo),
+  proxy: () => proxyBench(repo),
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) if (!(name in benches)) throw new Error(`unknown bench '${name}' (have: ${Object.keys(benches).join(', ')})`);
