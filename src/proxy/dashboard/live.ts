@@ -12,8 +12,10 @@ import { healthOf, tailOf } from '../../readiness.js';
 import { type Health, type Snapshot, snapshotOf } from './model.js';
 
 const REFRESH_MS = 1_000;
-/** A page asking for the state within this long of the last look gets that look. */
+/** A page asking for the state within this long of the last look gets that look... */
 const FRESH_MS = 500;
+/** ...and within this long gets it at once while a new look starts (the page follows events anyway). */
+const STALE_OK_MS = 10_000;
 const HEALTH_TIMEOUT_MS = 800;
 /** As long as a start may take (first images, first database). */
 const ACTION_DEADLINE_MS = 300_000;
@@ -37,9 +39,11 @@ export class Monitor {
   /** env: the proxy's environment (where the registry is, what a CLI child inherits). */
   constructor(private readonly port: number, private readonly env: NodeJS.ProcessEnv) {}
 
-  /** The state now (a look at most FRESH_MS old), as JSON. */
+  /** The state now, as JSON: a look at most FRESH_MS old, or (for a first paint) one at most STALE_OK_MS old while a new one runs. */
   async json(): Promise<string> {
-    if (!this.latest || Date.now() - this.latest.at > FRESH_MS) await this.look();
+    const age = this.latest ? Date.now() - this.latest.at : Infinity;
+    if (age > STALE_OK_MS) await this.look();
+    else if (age > FRESH_MS) void this.look().catch(() => {});
     return (this.latest as { json: string }).json;
   }
 
