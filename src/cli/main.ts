@@ -5,6 +5,7 @@ import type { EngineName } from '../engines/types.js';
 import { ConfigError, OperationalError, UsageError } from '../errors.js';
 import type { LifecycleEvent } from '../lifecycle/events.js';
 import { type Target, resolveTarget } from '../lifecycle/target.js';
+import { leasedInstance } from '../leases/registry.js';
 import { instanceEnvVar } from '../plan/names.js';
 import { rangeFor, sharedServices } from '../plan/plan.js';
 import { proxySetting } from '../proxy/state.js';
@@ -75,7 +76,6 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       if (fromEnv !== undefined && fromEnv !== '') target = resolve(fromEnv, `${envVar} value`);
       else {
         // No number: the one this checkout holds, else one leased to it now (see src/leases/assign.ts).
-        const { leasedInstance } = await import('../leases/registry.js');
         const held = leasedInstance(decl.project, root);
         target = resolve(held ?? await (await import('../leases/assign.js')).assignInstance(decl, root));
       }

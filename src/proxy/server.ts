@@ -87,7 +87,8 @@ class RouteBook {
   }
 }
 
-const page = (res: ServerResponse, status: number, html: string) => {
+/** Send one of the proxy's own pages (or end a response that had begun). */
+const answer = (res: ServerResponse, status: number, html: string) => {
   if (res.headersSent) { res.destroy(); return; }
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(html) });
   res.end(html);
@@ -113,17 +114,17 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const allowed = hostAllowed(req.headers.host, extra);
-    if (!allowed.ok) return page(res, 403, refused(allowed.reason));
+    if (!allowed.ok) return answer(res, 403, refused(allowed.reason));
     if (isDashboardHost(req.headers.host)) {
-      dashboard(req, res).catch((err: Error) => page(res, 500, refused(`the dashboard failed: ${err.message}`)));
+      dashboard(req, res).catch((err: Error) => answer(res, 500, refused(`the dashboard failed: ${err.message}`)));
       return;
     }
     const name = hostName(req.headers.host);
     const route = book.lookup(name);
-    if (!route) return page(res, 404, unknownPage(name, dashboardUrl, book.near(name).map((h) => hostUrl(h, opts.port))));
+    if (!route) return answer(res, 404, unknownPage(name, dashboardUrl, book.near(name).map((h) => hostUrl(h, opts.port))));
     proxy.web(req, res, { target: `http://127.0.0.1:${route.port}` }, (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNREFUSED') page(res, 503, stoppedPage(route, dashboardUrl));
-      else page(res, 502, refused(`${route.pm2Name} on port ${route.port} failed to answer (${err.code ?? err.message})`));
+      if (err.code === 'ECONNREFUSED') answer(res, 503, stoppedPage(route, dashboardUrl));
+      else answer(res, 502, refused(`${route.pm2Name} on port ${route.port} failed to answer (${err.code ?? err.message})`));
     });
   };
 
