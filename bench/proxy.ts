@@ -1,15 +1,22 @@
 /**
  * The local proxy's cost, against going direct, in one run: (1) median latency of one small keep-alive
- * GET at a time to the demo backend (/session: no database), interleaved blocks direct vs named;
- * (2) throughput with autocannon (10 keep-alive connections), interleaved rounds; (3) the
- * dashboard's first load in headless Chromium with 10 instances running.
+ * GET at a time to the demo backend (/session: no database), interleaved blocks; (2) throughput with
+ * wrk (a C client, so the load generator takes little of the two cores from the servers; autocannon
+ * when wrk is missing), 10 keep-alive connections, interleaved rounds; (3) the dashboard's first load
+ * in headless Chromium with 10 instances running. Three paths: direct, the machine's proxy as `start`
+ * runs it (nginx in front when installed), and the Node proxy alone on a port of its own.
  */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { join } from 'node:path';
 import getPort from 'get-port';
 import autocannon from 'autocannon';
+import { pollUntil } from '../src/poll.js';
+import { onPath } from '../src/proc/on-path.js';
+import { tcpAccepts } from '../src/readiness.js';
 import { launchBrowser } from '../test/helpers/browser.js';
 import { median, printTable } from './lib.js';
-import { mustDev, sandbox } from './sandbox.js';
+import { type Sandbox, mustDev, sandbox } from './sandbox.js';
 
 const BACKEND = 3311;
 const LATENCY_BLOCKS = 6;
@@ -48,35 +55,62 @@ async function latencies(targets: Target[]): Promise<Map<string, number[]>> {
   return out;
 }
 
+const WRK = onPath('wrk');
+
+/** Requests per second of one round against one path. */
+async function round(t: Target): Promise<number> {
+  const url = `http://127.0.0.1:${t.port}/session`;
+  if (WRK) {
+    const r = spawnSync(WRK, ['-t1', '-c10', `-d${CANNON_SECONDS}s`, '-H', `Host: ${t.host}`, url], { encoding: 'utf8' });
+    const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1];
+    if (r.status !== 0 || !rps || /Non-2xx|Socket errors/.test(r.stdout)) throw new Error(`${t.label}: wrk: ${r.stdout}${r.stderr}`);
+    return Number(rps);
+  }
+  const result = await autocannon({ url, headers: { host: t.host }, connections: 10, duration: CANNON_SECONDS });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${t.label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result.requests.average;
+}
+
 async function throughput(targets: Target[]): Promise<Map<string, number[]>> {
   const out = new Map(targets.map((t) => [t.label, [] as number[]]));
   for (let r = 0; r < CANNON_ROUNDS; r++) {
-    for (const t of targets) {
-      const result = await autocannon({ url: `http://127.0.0.1:${t.port}/session`, headers: { host: t.host }, connections: 10, duration: CANNON_SECONDS });
-      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${t.label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-      out.get(t.label)?.push(result.requests.average);
-    }
+    for (const t of targets) out.get(t.label)?.push(await round(t));
   }
   return out;
 }
 
+/** The Node proxy alone, as its own process on a port of its own, routing the sandbox's registry. */
+async function nodeAlone(repo: string, box: Sandbox, port: number): Promise<ChildProcess> {
+  const serve = join(repo, 'dist', 'src', 'proxy', 'serve.js');
+  const code = `const { serveProxy } = await import(${JSON.stringify(serve)});
+await serveProxy({ port: ${port}, addresses: ['127.0.0.1'], env: process.env, token: 'x'.repeat(64), front: 'node' });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: box.env, stdio: 'inherit' });
+  await pollUntil(() => tcpAccepts(port).then(() => true, () => undefined), { deadlineMs: 10_000, timeout: () => new Error(`the Node proxy did not listen on ${port}`) });
+  return child;
+}
+
 export async function proxyBench(repo: string): Promise<void> {
-  const port = await getPort({ port: [13901, 13902, 13903] });
+  const [port, alonePort] = [await getPort({ port: [13901, 13902, 13903] }), await getPort({ port: [13911, 13912, 13913] })];
   const box = sandbox(repo, 'di-px', { DEV_INSTANCES_PROXY: '', DEV_INSTANCES_PROXY_PORT: String(port) });
+  let alone: ChildProcess | undefined;
   try {
     await mustDev(box, '1', '--infra', 'shared');
+    const front = JSON.parse((await box.dev('proxy', 'status', '--json')).stdout).front as string;
+    alone = await nodeAlone(repo, box, alonePort);
     const targets: Target[] = [
       { label: 'direct (localhost:3311)', port: BACKEND, host: `localhost:${BACKEND}` },
-      { label: `named (backend.1.shipsec.localhost:${port})`, port, host: `backend.1.shipsec.localhost:${port}` },
+      { label: `named, the proxy as started (${front === 'nginx' ? 'nginx in front' : 'Node alone'})`, port, host: `backend.1.shipsec.localhost:${port}` },
+      { label: 'named, the Node proxy alone', port: alonePort, host: `backend.1.shipsec.localhost:${alonePort}` },
     ];
     const lat = await latencies(targets);
     const rps = await throughput(targets);
-    const [direct, named] = targets.map((t) => ({ us: median(lat.get(t.label) ?? []), rps: (rps.get(t.label) ?? []).reduce((a, b) => a + b, 0) / CANNON_ROUNDS }));
-    if (!direct || !named) return;
-    printTable(`small GET to the demo backend, direct against through the proxy (${LATENCY_BLOCKS * LATENCY_PER_BLOCK} sequential requests each, median; autocannon 10 connections, ${CANNON_ROUNDS} x ${CANNON_SECONDS} s interleaved)`,
+    const rows = targets.map((t) => ({ label: t.label, us: median(lat.get(t.label) ?? []), rps: (rps.get(t.label) ?? []).reduce((a, b) => a + b, 0) / CANNON_ROUNDS }));
+    const direct = rows[0];
+    if (!direct) return;
+    printTable(`small GET to the demo backend, direct against through the proxy (${LATENCY_BLOCKS * LATENCY_PER_BLOCK} sequential requests each, median; ${WRK ? 'wrk' : 'autocannon'} 10 connections, ${CANNON_ROUNDS} x ${CANNON_SECONDS} s interleaved)`,
       ['path', 'median latency µs', 'added µs', 'req/s', 'x direct'],
-      [[targets[0]?.label ?? '', direct.us.toFixed(0), '-', direct.rps.toFixed(0), '1.00'],
-        [targets[1]?.label ?? '', named.us.toFixed(0), (named.us - direct.us).toFixed(0), named.rps.toFixed(0), (named.rps / direct.rps).toFixed(2)]]);
+      rows.map((r, i) => [r.label, r.us.toFixed(0), i === 0 ? '-' : (r.us - direct.us).toFixed(0), r.rps.toFixed(0), (r.rps / direct.rps).toFixed(2)]));
+    alone.kill();
 
     const queue = Array.from({ length: INSTANCES - 1 }, (_, i) => String(i + 2));
     await Promise.all([0, 1, 2].map(async () => { for (let n = queue.shift(); n; n = queue.shift()) await mustDev(box, n, '--infra', 'shared'); }));
@@ -103,6 +137,7 @@ export async function proxyBench(repo: string): Promise<void> {
     await mustDev(box, 'clean', 'all', '--yes', '--no-backup');
     await mustDev(box, 'proxy', 'stop');
   } finally {
+    alone?.kill();
     box.dispose();
   }
 }

@@ -11,7 +11,8 @@ import { namedUrls, plan } from '../src/plan/plan.js';
 import { hostAllowed, mutationAllowed } from '../src/proxy/guard.js';
 import { hostLabel, hostName } from '../src/proxy/hosts.js';
 import { routeTable } from '../src/proxy/routes.js';
-import { configuredPort, proxySetting } from '../src/proxy/state.js';
+import { nginxConfig } from '../src/proxy/nginx/config.js';
+import { configuredFront, configuredPort, proxySetting } from '../src/proxy/state.js';
 import stack from '../stack.config.js';
 
 const decl = checkDeclaration(stack, 'stack.config.ts');
@@ -55,6 +56,14 @@ describe('named URLs in the plan', () => {
     }
   });
 
+  it('takes nginx in front when installed, or the front named; a bad one is refused naming it', () => {
+    assert.equal(configuredFront({}), 'auto');
+    assert.equal(configuredFront({ DEV_INSTANCES_PROXY_FRONT: 'Node' }), 'node');
+    assert.throws(() => configuredFront({ DEV_INSTANCES_PROXY_FRONT: 'caddy' }),
+      { message: "invalid DEV_INSTANCES_PROXY_FRONT 'caddy': expected one of auto, nginx, node" });
+    assert.throws(() => proxySetting(decl, { DEV_INSTANCES_PROXY_FRONT: 'caddy', DEV_INSTANCES_STATE_DIR: '/nonexistent' }), /DEV_INSTANCES_PROXY_FRONT 'caddy'/);
+  });
+
   it("validates the declaration's proxy key", () => {
     const problems = (proxy: unknown) => validateDeclaration({ ...decl, proxy }).map((p) => `${p.key}: ${p.message}`);
     assert.deepEqual(problems({ home: 'worker' }), ["proxy.home: 'worker' must name an app with a port"]);
@@ -75,6 +84,19 @@ describe('route table', () => {
     assert.equal(at('feature-login-form.shipsec.localhost'), '1:frontend:5273');
     // A branch named like a number gets no branch name (it would read as instance 1).
     assert.equal([...table.values()].filter((r) => r.instance === 2).length, 3);
+  });
+
+  it("gives nginx one server per app port with all of its names, and everything else to the Node proxy", () => {
+    const conf = nginxConfig({ port: 1380, addresses: ['127.0.0.1', '::1'], back: 40001, dir: '/s/nginx', root: false, routes: routeTable([lease(1, { branch: 'feat' }), lease(2)]) });
+    const server = (port: number) => conf.split('\n  server {').find((b) => b.includes(`proxy_pass http://app_${port};`)) ?? '';
+    assert.match(server(5273), /server_name 1\.shipsec\.localhost feat\.shipsec\.localhost frontend\.1\.shipsec\.localhost frontend\.feat\.shipsec\.localhost;/);
+    assert.match(server(3411), /server_name backend\.2\.shipsec\.localhost;/);
+    assert.match(server(3411), /listen 127\.0\.0\.1:1380;\n {4}listen \[::1\]:1380;/);
+    assert.match(server(3411), /error_page 502 504 = @stopped;[^}]*proxy_pass http:\/\/dev_instances_back;/);
+    assert.match(conf, /listen 127\.0\.0\.1:1380 default_server;[^}]*proxy_pass http:\/\/dev_instances_back;/);
+    assert.match(conf, /upstream dev_instances_back \{ server 127\.0\.0\.1:40001;/);
+    assert.doesNotMatch(conf, /user root/);
+    assert.match(nginxConfig({ port: 1380, addresses: ['127.0.0.1'], back: 1, dir: '/s', root: true, routes: new Map() }), /\nuser root;\n/);
   });
 
   it('turns branch names into DNS labels, or none', () => {

@@ -13,6 +13,7 @@ import getPort from 'get-port';
 import type { Browser, Page } from 'playwright-core';
 import { withPm2 } from '../src/pm2/client.js';
 import { portInUse } from '../src/ports/holder.js';
+import { findNginx } from '../src/proxy/nginx/front.js';
 import { launchBrowser } from './helpers/browser.js';
 import { REPO } from './helpers/cli.js';
 import { api, stackRoot, until } from './helpers/stack-root.js';
@@ -70,6 +71,8 @@ describe('named URLs through the local proxy, and the dashboard', () => {
     assert.equal(status.state, 'online');
     assert.equal(status.port, PORT);
     assert.equal(status.dashboard, DASHBOARD);
+    // nginx carries the named apps' traffic wherever it is installed (CI installs it).
+    assert.equal(status.front, findNginx() ? 'nginx' : 'node');
     const info = JSON.parse(stack.just('dev', '2', 'info', '--json').stdout);
     assert.deepEqual(info.namedUrls, { home: named('2.shipsec.localhost'), frontend: named('frontend.2.shipsec.localhost'), backend: named('backend.2.shipsec.localhost') });
     const st = JSON.parse(stack.just('dev', '2', 'status', '--json').stdout);

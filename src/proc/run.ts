@@ -122,3 +122,36 @@ export function streamLines(cmd: string, args: readonly string[], onLine: (line:
     stop: () => terminate(child),
   };
 }
+
+/** A long-running child this process owns (a server it fronts): signals, and its end. */
+export interface OwnedChild {
+  pid: number;
+  /** Settles when it has ended, however (also when it could not be started). */
+  ended: Promise<void>;
+  running(): boolean;
+  signal(sig: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL after killAfterMs; settles when it has ended. */
+  stop(killAfterMs?: number): Promise<void>;
+}
+
+/** Start cmd with its standard output shared with this process and its standard error handed to onStderr. */
+export function own(cmd: string, args: readonly string[], onStderr: (chunk: Buffer) => void): OwnedChild {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+  let running = true;
+  const ended = new Promise<void>((resolve) => {
+    child.once('exit', () => { running = false; resolve(); });
+    child.once('error', () => { running = false; resolve(); });
+  });
+  child.stderr?.on('data', onStderr);
+  return {
+    pid: child.pid ?? 0,
+    ended,
+    running: () => running,
+    signal: (sig) => { if (running) child.kill(sig); },
+    stop: async (killAfterMs = 5_000) => {
+      if (!running) return;
+      terminate(child, killAfterMs);
+      await ended;
+    },
+  };
+}

@@ -13,9 +13,9 @@ import { pollUntil } from '../poll.js';
 import { type Pm2Process, type Pm2Session, withPm2 } from '../pm2/client.js';
 import { portHolder, portInUse } from '../ports/holder.js';
 import { tailOf, tcpAccepts } from '../readiness.js';
-import { PROXY_BIND_ENV, PROXY_ENV, PROXY_PORT_ENV, hostUrl } from './hosts.js';
+import { PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONT_ENV, PROXY_PORT_ENV, hostUrl } from './hosts.js';
 import { routeTable } from './routes.js';
-import { type ProxyRecord, runningProxy } from './state.js';
+import { type ProxyRecord, configuredFront, runningProxy } from './state.js';
 
 export const PROXY_APP = 'dev-instances-proxy';
 const NAMESPACE = 'dev-instances';
@@ -29,6 +29,8 @@ export interface ProxyStatus {
   port?: number;
   pid?: number;
   addresses?: string[];
+  /** nginx in front of the Node proxy, or the Node proxy alone. */
+  front?: 'nginx' | 'node';
   /** Which install runs it. */
   script?: string;
   dashboard?: string;
@@ -46,7 +48,7 @@ export async function proxyStatus(): Promise<ProxyStatus> {
   const routes = routeTable(readLeases()).size;
   if (!serving(proc, rec)) return { state: proc ? proc.status : 'not started', routes };
   return {
-    state: 'online', port: rec.port, pid: rec.pid, addresses: rec.addresses, ...(proc?.script ? { script: proc.script } : {}),
+    state: 'online', port: rec.port, pid: rec.pid, addresses: rec.addresses, front: rec.front ?? 'node', ...(proc?.script ? { script: proc.script } : {}),
     dashboard: `${hostUrl('localhost', rec.port)}/`, routes,
   };
 }
@@ -89,7 +91,10 @@ async function launch(pm2: Pm2Session, port: number): Promise<void> {
   const bind = process.env[PROXY_BIND_ENV];
   await pm2.start({
     name: PROXY_APP, namespace: NAMESPACE, script: proxyScript(), interpreter: 'node', cwd: stateDir(),
-    env: { DEV_INSTANCES_STATE_DIR: stateDir(), [PROXY_PORT_ENV]: String(port), ...(bind ? { [PROXY_BIND_ENV]: bind } : {}) },
+    env: {
+      DEV_INSTANCES_STATE_DIR: stateDir(), [PROXY_PORT_ENV]: String(port), [PROXY_FRONT_ENV]: configuredFront(),
+      ...(bind ? { [PROXY_BIND_ENV]: bind } : {}),
+    },
     out_file: logFile(), error_file: logFile(), time: true, autorestart: true, max_restarts: 10, min_uptime: 2_000, kill_timeout: 3_000, pmx: false,
   });
   await pollUntil(async () => {

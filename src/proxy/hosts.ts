@@ -17,6 +17,10 @@ export const DEFAULT_PROXY_PORT = 1380;
 /** The environment switches: DEV_INSTANCES_PROXY=off turns named URLs off, _PORT moves the proxy. */
 export const PROXY_ENV = 'DEV_INSTANCES_PROXY';
 export const PROXY_PORT_ENV = 'DEV_INSTANCES_PROXY_PORT';
+/** Which server faces the browser: nginx when installed (auto), or the Node proxy alone. */
+export const PROXY_FRONT_ENV = 'DEV_INSTANCES_PROXY_FRONT';
+export const PROXY_FRONTS = ['auto', 'nginx', 'node'] as const;
+export type ProxyFront = (typeof PROXY_FRONTS)[number];
 /** Where the proxy listens besides loopback (an address of this machine); loopback only when unset. */
 export const PROXY_BIND_ENV = 'DEV_INSTANCES_PROXY_BIND';
 

@@ -6,6 +6,7 @@
  */
 import { type FSWatcher, statSync, watch } from 'node:fs';
 import { Agent, type IncomingMessage, type Server, ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import { leaseFile, readLeases, stateDir } from '../leases/registry.js';
@@ -17,17 +18,26 @@ import { escapeHtml, stoppedPage, unknownPage } from './pages.js';
 import { type Route, routeTable } from './routes.js';
 
 export interface ProxyOptions {
+  /** The port the names use. */
   port: number;
-  /** Addresses to listen on: loopback's, and one more only when configured. */
+  /** The addresses the names reach: loopback's, and one more only when configured. */
   addresses: string[];
   /** Where the registry is (DEV_INSTANCES_STATE_DIR, HOME). */
   env: NodeJS.ProcessEnv;
   token: string;
+  /** Behind a front (nginx): listen here instead (port 0: any free one). Default: port on addresses. */
+  listen?: { port: number; address: string };
+  /** Told each new route table (the front's configuration follows it). */
+  onRoutes?: (table: ReadonlyMap<string, Route>) => void;
 }
 
 export interface RunningProxy {
   /** The addresses it listens on (::1 is left out on a machine without IPv6). */
   addresses: string[];
+  /** The port it listens on (the names' port, unless behind a front). */
+  port: number;
+  /** Today's route table. */
+  routes(): ReadonlyMap<string, Route>;
   close(): Promise<void>;
 }
 
@@ -39,7 +49,7 @@ class RouteBook {
   private watcher: FSWatcher | undefined;
   private pending: NodeJS.Timeout | undefined;
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {
+  constructor(private readonly env: NodeJS.ProcessEnv, private readonly onChange?: (table: ReadonlyMap<string, Route>) => void) {
     this.reload();
     try {
       // The registry is replaced by a rename: watch its folder, not the file.
@@ -63,6 +73,11 @@ class RouteBook {
   reload(): void {
     this.version = this.fileVersion();
     this.table = routeTable(readLeases(this.env));
+    this.onChange?.(this.table);
+  }
+
+  get current(): ReadonlyMap<string, Route> {
+    return this.table;
   }
 
   /** A hit answers from the table; a miss first makes sure the table is today's (a start that just leased a number). */
@@ -97,7 +112,7 @@ const answer = (res: ServerResponse, status: number, html: string) => {
 const refused = (reason: string) => `<!doctype html><title>Refused</title><p>dev-instances proxy: refused: ${escapeHtml(reason)}.</p>\n`;
 
 export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
-  const book = new RouteBook(opts.env);
+  const book = new RouteBook(opts.env, opts.onRoutes);
   const dashboardUrl = hostUrl('localhost', opts.port);
   const monitor = new Monitor(opts.port, opts.env);
   const dashboard = dashboardHandler(monitor, opts.token);
@@ -141,7 +156,9 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
 
   const servers: Server[] = [];
   const addresses: string[] = [];
-  for (const address of opts.addresses) {
+  const listen = opts.listen ? [opts.listen.address] : opts.addresses;
+  let port = opts.listen?.port ?? opts.port;
+  for (const address of listen) {
     // No request deadline: an upload to a dev server may take as long as it takes.
     const server = createServer({ requestTimeout: 0 }, onRequest);
     server.on('upgrade', onUpgrade);
@@ -149,7 +166,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(opts.port, address, () => { server.off('error', reject); resolve(); });
+        server.listen(port, address, () => { server.off('error', reject); resolve(); });
       });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -160,10 +177,13 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     }
     servers.push(server);
     addresses.push(address);
+    port = (server.address() as AddressInfo).port;
   }
 
   return {
     addresses,
+    port,
+    routes: () => book.current,
     close: async () => {
       book.close();
       agent.destroy();

@@ -8,13 +8,15 @@ import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { stateDir } from '../leases/registry.js';
-import { DEFAULT_PROXY_PORT, PROXY_ENV, PROXY_PORT_ENV } from './hosts.js';
+import { DEFAULT_PROXY_PORT, PROXY_ENV, PROXY_FRONTS, PROXY_FRONT_ENV, PROXY_PORT_ENV, type ProxyFront } from './hosts.js';
 
 export interface ProxyRecord {
   port: number;
   pid: number;
   /** Addresses it listens on. */
   addresses: string[];
+  /** What faces the browser: nginx in front of the Node proxy, or the Node proxy alone. */
+  front?: 'nginx' | 'node';
   /** The script it runs (which install of dev-instances). */
   script: string;
   startedAt: string;
@@ -49,6 +51,16 @@ export function configuredPort(env: NodeJS.ProcessEnv = process.env): number {
   return Number(raw);
 }
 
+/** DEV_INSTANCES_PROXY_FRONT, checked: exit 2 on anything but auto, nginx or node. */
+export function configuredFront(env: NodeJS.ProcessEnv = process.env): ProxyFront {
+  const raw = (env[PROXY_FRONT_ENV] ?? '').toLowerCase();
+  if (raw === '') return 'auto';
+  if (!(PROXY_FRONTS as readonly string[]).includes(raw)) {
+    throw new UsageError(`invalid ${PROXY_FRONT_ENV} '${env[PROXY_FRONT_ENV]}': expected one of ${PROXY_FRONTS.join(', ')}`);
+  }
+  return raw as ProxyFront;
+}
+
 /**
  * Named URLs for this command: undefined when off (DEV_INSTANCES_PROXY=off, or the declaration's
  * proxy.enabled false); else the port. A running proxy's port wins: there is one proxy per machine,
@@ -57,5 +69,6 @@ export function configuredPort(env: NodeJS.ProcessEnv = process.env): number {
 export function proxySetting(decl: StackDeclaration, env: NodeJS.ProcessEnv = process.env): { port: number } | undefined {
   if (OFF.has((env[PROXY_ENV] ?? '').toLowerCase()) || decl.proxy?.enabled === false) return undefined;
   const configured = configuredPort(env);
+  configuredFront(env);
   return { port: runningProxy(env)?.port ?? configured };
 }

@@ -15,6 +15,7 @@ function statusText(s: ProxyStatus): string {
   return columns([
     ['Dashboard', s.dashboard ?? ''],
     ['Listens on', (s.addresses ?? []).map((a) => `${a.includes(':') ? `[${a}]` : a}:${s.port}`).join(', ')],
+    ['Front', s.front === 'nginx' ? 'nginx carries the named apps\' traffic; the Node proxy behind it serves the rest' : 'the Node proxy alone (no nginx found, or DEV_INSTANCES_PROXY_FRONT=node)'],
     ['Process', `pid ${s.pid} (PM2 app dev-instances-proxy) running ${s.script ?? '?'}`],
     ['Routes', `${s.routes} named host(s), following the lease registry`],
   ]).join('\n');
