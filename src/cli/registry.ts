@@ -64,6 +64,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/clean.js'),
   },
   {
+    name: 'restore', usage: 'restore N [BACKUP] [--yes] [--no-backup] [--json]', acceptsAll: false, operand: 'BACKUP',
+    flags: { yes: 'boolean', 'no-backup': 'boolean', json: 'boolean' },
+    summary: "replace the instance's database with a backup (the newest by default), all or nothing, after backing it up",
+    load: () => import('./commands/restore.js'),
+  },
+  {
+    name: 'backups', usage: 'backups N|all [--json]', acceptsAll: true, flags: { json: 'boolean' },
+    summary: 'the database backups kept for the instance: name, time, size',
+    load: () => import('./commands/backups.js'),
+  },
+  {
     name: 'release', usage: 'release N [--json]', acceptsAll: false, flags: { json: 'boolean' },
     summary: 'give back the number this checkout holds (an instance without data or processes)',
     load: () => import('./commands/release.js'),

@@ -76,7 +76,7 @@ function daemonDownError(project: string, stderr: string): OperationalError | un
     `${stderr.trim().split('\n').pop() ?? ''}\nStart Docker again: the project's containers and volumes (its data) are kept and come back with it.`);
 }
 
-async function compose(t: EngineTarget, action: string[], opts: { stdoutFile?: string } = {}): Promise<RunResult> {
+async function compose(t: EngineTarget, action: string[], opts: { stdoutFile?: string; stdinFile?: string } = {}): Promise<RunResult> {
   await writeComposeOverride(t.root, t.scope); // the file the command names must say what the plan says
   forgetSeen();
   const { program, args } = await composeCall(t, action);
@@ -257,6 +257,10 @@ export const dockerEngine: Engine = {
   async dumpDatabase(t, db, file) {
     // The server's own pg_dump inside its container: always the matching version.
     await compose(t, ['exec', '-T', postgresService(t), 'pg_dump', '-U', db.user, '-Fc', db.name], { stdoutFile: file });
+  },
+
+  async restoreDatabase(t, db, file) {
+    await compose(t, ['exec', '-T', postgresService(t), 'pg_restore', '--exit-on-error', '--no-owner', '-U', db.user, '-d', db.name], { stdinFile: file });
   },
 
   async processMarks() {

@@ -44,6 +44,7 @@ export function engineNamed(name: EngineName): Engine {
     status: async (t, pm2) => (await real()).status(t, pm2),
     databasePresent: async (t) => (await real()).databasePresent(t),
     dumpDatabase: async (t, db, file) => (await real()).dumpDatabase(t, db, file),
+    restoreDatabase: async (t, db, file) => (await real()).restoreDatabase(t, db, file),
     processMarks: async (t) => (await real()).processMarks(t),
     logs: async (t, opts, onLine) => (await real()).logs(t, opts, onLine),
     instances: async (decl) => (await real()).instances(decl),

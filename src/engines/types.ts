@@ -91,6 +91,8 @@ export interface Engine {
   databasePresent(t: EngineTarget): Promise<boolean>;
   /** `pg_dump -Fc` of one database of the set into file. */
   dumpDatabase(t: EngineTarget, db: DatabaseRef, file: string): Promise<void>;
+  /** `pg_restore` of a `-Fc` dump into one (new, empty) database of the set; fails at the first error. */
+  restoreDatabase(t: EngineTarget, db: DatabaseRef, file: string): Promise<void>;
   /** Absolute paths whose presence in a process's command line or cwd marks it as the set's. */
   processMarks(t: EngineTarget): Promise<string[]>;
   /** Logs the engine keeps itself (beside the instance's log files); undefined when it has none. */

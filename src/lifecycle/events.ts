@@ -13,6 +13,10 @@ export type LifecycleEvent =
   | { kind: 'data-loss'; instance: number; backups: string }
   | { kind: 'backed-up'; database: string; file: string }
   | { kind: 'nothing-to-back-up'; database: string }
+  /** The instance's database is now the backup's (file relative to the checkout). */
+  | { kind: 'restored'; database: string; from: string }
+  /** Apps stopped so that no connection holds a database about to be replaced; started again after. */
+  | { kind: 'apps-stopped'; instance: number; apps: string[] }
   | { kind: 'dropped'; database: string; keys: number; namespace?: string }
   | { kind: 'removed'; dir: string }
   | { kind: 'shared-stopped' }

@@ -21,6 +21,8 @@ export interface RunOptions {
   killAfterMs?: number;
   /** Write standard output to this file (mode 0600) instead of collecting it. */
   stdoutFile?: string;
+  /** Read standard input from this file. */
+  stdinFile?: string;
   /** Resolve with the failure instead of throwing it (for probes whose "no" is an answer). */
   reject?: boolean;
   /** Added to a ProcessError: what the user can do about it. */
@@ -56,9 +58,10 @@ export const commandLine = (cmd: string, args: readonly string[]): string =>
 
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const fd = opts.stdoutFile === undefined ? undefined : openSync(opts.stdoutFile, 'w', 0o600);
+  const input = opts.stdinFile === undefined ? undefined : openSync(opts.stdinFile, 'r');
   return new Promise<RunResult>((resolve, reject) => {
     const child = spawn(cmd, args, {
-      stdio: ['ignore', fd ?? 'pipe', 'pipe'],
+      stdio: [input ?? 'ignore', fd ?? 'pipe', 'pipe'],
       env: opts.inheritEnv === false ? opts.env : { ...process.env, ...opts.env },
       ...(opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.gid }),
     });
@@ -85,7 +88,10 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       if (opts.reject === false) resolve({ code: exit, stdout, stderr, error });
       else reject(error);
     });
-  }).finally(() => { if (fd !== undefined) closeSync(fd); });
+  }).finally(() => {
+    if (fd !== undefined) closeSync(fd);
+    if (input !== undefined) closeSync(input);
+  });
 }
 
 /** SIGTERM now, SIGKILL after killAfterMs if it is still there. */

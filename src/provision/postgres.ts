@@ -80,3 +80,38 @@ export async function listDatabases(server: PgServer): Promise<string[]> {
 export async function pgAnswers(server: PgServer): Promise<void> {
   await withClient(server, (c) => c.query('SELECT 1'));
 }
+
+/** A new, empty database (from template0), owned by the server's user; it must not exist yet. */
+export async function createDatabase(server: PgServer, name: string): Promise<void> {
+  checkDatabaseName(name);
+  await withClient(server, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`));
+}
+
+const SWAP_TRIES = 5;
+
+/**
+ * incoming takes live's name in one transaction (both renames or neither); the old live database is
+ * dropped afterwards. Sessions connected to live are ended first (a rename needs none); one that
+ * slips in between makes the transaction fail, and it is tried again. live may be absent.
+ */
+export async function swapDatabase(server: PgServer, live: string, incoming: string, old: string): Promise<void> {
+  for (const name of [live, incoming, old]) checkDatabaseName(name);
+  await withClient(server, async (c) => {
+    for (let attempt = 1; ; attempt++) {
+      await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [live]);
+      await c.query('BEGIN');
+      try {
+        const exists = (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [live])).rowCount;
+        if (exists) await c.query(`ALTER DATABASE ${quoteIdent(live)} RENAME TO ${quoteIdent(old)}`);
+        await c.query(`ALTER DATABASE ${quoteIdent(incoming)} RENAME TO ${quoteIdent(live)}`);
+        await c.query('COMMIT');
+        break;
+      } catch (err) {
+        await c.query('ROLLBACK');
+        // 55006: object_in_use (a session connected again between the end and the rename).
+        if ((err as { code?: string }).code !== '55006' || attempt >= SWAP_TRIES) throw err;
+      }
+    }
+    await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(old)} WITH (FORCE)`);
+  });
+}

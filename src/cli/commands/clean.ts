@@ -1,27 +1,19 @@
 /** `clean N` / `clean all`: confirm, back up, then remove everything of the instance(s). */
-import { createInterface } from 'node:readline/promises';
-import { UsageError } from '../../errors.js';
+import { backupsKept } from '../../lifecycle/backups.js';
 import { cleanInstance } from '../../lifecycle/clean.js';
 import type { LifecycleEvent } from '../../lifecycle/events.js';
 import { instanceFolders } from '../../lifecycle/discover.js';
 import { BACKUPS_DIR } from '../../plan/names.js';
+import { confirmed } from '../confirm.js';
 import { dryRunText, eventLine } from '../messages.js';
 import type { CommandContext } from './context.js';
 import { targetsOf } from './lifecycle-flags.js';
-
-async function confirm(what: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return (await rl.question(`${what}\nType 'yes' to continue: `)).trim() === 'yes';
-  } finally {
-    rl.close();
-  }
-}
 
 export async function run(ctx: CommandContext): Promise<void> {
   const { targets } = await targetsOf(ctx, () => instanceFolders(ctx.root));
   if (targets.length === 0) { ctx.out(ctx.flags.json ? JSON.stringify({ cleaned: [] }) : 'nothing to clean'); return; }
   const backup = ctx.flags['no-backup'] !== true;
+  if (backup) backupsKept(); // a bad retention setting stops here, before anything ran
   if (ctx.flags['dry-run'] === true) {
     const { dryRun } = await import('../../lifecycle/dry-run.js');
     for (const t of targets) ctx.out(dryRunText(await dryRun(t, 'clean', { backup })));
@@ -30,10 +22,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   const numbers = targets.map((t) => t.plan.instance);
   const what = `This deletes the database, Temporal namespace, Redis keys, data and files of instance${numbers.length > 1 ? 's' : ''} ${numbers.join(', ')}`
     + (backup ? ` (the database is backed up to ${BACKUPS_DIR}/ first).` : ' WITHOUT a backup.');
-  if (ctx.flags.yes !== true) {
-    if (!process.stdin.isTTY) throw new UsageError(`clean deletes data: confirm on a terminal, or pass --yes. ${what}`);
-    if (!(await confirm(what))) { ctx.out('nothing was cleaned'); return; }
-  }
+  if (!(await confirmed('clean deletes data', what, ctx.flags.yes === true))) { ctx.out('nothing was cleaned'); return; }
   const cleaned: { instance: number; events: LifecycleEvent[] }[] = [];
   for (const t of targets) {
     const events: LifecycleEvent[] = [];

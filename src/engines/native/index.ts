@@ -173,6 +173,13 @@ export const nativeEngine: Engine = {
     });
   },
 
+  async restoreDatabase(_t, db, file) {
+    await run('pg_restore', ['--exit-on-error', '--no-owner', '-h', '127.0.0.1', '-p', String(db.port), '-U', db.user, '-d', db.name, file], {
+      env: { PGPASSWORD: db.password },
+      hint: 'Install the PostgreSQL client (apt-get install postgresql-client).',
+    });
+  },
+
   async processMarks(t) {
     return [join(t.root, instanceDataDir(t.scope.dir)), ...(await nativeServices(t.decl, t.scope, t.root)).map((s) => s.dataDir)];
   },

@@ -1,0 +1,91 @@
+/**
+ * restore N [BACKUP]: the instance's database becomes the dump's, all or nothing. What it has is
+ * backed up first; the dump is restored into a new database beside it; only when that succeeded do
+ * the two change names in one transaction. A damaged dump leaves the instance exactly as it was.
+ *
+ * Apps: the instance's running apps are stopped before the names change (no pool holds a connection
+ * to a database that is about to be replaced) and the CLI starts them again afterwards, health-gated
+ * like any start. Redis keys and the Temporal namespace are not in a backup and stay as they are.
+ */
+import { createHash } from 'node:crypto';
+import { OperationalError } from '../errors.js';
+import { withPm2 } from '../pm2/client.js';
+import { createDatabase, dropDatabase, swapDatabase } from '../provision/postgres.js';
+import { deleteApps, freeAppPorts } from './apps.js';
+import { type Backup, backUp, databaseHome, databaseRef } from './backups.js';
+import type { Report } from './events.js';
+import { lockInstance } from './locking.js';
+import { oursOf } from './orphans.js';
+import { upShared } from './shared.js';
+import { STOP_WAITS_FOR_START_MS } from './stop.js';
+import type { Target } from './target.js';
+
+export interface RestoreOptions {
+  from: Backup;
+  /** Back up what the instance has first (default). */
+  backup: boolean;
+  report: Report;
+}
+
+export interface RestoreResult {
+  /** The backup taken of what the instance had. */
+  before?: Backup;
+  /** Apps that ran and were stopped for the swap: the caller starts the instance again. */
+  appsStopped: string[];
+}
+
+/** Names beside the instance's database for the incoming copy and the replaced one: unique per database, within 63 bytes. */
+function sideNames(database: string): { incoming: string; replaced: string } {
+  const h = createHash('sha256').update(database).digest('hex').slice(0, 16);
+  return { incoming: `di_incoming_${h}`, replaced: `di_replaced_${h}` };
+}
+
+export async function restoreInstance(t: Target, o: RestoreOptions): Promise<RestoreResult> {
+  const p = t.plan;
+  if (!t.state) {
+    throw new OperationalError(`instance ${p.instance} has nothing to restore into: it was never started here, or it was cleaned`,
+      `Start it first (just dev ${p.instance}), then restore.`);
+  }
+  const lock = await lockInstance(t, o.report, STOP_WAITS_FOR_START_MS);
+  try {
+    if (t.sharedSet && t.sharedEngine) await upShared(t.sharedEngine, t.sharedSet, [...t.shared], o.report);
+    const up = await t.engine.up(t.own);
+    const db = databaseRef(t);
+    const server = { host: '127.0.0.1', port: db.port, user: db.user, password: db.password };
+    const side = sideNames(db.name);
+    // What an interrupted restore left beside it.
+    await dropDatabase(server, side.incoming);
+    await dropDatabase(server, side.replaced);
+
+    const before = o.backup ? await backUp(t, o.from.name) : undefined;
+    if (o.backup) o.report(before ? { kind: 'backed-up', database: db.name, file: before.file } : { kind: 'nothing-to-back-up', database: db.name });
+
+    await createDatabase(server, side.incoming);
+    const home = databaseHome(t);
+    try {
+      await home.engine.restoreDatabase(home.set, { ...db, name: side.incoming }, o.from.file.startsWith('/') ? o.from.file : `${t.root}/${o.from.file}`);
+    } catch (err) {
+      await dropDatabase(server, side.incoming).catch(() => {});
+      throw new OperationalError(`could not restore ${o.from.file}: ${(err as Error).message.split('\n').slice(0, 4).join(' / ')}`,
+        `Nothing changed: instance ${p.instance}'s database ${db.name} is as it was.`);
+    }
+
+    const appsStopped = await withPm2(async (pm2) => {
+      const names = new Set(p.apps.map((a) => a.pm2Name));
+      const online = (await pm2.list()).filter((x) => names.has(x.name) && x.status === 'online').map((x) => x.name);
+      await deleteApps(pm2, online);
+      return online;
+    });
+    if (appsStopped.length > 0) {
+      o.report({ kind: 'apps-stopped', instance: p.instance, apps: appsStopped });
+      await freeAppPorts(p, await oursOf(t));
+    }
+    await swapDatabase(server, db.name, side.incoming, side.replaced);
+    o.report({ kind: 'restored', database: db.name, from: o.from.file });
+    // Its infrastructure was stopped before: stopped again, as it was.
+    if (appsStopped.length === 0 && up.alreadyRunning.length === 0 && up.started.length > 0) await t.engine.stop(t.own);
+    return { ...(before ? { before } : {}), appsStopped };
+  } finally {
+    lock.release();
+  }
+}
