@@ -1,12 +1,15 @@
 /**
  * Instance data on the native engine, as a user meets it: real `just`, PM2, Postgres, Redis and the
  * demo apps. Backups are listed; a restore gives back the rows a clean took away, all or nothing (a
- * truncated dump changes nothing), and refuses names that are not backups.
+ * truncated dump changes nothing); a snapshot of one instance restores into another with its keys;
+ * names that are neither are refused.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import { listDatabases } from '../src/provision/postgres.js';
 import { api, stackRoot } from './helpers/stack-root.js';
 
@@ -16,6 +19,30 @@ const BACKEND = 3311;
 const BACKUPS = join(stack.root, '.instances/backups/instance-1');
 const bodies = async () => ((await api(BACKEND, '/records')).json as { body: string }[]).map((x) => x.body);
 const PG = { host: '127.0.0.1', port: 5533, user: 'shipsec', password: 'shipsec' };
+
+async function withRedis<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
+  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
+  await r.connect();
+  try { return await fn(r); } finally { r.disconnect(); }
+}
+
+/** An instance's rows (every table) and keys with their values: what must not change. */
+async function instanceData(n: number): Promise<unknown> {
+  const c = new pg.Client({ ...PG, port: 5433 + n * 100, database: `shipsec_dev_${n}` });
+  await c.connect();
+  try {
+    const tables = (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename as string);
+    const rows: unknown[] = [];
+    for (const t of tables) rows.push(t, (await c.query(`SELECT * FROM "${t}" ORDER BY 1`)).rows);
+    const keys = await withRedis(6379 + n * 100, async (r) => {
+      const names = (await r.keys('*')).sort();
+      return Promise.all(names.map(async (k) => [k, await r.dump(k)]));
+    });
+    return { rows, keys };
+  } finally {
+    await c.end();
+  }
+}
 
 describe('backups and restore (native engine)', () => {
   before(async () => {
@@ -66,13 +93,43 @@ describe('backups and restore (native engine)', () => {
     assert.deepEqual((await listDatabases(PG)).filter((d) => d.startsWith('di_')), [], 'nothing left beside it');
   });
 
+  it("restores instance 1's snapshot into instance 2: its rows, and its keys under 2's prefix with their TTLs; 1 untouched", async () => {
+    assert.equal((await api(BACKEND, '/kv/owner', { value: 'one' })).status, 200);
+    await withRedis(6479, (r) => r.set('shipsec-dev-1:session:abc', 'alice', 'PX', 600_000));
+    const r = just('dev', '1', 'snapshot', 'golden');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^snapshot golden of instance 1: database shipsec_dev_1 \([\d.]+ KB\), 2 Redis key\(s\) under shipsec-dev-1:, in \.instances\/snapshots\/golden\/\n/);
+    assert.match(just('dev', 'snapshots').stdout, /^NAME +TAKEN \(UTC\) +FROM +DATABASE +KEYS +CODE\ngolden +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +instance 1 +[\d.]+ KB +2 +-\n/);
+    for (const f of ['database.dump', 'redis-keys.jsonl', 'manifest.json']) assert.equal(statSync(join(stack.root, '.instances/snapshots/golden', f)).mode & 0o777, 0o600, f);
+    assert.equal(just('dev', '1', 'snapshot', 'golden').code, 2, 'a name in use is refused');
+
+    const one = await instanceData(1);
+    assert.equal(just('dev', '2').code, 0);
+    assert.equal((await api(3411, '/records', { body: 'only in two' })).status, 201);
+    await api(3411, '/kv/stale', { value: 'goes' });
+    const restored = just('dev', '2', 'restore', 'golden', '--yes');
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(restored.stdout, /restored shipsec_dev_2 from snapshot golden\nrestored 2 Redis key\(s\) under shipsec-dev-2:\n/);
+    assert.deepEqual(((await api(3411, '/records')).json as { body: string }[]).map((x) => x.body), ['alpha', 'beta', 'gamma']);
+    assert.equal((await api(3411, '/kv/owner')).json.value, 'one');
+    assert.equal((await api(3411, '/kv/stale')).json.value, null, "2's own keys were replaced");
+    const ttl = await withRedis(6579, (c) => c.pttl('shipsec-dev-2:session:abc'));
+    assert.ok(ttl > 500_000 && ttl <= 600_000, `TTL kept: ${ttl}`);
+    assert.deepEqual(await instanceData(1), one, 'instance 1 byte for byte as before');
+  });
+
   it('refuses a name that is not a backup of the instance, with exit 2 and nothing written', () => {
     const before = readdirSync(BACKUPS).sort();
-    for (const bad of ['../../../etc/passwd', 'shipsec_dev_1-20990101T000000.dump']) {
-      const r = just('dev', '1', 'restore', bad, '--yes');
+    const refused = (args: string[], message: RegExp) => {
+      const r = just('dev', ...args);
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, new RegExp(`invalid backup '${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}': expected a file name just dev 1 backups lists \\(shipsec_dev_1-`));
-    }
+      assert.match(r.stderr, message);
+    };
+    refused(['1', 'restore', 'shipsec_dev_1-20990101T000000.dump', '--yes'], /invalid backup 'shipsec_dev_1-20990101T000000\.dump': expected a file name just dev 1 backups lists \(shipsec_dev_1-/);
+    refused(['1', 'restore', '../../../etc/passwd', '--yes'], /invalid snapshot name '\.\.\/\.\.\/\.\.\/etc\/passwd': use letters, digits/);
+    refused(['1', 'restore', 'nosuch', '--yes'], /unknown snapshot 'nosuch': expected one just dev snapshots lists \(golden\)/);
+    refused(['1', 'snapshot', '../x'], /invalid snapshot name '\.\.\/x'/);
     assert.deepEqual(readdirSync(BACKUPS).sort(), before);
+    assert.deepEqual(readdirSync(join(stack.root, '.instances/snapshots')), ['golden']);
   });
 });

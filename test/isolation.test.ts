@@ -75,7 +75,11 @@ describe('isolation between instances on shared infrastructure', () => {
     const before = await snapshot();
     assert.ok(before.keys.some(([k]) => k === 'shipsec-dev-13:owner'));
 
-    for (const action of [['restart', '--infra', 'shared'], ['stop'], ['clean', '--yes'], ['start', '--infra', 'shared'], ['clean', '--yes']]) {
+    const actions = [
+      ['restart', '--infra', 'shared'], ['stop'], ['clean', '--yes'], ['start', '--infra', 'shared'],
+      ['snapshot', 'iso-12'], ['restore', 'iso-12', '--yes'], ['restore', '--yes'], ['clean', '--yes'],
+    ];
+    for (const action of actions) {
       const r = just('dev', '12', ...action);
       assert.equal(r.code, 0, `${action.join(' ')}: ${r.stderr}`);
     }

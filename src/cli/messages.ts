@@ -157,6 +157,7 @@ export function eventLine(e: LifecycleEvent): { warning: boolean; text: string }
     case 'backed-up': return note(`backed up ${e.database} to ${e.file}`);
     case 'nothing-to-back-up': return note(`no database ${e.database} to back up`);
     case 'restored': return note(`restored ${e.database} from ${e.from}`);
+    case 'keys-restored': return note(`restored ${e.keys} Redis key(s) under ${e.prefix}`);
     case 'apps-stopped': return note(`stopped ${e.apps.join(', ')} of instance ${e.instance} while the database is replaced; they start again next`);
     case 'dropped': return note(`dropped database ${e.database}, ${e.keys} Redis key(s)${e.namespace ? `, namespace ${e.namespace}` : ''}`);
     case 'removed': return note(`removed ${e.dir}/`);

@@ -64,10 +64,20 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/clean.js'),
   },
   {
-    name: 'restore', usage: 'restore N [BACKUP] [--yes] [--no-backup] [--json]', acceptsAll: false, operand: 'BACKUP',
+    name: 'restore', usage: 'restore N [BACKUP|SNAPSHOT] [--yes] [--no-backup] [--json]', acceptsAll: false, operand: 'NAME',
     flags: { yes: 'boolean', 'no-backup': 'boolean', json: 'boolean' },
-    summary: "replace the instance's database with a backup (the newest by default), all or nothing, after backing it up",
+    summary: "replace the instance's database with a backup (the newest by default) or a snapshot (and its keys), all or nothing",
     load: () => import('./commands/restore.js'),
+  },
+  {
+    name: 'snapshot', usage: 'snapshot N [NAME] [--json]', acceptsAll: false, operand: 'NAME', flags: { json: 'boolean' },
+    summary: "keep the instance's database and Redis keys under a name, for restore into any instance",
+    load: () => import('./commands/snapshot.js'),
+  },
+  {
+    name: 'snapshots', usage: 'snapshots [--json]', acceptsAll: false, flags: { json: 'boolean' }, noInstance: true,
+    summary: "the checkout's snapshots: name, time, source instance, sizes, code",
+    load: () => import('./commands/snapshots.js'),
   },
   {
     name: 'backups', usage: 'backups N|all [--json]', acceptsAll: true, flags: { json: 'boolean' },

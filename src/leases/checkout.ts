@@ -49,6 +49,26 @@ export function checkoutAt(root: string): Checkout {
   };
 }
 
+/** The commit a checkout has checked out (HEAD's, through its ref or packed-refs), read from git's files. */
+export function commitAt(root: string): string | undefined {
+  const c = checkoutAt(root);
+  if (!c.commonDir) return undefined;
+  const dotGit = join(c.path, '.git');
+  const gitDir = c.main ? dotGit : (() => {
+    const m = /^gitdir:\s*(.+)$/m.exec(read(dotGit) ?? '');
+    return m?.[1] ? (isAbsolute(m[1]) ? m[1] : resolve(c.path, m[1])) : dotGit;
+  })();
+  const head = read(join(gitDir, 'HEAD'));
+  if (!head) return undefined;
+  if (/^[0-9a-f]{40,64}$/.test(head)) return head;
+  const ref = /^ref: (.+)$/.exec(head)?.[1];
+  if (!ref) return undefined;
+  const loose = read(join(c.commonDir, ref)) ?? read(join(gitDir, ref));
+  if (loose) return loose;
+  const packed = read(join(c.commonDir, 'packed-refs'))?.split('\n').find((l) => l.endsWith(` ${ref}`));
+  return packed?.split(' ')[0];
+}
+
 /** "/work/wt-b (branch feat-x)": how a checkout is named in messages. */
 export const describeCheckout = (c: { path: string; branch?: string }): string =>
   `${c.path}${c.branch ? ` (branch ${c.branch})` : ''}`;

@@ -14,7 +14,7 @@ import type { Target } from './target.js';
 export const BACKUPS_KEEP_ENV = 'DEV_INSTANCES_BACKUPS_KEEP';
 const DEFAULT_KEEP = 5;
 /** `<database>-<UTC time>.dump`, as backups are written. */
-const BACKUP_NAME_RE = /^([a-z_][a-z0-9_]*)-(\d{8}T\d{6})\.dump$/;
+export const BACKUP_NAME_RE = /^([a-z_][a-z0-9_]*)-(\d{8}T\d{6})\.dump$/;
 
 export interface Backup {
   /** The file name, as `restore NAME` takes it. */

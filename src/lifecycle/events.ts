@@ -15,6 +15,8 @@ export type LifecycleEvent =
   | { kind: 'nothing-to-back-up'; database: string }
   /** The instance's database is now the backup's (file relative to the checkout). */
   | { kind: 'restored'; database: string; from: string }
+  /** A snapshot's Redis keys now fill the instance's prefix (what was under it before is gone). */
+  | { kind: 'keys-restored'; keys: number; prefix: string }
   /** Apps stopped so that no connection holds a database about to be replaced; started again after. */
   | { kind: 'apps-stopped'; instance: number; apps: string[] }
   | { kind: 'dropped'; database: string; keys: number; namespace?: string }

@@ -1,18 +1,22 @@
 /**
- * restore N [BACKUP]: the instance's database becomes the dump's, all or nothing. What it has is
- * backed up first; the dump is restored into a new database beside it; only when that succeeded do
- * the two change names in one transaction. A damaged dump leaves the instance exactly as it was.
+ * restore N [BACKUP|SNAPSHOT]: the instance's database becomes the dump's, all or nothing. What it
+ * has is backed up first; the dump is restored into a new database beside it; only when that
+ * succeeded do the two change names in one transaction. A damaged dump leaves the instance exactly
+ * as it was. A snapshot also brings its Redis keys, under this instance's prefix (one MULTI/EXEC
+ * replaces the prefix's keys); a backup holds none, and the keys stay as they are.
  *
  * Apps: the instance's running apps are stopped before the names change (no pool holds a connection
  * to a database that is about to be replaced) and the CLI starts them again afterwards, health-gated
- * like any start. Redis keys and the Temporal namespace are not in a backup and stay as they are.
+ * like any start. The Temporal namespace is never touched.
  */
 import { createHash } from 'node:crypto';
 import { OperationalError } from '../errors.js';
 import { withPm2 } from '../pm2/client.js';
 import { createDatabase, dropDatabase, swapDatabase } from '../provision/postgres.js';
+import { replacePrefix } from '../provision/redis.js';
 import { deleteApps, freeAppPorts } from './apps.js';
 import { type Backup, backUp, databaseHome, databaseRef } from './backups.js';
+import { readKeys } from './snapshots.js';
 import type { Report } from './events.js';
 import { lockInstance } from './locking.js';
 import { oursOf } from './orphans.js';
@@ -20,8 +24,20 @@ import { upShared } from './shared.js';
 import { STOP_WAITS_FOR_START_MS } from './stop.js';
 import type { Target } from './target.js';
 
+/** What a restore reads: a dump, and for a snapshot its keys. */
+export interface RestoreSource {
+  /** How it is named in messages (a backup's file, a snapshot's name). */
+  label: string;
+  /** Absolute path of the pg_dump -Fc file. */
+  dump: string;
+  /** The snapshot's keys file (absolute), when there is one. */
+  keys?: string;
+  /** The backup file name the restore reads: retention never removes it on the way. */
+  spare?: string;
+}
+
 export interface RestoreOptions {
-  from: Backup;
+  from: RestoreSource;
   /** Back up what the instance has first (default). */
   backup: boolean;
   report: Report;
@@ -57,16 +73,17 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
     await dropDatabase(server, side.incoming);
     await dropDatabase(server, side.replaced);
 
-    const before = o.backup ? await backUp(t, o.from.name) : undefined;
+    const before = o.backup ? await backUp(t, o.from.spare) : undefined;
+    const keys = o.from.keys === undefined ? undefined : readKeys(o.from.keys);
     if (o.backup) o.report(before ? { kind: 'backed-up', database: db.name, file: before.file } : { kind: 'nothing-to-back-up', database: db.name });
 
     await createDatabase(server, side.incoming);
     const home = databaseHome(t);
     try {
-      await home.engine.restoreDatabase(home.set, { ...db, name: side.incoming }, o.from.file.startsWith('/') ? o.from.file : `${t.root}/${o.from.file}`);
+      await home.engine.restoreDatabase(home.set, { ...db, name: side.incoming }, o.from.dump);
     } catch (err) {
       await dropDatabase(server, side.incoming).catch(() => {});
-      throw new OperationalError(`could not restore ${o.from.file}: ${(err as Error).message.split('\n').slice(0, 4).join(' / ')}`,
+      throw new OperationalError(`could not restore ${o.from.label}: ${(err as Error).message.split('\n').slice(0, 4).join(' / ')}`,
         `Nothing changed: instance ${p.instance}'s database ${db.name} is as it was.`);
     }
 
@@ -81,7 +98,11 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
       await freeAppPorts(p, await oursOf(t));
     }
     await swapDatabase(server, db.name, side.incoming, side.replaced);
-    o.report({ kind: 'restored', database: db.name, from: o.from.file });
+    o.report({ kind: 'restored', database: db.name, from: o.from.label });
+    if (keys) {
+      await replacePrefix(`redis://127.0.0.1:${p.redis.port}`, p.redis.keyPrefix, keys);
+      o.report({ kind: 'keys-restored', keys: keys.length, prefix: p.redis.keyPrefix });
+    }
     // Its infrastructure was stopped before: stopped again, as it was.
     if (appsStopped.length === 0 && up.alreadyRunning.length === 0 && up.started.length > 0) await t.engine.stop(t.own);
     return { ...(before ? { before } : {}), appsStopped };

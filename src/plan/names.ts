@@ -23,6 +23,8 @@ export const SHARED_DIR = `${INSTANCES_DIR}/shared`;
 export const BACKUPS_DIR = `${INSTANCES_DIR}/backups`;
 export const instanceDir = (n: number): string => `${INSTANCES_DIR}/${instanceDirName(n)}`;
 export const backupsDir = (n: number): string => `${BACKUPS_DIR}/${instanceDirName(n)}`;
+/** Snapshots of any instance, by name: outside every instance folder, so clean never removes one. */
+export const SNAPSHOTS_DIR = `${INSTANCES_DIR}/snapshots`;
 /** The native engine's data of an infrastructure set (its folder is instanceDir(N) or SHARED_DIR). */
 export const instanceDataDir = (setDir: string): string => `${setDir}/data`;
 export const lockFile = (setDir: string): string => `${setDir}/.lock`;

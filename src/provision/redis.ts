@@ -44,3 +44,66 @@ export async function redisAnswers(url: string): Promise<void> {
     r.disconnect();
   }
 }
+
+/** One key of a prefix as DUMP gives it: its name after the prefix, its time to live, its value. */
+export interface KeyDump {
+  key: Buffer;
+  /** Milliseconds left, or 0 for none. */
+  ttlMs: number;
+  value: Buffer;
+}
+
+/** Every key under prefix with its TTL, as DUMP serializes it (any type); SCAN, never KEYS. */
+export async function dumpPrefix(url: string, prefix: string, batch = 500): Promise<KeyDump[]> {
+  if (prefix === '') throw new Error('refusing to dump an empty Redis prefix (that is every key)');
+  const r = client(url);
+  await r.connect();
+  try {
+    const out: KeyDump[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scanBuffer(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', batch);
+      cursor = String(next);
+      if (keys.length === 0) continue;
+      const pipe = r.pipeline();
+      for (const k of keys) pipe.dumpBuffer(k).pttl(k);
+      const answers = (await pipe.exec()) ?? [];
+      keys.forEach((k, i) => {
+        const value = answers[2 * i]?.[1] as Buffer | null;
+        const ttl = answers[2 * i + 1]?.[1] as number;
+        // A key that expired between SCAN and DUMP is gone: nothing to keep.
+        if (value) out.push({ key: k.subarray(Buffer.byteLength(prefix)), ttlMs: ttl > 0 ? ttl : 0, value });
+      });
+    } while (cursor !== '0');
+    return out;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/**
+ * The keys under prefix become exactly these (each under prefix, with its TTL), in one MULTI/EXEC:
+ * another client sees the old set or the new one, never a mix.
+ */
+export async function replacePrefix(url: string, prefix: string, keys: readonly KeyDump[], batch = 500): Promise<void> {
+  if (prefix === '') throw new Error('refusing to replace an empty Redis prefix (that is every key)');
+  const r = client(url);
+  await r.connect();
+  try {
+    const old: Buffer[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await r.scanBuffer(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', batch);
+      cursor = String(next);
+      old.push(...found);
+    } while (cursor !== '0');
+    const tx = r.multi();
+    if (old.length > 0) tx.unlink(...old);
+    for (const k of keys) tx.restore(Buffer.concat([Buffer.from(prefix), k.key]), k.ttlMs, k.value, 'REPLACE');
+    const results = (await tx.exec()) ?? [];
+    const failed = results.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+  } finally {
+    r.disconnect();
+  }
+}
