@@ -122,6 +122,21 @@ describe('docker engine, for real', { skip }, () => {
     assert.equal(psql(ports(1).postgres, db(1), 'SELECT body FROM records').stdout.trim(), 'one');
   });
 
+  it('restore after clean, and a snapshot of 1 restored into 2: pg_restore inside the container, keys under 2\'s prefix', () => {
+    ok(just('dev', '2'), 'start 2 again');
+    assert.equal(psql(ports(2).postgres, db(2), 'SELECT count(*) FROM records').stdout.trim(), '0');
+    ok(just('dev', '2', 'restore', '--yes'), 'restore 2');
+    assert.equal(psql(ports(2).postgres, db(2), 'SELECT body FROM records').stdout.trim(), 'two');
+    ok(just('dev', '1', 'snapshot', 'dk-one'), 'snapshot 1');
+    const r = just('dev', '2', 'restore', 'dk-one', '--yes');
+    ok(r, 'restore the snapshot into 2');
+    assert.match(r.stdout, /restored \d+ Redis key\(s\) under /);
+    assert.equal(psql(ports(2).postgres, db(2), 'SELECT body FROM records').stdout.trim(), 'one');
+    assert.equal(redisCli(ports(2).redis, 'GET', `${project(2)}:colour`).stdout.trim(), 'blue');
+    assert.equal(psql(ports(1).postgres, db(1), 'SELECT body FROM records').stdout.trim(), 'one');
+    assert.equal(psql(ports(2).postgres, 'postgres', "SELECT count(*) FROM pg_database WHERE datname LIKE 'di\\_%'").stdout.trim(), '0', 'no side database left');
+  });
+
   it('a volume removed by hand: the loud data-loss warning before an empty database is created', () => {
     ok(just('dev', '1', 'stop'), 'stop');
     ok(docker('rm', containers(project(1)).get('postgres')?.name ?? ''), 'docker rm');
