@@ -129,6 +129,9 @@ describe('backups and restore (native engine)', () => {
     refused(['1', 'restore', '../../../etc/passwd', '--yes'], /invalid snapshot name '\.\.\/\.\.\/\.\.\/etc\/passwd': use letters, digits/);
     refused(['1', 'restore', 'nosuch', '--yes'], /unknown snapshot 'nosuch': expected one just dev snapshots lists \(golden\)/);
     refused(['1', 'snapshot', '../x'], /invalid snapshot name '\.\.\/x'/);
+    const keep = stack.justWith({ DEV_INSTANCES_BACKUPS_KEEP: '0' }, 'dev', '1', 'restore', '--yes');
+    assert.equal(keep.code, 2);
+    assert.match(keep.stderr, /invalid DEV_INSTANCES_BACKUPS_KEEP '0': expected how many backups to keep per instance, 1 to 1000/);
     assert.deepEqual(readdirSync(BACKUPS).sort(), before);
     assert.deepEqual(readdirSync(join(stack.root, '.instances/snapshots')), ['golden']);
   });

@@ -14,19 +14,24 @@ function client(url: string): Redis {
   return r;
 }
 
+/** The keys under prefix, a SCAN batch at a time (names as bytes: a key need not be UTF-8). */
+async function* scanPrefix(r: Redis, prefix: string, batch: number): AsyncGenerator<Buffer[]> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await r.scanBuffer(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', batch);
+    cursor = String(next);
+    if (keys.length > 0) yield keys;
+  } while (cursor !== '0');
+}
+
 /** Deletes every key starting with prefix; returns how many were deleted. */
 export async function dropPrefix(url: string, prefix: string, batch = 500): Promise<number> {
   if (prefix === '') throw new Error('refusing to drop an empty Redis prefix (that is every key)');
   const r = client(url);
   await r.connect();
   try {
-    let cursor = '0';
     let deleted = 0;
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', batch);
-      cursor = next;
-      if (keys.length > 0) deleted += await r.unlink(...keys);
-    } while (cursor !== '0');
+    for await (const keys of scanPrefix(r, prefix, batch)) deleted += await r.unlink(...keys);
     return deleted;
   } finally {
     r.disconnect();
@@ -60,11 +65,7 @@ export async function dumpPrefix(url: string, prefix: string, batch = 500): Prom
   await r.connect();
   try {
     const out: KeyDump[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scanBuffer(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', batch);
-      cursor = String(next);
-      if (keys.length === 0) continue;
+    for await (const keys of scanPrefix(r, prefix, batch)) {
       const pipe = r.pipeline();
       for (const k of keys) pipe.dumpBuffer(k).pttl(k);
       const answers = (await pipe.exec()) ?? [];
@@ -74,7 +75,7 @@ export async function dumpPrefix(url: string, prefix: string, batch = 500): Prom
         // A key that expired between SCAN and DUMP is gone: nothing to keep.
         if (value) out.push({ key: k.subarray(Buffer.byteLength(prefix)), ttlMs: ttl > 0 ? ttl : 0, value });
       });
-    } while (cursor !== '0');
+    }
     return out;
   } finally {
     r.disconnect();
@@ -91,12 +92,7 @@ export async function replacePrefix(url: string, prefix: string, keys: readonly 
   await r.connect();
   try {
     const old: Buffer[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await r.scanBuffer(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', batch);
-      cursor = String(next);
-      old.push(...found);
-    } while (cursor !== '0');
+    for await (const keys of scanPrefix(r, prefix, batch)) old.push(...keys);
     const tx = r.multi();
     if (old.length > 0) tx.unlink(...old);
     for (const k of keys) tx.restore(Buffer.concat([Buffer.from(prefix), k.key]), k.ttlMs, k.value, 'REPLACE');
