@@ -3,7 +3,7 @@
  * instance folder, so clean keeps them), the newest few kept. Taken before clean and before restore;
  * listed by `backups`; named by `restore`.
  */
-import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { OperationalError, UsageError } from '../errors.js';
 import type { DatabaseRef, Engine, EngineTarget } from '../engines/types.js';
@@ -97,7 +97,11 @@ export async function backUp(t: Target, spare?: string): Promise<Backup | undefi
   if (!exists) return undefined;
   const dir = join(t.root, backupsDir(p.instance));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const name = `${db.name}-${stamp()}.dump`;
+  // Names are to the second: a second backup within one (a restore right after a clean) takes the
+  // next free second rather than replace the file a restore may be about to read.
+  let at = Date.now();
+  while (existsSync(join(dir, `${db.name}-${stamp(new Date(at))}.dump`))) at += 1000;
+  const name = `${db.name}-${stamp(new Date(at))}.dump`;
   const file = join(dir, name);
   const tmp = `${file}.partial`;
   const home = databaseHome(t);
