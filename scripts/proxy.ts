@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { stateDir } from '../src/leases/registry.js';
-import { PROXY_BIND_ENV } from '../src/proxy/hosts.js';
+import { PROXY_BIND_ENV, addressPort } from '../src/proxy/hosts.js';
 import { serveProxy } from '../src/proxy/serve.js';
 import { type ProxyRecord, configuredFront, configuredPort, proxyFile, runningProxy, tokenFile } from '../src/proxy/state.js';
 
@@ -27,7 +27,7 @@ const bind = process.env[PROXY_BIND_ENV];
 const running = await serveProxy({ port, addresses: ['127.0.0.1', '::1', ...(bind ? [bind] : [])], env: process.env, token: token(), front: configuredFront() });
 const record: ProxyRecord = { port, pid: process.pid, addresses: running.addresses, front: running.front, script: process.argv[1] ?? '', startedAt: new Date().toISOString() };
 writeFileSync(proxyFile(), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-console.log(`dev-instances proxy on ${running.addresses.map((a) => `${a.includes(':') ? `[${a}]` : a}:${port}`).join(', ')} (${running.front === 'nginx' ? 'nginx in front' : 'Node alone'}); dashboard http://localhost:${port}/`);
+console.log(`dev-instances proxy on ${running.addresses.map((a) => addressPort(a, port)).join(', ')} (${running.front === 'nginx' ? 'nginx in front' : 'Node alone'}); dashboard http://localhost:${port}/`);
 
 const stop = () => {
   if (runningProxy()?.pid === process.pid) rmSync(proxyFile(), { force: true });

@@ -7,15 +7,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, rmdi
 import { dirname } from 'node:path';
 import { OperationalError } from '../errors.js';
 import { pollUntil } from '../poll.js';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
+import { processAlive as alive } from '../proc/alive.js';
 
 export interface Lock {
   release(): void;

@@ -99,7 +99,8 @@ const defaultName = (n: number) => `instance-${n}-${new Date().toISOString().rep
  */
 export async function snapshotInstance(t: Target, name: string | undefined, report: Report): Promise<Snapshot> {
   const p = t.plan;
-  if (name !== undefined) checkSnapshotName(name);
+  const chosen = checkSnapshotName(name ?? defaultName(p.instance));
+  if (existsSync(join(t.root, snapshotDir(chosen)))) throw new UsageError(`snapshot '${chosen}' exists: choose another name (just dev snapshots lists them)`);
   if (!t.state) {
     throw new OperationalError(`instance ${p.instance} has no data to snapshot: it was never started here, or it was cleaned`, `Start it first: just dev ${p.instance}`);
   }
@@ -108,7 +109,7 @@ export async function snapshotInstance(t: Target, name: string | undefined, repo
     if (t.sharedSet && t.sharedEngine) await upShared(t.sharedEngine, t.sharedSet, [...t.shared], report);
     const up = await t.engine.up(t.own);
     try {
-      return await takeSnapshot(t, name);
+      return await takeSnapshot(t, chosen);
     } finally {
       if (up.alreadyRunning.length === 0 && up.started.length > 0) await t.engine.stop(t.own);
     }
@@ -118,15 +119,12 @@ export async function snapshotInstance(t: Target, name: string | undefined, repo
 }
 
 /**
- * Snapshot the instance (its infrastructure must be up) under name (default instance-N-<time>). A
- * name in use is refused before anything is written. Written into a hidden folder and renamed
- * into place: a snapshot that is listed is complete.
+ * Snapshot the instance (its infrastructure must be up) under a checked, unused name. Written into a
+ * hidden folder and renamed into place: a snapshot that is listed is complete.
  */
-async function takeSnapshot(t: Target, name?: string): Promise<Snapshot> {
+async function takeSnapshot(t: Target, chosen: string): Promise<Snapshot> {
   const p = t.plan;
-  const chosen = checkSnapshotName(name ?? defaultName(p.instance));
   const final = join(t.root, snapshotDir(chosen));
-  if (existsSync(final)) throw new UsageError(`snapshot '${chosen}' exists: choose another name (just dev snapshots lists them)`);
   const tmp = join(t.root, SNAPSHOTS_DIR, `.${chosen}.${process.pid}.partial`);
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
   try {

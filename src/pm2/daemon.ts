@@ -15,6 +15,7 @@ import { OperationalError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { acquireLock } from '../fs/lock.js';
 import { pollUntil } from '../poll.js';
+import { processAlive as alive } from '../proc/alive.js';
 import { type Pm2Api, call, loadPm2, pm2Home, socketAnswers } from './client.js';
 
 /** The PM2 version this checkout installed. */
@@ -68,10 +69,6 @@ async function reportOf(api: Pm2Api): Promise<DaemonReport> {
     return { version, ...(pid ? { pid } : {}) };
   }
 }
-
-const alive = (pid: number): boolean => {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-};
 
 /**
  * Make sure the daemon of PM2_HOME can fork this checkout's apps; hand it over when it cannot.

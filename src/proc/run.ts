@@ -132,8 +132,6 @@ export function streamLines(cmd: string, args: readonly string[], onLine: (line:
 /** A long-running child this process owns (a server it fronts): signals, and its end. */
 export interface OwnedChild {
   pid: number;
-  /** Settles when it has ended, however (also when it could not be started). */
-  ended: Promise<void>;
   running(): boolean;
   signal(sig: NodeJS.Signals): void;
   /** SIGTERM, then SIGKILL after killAfterMs; settles when it has ended. */
@@ -151,7 +149,6 @@ export function own(cmd: string, args: readonly string[], onStderr: (chunk: Buff
   child.stderr?.on('data', onStderr);
   return {
     pid: child.pid ?? 0,
-    ended,
     running: () => running,
     signal: (sig) => { if (running) child.kill(sig); },
     stop: async (killAfterMs = 5_000) => {

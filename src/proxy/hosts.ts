@@ -39,6 +39,9 @@ export function hostLabel(branch: string): string | undefined {
 export const appHost = (project: string, instance: number | string, app?: string): string =>
   `${app ? `${app}.` : ''}${instance}.${project}.localhost`;
 
+/** An address and port as a URL or a listen line writes them (`[::1]:1380`). */
+export const addressPort = (address: string, port: number): string => `${address.includes(':') ? `[${address}]` : address}:${port}`;
+
 export const hostUrl = (host: string, port: number): string => `http://${host}${port === 80 ? '' : `:${port}`}`;
 
 /** The names the dashboard answers on (besides loopback addresses). */

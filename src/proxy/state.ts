@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { stateDir } from '../leases/registry.js';
+import { processAlive as alive } from '../proc/alive.js';
 import { DEFAULT_PROXY_PORT, PROXY_ENV, PROXY_FRONTS, PROXY_FRONT_ENV, PROXY_PORT_ENV, type ProxyFront } from './hosts.js';
 
 export interface ProxyRecord {
@@ -24,10 +25,6 @@ export interface ProxyRecord {
 
 export const proxyFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'proxy.json');
 export const tokenFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'proxy-token');
-
-const alive = (pid: number): boolean => {
-  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
-};
 
 /** The running proxy's record; undefined when none runs (no file, or its process is gone). */
 export function runningProxy(env?: NodeJS.ProcessEnv): ProxyRecord | undefined {

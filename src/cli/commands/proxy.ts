@@ -1,6 +1,6 @@
 /** `proxy [start|stop|status]`: the machine's local proxy behind named URLs and the dashboard. */
 import { UsageError } from '../../errors.js';
-import { PROXY_ENV, PROXY_PORT_ENV } from '../../proxy/hosts.js';
+import { PROXY_ENV, PROXY_PORT_ENV, addressPort } from '../../proxy/hosts.js';
 import { type ProxyStatus, ensureProxy, proxyStatus, stopProxy } from '../../proxy/control.js';
 import { configuredPort } from '../../proxy/state.js';
 import { columns } from '../../text/columns.js';
@@ -14,7 +14,7 @@ function statusText(s: ProxyStatus): string {
   }
   return columns([
     ['Dashboard', s.dashboard ?? ''],
-    ['Listens on', (s.addresses ?? []).map((a) => `${a.includes(':') ? `[${a}]` : a}:${s.port}`).join(', ')],
+    ['Listens on', (s.addresses ?? []).map((a) => addressPort(a, s.port ?? 0)).join(', ')],
     ['Front', s.front === 'nginx' ? 'nginx carries the named apps\' traffic; the Node proxy behind it serves the rest' : 'the Node proxy alone (no nginx found, or DEV_INSTANCES_PROXY_FRONT=node)'],
     ['Process', `pid ${s.pid} (PM2 app dev-instances-proxy) running ${s.script ?? '?'}`],
     ['Routes', `${s.routes} named host(s), following the lease registry`],

@@ -8,6 +8,7 @@
  * names, foreign Hosts (refused there), and a named app that refuses the connection (nginx's 502
  * becomes the Node proxy's "instance N is stopped" page).
  */
+import { addressPort } from '../hosts.js';
 import type { Route } from '../routes.js';
 
 export interface NginxConfigInput {
@@ -23,13 +24,11 @@ export interface NginxConfigInput {
   routes: ReadonlyMap<string, Route>;
 }
 
-const listenAddress = (a: string): string => (a.includes(':') ? `[${a}]` : a);
-
 /** Quoted for nginx's configuration language: names and paths never carry a quote or a backslash. */
 const quoted = (s: string): string => `"${s.replace(/["\\]/g, '')}"`;
 
 export function nginxConfig(c: NginxConfigInput): string {
-  const listen = (extra = '') => c.addresses.map((a) => `    listen ${listenAddress(a)}:${c.port}${extra};`).join('\n');
+  const listen = (extra = '') => c.addresses.map((a) => `    listen ${addressPort(a, c.port)}${extra};`).join('\n');
   const byPort = new Map<number, string[]>();
   for (const r of [...c.routes.values()].sort((a, b) => a.host.localeCompare(b.host))) {
     byPort.set(r.port, [...(byPort.get(r.port) ?? []), r.host]);

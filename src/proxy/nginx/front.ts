@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { OperationalError } from '../../errors.js';
 import { pause, pollUntil } from '../../poll.js';
+import { processAlive as alive } from '../../proc/alive.js';
 import { onPath } from '../../proc/on-path.js';
 import { own } from '../../proc/run.js';
 import { tcpAccepts } from '../../readiness.js';
@@ -45,10 +46,6 @@ export interface NginxFront {
   update(routes: ReadonlyMap<string, Route>): void;
   close(): Promise<void>;
 }
-
-const alive = (pid: number): boolean => {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-};
 
 /** Whether this machine has the address (binding port 0 on it works). */
 function hasAddress(address: string): Promise<boolean> {
