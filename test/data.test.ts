@@ -109,13 +109,26 @@ describe('backups and restore (native engine)', () => {
     await api(3411, '/kv/stale', { value: 'goes' });
     const restored = just('dev', '2', 'restore', 'golden', '--yes');
     assert.equal(restored.code, 0, restored.stderr);
-    assert.match(restored.stdout, /restored shipsec_dev_2 from snapshot golden\nrestored 2 Redis key\(s\) under shipsec-dev-2:\n/);
+    assert.match(restored.stdout, /restored shipsec_dev_2 from snapshot golden \(pg_restore\)\nrestored 2 Redis key\(s\) under shipsec-dev-2:\n/);
     assert.deepEqual(((await api(3411, '/records')).json as { body: string }[]).map((x) => x.body), ['alpha', 'beta', 'gamma']);
     assert.equal((await api(3411, '/kv/owner')).json.value, 'one');
     assert.equal((await api(3411, '/kv/stale')).json.value, null, "2's own keys were replaced");
     const ttl = await withRedis(6579, (c) => c.pttl('shipsec-dev-2:session:abc'));
     assert.ok(ttl > 500_000 && ttl <= 600_000, `TTL kept: ${ttl}`);
     assert.deepEqual(await instanceData(1), one, 'instance 1 byte for byte as before');
+  });
+
+  it("clones instance 1 into instance 2 across their two Postgres servers (pg_dump, pg_restore); 1 untouched", async () => {
+    assert.equal((await api(BACKEND, '/records', { body: 'delta' })).status, 201);
+    assert.equal((await api(BACKEND, '/kv/owner', { value: 'still one' })).status, 200);
+    const one = await instanceData(1);
+    const r = just('dev', '2', 'clone', '1', '--yes');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /restored shipsec_dev_2 from instance 1 \(pg_restore\)\nrestored 2 Redis key\(s\) under shipsec-dev-2:\n/);
+    assert.deepEqual(((await api(3411, '/records')).json as { body: string }[]).map((x) => x.body), ['alpha', 'beta', 'gamma', 'delta']);
+    assert.equal((await api(3411, '/kv/owner')).json.value, 'still one');
+    assert.deepEqual(await instanceData(1), one, 'instance 1 byte for byte as before');
+    assert.deepEqual(readdirSync(join(stack.root, '.instances')).filter((f) => f.startsWith('.clone')), [], 'the dump file is gone');
   });
 
   it('refuses a name that is not a backup of the instance, with exit 2 and nothing written', () => {

@@ -135,6 +135,11 @@ describe('docker engine, for real', { skip }, () => {
     assert.equal(redisCli(ports(2).redis, 'GET', `${project(2)}:colour`).stdout.trim(), 'blue');
     assert.equal(psql(ports(1).postgres, db(1), 'SELECT body FROM records').stdout.trim(), 'one');
     assert.equal(psql(ports(2).postgres, 'postgres', "SELECT count(*) FROM pg_database WHERE datname LIKE 'di\\_%'").stdout.trim(), '0', 'no side database left');
+    psql(ports(1).postgres, db(1), "INSERT INTO records (body) VALUES ('uno')");
+    const cloned = just('dev', '2', 'clone', '1', '--yes');
+    ok(cloned, 'clone 1 into 2');
+    assert.match(cloned.stdout, /restored \w+ from instance 1 \(pg_restore\)/);
+    assert.equal(psql(ports(2).postgres, db(2), 'SELECT string_agg(body, \',\' ORDER BY id) FROM records').stdout.trim(), 'one,uno');
   });
 
   it('a volume removed by hand: the loud data-loss warning before an empty database is created', () => {
@@ -198,6 +203,13 @@ describe('docker engine, for real', { skip }, () => {
     assert.equal(psql(shared.postgres, db(6), 'SELECT 1').stdout.trim(), '1');
     assert.equal(redisCli(shared.redis, 'GET', `${project(6)}:k`).stdout.trim(), 'six');
     assert.equal(redisCli(shared.redis, 'EXISTS', `${project(5)}:k`).stdout.trim(), '0');
+    // A new database from a snapshot on the shared server: through its golden template, restored with
+    // the shared container's own pg_restore.
+    const seeded = just('dev', '5', '--infra', 'shared', '--seed', 'dk-one');
+    ok(seeded, 'start 5 from snapshot dk-one');
+    assert.match(seeded.stderr, /instance 5 starts with the data of snapshot dk-one \(pg_restore into the golden template di_tpl_\w+/);
+    assert.equal(psql(shared.postgres, db(5), 'SELECT body FROM records').stdout.trim(), 'one');
+    assert.equal(redisCli(shared.redis, 'GET', `${project(5)}:colour`).stdout.trim(), 'blue');
     ok(just('dev', 'stop', 'all', '--shared'), 'stop all --shared');
     assert.ok(![...containers(`${TEST_PROJECT}-infra`).values()].some((c) => c.state === 'running'), 'the shared set stopped');
     assert.ok(volumes(`${TEST_PROJECT}-infra`).includes(`${TEST_PROJECT}-infra_postgres_data`), 'its data kept');

@@ -77,7 +77,8 @@ describe('isolation between instances on shared infrastructure', () => {
 
     const actions = [
       ['restart', '--infra', 'shared'], ['stop'], ['clean', '--yes'], ['start', '--infra', 'shared'],
-      ['snapshot', 'iso-12'], ['restore', 'iso-12', '--yes'], ['restore', '--yes'], ['clean', '--yes'],
+      ['snapshot', 'iso-12'], ['restore', 'iso-12', '--yes'], ['clone', '13', '--yes'], ['restore', '--yes'], ['clean', '--yes'],
+      ['start', '--infra', 'shared', '--seed', 'iso-12'], ['clean', '--yes'],
     ];
     for (const action of actions) {
       const r = just('dev', '12', ...action);

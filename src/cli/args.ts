@@ -19,9 +19,9 @@ export interface ParsedArgs {
 const looksNumeric = (t: string) => /^[-+]?\d/.test(t);
 
 /** Flags that take a value, so `--lines 50` reads like `--lines=50`. */
-const VALUE_FLAGS = new Set(['lines', 'engine', 'infra', 'timeout']);
+const VALUE_FLAGS = new Set(['lines', 'engine', 'infra', 'timeout', 'seed', 'from', 'from-snapshot']);
 
-/** withOperand: the actions that take one more word, e.g. env's app. */
+/** withOperand: the actions that take one more word, e.g. env's app; a number too once the instance is known (clone's source). */
 export function parseArgs(argv: readonly string[], actions: ReadonlySet<string>, withOperand: ReadonlySet<string> = new Set()): ParsedArgs {
   const out: ParsedArgs = { action: undefined, target: undefined, flags: {}, help: false };
   const positionals: string[] = [];
@@ -47,7 +47,7 @@ export function parseArgs(argv: readonly string[], actions: ReadonlySet<string>,
   const takesOperand = action !== undefined && withOperand.has(action);
   for (const tok of positionals) {
     if (out.action === undefined && actions.has(tok)) out.action = tok;
-    else if (takesOperand && out.operand === undefined && tok !== 'all' && !looksNumeric(tok)) out.operand = tok;
+    else if (takesOperand && out.operand === undefined && tok !== 'all' && (!looksNumeric(tok) || out.target !== undefined)) out.operand = tok;
     else if (out.target === undefined) out.target = tok;
     else if (out.action === undefined) {
       throw new UsageError(`unknown action '${tok}' (actions: ${[...actions].join(', ')})`, true);

@@ -2,6 +2,7 @@
 import { basename } from 'node:path';
 import { describeCheckout } from '../leases/checkout.js';
 import type { LifecycleEvent } from '../lifecycle/events.js';
+import type { FillVia } from '../lifecycle/sources.js';
 import type { InstancePlan } from '../plan/plan.js';
 import { UNAVAILABLE_SERVICES_KEY } from '../plan/names.js';
 import { columns } from '../text/columns.js';
@@ -142,6 +143,16 @@ export function dataLossWarning(instance: number, backups: string): string {
   ].join('\n');
 }
 
+/** How a database was made, as the end of a sentence. */
+function viaWords(via: FillVia, template: string | undefined): string {
+  switch (via) {
+    case 'dump': return ' (pg_restore)';
+    case 'template-built': return ` (pg_restore into the golden template ${template ?? ''}, then a file copy of it; the next instance gets the copy alone)`;
+    case 'template': return ` (a file copy of the golden template ${template ?? ''})`;
+    case 'copy': return ' (a file copy made by the server)';
+  }
+}
+
 /** One lifecycle event in words, and whether it is a warning. */
 export function eventLine(e: LifecycleEvent): { warning: boolean; text: string } {
   const note = (text: string) => ({ warning: false, text });
@@ -156,7 +167,9 @@ export function eventLine(e: LifecycleEvent): { warning: boolean; text: string }
     case 'data-loss': return { warning: true, text: dataLossWarning(e.instance, e.backups) };
     case 'backed-up': return note(`backed up ${e.database} to ${e.file}`);
     case 'nothing-to-back-up': return note(`no database ${e.database} to back up`);
-    case 'restored': return note(`restored ${e.database} from ${e.from}`);
+    case 'restored': return note(`restored ${e.database} from ${e.from}${viaWords(e.via, e.template)}`);
+    case 'seeded': return note(`instance ${e.instance} starts with the data of snapshot ${e.snapshot}${viaWords(e.via, e.template)}`);
+    case 'seed-skipped': return { warning: true, text: `instance ${e.instance} has a database already (${e.database}): snapshot ${e.snapshot} was not applied; just dev ${e.instance} restore ${e.snapshot} --yes replaces its data` };
     case 'keys-restored': return note(`restored ${e.keys} Redis key(s) under ${e.prefix}`);
     case 'apps-stopped': return note(`stopped ${e.apps.join(', ')} of instance ${e.instance} while the database is replaced; they start again next`);
     case 'dropped': return note(`dropped database ${e.database}, ${e.keys} Redis key(s)${e.namespace ? `, namespace ${e.namespace}` : ''}`);

@@ -20,8 +20,8 @@ export interface CommandSpec {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
-    name: 'start', usage: 'start N [--engine E] [--infra M] [--dry-run] [--json]', acceptsAll: false,
-    flags: { engine: 'string', infra: 'string', 'dry-run': 'boolean', json: 'boolean' },
+    name: 'start', usage: 'start N [--engine E] [--infra M] [--seed SNAPSHOT] [--dry-run] [--json]', acceptsAll: false,
+    flags: { engine: 'string', infra: 'string', seed: 'string', 'dry-run': 'boolean', json: 'boolean' },
     summary: 'start instance N: infrastructure, database/namespace/prefix, apps (the default action)',
     load: () => import('./commands/start.js'),
   },
@@ -68,6 +68,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: { yes: 'boolean', 'no-backup': 'boolean', json: 'boolean' },
     summary: "replace the instance's database with a backup (the newest by default) or a snapshot (and its keys), all or nothing",
     load: () => import('./commands/restore.js'),
+  },
+  {
+    name: 'clone', usage: 'clone M N | clone M --from N | clone M --from-snapshot NAME [--yes] [--no-backup] [--json]', acceptsAll: false, operand: 'N',
+    flags: { from: 'string', 'from-snapshot': 'string', yes: 'boolean', 'no-backup': 'boolean', json: 'boolean' },
+    summary: "replace M's database and keys with a copy of instance N's (N undisturbed) or of a snapshot's, all or nothing",
+    load: () => import('./commands/clone.js'),
   },
   {
     name: 'snapshot', usage: 'snapshot N [NAME] [--json]', acceptsAll: false, operand: 'NAME', flags: { json: 'boolean' },

@@ -100,6 +100,12 @@ export interface StackDeclaration<S extends string = string, A extends string = 
    * the first app with a port.
    */
   proxy?: { enabled?: boolean; home?: NoInfer<A> };
+  /**
+   * A snapshot (just dev N snapshot NAME) that an instance's new database starts from, as
+   * `--seed NAME` does; a database that exists is kept. A name this checkout has no snapshot of is a
+   * warning, and the instance starts empty.
+   */
+  seed?: string;
   /** Keys owned by the plan in every app's environment. */
   env: (ctx: PlanContext<NoInfer<S>>) => Record<string, string>;
 }

@@ -2,7 +2,7 @@
  * Validate a stack declaration as data: a pure function returning problems that name the key.
  * The declaration is user input; it is checked as `unknown` so a JavaScript user gets the same care.
  */
-import { COMPOSE_PROJECT_RE, MAX_IDENTIFIER_BYTES, databaseName } from '../plan/names.js';
+import { COMPOSE_PROJECT_RE, MAX_IDENTIFIER_BYTES, databaseName, isSnapshotName } from '../plan/names.js';
 import { MAX_PORT, instanceRange } from '../plan/range.js';
 
 export interface Problem {
@@ -35,6 +35,9 @@ export function validateDeclaration(decl: unknown): Problem[] {
   checkComposeOverrides(decl.composeOverrides, found.composeServices, bad);
   checkImages(decl.images, found.composeServices, bad);
   checkProxy(decl.proxy, decl.apps, bad);
+  if (decl.seed !== undefined && (typeof decl.seed !== 'string' || !isSnapshotName(decl.seed))) {
+    bad('seed', `${show(decl.seed)} must be a snapshot name: letters, digits, '.', '_' and '-', not digits alone`);
+  }
   // Only meaningful once each piece is valid on its own.
   if (problems.length === 0) checkRange(decl, found.portSpecs, bad);
   return problems;

@@ -9,7 +9,7 @@ import { OperationalError, UsageError } from '../errors.js';
 import type { DatabaseRef, Engine, EngineTarget } from '../engines/types.js';
 import { backupsDir } from '../plan/names.js';
 import { listDatabases } from '../provision/postgres.js';
-import type { Target } from './target.js';
+import { type Target, sharesDatabaseServer } from './target.js';
 
 export const BACKUPS_KEEP_ENV = 'DEV_INSTANCES_BACKUPS_KEEP';
 const DEFAULT_KEEP = 5;
@@ -75,8 +75,7 @@ export function backupNamed(root: string, instance: number, name: string | undef
 
 /** The engine and set that serve the instance's database: its own, or the shared one. */
 export function databaseHome(t: Target): { engine: Engine; set: EngineTarget } {
-  const shared = t.plan.ports.find((x) => x.id === t.decl.infra.postgres.service)?.shared;
-  return shared && t.sharedSet && t.sharedEngine ? { engine: t.sharedEngine, set: t.sharedSet } : { engine: t.engine, set: t.own };
+  return sharesDatabaseServer(t) && t.sharedSet && t.sharedEngine ? { engine: t.sharedEngine, set: t.sharedSet } : { engine: t.engine, set: t.own };
 }
 
 export const databaseRef = (t: Target): DatabaseRef => {

@@ -2,6 +2,8 @@
  * What the lifecycle tells while it works: facts, not sentences. The CLI words them
  * (src/cli/messages.ts); a test or another front end can read them as they are.
  */
+import type { FillVia } from './sources.js';
+
 export type LifecycleEvent =
   | { kind: 'lock-wait'; label: string; owner: number }
   | { kind: 'lock-recovered'; label: string; owner: number }
@@ -13,8 +15,12 @@ export type LifecycleEvent =
   | { kind: 'data-loss'; instance: number; backups: string }
   | { kind: 'backed-up'; database: string; file: string }
   | { kind: 'nothing-to-back-up'; database: string }
-  /** The instance's database is now the backup's (file relative to the checkout). */
-  | { kind: 'restored'; database: string; from: string }
+  /** The instance's database is now the source's (a backup's file relative to the checkout, a snapshot, an instance). */
+  | { kind: 'restored'; database: string; from: string; via: FillVia; template?: string }
+  /** A new instance's database was made from a snapshot (--seed) instead of empty. */
+  | { kind: 'seeded'; instance: number; database: string; snapshot: string; via: FillVia; template?: string }
+  /** --seed was given, but the instance has a database already: it is kept as it is. */
+  | { kind: 'seed-skipped'; instance: number; database: string; snapshot: string }
   /** A snapshot's Redis keys now fill the instance's prefix (what was under it before is gone). */
   | { kind: 'keys-restored'; keys: number; prefix: string }
   /** Apps stopped so that no connection holds a database about to be replaced; started again after. */

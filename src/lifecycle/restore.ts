@@ -9,32 +9,20 @@
  * to a database that is about to be replaced) and the CLI starts them again afterwards, health-gated
  * like any start. The Temporal namespace is never touched.
  */
-import { createHash } from 'node:crypto';
 import { OperationalError } from '../errors.js';
 import { withPm2 } from '../pm2/client.js';
-import { createDatabase, dropDatabase, swapDatabase } from '../provision/postgres.js';
+import { pgServerOf } from '../provision/index.js';
+import { dropDatabase, swapDatabase } from '../provision/postgres.js';
 import { replacePrefix } from '../provision/redis.js';
 import { deleteApps, freeAppPorts } from './apps.js';
-import { type Backup, backUp, databaseHome, databaseRef } from './backups.js';
-import { readKeys } from './snapshots.js';
+import { type Backup, backUp } from './backups.js';
+import { type FillVia, type RestoreSource, sideNames } from './sources.js';
 import type { Report } from './events.js';
 import { lockInstance } from './locking.js';
 import { oursOf } from './orphans.js';
 import { upShared } from './shared.js';
 import { STOP_WAITS_FOR_START_MS } from './stop.js';
 import type { Target } from './target.js';
-
-/** What a restore reads: a dump, and for a snapshot its keys. */
-export interface RestoreSource {
-  /** How it is named in messages (a backup's file, a snapshot's name). */
-  label: string;
-  /** Absolute path of the pg_dump -Fc file. */
-  dump: string;
-  /** The snapshot's keys file (absolute), when there is one. */
-  keys?: string;
-  /** The backup file name the restore reads: retention never removes it on the way. */
-  spare?: string;
-}
 
 export interface RestoreOptions {
   from: RestoreSource;
@@ -50,12 +38,6 @@ export interface RestoreResult {
   appsStopped: string[];
 }
 
-/** Names beside the instance's database for the incoming copy and the replaced one: unique per database, within 63 bytes. */
-function sideNames(database: string): { incoming: string; replaced: string } {
-  const h = createHash('sha256').update(database).digest('hex').slice(0, 16);
-  return { incoming: `di_incoming_${h}`, replaced: `di_replaced_${h}` };
-}
-
 export async function restoreInstance(t: Target, o: RestoreOptions): Promise<RestoreResult> {
   const p = t.plan;
   if (!t.state) {
@@ -66,21 +48,20 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
   try {
     if (t.sharedSet && t.sharedEngine) await upShared(t.sharedEngine, t.sharedSet, [...t.shared], o.report);
     const up = await t.engine.up(t.own);
-    const db = databaseRef(t);
-    const server = { host: '127.0.0.1', port: db.port, user: db.user, password: db.password };
+    const db = p.database;
+    const server = pgServerOf(p);
     const side = sideNames(db.name);
     // What an interrupted restore left beside it.
     await dropDatabase(server, side.incoming);
     await dropDatabase(server, side.replaced);
 
     const before = o.backup ? await backUp(t, o.from.spare) : undefined;
-    const keys = o.from.keys === undefined ? undefined : readKeys(o.from.keys);
+    const keys = await o.from.keys?.();
     if (o.backup) o.report(before ? { kind: 'backed-up', database: db.name, file: before.file } : { kind: 'nothing-to-back-up', database: db.name });
 
-    await createDatabase(server, side.incoming);
-    const home = databaseHome(t);
+    let via: FillVia;
     try {
-      await home.engine.restoreDatabase(home.set, { ...db, name: side.incoming }, o.from.dump);
+      via = await o.from.fill(side.incoming);
     } catch (err) {
       await dropDatabase(server, side.incoming).catch(() => {});
       throw new OperationalError(`could not restore ${o.from.label}: ${(err as Error).message.split('\n').slice(0, 4).join(' / ')}`,
@@ -98,7 +79,7 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
       await freeAppPorts(p, await oursOf(t));
     }
     await swapDatabase(server, db.name, side.incoming, side.replaced);
-    o.report({ kind: 'restored', database: db.name, from: o.from.label });
+    o.report({ kind: 'restored', database: db.name, from: o.from.label, via, ...(o.from.template ? { template: o.from.template } : {}) });
     if (keys) {
       await replacePrefix(`redis://127.0.0.1:${p.redis.port}`, p.redis.keyPrefix, keys);
       o.report({ kind: 'keys-restored', keys: keys.length, prefix: p.redis.keyPrefix });

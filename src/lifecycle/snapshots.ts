@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync
 import { join } from 'node:path';
 import { OperationalError, UsageError } from '../errors.js';
 import { checkoutAt, commitAt } from '../leases/checkout.js';
-import { SNAPSHOTS_DIR } from '../plan/names.js';
+import { SNAPSHOTS_DIR, isSnapshotName } from '../plan/names.js';
 import { type KeyDump, dumpPrefix } from '../provision/redis.js';
 import { databaseHome, databaseRef } from './backups.js';
 import type { Report } from './events.js';
@@ -18,8 +18,6 @@ import { upShared } from './shared.js';
 import { STOP_WAITS_FOR_START_MS } from './stop.js';
 import type { Target } from './target.js';
 
-/** Letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64: a folder name, never a path. */
-const SNAPSHOT_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 const MANIFEST = 'manifest.json';
 const DATABASE_FILE = 'database.dump';
 const KEYS_FILE = 'redis-keys.jsonl';
@@ -45,7 +43,7 @@ export interface Snapshot extends SnapshotManifest {
 
 /** A snapshot name as given: exit 2 unless it is a plain folder name. */
 export function checkSnapshotName(name: string): string {
-  if (!SNAPSHOT_NAME_RE.test(name) || name.includes('..') || /^\d+$/.test(name)) {
+  if (!isSnapshotName(name)) {
     throw new UsageError(`invalid snapshot name '${name}': use letters, digits, '.', '_' and '-' (at most 64, starting with a letter or digit, not digits alone)`);
   }
   return name;
@@ -66,7 +64,7 @@ function readManifest(root: string, name: string): Snapshot | undefined {
 export function listSnapshots(root: string): Snapshot[] {
   let names: string[];
   try { names = readdirSync(join(root, SNAPSHOTS_DIR)); } catch { return []; }
-  return names.filter((n) => SNAPSHOT_NAME_RE.test(n)).flatMap((n) => readManifest(root, n) ?? []).sort((a, b) => b.takenAt.localeCompare(a.takenAt));
+  return names.filter(isSnapshotName).flatMap((n) => readManifest(root, n) ?? []).sort((a, b) => b.takenAt.localeCompare(a.takenAt));
 }
 
 /** The snapshot of that name; exit 2, naming what there is, when there is none. */

@@ -24,8 +24,9 @@ import type { Report } from './events.js';
 import { lockInstance } from './locking.js';
 import { endOrphans, findOrphans } from './orphans.js';
 import { upShared } from './shared.js';
+import type { Snapshot } from './snapshots.js';
 import { writeState } from './state.js';
-import { type Target, instancePorts } from './target.js';
+import { type Target, instancePorts, sharesDatabaseServer } from './target.js';
 
 /** As long as a start (first images, first database) may take. */
 const START_WAITS_MS = 300_000;
@@ -33,6 +34,8 @@ const START_WAITS_MS = 300_000;
 export interface StartOptions {
   engine: EngineChoice;
   report: Report;
+  /** A snapshot a new database is made from (an existing one is kept). */
+  seed?: Snapshot;
 }
 
 export interface StartResult {
@@ -83,12 +86,15 @@ export async function startInstance(t: Target, opts: StartOptions): Promise<Star
       // engine cannot run is known now, so the apps that start early get the same files as the rest.
       await materialize(t.plan, t.root, { unavailable: s.unavailable.map((u) => u.service) });
       trace('start: files materialized');
-      if (s.running) return done({ alreadyRunning: true });
-      await prepare(t, pm2, s, opts.report);
+      if (s.running) {
+        if (opts.seed) opts.report({ kind: 'seed-skipped', instance: t.plan.instance, database: t.plan.database.name, snapshot: opts.seed.name });
+        return done({ alreadyRunning: true });
+      }
+      await prepare(t, pm2, s, opts);
       const began: Began = { apps: [], ownUp: undefined };
       try {
         const early = await infrastructure(t, pm2, s, began, opts.report);
-        const provisioned = await provisionSlice(t, s, opts.report);
+        const provisioned = await provisionSlice(t, s, opts);
         await apps(t, pm2, s, early, began, opts.report);
         return done({ provisioned });
       } catch (err) {
@@ -141,19 +147,18 @@ async function othersApps(t: Target, pm2: Pm2Session, procs: Pm2Process[], repor
 }
 
 /** Prepare: end this instance's orphans, check its ports, and warn loudly when its data is gone. */
-async function prepare(t: Target, pm2: Pm2Session, s: Situation, report: Report): Promise<void> {
+async function prepare(t: Target, pm2: Pm2Session, s: Situation, { report, seed }: StartOptions): Promise<void> {
   // Processes of this instance that PM2 lost (a daemon that died) would block their own ports.
   const orphans = await findOrphans(t, new Set(s.procs.map((x) => x.pid)));
   for (const o of orphans) report({ kind: 'orphan-ended', pid: o.holder.pid, what: o.what, port: o.port });
   if (orphans.length > 0) await endOrphans(orphans);
   await checkPorts(t, pm2, s.ownStates);
   trace('start: ports checked');
-  if (t.state?.dataInitialised && ownsDatabase(t) && !(await s.engine.databasePresent(t.own))) {
+  // A seed refills it: no warning that an empty database is coming.
+  if (!seed && t.state?.dataInitialised && !sharesDatabaseServer(t) && !(await s.engine.databasePresent(t.own))) {
     report({ kind: 'data-loss', instance: t.plan.instance, backups: backupsDir(t.plan.instance) });
   }
 }
-
-const ownsDatabase = (t: Target): boolean => !t.plan.ports.find((x) => x.id === t.decl.infra.postgres.service)?.shared;
 
 /** The instance's own ports (apps and own infrastructure); the shared set checks its own when it starts. */
 async function checkPorts(t: Target, pm2: Pm2Session, ownStates: ServiceState[]): Promise<void> {
@@ -192,14 +197,16 @@ async function infrastructure(t: Target, pm2: Pm2Session, s: Situation, began: B
   trace('start: infrastructure ready');
   await writeState(t.root, t.plan.dir, {
     engine: s.engine.name, shared: [...t.shared], startedAt: new Date().toISOString(),
-    unavailable: s.unavailable.map((u) => u.service), dataInitialised: ownsDatabase(t),
+    unavailable: s.unavailable.map((u) => u.service), dataInitialised: !sharesDatabaseServer(t),
   });
   return { launch, early };
 }
 
 /** Provision: the instance's database, Temporal namespace and Redis prefix (each idempotent). */
-async function provisionSlice(t: Target, s: Situation, report: Report): Promise<ProvisionReport> {
+async function provisionSlice(t: Target, s: Situation, { report, seed }: StartOptions): Promise<ProvisionReport> {
   report({ kind: 'provisioning', instance: t.plan.instance, database: t.plan.database.name });
+  // pg and ioredis load only for a seed: a plain start provisions through lazily loaded clients.
+  if (seed) await (await import('./seed.js')).seedInstance(t, seed, report);
   const provisioned = await provision(t.plan, !s.unavailable.some((u) => u.service === 'temporal'));
   trace('start: provisioned');
   return provisioned;

@@ -71,3 +71,7 @@ export function instancePorts(t: Target): { port: number; what: string; service?
     ...p.infra.ports.map((x) => ({ port: x.port, what: `${x.label} of instance ${p.instance}`, ...(x.container ? { service: x.container.service } : {}) })),
   ];
 }
+
+/** Whether the instance's database lives on the Postgres server instances share. */
+export const sharesDatabaseServer = (t: Target): boolean =>
+  Boolean(t.plan.ports.find((x) => x.id === t.decl.infra.postgres.service)?.shared && t.sharedSet && t.sharedEngine);

@@ -16,7 +16,8 @@ export interface ProvisionReport {
   namespace: 'created' | 'exists' | 'skipped';
 }
 
-const pgServerOf = (p: InstancePlan): PgServer => ({
+/** The Postgres server that holds the instance's database, as clients reach it. */
+export const pgServerOf = (p: InstancePlan): PgServer => ({
   host: '127.0.0.1', port: p.database.port, user: p.database.user, password: p.database.password,
 });
 

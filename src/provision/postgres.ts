@@ -115,3 +115,65 @@ export async function swapDatabase(server: PgServer, live: string, incoming: str
     await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(old)} WITH (FORCE)`);
   });
 }
+
+/** Sessions connected to a database now (other than ours). */
+export async function sessionsOn(server: PgServer, name: string): Promise<number> {
+  return withClient(server, async (c) =>
+    Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name])).rows[0]?.n ?? 0));
+}
+
+export async function databaseExists(server: PgServer, name: string): Promise<boolean> {
+  return withClient(server, async (c) => Boolean((await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount));
+}
+
+export type CopyStrategy = 'FILE_COPY' | 'WAL_LOG';
+
+/**
+ * A new database `to` with `from`'s data, made by the server itself (CREATE DATABASE … TEMPLATE):
+ * FILE_COPY copies the files after one checkpoint, WAL_LOG (Postgres 15's default) copies block by
+ * block through the WAL. Nobody may be connected to `from` meanwhile: Postgres waits 5 s for its
+ * sessions to go, then fails with 55006. Before Postgres 15 there is no choice (files are copied).
+ */
+export async function copyDatabase(server: PgServer, from: string, to: string, strategy: CopyStrategy = 'FILE_COPY'): Promise<void> {
+  checkDatabaseName(from);
+  checkDatabaseName(to);
+  await withClient(server, async (c) => {
+    const version = Number((await c.query<{ v: string }>('SHOW server_version_num')).rows[0]?.v ?? 0);
+    const how = version >= 150000 ? ` STRATEGY ${strategy}` : '';
+    await c.query(`CREATE DATABASE ${quoteIdent(to)} TEMPLATE ${quoteIdent(from)}${how}`);
+  });
+}
+
+export async function renameDatabase(server: PgServer, from: string, to: string): Promise<void> {
+  checkDatabaseName(from);
+  checkDatabaseName(to);
+  await withClient(server, (c) => c.query(`ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`));
+}
+
+/** Whether anyone may connect to the database: a template nobody can connect to never blocks a copy. */
+export async function allowConnections(server: PgServer, name: string, allow: boolean): Promise<void> {
+  checkDatabaseName(name);
+  await withClient(server, (c) => c.query(`ALTER DATABASE ${quoteIdent(name)} WITH ALLOW_CONNECTIONS ${allow ? 'true' : 'false'}`));
+}
+
+/**
+ * fn while holding a server-wide advisory lock named `key`: one holder at a time, across processes
+ * and checkouts that share the server. Released when fn ends or the session dies.
+ */
+export async function withServerLock<T>(server: PgServer, key: string, fn: () => Promise<T>): Promise<T> {
+  return withClient(server, async (c) => {
+    await c.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+    try {
+      return await fn();
+    } finally {
+      await c.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => {});
+    }
+  });
+}
+
+/** Databases whose names start with `prefix` (letters, digits and underscore only). */
+export async function databasesNamed(server: PgServer, prefix: string): Promise<string[]> {
+  checkDatabaseName(prefix);
+  return withClient(server, async (c) =>
+    (await c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY 1', [prefix])).rows.map((r) => r.datname));
+}

@@ -3,11 +3,11 @@
  * name) or a snapshot's (then its Redis keys too), all or nothing, after a backup of what it has;
  * apps that ran are started again, health-gated.
  */
-import { join } from 'node:path';
 import { BACKUP_NAME_RE, backupNamed, backupsKept } from '../../lifecycle/backups.js';
-import type { LifecycleEvent } from '../../lifecycle/events.js';
-import { type RestoreSource, restoreInstance } from '../../lifecycle/restore.js';
-import { snapshotFiles, snapshotNamed } from '../../lifecycle/snapshots.js';
+import type { LifecycleEvent, Report } from '../../lifecycle/events.js';
+import { restoreInstance } from '../../lifecycle/restore.js';
+import { snapshotNamed } from '../../lifecycle/snapshots.js';
+import { type RestoreSource, backupSource, snapshotSource } from '../../lifecycle/sources.js';
 import { startInstance } from '../../lifecycle/start.js';
 import type { Target } from '../../lifecycle/target.js';
 import { formatBytes } from '../../text/bytes.js';
@@ -23,14 +23,13 @@ function sourceOf(t: Target, name: string | undefined): { source: RestoreSource;
   if (name === undefined || BACKUP_NAME_RE.test(name)) {
     const b = backupNamed(t.root, n, name);
     return {
-      source: { label: b.file, dump: join(t.root, b.file), spare: b.name },
+      source: backupSource(t, b),
       what: `the database ${t.plan.database.name} of instance ${n} with ${b.file} (${formatBytes(b.bytes)}, taken ${b.at})`,
     };
   }
   const s = snapshotNamed(t.root, name);
-  const files = snapshotFiles(t.root, s);
   return {
-    source: { label: `snapshot ${s.name}`, ...files },
+    source: snapshotSource(t, s),
     what: `the database ${t.plan.database.name} and the Redis keys under ${t.plan.redis.keyPrefix} of instance ${n} with snapshot ${s.name}`
       + ` (instance ${s.instance}, ${s.takenAt}; ${formatBytes(s.database.bytes)} database, ${s.redis.keys} keys)`,
   };
@@ -38,20 +37,46 @@ function sourceOf(t: Target, name: string | undefined): { source: RestoreSource;
 
 export async function run(ctx: CommandContext): Promise<void> {
   const t = needTarget(ctx);
-  const n = t.plan.instance;
   const backup = ctx.flags['no-backup'] !== true;
   if (backup) backupsKept();
   const { source, what } = sourceOf(t, ctx.operand);
-  const sentence = `This replaces ${what}${backup ? ', after backing up its database as it is now.' : ' WITHOUT a backup of what it has now.'}`;
-  if (!(await confirmed('restore replaces data', sentence, ctx.flags.yes === true))) { ctx.out('nothing was restored'); return; }
+  await replaceData(ctx, t, { verb: 'restore', what, backup, take: async () => source });
+}
+
+export interface Replacement {
+  /** The command, for the confirmation and the last line. */
+  verb: 'restore' | 'clone';
+  /** What is replaced with what, for the confirmation. */
+  what: string;
+  backup: boolean;
+  /** The source, made only once the user has confirmed; dispose removes what it left. */
+  take: (report: Report) => Promise<RestoreSource & { dispose?: () => Promise<void> }>;
+}
+
+/**
+ * Confirm, replace the instance's data (restoreInstance: backup first, all or nothing), and start
+ * again the apps that were stopped for it. Shared by restore and clone.
+ */
+export async function replaceData(ctx: CommandContext, t: Target, r: Replacement): Promise<void> {
+  const n = t.plan.instance;
+  const sentence = `This replaces ${r.what}${r.backup ? ', after backing up its database as it is now.' : ' WITHOUT a backup of what it has now.'}`;
+  const nothing = r.verb === 'restore' ? 'nothing was restored' : 'nothing was cloned';
+  if (!(await confirmed(`${r.verb} replaces data`, sentence, ctx.flags.yes === true))) { ctx.out(nothing); return; }
   const events: LifecycleEvent[] = [];
   const report = (e: LifecycleEvent) => { events.push(e); if (!ctx.flags.json) ctx.out(eventLine(e).text); };
-  const r = await restoreInstance(t, { from: source, backup, report });
-  if (r.appsStopped.length > 0) {
+  const source = await r.take(report);
+  let done: Awaited<ReturnType<typeof restoreInstance>>;
+  try {
+    done = await restoreInstance(t, { from: source, backup: r.backup, report });
+  } finally {
+    await source.dispose?.();
+  }
+  if (done.appsStopped.length > 0) {
     const planned = await withProxy(ctx, t);
     const started = await startInstance(planned, { engine: engineFlag(ctx), report: ctx.report });
     if (!ctx.flags.json) printStart(ctx, started);
   }
-  if (ctx.flags.json) ctx.out(JSON.stringify({ instance: n, restored: source.label, before: r.before ?? null, restarted: r.appsStopped, events }, null, 2));
-  else ctx.out(`restored instance ${n} from ${source.label}`);
+  const json = { instance: n, [r.verb === 'restore' ? 'restored' : 'cloned']: source.label, before: done.before ?? null, restarted: done.appsStopped, events };
+  if (ctx.flags.json) ctx.out(JSON.stringify(json, null, 2));
+  else ctx.out(`${r.verb === 'restore' ? 'restored' : 'cloned'} instance ${n} from ${source.label}`);
 }

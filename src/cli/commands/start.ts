@@ -1,14 +1,32 @@
 /** `start N` (the default action): bring the whole instance up and print where it lives. */
 import { refuseIfHeldElsewhere } from '../../leases/assign.js';
 import { type StartResult, startInstance } from '../../lifecycle/start.js';
+import type { Snapshot } from '../../lifecycle/snapshots.js';
 import type { Target } from '../../lifecycle/target.js';
 import { httpUrls, namedUrls, portsByKey } from '../../plan/plan.js';
 import { dryRunText, startSummary } from '../messages.js';
 import { type CommandContext, needTarget } from './context.js';
 import { engineFlag } from './lifecycle-flags.js';
 
+/**
+ * The snapshot a new database starts from: --seed (an unknown name exits 2 before anything starts),
+ * else the declaration's seed (one this checkout has no snapshot of is a warning when the instance is
+ * new, and it starts empty).
+ */
+async function seedOf(ctx: CommandContext, t: Target): Promise<Snapshot | undefined> {
+  const flag = ctx.flags.seed;
+  const declared = t.decl.seed;
+  if (typeof flag !== 'string' && declared === undefined) return undefined;
+  const { listSnapshots, snapshotNamed } = await import('../../lifecycle/snapshots.js');
+  if (typeof flag === 'string') return snapshotNamed(t.root, flag);
+  const found = listSnapshots(t.root).find((s) => s.name === declared);
+  if (!found && !t.state) ctx.warn(`the declaration's seed '${declared}' is not a snapshot of this checkout (just dev snapshots lists them): instance ${t.plan.instance} starts with an empty database`);
+  return found;
+}
+
 export async function run(ctx: CommandContext): Promise<void> {
   const t = needTarget(ctx);
+  const seed = await seedOf(ctx, t);
   if (ctx.flags['dry-run'] === true) {
     // The start would be refused before anything: so is its dry run.
     refuseIfHeldElsewhere(t.decl.project, t.root, t.plan.instance, 'a start would be refused');
@@ -19,7 +37,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   // Refused before anything starts (the proxy included) when another checkout holds the number.
   refuseIfHeldElsewhere(t.decl.project, t.root, t.plan.instance, 'nothing was started');
   const planned = await withProxy(ctx, t);
-  printStart(ctx, await startInstance(planned, { engine: engineFlag(ctx), report: ctx.report }));
+  printStart(ctx, await startInstance(planned, { engine: engineFlag(ctx), report: ctx.report, ...(seed ? { seed } : {}) }));
 }
 
 /**

@@ -1,0 +1,110 @@
+/**
+ * clone M N: instance M gets a copy of instance N's data (its database and the keys under its
+ * prefix) as they are now, and N is not disturbed. This takes the copy of N, under N's lock; the
+ * restore into M (restore.ts: backup first, all or nothing) then runs under M's lock, so no clone
+ * ever holds two instances' locks.
+ *
+ * How N's database is copied:
+ * - N on the Postgres server M uses, its apps stopped and nobody connected to it: the server copies
+ *   the files (CREATE DATABASE … TEMPLATE N's database STRATEGY FILE_COPY) into a database of the
+ *   clone's own, which M's restore then only renames.
+ * - otherwise (N's apps running, or another server): pg_dump, which reads one consistent snapshot
+ *   and blocks no writer, into a file; M's restore runs pg_restore of it. (A copy by the server
+ *   would make every new connection of N's apps wait until it is done.)
+ * The keys are read with SCAN + DUMP while N may write (not a point in time, as for a snapshot).
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { OperationalError } from '../errors.js';
+import { INSTANCES_DIR } from '../plan/names.js';
+import { withPm2 } from '../pm2/client.js';
+import { processAlive } from '../proc/alive.js';
+import { pgServerOf } from '../provision/index.js';
+import { copyDatabase, databasesNamed, dropDatabase, renameDatabase, sessionsOn } from '../provision/postgres.js';
+import { dumpPrefix } from '../provision/redis.js';
+import { databaseHome, databaseRef } from './backups.js';
+import type { Report } from './events.js';
+import { lockInstance } from './locking.js';
+import { upShared } from './shared.js';
+import { type RestoreSource, dumpFill } from './sources.js';
+import { STOP_WAITS_FOR_START_MS } from './stop.js';
+import type { Target } from './target.js';
+
+export interface TakenCopy {
+  source: RestoreSource;
+  /** Removes what the copy left (its dump file, or its database when M's restore did not take it). */
+  dispose: () => Promise<void>;
+}
+
+/** `di_clone_<M's database>_<pid>`: the server-side copy before M's restore takes it. */
+const cloneFamily = (into: string) => `di_clone_${createHash('sha256').update(into).digest('hex').slice(0, 12)}_`;
+
+export async function takeCopy(from: Target, to: Target, report: Report): Promise<TakenCopy> {
+  const n = from.plan.instance;
+  if (!from.state) {
+    throw new OperationalError(`instance ${n} has no data to clone: it was never started here, or it was cleaned`, `Start it first: just dev ${n}`);
+  }
+  const lock = await lockInstance(from, report, STOP_WAITS_FOR_START_MS);
+  try {
+    if (from.sharedSet && from.sharedEngine) await upShared(from.sharedEngine, from.sharedSet, [...from.shared], report);
+    const up = await from.engine.up(from.own);
+    try {
+      const keys = await dumpPrefix(`redis://127.0.0.1:${from.plan.redis.port}`, from.plan.redis.keyPrefix).catch((err: Error) => {
+        throw new OperationalError(`cannot read instance ${n}'s Redis keys: ${err.message}`, `Is its Redis running? just dev ${n} status`);
+      });
+      const running = await appsOnline(from);
+      const copy = (running ? undefined : await serverCopy(from, to)) ?? await dumpCopy(from, to);
+      return { ...copy, source: { ...copy.source, keys: async () => keys } };
+    } finally {
+      if (up.alreadyRunning.length === 0 && up.started.length > 0) await from.engine.stop(from.own);
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+async function appsOnline(t: Target): Promise<boolean> {
+  const names = new Set(t.plan.apps.map((a) => a.pm2Name));
+  return withPm2(async (pm2) => (await pm2.list()).some((x) => names.has(x.name) && x.status === 'online'));
+}
+
+/** The server copies N's database: only on M's server, and only while nobody is connected to it. */
+async function serverCopy(from: Target, to: Target): Promise<TakenCopy | undefined> {
+  const server = pgServerOf(from.plan);
+  if (server.port !== pgServerOf(to.plan).port) return undefined;
+  const family = cloneFamily(to.plan.database.name);
+  // What a clone killed on the way left (its process is gone).
+  for (const old of await databasesNamed(server, family)) {
+    if (!processAlive(Number(old.slice(family.length)))) await dropDatabase(server, old);
+  }
+  if ((await sessionsOn(server, from.plan.database.name)) > 0) return undefined;
+  const copy = `${family}${process.pid}`;
+  try {
+    await copyDatabase(server, from.plan.database.name, copy);
+  } catch (err) {
+    // 55006: someone connected in between; pg_dump does not mind them.
+    if ((err as { code?: string }).code === '55006') return undefined;
+    throw err;
+  }
+  return {
+    source: { label: `instance ${from.plan.instance}`, fill: async (into) => { await renameDatabase(server, copy, into); return 'copy'; } },
+    dispose: async () => { await dropDatabase(server, copy); },
+  };
+}
+
+/** pg_dump of N's database into a file of the clone's own, for pg_restore into M. */
+async function dumpCopy(from: Target, to: Target): Promise<TakenCopy> {
+  const dir = join(to.root, INSTANCES_DIR, `.clone-${to.plan.instance}-${process.pid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const dispose = async () => rmSync(dir, { recursive: true, force: true });
+  try {
+    const dump = join(dir, 'database.dump');
+    const home = databaseHome(from);
+    await home.engine.dumpDatabase(home.set, databaseRef(from), dump);
+    return { source: { label: `instance ${from.plan.instance}`, fill: dumpFill(to, dump) }, dispose };
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * --seed NAME (or the declaration's `seed`): an instance whose database does not exist yet starts
+ * with a snapshot's data instead of an empty database, and with its keys under the instance's
+ * prefix. A database that exists is kept as it is (a warning says how to replace it), the way a
+ * Postgres image runs its init scripts on an empty volume only. On a shared server the copy comes from
+ * the snapshot's golden template, so ten instances seeded at once restore the dump once.
+ */
+import { OperationalError } from '../errors.js';
+import { pgServerOf } from '../provision/index.js';
+import { databaseExists, dropDatabase, renameDatabase } from '../provision/postgres.js';
+import { replacePrefix } from '../provision/redis.js';
+import type { Report } from './events.js';
+import type { Snapshot } from './snapshots.js';
+import { sideNames, snapshotSource } from './sources.js';
+import type { Target } from './target.js';
+
+/** Under the instance's start lock, with its infrastructure up. Returns whether the snapshot was applied. */
+export async function seedInstance(t: Target, s: Snapshot, report: Report): Promise<boolean> {
+  const p = t.plan;
+  const server = pgServerOf(p);
+  if (await databaseExists(server, p.database.name)) {
+    report({ kind: 'seed-skipped', instance: p.instance, database: p.database.name, snapshot: s.name });
+    return false;
+  }
+  const source = snapshotSource(t, s);
+  const keys = await source.keys?.();
+  // Made beside it and renamed at the end: an interrupted seed never leaves a half-filled database
+  // that the next start would take for the instance's data.
+  const { incoming } = sideNames(p.database.name);
+  await dropDatabase(server, incoming);
+  try {
+    const via = await source.fill(incoming);
+    await renameDatabase(server, incoming, p.database.name);
+    if (keys) await replacePrefix(`redis://127.0.0.1:${p.redis.port}`, p.redis.keyPrefix, keys);
+    report({ kind: 'seeded', instance: p.instance, database: p.database.name, snapshot: s.name, via, ...(source.template ? { template: source.template } : {}) });
+    return true;
+  } catch (err) {
+    await dropDatabase(server, incoming).catch(() => {});
+    throw new OperationalError(`could not seed instance ${p.instance} from snapshot ${s.name}: ${(err as Error).message.split('\n').slice(0, 4).join(' / ')}`,
+      `Its database was not created. Check the snapshot (just dev snapshots), or start without --seed.`);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Clones and seeds on shared infrastructure (one Postgres, one Redis: the case the golden template
+ * exists for), with real just, PM2, Postgres, Redis and the demo apps. A clone of a running instance
+ * that keeps writing leaves it running and unharmed; a clone of a stopped one is a server-side copy;
+ * three instances seeded at once build the snapshot's template once and each get its data.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { withPm2 } from '../src/pm2/client.js';
+import { api, stackRoot } from './helpers/stack-root.js';
+
+const stack = stackRoot('di-clone-');
+const { just } = stack;
+const backend = (n: number) => 3211 + n * 100;
+const bodies = async (n: number) => ((await api(backend(n), '/records')).json as { body: string }[]).map((x) => x.body);
+const PG = { host: '127.0.0.1', port: 5433, user: 'shipsec', password: 'shipsec' };
+
+async function query<T>(database: string, sql: string): Promise<T[]> {
+  const c = new pg.Client({ ...PG, database });
+  c.on('error', () => {});
+  await c.connect();
+  try { return (await c.query(sql)).rows as T[]; } finally { await c.end(); }
+}
+
+async function withRedis<T>(fn: (r: Redis) => Promise<T>): Promise<T> {
+  const r = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
+  await r.connect();
+  try { return await fn(r); } finally { r.disconnect(); }
+}
+
+/** The keys under an instance's prefix, with their values, without the prefix. */
+const keysOf = (n: number) => withRedis(async (r) => {
+  const prefix = `shipsec-dev-${n}:`;
+  const names = (await r.keys(`${prefix}*`)).sort();
+  return Object.fromEntries(await Promise.all(names.map(async (k) => [k.slice(prefix.length), await r.get(k)])));
+});
+
+/** pid and restart count of each of the instance's PM2 apps: a clone must not touch them. */
+const processes = (n: number) => withPm2(async (s) =>
+  (await s.list()).filter((p) => p.name.endsWith(`-${n}`)).map((p) => `${p.name}:${p.status}:${p.pid}:${p.restarts}`).sort());
+
+describe('clones and seeds on shared infrastructure', () => {
+  before(async () => {
+    const r = just('dev', '1', '--infra', 'shared');
+    assert.equal(r.code, 0, r.stderr);
+    for (const body of ['alpha', 'beta']) assert.equal((await api(backend(1), '/records', { body })).status, 201);
+    await withRedis((r) => r.set('shipsec-dev-1:colour', 'blue'));
+  });
+  after(async () => {
+    assert.deepEqual(await stack.teardown(), [], 'processes left running');
+  });
+
+  it('refuses a clone without a source, into itself, or from an unknown snapshot, and a start with an unknown seed, changing nothing', async () => {
+    const cases: [string[], RegExp][] = [
+      [['dev', '2', 'clone'], /clone needs a source: just dev 2 clone N, just dev 2 clone --from N, or just dev 2 clone --from-snapshot NAME/],
+      [['dev', '1', 'clone', '1', '--yes'], /cannot clone instance 1 into itself/],
+      [['dev', '2', 'clone', '1', '--from', '3'], /clone got two sources, 1 and --from 3: give one/],
+      [['dev', '2', 'clone', '--from-snapshot', 'nope', '--yes'], /unknown snapshot 'nope': expected one just dev snapshots lists \(there are none\)/],
+      [['dev', '2', 'clone', '--from', 'x1'], /invalid source instance 'x1': expected a number/],
+      [['dev', '2', '--seed', '../golden'], /invalid snapshot name '\.\.\/golden'/],
+      [['dev', '2', '--seed', 'nope'], /unknown snapshot 'nope'/],
+    ];
+    for (const [args, message] of cases) {
+      const r = just(...args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+    assert.deepEqual(await processes(2), [], 'nothing of instance 2 was started');
+    assert.deepEqual(await bodies(1), ['alpha', 'beta']);
+  });
+
+  it('seeds three instances started at once from one snapshot: the template is built once, each gets the rows and keys', async () => {
+    const taken = just('dev', '1', 'snapshot', 'golden');
+    assert.equal(taken.code, 0, taken.stderr);
+    const runs = await Promise.all([2, 3, 4].map((n) => stack.justAsync('dev', String(n), '--infra', 'shared', '--seed', 'golden').done));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    const said = runs.map((r) => r.stderr);
+    assert.equal(said.filter((s) => /starts with the data of snapshot golden \(pg_restore into the golden template di_tpl_\w+/.test(s)).length, 1, said.join('\n'));
+    assert.equal(said.filter((s) => /starts with the data of snapshot golden \(a file copy of the golden template di_tpl_\w+\)/.test(s)).length, 2, said.join('\n'));
+    for (const n of [2, 3, 4]) {
+      assert.deepEqual(await bodies(n), ['alpha', 'beta'], `instance ${n} reads the snapshot's rows through its backend`);
+      assert.deepEqual(await keysOf(n), { colour: 'blue' }, `instance ${n} has the snapshot's key under its own prefix`);
+    }
+    const templates = await query<{ datname: string; datallowconn: boolean }>('postgres', "SELECT datname, datallowconn FROM pg_database WHERE datname LIKE 'di\\_%'");
+    assert.equal(templates.length, 1, JSON.stringify(templates));
+    assert.match(templates[0]?.datname ?? '', /^di_tpl_[0-9a-f]{12}_[0-9a-f]{12}$/);
+    assert.equal(templates[0]?.datallowconn, false, 'nobody can connect to the template');
+
+    // An instance with data keeps it: the seed is for a new database only.
+    assert.equal((await api(backend(2), '/records', { body: 'two' })).status, 201);
+    assert.equal(just('dev', '2', 'stop').code, 0);
+    const kept = just('dev', '2', '--seed', 'golden');
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.match(kept.stderr, /instance 2 has a database already \(shipsec_dev_2\): snapshot golden was not applied; just dev 2 restore golden --yes replaces its data/);
+    assert.deepEqual(await bodies(2), ['alpha', 'beta', 'two']);
+    for (const n of [3, 4]) assert.equal(just('dev', String(n), 'stop').code, 0);
+  });
+
+  it('clones a running instance that keeps writing: it stays up, unharmed, and the clone has its rows and keys', async () => {
+    const before = await processes(1);
+    assert.equal(before.length, 3);
+    let writing = true;
+    let written = 0;
+    const failures: string[] = [];
+    const writer = (async () => {
+      while (writing) {
+        const r = await api(backend(1), '/records', { body: `w${written}` }).catch((err: Error) => ({ status: 0, json: err.message }));
+        if (r.status === 201) written++;
+        else failures.push(`${r.status} ${JSON.stringify(r.json)}`);
+      }
+    })();
+    const r = await stack.justAsync('dev', '2', 'clone', '1', '--yes').done;
+    writing = false;
+    await writer;
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(failures, [], 'every write to instance 1 during the clone succeeded');
+    assert.ok(written > 0, 'instance 1 was written to during the clone');
+    assert.match(r.stdout, /backed up shipsec_dev_2 to \.instances\/backups\/instance-2\//);
+    assert.match(r.stdout, /restored shipsec_dev_2 from instance 1 \(pg_restore\)/, 'a running source is read with pg_dump');
+    assert.match(r.stdout, /cloned instance 2 from instance 1/);
+    assert.deepEqual(await processes(1), before, 'instance 1 was neither restarted nor stopped');
+
+    const cloned = await bodies(2);
+    assert.deepEqual(cloned.slice(0, 2), ['alpha', 'beta']);
+    assert.ok(!cloned.includes('two'), "instance 2's own row is gone");
+    const all = await bodies(1);
+    assert.deepEqual(all, cloned.concat(all.slice(cloned.length)), "the clone is a prefix of instance 1's rows: one consistent point in time");
+    assert.equal(all.length, 2 + written);
+    assert.deepEqual(await keysOf(2), { colour: 'blue' });
+    assert.deepEqual(await keysOf(1), { colour: 'blue' });
+  });
+
+  it('clones a stopped instance with a server-side file copy and leaves no side database', async () => {
+    assert.equal(just('dev', '1', 'stop').code, 0);
+    await withRedis((r) => r.set('shipsec-dev-1:colour', 'green'));
+    const r = just('dev', '3', 'clone', '--from', '1', '--yes', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { instance: number; cloned: string; restarted: string[]; events: { kind: string; via?: string }[] };
+    assert.equal(out.cloned, 'instance 1');
+    assert.deepEqual(out.restarted, [], 'instance 3 was stopped and stays stopped');
+    assert.equal(out.events.find((e) => e.kind === 'restored')?.via, 'copy');
+    assert.deepEqual(await processes(1), [], 'instance 1 stays stopped');
+    assert.equal(just('dev', '3').code, 0);
+    assert.equal((await bodies(3)).length, (await query('shipsec_dev_1', 'SELECT 1 FROM records')).length);
+    assert.deepEqual(await keysOf(3), { colour: 'green' });
+    const left = await query<{ datname: string }>('postgres', "SELECT datname FROM pg_database WHERE datname LIKE 'di\\_clone%' OR datname LIKE 'di\\_incoming%'");
+    assert.deepEqual(left, [], 'no side database is left');
+  });
+});
