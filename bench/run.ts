@@ -1,6 +1,7 @@
 /** `npm run bench [-- NAME...]`: run the benchmarks (all by default) and print their tables. */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dataBench } from './data.js';
 import { dockerBench } from './docker.js';
 import { infraBench } from './infra.js';
 import { lifecycleBench } from './lifecycle.js';
@@ -16,6 +17,7 @@ const benches: Record<string, () => void | Promise<void>> = {
   scale: () => scaleBench(repo),
   docker: () => dockerBench(repo),
   proxy: () => proxyBench(repo),
+  data: () => dataBench(repo),
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) if (!(name in benches)) throw new Error(`unknown bench '${name}' (have: ${Object.keys(benches).join(', ')})`);

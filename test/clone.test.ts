@@ -135,8 +135,14 @@ describe('clones and seeds on shared infrastructure', () => {
   it('clones a stopped instance with a server-side file copy and leaves no side database', async () => {
     assert.equal(just('dev', '1', 'stop').code, 0);
     await withRedis((r) => r.set('shipsec-dev-1:colour', 'green'));
-    const r = just('dev', '3', 'clone', '--from', '1', '--yes', '--json');
+    const lsn = async () => (await query<{ l: string }>('postgres', 'SELECT pg_current_wal_lsn() AS l'))[0]?.l ?? '';
+    const walBefore = await lsn();
+    const r = just('dev', '3', 'clone', '--from', '1', '--yes', '--json', '--no-backup');
     assert.equal(r.code, 0, r.stderr);
+    // FILE_COPY copies files; WAL_LOG (Postgres 15's default) would write the whole database into the WAL.
+    const [sizes] = await query<{ wal: string; db: string }>('postgres',
+      `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '${walBefore}') AS wal, pg_database_size('shipsec_dev_1') AS db`);
+    assert.ok(Number(sizes?.wal) < Number(sizes?.db) / 4, `WAL written ${sizes?.wal} bytes for a ${sizes?.db}-byte database: not a file copy`);
     const out = JSON.parse(r.stdout) as { instance: number; cloned: string; restarted: string[]; events: { kind: string; via?: string }[] };
     assert.equal(out.cloned, 'instance 1');
     assert.deepEqual(out.restarted, [], 'instance 3 was stopped and stays stopped');

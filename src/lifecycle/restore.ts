@@ -10,6 +10,7 @@
  * like any start. The Temporal namespace is never touched.
  */
 import { OperationalError } from '../errors.js';
+import { trace } from '../trace.js';
 import { withPm2 } from '../pm2/client.js';
 import { pgServerOf } from '../provision/index.js';
 import { dropDatabase, swapDatabase } from '../provision/postgres.js';
@@ -48,6 +49,7 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
   try {
     if (t.sharedSet && t.sharedEngine) await upShared(t.sharedEngine, t.sharedSet, [...t.shared], o.report);
     const up = await t.engine.up(t.own);
+    trace('restore: infrastructure up');
     const db = p.database;
     const server = pgServerOf(p);
     const side = sideNames(db.name);
@@ -57,6 +59,7 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
 
     const before = o.backup ? await backUp(t, o.from.spare) : undefined;
     const keys = await o.from.keys?.();
+    trace('restore: backed up');
     if (o.backup) o.report(before ? { kind: 'backed-up', database: db.name, file: before.file } : { kind: 'nothing-to-back-up', database: db.name });
 
     let via: FillVia;
@@ -68,6 +71,7 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
         `Nothing changed: instance ${p.instance}'s database ${db.name} is as it was.`);
     }
 
+    trace('restore: side database filled');
     const appsStopped = await withPm2(async (pm2) => {
       const names = new Set(p.apps.map((a) => a.pm2Name));
       const online = (await pm2.list()).filter((x) => names.has(x.name) && x.status === 'online').map((x) => x.name);
@@ -78,7 +82,9 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
       o.report({ kind: 'apps-stopped', instance: p.instance, apps: appsStopped });
       await freeAppPorts(p, await oursOf(t));
     }
+    trace('restore: apps stopped');
     await swapDatabase(server, db.name, side.incoming, side.replaced);
+    trace('restore: swapped');
     o.report({ kind: 'restored', database: db.name, from: o.from.label, via, ...(o.from.template ? { template: o.from.template } : {}) });
     if (keys) {
       await replacePrefix(`redis://127.0.0.1:${p.redis.port}`, p.redis.keyPrefix, keys);

@@ -8,8 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  type PgServer, allowConnections, copyDatabase, createDatabase, databaseExists, databasesNamed, dropDatabase, renameDatabase, withServerLock,
+  type PgServer, allowConnections, copyDatabase, createDatabase, databaseExists, databasesNamed, dropDatabase, renameDatabase, vacuumFreeze, withServerLock,
 } from '../provision/postgres.js';
+import { trace } from '../trace.js';
 
 export const TEMPLATE_PREFIX = 'di_tpl_';
 
@@ -44,6 +45,9 @@ export async function copyFromTemplate(server: PgServer, of: TemplateOf, build: 
       await createDatabase(server, partial);
       try {
         await build(partial);
+        // Frozen and analysed once here, not in every copy: a database pg_restore just wrote has no
+        // hint bits or statistics, and autovacuum would rewrite each copy's pages to set them.
+        await vacuumFreeze(server, partial);
         await allowConnections(server, partial, false);
         await renameDatabase(server, partial, name);
       } catch (err) {
@@ -52,7 +56,9 @@ export async function copyFromTemplate(server: PgServer, of: TemplateOf, build: 
       }
       built = true;
     }
+    trace('template: ready');
     await copyDatabase(server, name, into);
+    trace('template: copied');
     return built;
   });
 }

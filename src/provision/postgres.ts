@@ -3,6 +3,7 @@
  * Connects to the server's maintenance database; never touches any database but the one named.
  */
 import pg from 'pg';
+import { trace } from '../trace.js';
 import { DATABASE_NAME_RE, MAX_IDENTIFIER_BYTES } from '../plan/names.js';
 
 export interface PgServer {
@@ -28,10 +29,10 @@ export function checkDatabaseName(name: string): void {
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-async function withClient<T>(server: PgServer, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+async function withClient<T>(server: PgServer, fn: (c: pg.Client) => Promise<T>, database = 'postgres'): Promise<T> {
   const client = new pg.Client({
     host: server.host, port: server.port, user: server.user, password: server.password,
-    database: 'postgres', connectionTimeoutMillis: 5_000,
+    database, connectionTimeoutMillis: 5_000,
   });
   // A backend terminated under us (DROP ... WITH (FORCE), a server stop) must not crash the process.
   client.on('error', () => {});
@@ -112,7 +113,9 @@ export async function swapDatabase(server: PgServer, live: string, incoming: str
         if ((err as { code?: string }).code !== '55006' || attempt >= SWAP_TRIES) throw err;
       }
     }
+    trace('swap: renamed');
     await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(old)} WITH (FORCE)`);
+    trace('swap: replaced database dropped');
   });
 }
 
@@ -138,7 +141,7 @@ export async function copyDatabase(server: PgServer, from: string, to: string, s
   checkDatabaseName(from);
   checkDatabaseName(to);
   await withClient(server, async (c) => {
-    const version = Number((await c.query<{ v: string }>('SHOW server_version_num')).rows[0]?.v ?? 0);
+    const version = (await c.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v")).rows[0]?.v ?? 0;
     const how = version >= 150000 ? ` STRATEGY ${strategy}` : '';
     await c.query(`CREATE DATABASE ${quoteIdent(to)} TEMPLATE ${quoteIdent(from)}${how}`);
   });
@@ -148,6 +151,12 @@ export async function renameDatabase(server: PgServer, from: string, to: string)
   checkDatabaseName(from);
   checkDatabaseName(to);
   await withClient(server, (c) => c.query(`ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`));
+}
+
+/** VACUUM (FREEZE, ANALYZE) of a whole database: every tuple frozen, visible to all, with statistics. */
+export async function vacuumFreeze(server: PgServer, name: string): Promise<void> {
+  checkDatabaseName(name);
+  await withClient(server, (c) => c.query('VACUUM (FREEZE, ANALYZE)'), name);
 }
 
 /** Whether anyone may connect to the database: a template nobody can connect to never blocks a copy. */

@@ -1,0 +1,143 @@
+/**
+ * Instance data at size, measured in one run on the native engine, with a source database of at
+ * least 500 MB (instance 1, on the shared Postgres where golden templates work):
+ * - a copy on one server: CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY, and WAL_LOG, against
+ *   pg_dump -Fc + pg_restore of the same data (target: FILE_COPY at most 1/10 of dump + restore);
+ * - the tool's copies: clone --from-snapshot the first time (restore into the golden template, then
+ *   a file copy) and the next time (the file copy alone), and a clone of a stopped instance;
+ * - throughput in MB of database per second: `snapshot` against raw pg_dump -Fc, and `restore NAME`
+ *   into a running instance on its own server against what replacing a database by hand takes there
+ *   (DROP DATABASE, CREATE DATABASE, pg_restore) (target: at least 0.9x).
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { median, printTable } from './lib.js';
+import { mustDev, sandbox } from './sandbox.js';
+
+const SHARED = { host: '127.0.0.1', port: 5433, user: 'shipsec', password: 'shipsec' };
+const MB = 1024 * 1024;
+
+async function sql<T = unknown>(database: string, text: string, server = SHARED): Promise<{ rows: T[]; ms: number }> {
+  const c = new pg.Client({ ...server, database });
+  await c.connect();
+  try {
+    const t0 = performance.now();
+    const r = await c.query(text);
+    return { rows: r.rows as T[], ms: performance.now() - t0 };
+  } finally {
+    await c.end();
+  }
+}
+
+function timed(cmd: string, args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, PGPASSWORD: SHARED.password } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return performance.now() - t0;
+}
+
+const pgArgs = (server: typeof SHARED) => ['-h', server.host, '-p', String(server.port), '-U', server.user];
+
+/** Rows of random-looking text (md5s compress like real data, not like repeated letters) until the database holds `targetMb`. */
+async function fill(database: string, targetMb: number): Promise<number> {
+  await sql(database, 'CREATE TABLE IF NOT EXISTS bench_rows (id bigint PRIMARY KEY, a text, b text, n numeric, at timestamptz)');
+  let from = 1;
+  for (;;) {
+    const size = Number((await sql<{ s: string }>(database, `SELECT pg_database_size('${database}') AS s`)).rows[0]?.s ?? 0);
+    if (size >= targetMb * MB) return size;
+    const to = from + 500_000;
+    await sql(database, `INSERT INTO bench_rows SELECT g, md5(g::text) || md5((g * 7)::text), md5((g * 13)::text) || md5((g * 17)::text),
+      g * 1.5, now() - g * interval '1 second' FROM generate_series(${from}, ${to - 1}) g`);
+    from = to;
+  }
+}
+
+/** ms between two trace lines of a command run with DEV_INSTANCES_TRACE=1. */
+function phase(stderr: string, from: string, to: string): number {
+  const at = (what: string) => Number(new RegExp(`\\[ *(\\d+) ms\\] ${what}`).exec(stderr)?.[1] ?? Number.NaN);
+  return at(to) - at(from);
+}
+
+export async function dataBench(repo: string, targetMb = 520, rounds = 2): Promise<void> {
+  const box = sandbox(repo, 'di-bdata', { DEV_INSTANCES_TRACE: '1' });
+  const dev = (...args: string[]) => mustDev(box, ...args);
+  const scratch = join(box.root, 'raw.dump');
+  const own = { ...SHARED, port: 5633 }; // instance 2's own Postgres
+  try {
+    for (const n of ['1', '3', '4']) await dev(n, '--infra', 'shared');
+    await dev('2'); // its own Postgres, running with its apps: the restore a user makes of the instance they work on
+    const bytes = await fill('shipsec_dev_1', targetMb);
+    await sql('shipsec_dev_1', 'VACUUM ANALYZE bench_rows');
+    await sql('postgres', 'CHECKPOINT');
+    for (const n of ['1', '3', '4']) await dev(n, 'stop');
+    const mb = bytes / MB;
+
+    // Throughput, interleaved rounds: raw pg_dump against snapshot; a raw replace (drop, create,
+    // pg_restore) against restore, on the same server (instance 2's).
+    const rawDump: number[] = [];
+    const snap: number[] = [];
+    const rawRestore: number[] = [];
+    const restore: number[] = [];
+    const restorePhase: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      rmSync(scratch, { force: true });
+      rawDump.push(timed('pg_dump', ['-Fc', '-f', scratch, ...pgArgs(SHARED), 'shipsec_dev_1']));
+      snap.push(await dev('1', 'snapshot', `big-${r}`));
+      const t0 = performance.now();
+      await sql('postgres', 'DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', own);
+      await sql('postgres', 'CREATE DATABASE bench_raw TEMPLATE template0', own);
+      timed('pg_restore', ['--exit-on-error', '--no-owner', ...pgArgs(own), '-d', 'bench_raw', scratch]);
+      rawRestore.push(performance.now() - t0);
+      const done = await box.dev('2', 'restore', `big-${r}`, '--yes', '--no-backup');
+      if (done.code !== 0) throw new Error(`restore failed: ${done.stderr}`);
+      restore.push(done.ms);
+      restorePhase.push(phase(done.stderr, 'restore: backed up', 'restore: side database filled'));
+    }
+    await sql('postgres', 'DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', own);
+    const dumpRestore = median(rawDump) + median(rawRestore);
+
+    // Copies on one server, from the golden template the first clone builds.
+    const firstClone = await dev('3', 'clone', '--from-snapshot', 'big-0', '--yes', '--no-backup');
+    const afterBuild = await dev('4', 'clone', '--from-snapshot', 'big-0', '--yes', '--no-backup');
+    const template = (await sql<{ datname: string }>('postgres', "SELECT datname FROM pg_database WHERE datname LIKE 'di\\_tpl\\_%'")).rows[0]?.datname;
+    if (!template) throw new Error('no golden template after clone --from-snapshot');
+    const nextClones: number[] = [];
+    const fileCopy: number[] = [];
+    const walLog: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      nextClones.push(await dev(r % 2 ? '4' : '3', 'clone', '--from-snapshot', 'big-0', '--yes', '--no-backup'));
+      for (const [strategy, into] of [['FILE_COPY', fileCopy], ['WAL_LOG', walLog]] as const) {
+        await sql('postgres', 'DROP DATABASE IF EXISTS bench_copy');
+        into.push((await sql('postgres', `CREATE DATABASE bench_copy TEMPLATE ${template} STRATEGY ${strategy}`)).ms);
+      }
+    }
+    await sql('postgres', 'DROP DATABASE IF EXISTS bench_copy');
+    const stoppedClone = await dev('3', 'clone', '1', '--yes', '--no-backup');
+
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const x = (ms: number) => `${(ms / dumpRestore).toFixed(3)}`;
+    printTable(`Copies of a ${mb.toFixed(0)} MB database (pg_database_size) on one Postgres server`,
+      ['how', 'time', 'x dump+restore'], [
+        [`pg_dump -Fc + pg_restore (raw, median of ${rounds} each)`, s(dumpRestore), '1.000'],
+        ['CREATE DATABASE … STRATEGY FILE_COPY (median of 3)', s(median(fileCopy)), x(median(fileCopy))],
+        ['CREATE DATABASE … STRATEGY WAL_LOG (median of 3)', s(median(walLog)), x(median(walLog))],
+        ['just dev 3 clone --from-snapshot: builds the template', s(firstClone), x(firstClone)],
+        ['just dev 4 clone --from-snapshot: first copy after the build', s(afterBuild), x(afterBuild)],
+        ['just dev 3|4 clone --from-snapshot: next copies (median of 3)', s(median(nextClones)), x(median(nextClones))],
+        ['just dev 3 clone 1: source stopped, server copy', s(stoppedClone), x(stoppedClone)],
+      ]);
+    const rate = (ms: number) => `${(mb / (ms / 1000)).toFixed(1)}`;
+    printTable(`Throughput, MB of database per second (${mb.toFixed(0)} MB); median of ${rounds}`,
+      ['operation', 'time', 'MB/s', 'x raw'], [
+        ['pg_dump -Fc (raw)', s(median(rawDump)), rate(median(rawDump)), '1.00'],
+        ['just dev 1 snapshot NAME', s(median(snap)), rate(median(snap)), (median(rawDump) / median(snap)).toFixed(2)],
+        ['drop, create, pg_restore (raw, running server)', s(median(rawRestore)), rate(median(rawRestore)), '1.00'],
+        ['just dev 2 restore NAME --no-backup (apps running)', s(median(restore)), rate(median(restore)), (median(rawRestore) / median(restore)).toFixed(2)],
+        ['  its pg_restore phase', s(median(restorePhase)), rate(median(restorePhase)), (median(rawRestore) / median(restorePhase)).toFixed(2)],
+      ]);
+  } finally {
+    box.dispose();
+  }
+}
