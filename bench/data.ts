@@ -60,7 +60,7 @@ function phase(stderr: string, from: string, to: string): number {
   return at(to) - at(from);
 }
 
-export async function dataBench(repo: string, targetMb = 520, rounds = 2): Promise<void> {
+export async function dataBench(repo: string, targetMb = 520, rounds = 3): Promise<void> {
   const box = sandbox(repo, 'di-bdata', { DEV_INSTANCES_TRACE: '1' });
   const dev = (...args: string[]) => mustDev(box, ...args);
   const scratch = join(box.root, 'raw.dump');
@@ -81,25 +81,48 @@ export async function dataBench(repo: string, targetMb = 520, rounds = 2): Promi
     const rawRestore: number[] = [];
     const restore: number[] = [];
     const restorePhase: number[] = [];
+    // Each measured step starts settled (no writes of the step before still being flushed), and
+    // the order alternates between rounds, so neither side pays for the other.
+    const settle = async () => {
+      spawnSync('sync');
+      await sql('postgres', 'CHECKPOINT');
+      await sql('postgres', 'CHECKPOINT', own);
+    };
     for (let r = 0; r < rounds; r++) {
-      rmSync(scratch, { force: true });
-      rawDump.push(timed('pg_dump', ['-Fc', '-f', scratch, ...pgArgs(SHARED), 'shipsec_dev_1']));
-      snap.push(await dev('1', 'snapshot', `big-${r}`));
-      const t0 = performance.now();
-      await sql('postgres', 'DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', own);
-      await sql('postgres', 'CREATE DATABASE bench_raw TEMPLATE template0', own);
-      timed('pg_restore', ['--exit-on-error', '--no-owner', ...pgArgs(own), '-d', 'bench_raw', scratch]);
-      rawRestore.push(performance.now() - t0);
-      const done = await box.dev('2', 'restore', `big-${r}`, '--yes', '--no-backup');
-      if (done.code !== 0) throw new Error(`restore failed: ${done.stderr}`);
-      restore.push(done.ms);
-      restorePhase.push(phase(done.stderr, 'restore: backed up', 'restore: side database filled'));
+      const rawFirst = r % 2 === 0;
+      const steps = {
+        rawDump: async () => {
+          rmSync(scratch, { force: true });
+          await settle();
+          rawDump.push(timed('pg_dump', ['-Fc', '-f', scratch, ...pgArgs(SHARED), 'shipsec_dev_1']));
+        },
+        snap: async () => { await settle(); snap.push(await dev('1', 'snapshot', `big-${r}`)); },
+        rawRestore: async () => {
+          await settle();
+          const t0 = performance.now();
+          await sql('postgres', 'DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', own);
+          await sql('postgres', 'CREATE DATABASE bench_raw TEMPLATE template0', own);
+          timed('pg_restore', ['--exit-on-error', '--no-owner', ...pgArgs(own), '-d', 'bench_raw', scratch]);
+          rawRestore.push(performance.now() - t0);
+        },
+        restore: async () => {
+          await settle();
+          const done = await box.dev('2', 'restore', `big-${r}`, '--yes', '--no-backup');
+          if (done.code !== 0) throw new Error(`restore failed: ${done.stderr}`);
+          restore.push(done.ms);
+          restorePhase.push(phase(done.stderr, 'restore: backed up', 'restore: side database filled'));
+        },
+      };
+      // The raw dump is the file the raw restore reads; the snapshot the one restore reads.
+      for (const step of rawFirst ? [steps.rawDump, steps.snap, steps.rawRestore, steps.restore] : [steps.snap, steps.rawDump, steps.restore, steps.rawRestore]) await step();
     }
     await sql('postgres', 'DROP DATABASE IF EXISTS bench_raw WITH (FORCE)', own);
     const dumpRestore = median(rawDump) + median(rawRestore);
 
     // Copies on one server, from the golden template the first clone builds.
+    await settle();
     const firstClone = await dev('3', 'clone', '--from-snapshot', 'big-0', '--yes', '--no-backup');
+    await settle();
     const afterBuild = await dev('4', 'clone', '--from-snapshot', 'big-0', '--yes', '--no-backup');
     const template = (await sql<{ datname: string }>('postgres', "SELECT datname FROM pg_database WHERE datname LIKE 'di\\_tpl\\_%'")).rows[0]?.datname;
     if (!template) throw new Error('no golden template after clone --from-snapshot');
@@ -107,13 +130,16 @@ export async function dataBench(repo: string, targetMb = 520, rounds = 2): Promi
     const fileCopy: number[] = [];
     const walLog: number[] = [];
     for (let r = 0; r < 3; r++) {
+      await settle();
       nextClones.push(await dev(r % 2 ? '4' : '3', 'clone', '--from-snapshot', 'big-0', '--yes', '--no-backup'));
       for (const [strategy, into] of [['FILE_COPY', fileCopy], ['WAL_LOG', walLog]] as const) {
         await sql('postgres', 'DROP DATABASE IF EXISTS bench_copy');
+        await settle();
         into.push((await sql('postgres', `CREATE DATABASE bench_copy TEMPLATE ${template} STRATEGY ${strategy}`)).ms);
       }
     }
     await sql('postgres', 'DROP DATABASE IF EXISTS bench_copy');
+    await settle();
     const stoppedClone = await dev('3', 'clone', '1', '--yes', '--no-backup');
 
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;

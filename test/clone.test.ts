@@ -5,10 +5,13 @@
  * three instances seeded at once build the snapshot's template once and each get its data.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { withPm2 } from '../src/pm2/client.js';
+import { REPO } from './helpers/cli.js';
 import { api, stackRoot } from './helpers/stack-root.js';
 
 const stack = stackRoot('di-clone-');
@@ -67,6 +70,9 @@ describe('clones and seeds on shared infrastructure', () => {
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
     }
+    const never = just('dev', '7', 'clone', '1', '--yes');
+    assert.equal(never.code, 1);
+    assert.match(never.stderr, /instance 7 has nothing to restore into: it was never started here, or it was cleaned/);
     assert.deepEqual(await processes(2), [], 'nothing of instance 2 was started');
     assert.deepEqual(await bodies(1), ['alpha', 'beta']);
   });
@@ -96,6 +102,32 @@ describe('clones and seeds on shared infrastructure', () => {
     assert.match(kept.stderr, /instance 2 has a database already \(shipsec_dev_2\): snapshot golden was not applied; just dev 2 restore golden --yes replaces its data/);
     assert.deepEqual(await bodies(2), ['alpha', 'beta', 'two']);
     for (const n of [3, 4]) assert.equal(just('dev', String(n), 'stop').code, 0);
+  });
+
+  it("starts a new instance from the declaration's seed; a declared seed that is no snapshot here is a warning; a malformed one exit 2", async () => {
+    const declaration = (seed: string) => {
+      const file = join(stack.root, `seeded-${seed.replace(/\W/g, '')}.mjs`);
+      writeFileSync(file, `import stack from ${JSON.stringify(join(REPO, 'dist', 'stack.config.js'))};\nexport default { ...stack, seed: ${JSON.stringify(seed)} };\n`);
+      return { DEV_INSTANCES_CONFIG: file };
+    };
+    const seeded = stack.justWith(declaration('golden'), 'dev', '5', '--infra', 'shared');
+    assert.equal(seeded.code, 0, seeded.stderr);
+    assert.match(seeded.stderr, /instance 5 starts with the data of snapshot golden \(a file copy of the golden template di_tpl_\w+\)/);
+    assert.deepEqual(await bodies(5), ['alpha', 'beta']);
+    const again = stack.justWith(declaration('golden'), 'dev', '5');
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /seed|snapshot/, 'a declared seed says nothing where it does not apply');
+    assert.equal(just('dev', '5', 'stop').code, 0);
+
+    const missing = stack.justWith(declaration('nope'), 'dev', '6', '--infra', 'shared');
+    assert.equal(missing.code, 0, missing.stderr);
+    assert.match(missing.stderr, /the declaration's seed 'nope' is not a snapshot of this checkout \(just dev snapshots lists them\): instance 6 starts with an empty database/);
+    assert.deepEqual(await bodies(6), []);
+    assert.equal(just('dev', '6', 'clean', '--yes', '--no-backup').code, 0);
+
+    const malformed = stack.justWith(declaration('../x'), 'dev', '6', 'ports');
+    assert.equal(malformed.code, 2);
+    assert.match(malformed.stderr, /seed: '\.\.\/x' must be a snapshot name/);
   });
 
   it('clones a running instance that keeps writing: it stays up, unharmed, and the clone has its rows and keys', async () => {

@@ -39,12 +39,17 @@ export interface RestoreResult {
   appsStopped: string[];
 }
 
+/** Data is replaced only in an instance that was started (its database and prefix exist). */
+export function requireStarted(t: Target): void {
+  if (!t.state) {
+    throw new OperationalError(`instance ${t.plan.instance} has nothing to restore into: it was never started here, or it was cleaned`,
+      `Start it first (just dev ${t.plan.instance}), then restore or clone into it.`);
+  }
+}
+
 export async function restoreInstance(t: Target, o: RestoreOptions): Promise<RestoreResult> {
   const p = t.plan;
-  if (!t.state) {
-    throw new OperationalError(`instance ${p.instance} has nothing to restore into: it was never started here, or it was cleaned`,
-      `Start it first (just dev ${p.instance}), then restore.`);
-  }
+  requireStarted(t);
   const lock = await lockInstance(t, o.report, STOP_WAITS_FOR_START_MS);
   try {
     if (t.sharedSet && t.sharedEngine) await upShared(t.sharedEngine, t.sharedSet, [...t.shared], o.report);

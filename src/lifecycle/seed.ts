@@ -14,12 +14,16 @@ import type { Snapshot } from './snapshots.js';
 import { sideNames, snapshotSource } from './sources.js';
 import type { Target } from './target.js';
 
-/** Under the instance's start lock, with its infrastructure up. Returns whether the snapshot was applied. */
-export async function seedInstance(t: Target, s: Snapshot, report: Report): Promise<boolean> {
+/**
+ * Under the instance's start lock, with its infrastructure up. Returns whether the snapshot was
+ * applied. declared: the declaration's seed, which says nothing when the database exists.
+ */
+export async function seedInstance(t: Target, seed: { snapshot: Snapshot; declared: boolean }, report: Report): Promise<boolean> {
   const p = t.plan;
+  const s = seed.snapshot;
   const server = pgServerOf(p);
   if (await databaseExists(server, p.database.name)) {
-    report({ kind: 'seed-skipped', instance: p.instance, database: p.database.name, snapshot: s.name });
+    if (!seed.declared) report({ kind: 'seed-skipped', instance: p.instance, database: p.database.name, snapshot: s.name });
     return false;
   }
   const source = snapshotSource(t, s);

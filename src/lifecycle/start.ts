@@ -34,8 +34,8 @@ const START_WAITS_MS = 300_000;
 export interface StartOptions {
   engine: EngineChoice;
   report: Report;
-  /** A snapshot a new database is made from (an existing one is kept). */
-  seed?: Snapshot;
+  /** A snapshot a new database is made from (an existing one is kept); declared: the declaration's default, which says nothing when it does not apply. */
+  seed?: { snapshot: Snapshot; declared: boolean };
 }
 
 export interface StartResult {
@@ -87,7 +87,7 @@ export async function startInstance(t: Target, opts: StartOptions): Promise<Star
       await materialize(t.plan, t.root, { unavailable: s.unavailable.map((u) => u.service) });
       trace('start: files materialized');
       if (s.running) {
-        if (opts.seed) opts.report({ kind: 'seed-skipped', instance: t.plan.instance, database: t.plan.database.name, snapshot: opts.seed.name });
+        if (opts.seed && !opts.seed.declared) opts.report({ kind: 'seed-skipped', instance: t.plan.instance, database: t.plan.database.name, snapshot: opts.seed.snapshot.name });
         return done({ alreadyRunning: true });
       }
       await prepare(t, pm2, s, opts);

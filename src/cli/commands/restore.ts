@@ -5,7 +5,7 @@
  */
 import { BACKUP_NAME_RE, backupNamed, backupsKept } from '../../lifecycle/backups.js';
 import type { LifecycleEvent, Report } from '../../lifecycle/events.js';
-import { restoreInstance } from '../../lifecycle/restore.js';
+import { requireStarted, restoreInstance } from '../../lifecycle/restore.js';
 import { snapshotNamed } from '../../lifecycle/snapshots.js';
 import { type RestoreSource, backupSource, snapshotSource } from '../../lifecycle/sources.js';
 import { startInstance } from '../../lifecycle/start.js';
@@ -59,6 +59,7 @@ export interface Replacement {
  */
 export async function replaceData(ctx: CommandContext, t: Target, r: Replacement): Promise<void> {
   const n = t.plan.instance;
+  requireStarted(t); // before the question, and before a clone reads its source
   const sentence = `This replaces ${r.what}${r.backup ? ', after backing up its database as it is now.' : ' WITHOUT a backup of what it has now.'}`;
   const nothing = r.verb === 'restore' ? 'nothing was restored' : 'nothing was cloned';
   if (!(await confirmed(`${r.verb} replaces data`, sentence, ctx.flags.yes === true))) { ctx.out(nothing); return; }

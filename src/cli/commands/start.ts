@@ -1,7 +1,6 @@
 /** `start N` (the default action): bring the whole instance up and print where it lives. */
 import { refuseIfHeldElsewhere } from '../../leases/assign.js';
-import { type StartResult, startInstance } from '../../lifecycle/start.js';
-import type { Snapshot } from '../../lifecycle/snapshots.js';
+import { type StartOptions, type StartResult, startInstance } from '../../lifecycle/start.js';
 import type { Target } from '../../lifecycle/target.js';
 import { httpUrls, namedUrls, portsByKey } from '../../plan/plan.js';
 import { dryRunText, startSummary } from '../messages.js';
@@ -13,15 +12,15 @@ import { engineFlag } from './lifecycle-flags.js';
  * else the declaration's seed (one this checkout has no snapshot of is a warning when the instance is
  * new, and it starts empty).
  */
-async function seedOf(ctx: CommandContext, t: Target): Promise<Snapshot | undefined> {
+async function seedOf(ctx: CommandContext, t: Target): Promise<StartOptions['seed']> {
   const flag = ctx.flags.seed;
   const declared = t.decl.seed;
   if (typeof flag !== 'string' && declared === undefined) return undefined;
   const { listSnapshots, snapshotNamed } = await import('../../lifecycle/snapshots.js');
-  if (typeof flag === 'string') return snapshotNamed(t.root, flag);
+  if (typeof flag === 'string') return { snapshot: snapshotNamed(t.root, flag), declared: false };
   const found = listSnapshots(t.root).find((s) => s.name === declared);
   if (!found && !t.state) ctx.warn(`the declaration's seed '${declared}' is not a snapshot of this checkout (just dev snapshots lists them): instance ${t.plan.instance} starts with an empty database`);
-  return found;
+  return found && { snapshot: found, declared: true };
 }
 
 export async function run(ctx: CommandContext): Promise<void> {
