@@ -75,7 +75,7 @@ describe('for coding agents: wait, env, --json, MCP', () => {
 
     it('lists its tools', async () => {
       const { tools } = await client.listTools();
-      assert.deepEqual(tools.map((t) => t.name).sort(), ['clean', 'info', 'logs', 'ports', 'start', 'status', 'stop', 'wait']);
+      assert.deepEqual(tools.map((t) => t.name).sort(), ['clean', 'clone', 'info', 'logs', 'ports', 'restore', 'snapshot', 'snapshots', 'start', 'status', 'stop', 'wait']);
     });
 
     it('start, wait, status, ports, info and bounded logs work on a second instance', async () => {
@@ -95,6 +95,22 @@ describe('for coding agents: wait, env, --json, MCP', () => {
       assert.ok([...perLog.values()].every((n) => n <= 2), `at most 2 lines per log: ${JSON.stringify([...perLog])}`);
       const tooMany = await client.callTool({ name: 'logs', arguments: { instance: 4, lines: 100_000 } });
       assert.ok(tooMany.isError, 'logs are bounded');
+    });
+
+    it('snapshot, snapshots and restore: an agent keeps its data under a name and puts it back; restore needs confirm', async () => {
+      assert.equal((await api(3611, '/records', { body: 'before the migration' })).status, 201);
+      const taken = await client.callTool({ name: 'snapshot', arguments: { instance: 4, name: 'agent-4' } });
+      assert.ok(!taken.isError, textOf(taken));
+      assert.equal(JSON.parse(textOf(taken)).name, 'agent-4');
+      const listed = JSON.parse(textOf(await client.callTool({ name: 'snapshots', arguments: {} }))) as { name: string; instance: number }[];
+      assert.deepEqual(listed.map((x) => [x.name, x.instance]), [['agent-4', 4]]);
+      assert.equal((await api(3611, '/records', { body: 'a bad migration' })).status, 201);
+      const refused = await client.callTool({ name: 'restore', arguments: { instance: 4, name: 'agent-4', confirm: false } });
+      assert.ok(refused.isError);
+      assert.match(textOf(refused), /restore replaces data: call it again with confirm: true/);
+      const restored = await client.callTool({ name: 'restore', arguments: { instance: 4, name: 'agent-4', confirm: true } });
+      assert.ok(!restored.isError, textOf(restored));
+      assert.deepEqual(((await api(3611, '/records')).json as { body: string }[]).map((x) => x.body), ['before the migration']);
     });
 
     it('a failing command is a tool error carrying the one-line message', async () => {

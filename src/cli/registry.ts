@@ -122,7 +122,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'mcp', usage: 'mcp', acceptsAll: false, flags: {}, noInstance: true,
-    summary: 'serve start, stop, status, logs, wait, ports, info and clean to a coding agent (MCP over stdio)',
+    summary: 'serve start, stop, status, logs, wait, ports, info, clean, snapshot(s), restore and clone to a coding agent (MCP over stdio)',
     load: () => import('./commands/mcp.js'),
   },
 ];
