@@ -88,11 +88,11 @@ export default defineStack({
     }),
     // Redpanda tells clients where to reconnect: the host-facing address must carry the
     // instance's own port, so the command is per instance.
-    redpanda: ({ ports }) => ({
+    redpanda: ({ ports, hosts }) => ({
       command: [
         'redpanda', 'start', '--mode', 'dev-container', '--smp', '1',
         '--kafka-addr', 'internal://0.0.0.0:29092,external://0.0.0.0:19092',
-        '--advertise-kafka-addr', `internal://redpanda:29092,external://localhost:${ports.redpanda}`,
+        '--advertise-kafka-addr', `internal://redpanda:29092,external://${hosts.redpanda}:${ports.redpanda}`,
       ],
     }),
   },
@@ -111,6 +111,6 @@ export default defineStack({
     REDIS_URL: ctx.redis.url,
     REDIS_KEY_PREFIX: ctx.redis.keyPrefix,
     TERMINAL_REDIS_URL: ctx.redis.url,
-    LOG_KAFKA_BROKERS: `localhost:${ctx.ports.redpanda}`,
+    LOG_KAFKA_BROKERS: `${ctx.hosts.redpanda}:${ctx.ports.redpanda}`,
   }),
 });

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { checkDeclaration } from '../src/config/load.js';
 import { defineStack } from '../src/config/types.js';
 import { plan } from '../src/plan/plan.js';
+import { pgServerOf, redisUrlOf } from '../src/provision/index.js';
 import { instanceRange } from '../src/plan/range.js';
 import stack from '../stack.config.js';
 
@@ -108,6 +109,33 @@ describe('plan(N)', () => {
     assert.deepEqual(o.services.postgres?.ports, ['127.0.0.1:5633:5432']);
     assert.ok((o.services.redpanda?.command as string[]).includes('internal://redpanda:29092,external://localhost:9292'));
     assert.equal(o.services.frontend, undefined, 'apps are not compose services');
+  });
+
+  it("placed on another Docker host: the instance's own infrastructure answers there (env, override, the tool's clients); apps and the shared set stay here", () => {
+    const remote = { name: 'build-box', address: '10.77.0.2' };
+    const p = plan(decl, 2, { placement: remote });
+    const env = p.apps.find((a) => a.id === 'backend')?.env ?? {};
+    assert.equal(env.DATABASE_URL, 'postgresql://shipsec:shipsec@10.77.0.2:5633/shipsec_dev_2');
+    assert.equal(env.REDIS_URL, 'redis://10.77.0.2:6579');
+    assert.equal(env.TEMPORAL_ADDRESS, '10.77.0.2:7433');
+    assert.equal(env.LOG_KAFKA_BROKERS, '10.77.0.2:9292');
+    assert.equal(env.PORT, '3411');
+    assert.equal(p.apps.find((a) => a.id === 'frontend')?.url?.direct, 'http://localhost:5373', 'apps stay on this machine');
+    assert.deepEqual(p.ports.filter((x) => x.host === 'localhost').map((x) => x.id), ['frontend', 'backend']);
+    const o = p.compose.override;
+    assert.deepEqual(o.services.postgres?.ports, ['10.77.0.2:5633:5432'], 'bound to the host\'s own address, never 0.0.0.0');
+    assert.ok((o.services.redpanda?.command as string[]).includes('internal://redpanda:29092,external://10.77.0.2:9292'));
+    assert.deepEqual(pgServerOf(p), { host: '10.77.0.2', port: 5633, user: 'shipsec', password: 'shipsec' });
+    assert.equal(redisUrlOf(p), 'redis://10.77.0.2:6579');
+
+    const local = plan(decl, 2);
+    assert.equal(pgServerOf(local).host, '127.0.0.1', "the tool's clients reach local servers on IPv4 loopback");
+    assert.equal(local.apps.find((a) => a.id === 'backend')?.env.DATABASE_URL, 'postgresql://shipsec:shipsec@localhost:5633/shipsec_dev_2');
+
+    const shared = plan(decl, 2, { placement: remote, shared: new Set(['postgres', 'redis']) });
+    assert.equal(redisUrlOf(shared), 'redis://127.0.0.1:6379', 'the shared set is not placed with the instance');
+    assert.deepEqual(shared.sharedInfra?.compose.override.services.postgres?.ports, ['127.0.0.1:5433:5432']);
+    assert.equal(shared.apps.find((a) => a.id === 'backend')?.env.TEMPORAL_ADDRESS, '10.77.0.2:7433');
   });
 
   it('points a service at another image: the declaration, and DEV_INSTANCES_IMAGE_<SERVICE> which wins', () => {

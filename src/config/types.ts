@@ -49,6 +49,11 @@ export interface AppDecl<S extends string = string> {
 export interface PlanContext<S extends string = string> {
   instance: number;
   ports: Record<S, number>;
+  /**
+   * Where each port answers, as the apps reach it: 'localhost', or the address of the Docker host the
+   * instance's infrastructure is placed on. Use it with the port (`${hosts.redpanda}:${ports.redpanda}`).
+   */
+  hosts: Record<S, string>;
   composeProject: string;
   database: { name: string; user: string; password: string; url: string };
   temporal: { address: string; namespace: string; taskQueue: string };

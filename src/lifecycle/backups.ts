@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { OperationalError, UsageError } from '../errors.js';
 import type { DatabaseRef, Engine, EngineTarget } from '../engines/types.js';
 import { backupsDir } from '../plan/names.js';
+import { pgServerOf } from '../provision/index.js';
 import { listDatabases } from '../provision/postgres.js';
 import { type Target, sharesDatabaseServer } from './target.js';
 
@@ -91,7 +92,7 @@ export const databaseRef = (t: Target): DatabaseRef => {
 export async function backUp(t: Target, spare?: string): Promise<Backup | undefined> {
   const p = t.plan;
   const db = databaseRef(t);
-  const exists = await listDatabases({ host: '127.0.0.1', ...db }).then((dbs) => dbs.includes(db.name), () => undefined);
+  const exists = await listDatabases(pgServerOf(p)).then((dbs) => dbs.includes(db.name), () => undefined);
   if (exists === undefined) throw new OperationalError(`cannot reach Postgres of instance ${p.instance} on port ${db.port} to back it up`);
   if (!exists) return undefined;
   const dir = join(t.root, backupsDir(p.instance));

@@ -20,7 +20,7 @@ import { OperationalError } from '../errors.js';
 import { INSTANCES_DIR } from '../plan/names.js';
 import { withPm2 } from '../pm2/client.js';
 import { processAlive } from '../proc/alive.js';
-import { pgServerOf } from '../provision/index.js';
+import { pgServerOf, redisUrlOf } from '../provision/index.js';
 import { copyDatabase, databasesNamed, dropDatabase, renameDatabase, sessionsOn } from '../provision/postgres.js';
 import { dumpPrefix } from '../provision/redis.js';
 import { databaseHome, databaseRef } from './backups.js';
@@ -50,7 +50,7 @@ export async function takeCopy(from: Target, to: Target, report: Report): Promis
     if (from.sharedSet && from.sharedEngine) await upShared(from.sharedEngine, from.sharedSet, [...from.shared], report);
     const up = await from.engine.up(from.own);
     try {
-      const keys = await dumpPrefix(`redis://127.0.0.1:${from.plan.redis.port}`, from.plan.redis.keyPrefix).catch((err: Error) => {
+      const keys = await dumpPrefix(redisUrlOf(from.plan), from.plan.redis.keyPrefix).catch((err: Error) => {
         throw new OperationalError(`cannot read instance ${n}'s Redis keys: ${err.message}`, `Is its Redis running? just dev ${n} status`);
       });
       const running = await appsOnline(from);

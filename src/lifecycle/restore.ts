@@ -12,7 +12,7 @@
 import { OperationalError } from '../errors.js';
 import { trace } from '../trace.js';
 import { withPm2 } from '../pm2/client.js';
-import { pgServerOf } from '../provision/index.js';
+import { pgServerOf, redisUrlOf } from '../provision/index.js';
 import { dropDatabase, swapDatabase } from '../provision/postgres.js';
 import { replacePrefix } from '../provision/redis.js';
 import { deleteApps, freeAppPorts } from './apps.js';
@@ -92,7 +92,7 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
     trace('restore: swapped');
     o.report({ kind: 'restored', database: db.name, from: o.from.label, via, ...(o.from.template ? { template: o.from.template } : {}) });
     if (keys) {
-      await replacePrefix(`redis://127.0.0.1:${p.redis.port}`, p.redis.keyPrefix, keys);
+      await replacePrefix(redisUrlOf(p), p.redis.keyPrefix, keys);
       o.report({ kind: 'keys-restored', keys: keys.length, prefix: p.redis.keyPrefix });
     }
     // Its infrastructure was stopped before: stopped again, as it was.

@@ -6,7 +6,7 @@
  * the snapshot's golden template, so ten instances seeded at once restore the dump once.
  */
 import { OperationalError } from '../errors.js';
-import { pgServerOf } from '../provision/index.js';
+import { pgServerOf, redisUrlOf } from '../provision/index.js';
 import { databaseExists, dropDatabase, renameDatabase } from '../provision/postgres.js';
 import { replacePrefix } from '../provision/redis.js';
 import type { Report } from './events.js';
@@ -35,7 +35,7 @@ export async function seedInstance(t: Target, seed: { snapshot: Snapshot; declar
   try {
     const via = await source.fill(incoming);
     await renameDatabase(server, incoming, p.database.name);
-    if (keys) await replacePrefix(`redis://127.0.0.1:${p.redis.port}`, p.redis.keyPrefix, keys);
+    if (keys) await replacePrefix(redisUrlOf(p), p.redis.keyPrefix, keys);
     report({ kind: 'seeded', instance: p.instance, database: p.database.name, snapshot: s.name, via, ...(source.template ? { template: source.template } : {}) });
     return true;
   } catch (err) {

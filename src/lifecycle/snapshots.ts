@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { OperationalError, UsageError } from '../errors.js';
 import { checkoutAt, commitAt } from '../leases/checkout.js';
 import { SNAPSHOTS_DIR, isSnapshotName } from '../plan/names.js';
+import { redisUrlOf } from '../provision/index.js';
 import { type KeyDump, dumpPrefix } from '../provision/redis.js';
 import { databaseHome, databaseRef } from './backups.js';
 import type { Report } from './events.js';
@@ -130,7 +131,7 @@ async function takeSnapshot(t: Target, chosen: string): Promise<Snapshot> {
     const dump = join(tmp, DATABASE_FILE);
     await home.engine.dumpDatabase(home.set, databaseRef(t), dump);
     chmodSync(dump, 0o600);
-    const keys = await dumpPrefix(`redis://127.0.0.1:${p.redis.port}`, p.redis.keyPrefix).catch((err: Error) => {
+    const keys = await dumpPrefix(redisUrlOf(p), p.redis.keyPrefix).catch((err: Error) => {
       throw new OperationalError(`cannot read instance ${p.instance}'s Redis keys: ${err.message}`, `Is its Redis running? just dev ${p.instance} status`);
     });
     const lines = keys.map((k) => JSON.stringify({ k: k.key.toString('base64'), t: k.ttlMs, v: k.value.toString('base64') })).join('\n');

@@ -15,6 +15,8 @@ export interface PortEntry {
   label: string;
   basePort: number;
   port: number;
+  /** Where the port answers: 'localhost', or the address of the Docker host the instance's infrastructure is placed on. */
+  host: string;
   scheme?: string;
   container?: { service: string; port: number };
 }
@@ -53,13 +55,15 @@ export interface InstancePlan {
   portMoves: Map<number, number>;
   database: PlanContext['database'] & { host: string; port: number };
   temporal: PlanContext['temporal'] & { retention: string };
-  redis: PlanContext['redis'] & { port: number };
+  redis: PlanContext['redis'] & { host: string; port: number };
   apps: AppPlan[];
   /** The app `http://<N>.<project>.localhost` opens (see homeAppOf); none when no app has a port. */
   homeApp?: string;
   /** Named URLs (src/proxy/hosts.ts), when the proxy is on: its port and the instance's home URL. */
   proxy?: { port: number; home: string };
   compose: { override: ComposeOverride };
+  /** Where the instance's own infrastructure runs, when not on this machine. */
+  placement?: Placement;
   /** The infrastructure this instance runs itself, and the shared set it uses (if any). */
   infra: InfraScope;
   sharedInfra: InfraScope | undefined;
@@ -91,7 +95,19 @@ export interface ComposeOverride {
   services: Record<string, { ports: string[] } & Record<string, unknown>>;
 }
 
-const DB_HOST = 'localhost';
+/** Where a port answers when it runs on this machine. */
+export const LOCAL_HOST = 'localhost';
+
+/** The address the tool's own clients connect to: IPv4 loopback for this machine (where local servers listen), else the host's address. */
+export const clientAddress = (host: string): string => (host === LOCAL_HOST ? '127.0.0.1' : host);
+
+/** Where an instance's own infrastructure runs when it is not this machine: a Docker host, by name and address. */
+export interface Placement {
+  /** The Docker context or host name, for messages and state. */
+  name: string;
+  /** The address its published ports answer on (from here), and the address they are bound to there. */
+  address: string;
+}
 
 export interface PlanOptions {
   /** Compose services served by the shared set; default from the declaration's infraSharing. */
@@ -100,6 +116,8 @@ export interface PlanOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** The local proxy's port when named URLs are on (the CLI decides: src/proxy/setting.ts). */
   proxy?: { port: number };
+  /** The instance's own infrastructure on another Docker host; its apps and the shared set stay here. */
+  placement?: Placement;
 }
 
 export interface ImageChoice {
@@ -158,8 +176,11 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
   if (!Number.isInteger(instance) || instance < 0 || instance > range.max) {
     throw new RangeError(`instance ${instance} is outside 0-${range.max}`);
   }
-  const ports = portsOf(decl, instance, shared);
+  // Apps stay on this machine; the instance's own infrastructure goes where it is placed.
+  const appPortIds = new Set(Object.values<AppDecl>(decl.apps).flatMap((a) => (a.port ? [a.port] : [])));
+  const ports = portsOf(decl, instance, shared, (id, isShared) => (options.placement && !isShared && !appPortIds.has(id) ? options.placement.address : LOCAL_HOST));
   const portOf = Object.fromEntries(ports.map((p) => [p.id, p.port])) as Record<string, number>;
+  const hostOf = Object.fromEntries(ports.map((p) => [p.id, p.host])) as Record<string, string>;
   const at = (service: string): number => {
     const port = portOf[service];
     if (port === undefined) throw new Error(`declaration names unknown service '${service}'`);
@@ -167,10 +188,10 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
   };
   const { project } = decl;
   const composeProject = names.composeProjectName(project, instance);
-  const { database, temporal, redis } = endpoints(decl, instance, at);
+  const { database, temporal, redis } = endpoints(decl, instance, at, (service) => hostOf[service] ?? LOCAL_HOST);
   const urls = appUrls(decl, instance, at, options.proxy);
   const ctx: PlanContext = {
-    instance, ports: portOf, composeProject,
+    instance, ports: portOf, hosts: hostOf, composeProject,
     database: { name: database.name, user: database.user, password: database.password, url: database.url },
     temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue },
     redis: { url: redis.url, keyPrefix: redis.keyPrefix },
@@ -182,8 +203,7 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
   const images = imageOverrides(decl, options.env);
 
   // Infrastructure ports: every port no app listens on.
-  const appPorts = new Set(Object.values<AppDecl>(decl.apps).flatMap((a) => (a.port ? [a.port] : [])));
-  const own = ports.filter((x) => !x.shared && !appPorts.has(x.id));
+  const own = ports.filter((x) => !x.shared && !appPortIds.has(x.id));
   const superuser = { user: decl.infra.postgres.user, password: decl.infra.postgres.password };
   const infra: InfraScope = {
     label: `instance ${instance}`, project, composeProject, pm2Namespace: names.pm2Namespace(project, instance),
@@ -192,7 +212,7 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
     services: composeServices(decl).filter((svc) => !shared.has(svc)),
     images: pick(images, (svc) => !shared.has(svc)),
     ports: own,
-    compose: { override: composeOverride(decl, own, ctx, images) },
+    compose: { override: composeOverride(decl, own, ctx, images, options.placement?.address ?? decl.bindAddress) },
     superuser,
   };
   const sharedInfra = shared.size === 0 ? undefined : sharedScope(decl, ports.filter((x) => x.shared), ctx, superuser, images);
@@ -208,6 +228,7 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
     ...(homeApp ? { homeApp } : {}),
     ...(options.proxy && homeApp ? { proxy: { port: options.proxy.port, home: hostUrl(appHost(project, instance), options.proxy.port) } } : {}),
     compose: infra.compose,
+    ...(options.placement ? { placement: options.placement } : {}),
     infra, sharedInfra,
     warnings: ports
       .filter((p) => isEphemeral(p.port))
@@ -215,13 +236,14 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
   };
 }
 
-/** Every declared port of instance N: base + N * stride, or the base port for a shared service. */
-function portsOf(decl: StackDeclaration, instance: number, shared: ReadonlySet<string>): PortEntry[] {
+/** Every declared port of instance N: base + N * stride, or the base port for a shared service; and where it answers. */
+function portsOf(decl: StackDeclaration, instance: number, shared: ReadonlySet<string>, hostFor: (id: string, shared: boolean) => string): PortEntry[] {
   return Object.entries(decl.services).map(([id, s]) => {
     const isShared = s.container !== undefined && shared.has(s.container.service);
     return {
       id, shared: isShared, key: s.portKey, label: s.label, basePort: s.basePort,
       port: isShared ? s.basePort : s.basePort + instance * decl.portStride,
+      host: hostFor(id, isShared),
       ...(s.scheme ? { scheme: s.scheme } : {}),
       ...(s.container ? { container: s.container } : {}),
     };
@@ -229,23 +251,25 @@ function portsOf(decl: StackDeclaration, instance: number, shared: ReadonlySet<s
 }
 
 /** The instance's database, Temporal namespace and queue, and Redis prefix, with where they are served. */
-function endpoints(decl: StackDeclaration, instance: number, at: (service: string) => number) {
+function endpoints(decl: StackDeclaration, instance: number, at: (service: string) => number, hostOf: (service: string) => string) {
   const { project } = decl;
   const pg = decl.infra.postgres;
   const dbName = names.databaseName(project, instance);
   const dbPort = at(pg.service);
+  const dbHost = hostOf(pg.service);
   const database = {
-    name: dbName, user: pg.user, password: pg.password, host: DB_HOST, port: dbPort,
-    url: `postgresql://${encodeURIComponent(pg.user)}:${encodeURIComponent(pg.password)}@${DB_HOST}:${dbPort}/${dbName}`,
+    name: dbName, user: pg.user, password: pg.password, host: dbHost, port: dbPort,
+    url: `postgresql://${encodeURIComponent(pg.user)}:${encodeURIComponent(pg.password)}@${dbHost}:${dbPort}/${dbName}`,
   };
   const temporal = {
-    address: `localhost:${at(decl.infra.temporal.service)}`,
+    address: `${hostOf(decl.infra.temporal.service)}:${at(decl.infra.temporal.service)}`,
     namespace: names.temporalNamespace(project, instance),
     taskQueue: names.taskQueue(project, instance),
     retention: decl.infra.temporal.retention,
   };
   const redisPort = at(decl.infra.redis.service);
-  const redis = { url: `redis://localhost:${redisPort}`, keyPrefix: names.redisKeyPrefix(project, instance), port: redisPort };
+  const redisHost = hostOf(decl.infra.redis.service);
+  const redis = { url: `redis://${redisHost}:${redisPort}`, keyPrefix: names.redisKeyPrefix(project, instance), port: redisPort, host: redisHost };
   return { database, temporal, redis };
 }
 
@@ -304,17 +328,18 @@ function sharedScope(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContex
     images: pick(images, (svc) => services.includes(svc)),
     ports,
     // The shared set's compose keys (credentials, advertised addresses) come from base-port values.
-    compose: { override: composeOverride(decl, ports, ctx, images) },
+    compose: { override: composeOverride(decl, ports, ctx, images, decl.bindAddress) },
     superuser,
   };
 }
 
-function composeOverride(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContext, images: Record<string, ImageChoice>): ComposeOverride {
+/** bind: the address published ports are bound to (the declaration's on this machine, the host's own address on a placed host). */
+function composeOverride(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContext, images: Record<string, ImageChoice>, bind: string): ComposeOverride {
   const services: ComposeOverride['services'] = {};
   for (const p of ports) {
     if (!p.container) continue;
     const svc = (services[p.container.service] ??= { ports: [] });
-    svc.ports.push(`${decl.bindAddress}:${p.port}:${p.container.port}`);
+    svc.ports.push(`${bind}:${p.port}:${p.container.port}`);
   }
   const inScope = new Set(ports.flatMap((p) => (p.container ? [p.container.service] : [])));
   for (const [name, extra] of Object.entries(decl.composeOverrides ?? {})) {

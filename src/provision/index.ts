@@ -2,7 +2,7 @@
  * Provision an instance's own slice of the infrastructure (its database, Temporal namespace and Redis
  * key prefix) and drop exactly that slice again. Each step is idempotent.
  */
-import type { InstancePlan } from '../plan/plan.js';
+import { type InstancePlan, clientAddress } from '../plan/plan.js';
 import type { PgServer } from './postgres.js';
 
 // Clients load when first needed: the Temporal SDK (~0.3 s) only when the instance has a Temporal,
@@ -16,10 +16,13 @@ export interface ProvisionReport {
   namespace: 'created' | 'exists' | 'skipped';
 }
 
-/** The Postgres server that holds the instance's database, as clients reach it. */
+/** The Postgres server that holds the instance's database, as the tool's clients reach it. */
 export const pgServerOf = (p: InstancePlan): PgServer => ({
-  host: '127.0.0.1', port: p.database.port, user: p.database.user, password: p.database.password,
+  host: clientAddress(p.database.host), port: p.database.port, user: p.database.user, password: p.database.password,
 });
+
+/** The Redis server that holds the instance's keys, as the tool's clients reach it. */
+export const redisUrlOf = (p: InstancePlan): string => `redis://${clientAddress(p.redis.host)}:${p.redis.port}`;
 
 /** temporalAvailable: false when the engine could not run Temporal (the apps are told so). */
 export async function provision(p: InstancePlan, temporalAvailable: boolean): Promise<ProvisionReport> {
@@ -40,7 +43,7 @@ export async function unprovision(p: InstancePlan, temporalAvailable: boolean): 
   const [database, namespace, keys] = await Promise.all([
     postgres().then((m) => m.dropDatabase(pgServerOf(p), p.database.name)),
     temporalAvailable ? temporal().then((t) => t.dropNamespace(p.temporal)) : Promise.resolve('skipped' as const),
-    redis().then((m) => m.dropPrefix(`redis://127.0.0.1:${p.redis.port}`, p.redis.keyPrefix)),
+    redis().then((m) => m.dropPrefix(redisUrlOf(p), p.redis.keyPrefix)),
   ]);
   return { database, namespace, keys };
 }
