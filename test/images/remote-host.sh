@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# A second Docker engine as a "remote host" for the tests, in a network namespace of its own with an
+# address of its own (see ../shared/FACTS.md, Docker). Traffic goes only to that namespace.
+#   bash test/images/remote-host.sh start   namespace, veth pair, dockerd on tcp://ADDR:2375; wait until it answers
+#   bash test/images/remote-host.sh down    take the link down (the host "is lost")
+#   bash test/images/remote-host.sh up      bring it back
+#   bash test/images/remote-host.sh stop    stop that dockerd, remove the namespace and its data
+#   bash test/images/remote-host.sh address print the address (for DOCKER_HOST=tcp://ADDR:2375)
+# dockerd runs under nsenter, not `ip netns exec`: the latter remounts /sys and dockerd then fails
+# with "Devices cgroup isn't mounted".
+set -euo pipefail
+NS=${DEV_INSTANCES_REMOTE_NS:-di-remote}
+HOST_IF=di-rh0
+NS_IF=di-rh1
+HOST_ADDR=10.231.77.1
+ADDR=${DEV_INSTANCES_REMOTE_ADDR:-10.231.77.2}
+STATE=/run/$NS
+PIDFILE=$STATE/dockerd.pid
+LOG=/var/log/$NS-dockerd.log
+DATA=/var/lib/$NS-docker
+
+answers() { DOCKER_HOST=tcp://$ADDR:2375 timeout 5 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+case "${1:-}" in
+  start)
+    if [ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null && answers; then echo "remote-host.sh: $NS already answers on $ADDR"; exit 0; fi
+    command -v dockerd >/dev/null || { echo "remote-host.sh: dockerd is not installed (apt-get install -y docker.io)" >&2; exit 1; }
+    mkdir -p "$STATE" "$DATA"
+    ip netns list | grep -qw "$NS" || ip netns add "$NS"
+    if ! ip link show "$HOST_IF" >/dev/null 2>&1; then
+      ip link add "$HOST_IF" type veth peer name "$NS_IF"
+      ip link set "$NS_IF" netns "$NS"
+      ip addr add "$HOST_ADDR/30" dev "$HOST_IF"
+      ip -n "$NS" addr add "$ADDR/30" dev "$NS_IF"
+    fi
+    ip link set "$HOST_IF" up
+    # Without its link the namespace's address must be unreachable, never routed out of the machine
+    # by the default route: a fallback route below the link's own.
+    ip route replace unreachable "${ADDR%.*}.0/30" metric 4000
+    ip -n "$NS" link set lo up
+    ip -n "$NS" link set "$NS_IF" up
+    # Its own bridge range, its own sockets and data: nothing shared with the machine's engine.
+    setsid nsenter --net=/var/run/netns/"$NS" dockerd --data-root "$DATA" --exec-root "$STATE/exec" --pidfile "$PIDFILE" \
+      -H "unix://$STATE/docker.sock" -H "tcp://$ADDR:2375" --bip 172.31.77.1/24 >"$LOG" 2>&1 < /dev/null &
+    for _ in $(seq 1 120); do
+      if answers; then echo "remote-host.sh: dockerd in $NS answers on tcp://$ADDR:2375 (log: $LOG)"; exit 0; fi
+      sleep 0.25
+    done
+    echo "remote-host.sh: dockerd in $NS did not answer within 30 s; its log:" >&2
+    tail -n 20 "$LOG" >&2
+    exit 1 ;;
+  # The namespace's end goes down: the host keeps its route (no carrier), and the unreachable
+  # fallback covers the rest, so nothing is sent anywhere else meanwhile.
+  down) ip -n "$NS" link set "$NS_IF" down ;;
+  up) ip -n "$NS" link set "$NS_IF" up; ip link set "$HOST_IF" up ;;
+  stop)
+    if [ -s "$PIDFILE" ]; then
+      pid=$(cat "$PIDFILE")
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    fi
+    ip link del "$HOST_IF" 2>/dev/null || true
+    ip netns del "$NS" 2>/dev/null || true
+    ip route del unreachable "${ADDR%.*}.0/30" 2>/dev/null || true
+    # Its containers' mounts go with the namespace; then its data.
+    rm -rf "$STATE" "$DATA"
+    echo "remote-host.sh: $NS removed" ;;
+  address) echo "$ADDR" ;;
+  *)
+    echo "usage: bash test/images/remote-host.sh start|down|up|stop|address" >&2
+    exit 2 ;;
+esac
