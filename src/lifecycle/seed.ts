@@ -11,7 +11,7 @@ import { databaseExists, dropDatabase, renameDatabase } from '../provision/postg
 import { replacePrefix } from '../provision/redis.js';
 import type { Report } from './events.js';
 import type { Snapshot } from './snapshots.js';
-import { sideNames, snapshotSource } from './sources.js';
+import { type FillVia, sideNames, snapshotSource } from './sources.js';
 import type { Target } from './target.js';
 
 /**
@@ -32,15 +32,16 @@ export async function seedInstance(t: Target, seed: { snapshot: Snapshot; declar
   // that the next start would take for the instance's data.
   const { incoming } = sideNames(p.database.name);
   await dropDatabase(server, incoming);
+  let via: FillVia;
   try {
-    const via = await source.fill(incoming);
-    await renameDatabase(server, incoming, p.database.name);
-    if (keys) await replacePrefix(redisUrlOf(p), p.redis.keyPrefix, keys);
-    report({ kind: 'seeded', instance: p.instance, database: p.database.name, snapshot: s.name, via, ...(source.template ? { template: source.template } : {}) });
-    return true;
+    via = await source.fill(incoming);
   } catch (err) {
     await dropDatabase(server, incoming).catch(() => {});
     throw new OperationalError(`could not seed instance ${p.instance} from snapshot ${s.name}: ${(err as Error).message.split('\n').slice(0, 4).join(' / ')}`,
       `Its database was not created. Check the snapshot (just dev snapshots), or start without --seed.`);
   }
+  await renameDatabase(server, incoming, p.database.name);
+  if (keys) await replacePrefix(redisUrlOf(p), p.redis.keyPrefix, keys);
+  report({ kind: 'seeded', instance: p.instance, database: p.database.name, snapshot: s.name, via, ...(source.template ? { template: source.template } : {}) });
+  return true;
 }
