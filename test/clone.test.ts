@@ -186,4 +186,18 @@ describe('clones and seeds on shared infrastructure', () => {
     const left = await query<{ datname: string }>('postgres', "SELECT datname FROM pg_database WHERE datname LIKE 'di\\_clone%' OR datname LIKE 'di\\_incoming%'");
     assert.deepEqual(left, [], 'no side database is left');
   });
+
+  it('removes a snapshot with its golden template, only when confirmed', async () => {
+    const refused = just('dev', 'snapshots', '--rm', 'golden');
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /snapshots --rm deletes data: confirm on a terminal, or pass --yes\. This deletes snapshot golden \(instance 1, /);
+    assert.equal(just('dev', 'snapshots', '--rm', 'nope', '--yes').code, 2, 'an unknown name');
+    const templates = () => query<{ datname: string }>('postgres', "SELECT datname FROM pg_database WHERE datname LIKE 'di\\_tpl\\_%'");
+    assert.equal((await templates()).length, 1);
+    const r = just('dev', 'snapshots', '--rm', 'golden', '--yes');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^removed snapshot golden \(\.instances\/snapshots\/golden\/\)\ndropped its golden template di_tpl_\w+ from the shared Postgres\n/);
+    assert.deepEqual(await templates(), []);
+    assert.deepEqual(JSON.parse(just('dev', 'snapshots', '--json').stdout), []);
+  });
 });

@@ -81,8 +81,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/snapshot.js'),
   },
   {
-    name: 'snapshots', usage: 'snapshots [--json]', acceptsAll: false, flags: { json: 'boolean' }, noInstance: true,
-    summary: "the checkout's snapshots: name, time, source instance, sizes, code",
+    name: 'snapshots', usage: 'snapshots [--rm NAME [--yes]] [--json]', acceptsAll: false, flags: { rm: 'string', yes: 'boolean', json: 'boolean' }, noInstance: true,
+    summary: "the checkout's snapshots: name, time, source instance, sizes, code; --rm removes one and its golden template",
     load: () => import('./commands/snapshots.js'),
   },
   {

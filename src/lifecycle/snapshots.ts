@@ -78,6 +78,13 @@ export function snapshotNamed(root: string, name: string): Snapshot {
   return found;
 }
 
+/** Remove a snapshot's folder: first out of the listing (renamed to a hidden name), then its files. */
+export function removeSnapshot(root: string, s: Snapshot): void {
+  const gone = join(root, SNAPSHOTS_DIR, `.${s.name}.${process.pid}.removing`);
+  renameSync(join(root, s.dir), gone);
+  rmSync(gone, { recursive: true, force: true });
+}
+
 /** The paths a restore reads. */
 export const snapshotFiles = (root: string, s: Snapshot) => ({ dump: join(root, s.dir, s.database.file), keys: join(root, s.dir, s.redis.file) });
 

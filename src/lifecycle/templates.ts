@@ -62,3 +62,13 @@ export async function copyFromTemplate(server: PgServer, of: TemplateOf, build: 
     return built;
   });
 }
+
+/** Drop every template of a snapshot name in this checkout (all its takes). Returns their names. */
+export async function dropTemplates(server: PgServer, of: Omit<TemplateOf, 'takenAt'>): Promise<string[]> {
+  const { family } = templateName({ ...of, takenAt: '' });
+  return withServerLock(server, family, async () => {
+    const found = await databasesNamed(server, family);
+    for (const name of found) await dropDatabase(server, name);
+    return found;
+  });
+}
