@@ -41,3 +41,6 @@ export class ProcessError extends OperationalError {
     this.name = 'ProcessError';
   }
 }
+
+/** The first lines of an error's message on one line, for a sentence that quotes what failed. */
+export const firstLines = (err: unknown, lines = 4): string => (err instanceof Error ? err.message : String(err)).split('\n').slice(0, lines).join(' / ');

@@ -11,7 +11,7 @@ import { instanceDataDir } from '../plan/names.js';
 import { unprovision } from '../provision/index.js';
 import { backUp } from './backups.js';
 import type { Report } from './events.js';
-import { upShared } from './shared.js';
+import { upServers } from './servers-up.js';
 import { stopInstance } from './stop.js';
 import type { Target } from './target.js';
 
@@ -27,8 +27,7 @@ export async function cleanInstance(t: Target, opts: CleanOptions): Promise<void
   // (docker volumes) still holds its data.
   const known = t.state !== undefined || existsSync(join(t.root, instanceDataDir(p.dir)));
   if (known || (!t.engine.underPm2 && (await t.engine.databasePresent(t.own)))) {
-    if (t.sharedSet && t.sharedEngine) await upShared(t.sharedEngine, t.sharedSet, [...t.shared], opts.report);
-    await t.engine.up(t.own);
+    await upServers(t, opts.report);
     if (opts.backup) {
       const taken = await backUp(t);
       opts.report(taken ? { kind: 'backed-up', database: p.database.name, file: taken.file } : { kind: 'nothing-to-back-up', database: p.database.name });

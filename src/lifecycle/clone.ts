@@ -20,15 +20,13 @@ import { OperationalError } from '../errors.js';
 import { INSTANCES_DIR } from '../plan/names.js';
 import { withPm2 } from '../pm2/client.js';
 import { processAlive } from '../proc/alive.js';
-import { pgServerOf, redisUrlOf } from '../provision/index.js';
+import { pgServerOf } from '../provision/index.js';
 import { copyDatabase, databasesNamed, dropDatabase, renameDatabase, sessionsOn } from '../provision/postgres.js';
-import { dumpPrefix } from '../provision/redis.js';
 import { databaseHome, databaseRef } from './backups.js';
 import type { Report } from './events.js';
-import { lockInstance } from './locking.js';
-import { upShared } from './shared.js';
+import { withServersUp } from './servers-up.js';
+import { instanceKeys } from './snapshots.js';
 import { type RestoreSource, dumpFill } from './sources.js';
-import { STOP_WAITS_FOR_START_MS } from './stop.js';
 import type { Target } from './target.js';
 
 export interface TakenCopy {
@@ -45,23 +43,12 @@ export async function takeCopy(from: Target, to: Target, report: Report): Promis
   if (!from.state) {
     throw new OperationalError(`instance ${n} has no data to clone: it was never started here, or it was cleaned`, `Start it first: just dev ${n}`);
   }
-  const lock = await lockInstance(from, report, STOP_WAITS_FOR_START_MS);
-  try {
-    if (from.sharedSet && from.sharedEngine) await upShared(from.sharedEngine, from.sharedSet, [...from.shared], report);
-    const up = await from.engine.up(from.own);
-    try {
-      const keys = await dumpPrefix(redisUrlOf(from.plan), from.plan.redis.keyPrefix).catch((err: Error) => {
-        throw new OperationalError(`cannot read instance ${n}'s Redis keys: ${err.message}`, `Is its Redis running? just dev ${n} status`);
-      });
-      const running = await appsOnline(from);
-      const copy = (running ? undefined : await serverCopy(from, to)) ?? await dumpCopy(from, to);
-      return { ...copy, source: { ...copy.source, keys: async () => keys } };
-    } finally {
-      if (up.alreadyRunning.length === 0 && up.started.length > 0) await from.engine.stop(from.own);
-    }
-  } finally {
-    lock.release();
-  }
+  return withServersUp(from, report, async () => {
+    const keys = await instanceKeys(from);
+    const running = await appsOnline(from);
+    const copy = (running ? undefined : await serverCopy(from, to)) ?? await dumpCopy(from, to);
+    return { ...copy, source: { ...copy.source, keys: async () => keys } };
+  });
 }
 
 async function appsOnline(t: Target): Promise<boolean> {

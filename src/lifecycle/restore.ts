@@ -9,7 +9,7 @@
  * to a database that is about to be replaced) and the CLI starts them again afterwards, health-gated
  * like any start. The Temporal namespace is never touched.
  */
-import { OperationalError } from '../errors.js';
+import { OperationalError, firstLines } from '../errors.js';
 import { trace } from '../trace.js';
 import { withPm2 } from '../pm2/client.js';
 import { pgServerOf, redisUrlOf } from '../provision/index.js';
@@ -21,7 +21,7 @@ import { type FillVia, type RestoreSource, sideNames } from './sources.js';
 import type { Report } from './events.js';
 import { lockInstance } from './locking.js';
 import { oursOf } from './orphans.js';
-import { upShared } from './shared.js';
+import { startedFromStopped, upServers } from './servers-up.js';
 import { STOP_WAITS_FOR_START_MS } from './stop.js';
 import type { Target } from './target.js';
 
@@ -52,8 +52,7 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
   requireStarted(t);
   const lock = await lockInstance(t, o.report, STOP_WAITS_FOR_START_MS);
   try {
-    if (t.sharedSet && t.sharedEngine) await upShared(t.sharedEngine, t.sharedSet, [...t.shared], o.report);
-    const up = await t.engine.up(t.own);
+    const up = await upServers(t, o.report);
     trace('restore: infrastructure up');
     const db = p.database;
     const server = pgServerOf(p);
@@ -72,7 +71,7 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
       via = await o.from.fill(side.incoming);
     } catch (err) {
       await dropDatabase(server, side.incoming).catch(() => {});
-      throw new OperationalError(`could not restore ${o.from.label}: ${(err as Error).message.split('\n').slice(0, 4).join(' / ')}`,
+      throw new OperationalError(`could not restore ${o.from.label}: ${firstLines(err)}`,
         `Nothing changed: instance ${p.instance}'s database ${db.name} is as it was.`);
     }
 
@@ -96,7 +95,7 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
       o.report({ kind: 'keys-restored', keys: keys.length, prefix: p.redis.keyPrefix });
     }
     // Its infrastructure was stopped before: stopped again, as it was.
-    if (appsStopped.length === 0 && up.alreadyRunning.length === 0 && up.started.length > 0) await t.engine.stop(t.own);
+    if (appsStopped.length === 0 && startedFromStopped(up)) await t.engine.stop(t.own);
     return { ...(before ? { before } : {}), appsStopped };
   } finally {
     lock.release();

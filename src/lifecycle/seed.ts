@@ -5,7 +5,7 @@
  * Postgres image runs its init scripts on an empty volume only. On a shared server the copy comes from
  * the snapshot's golden template, so ten instances seeded at once restore the dump once.
  */
-import { OperationalError } from '../errors.js';
+import { OperationalError, firstLines } from '../errors.js';
 import { pgServerOf, redisUrlOf } from '../provision/index.js';
 import { databaseExists, dropDatabase, renameDatabase } from '../provision/postgres.js';
 import { replacePrefix } from '../provision/redis.js';
@@ -37,7 +37,7 @@ export async function seedInstance(t: Target, seed: { snapshot: Snapshot; declar
     via = await source.fill(incoming);
   } catch (err) {
     await dropDatabase(server, incoming).catch(() => {});
-    throw new OperationalError(`could not seed instance ${p.instance} from snapshot ${s.name}: ${(err as Error).message.split('\n').slice(0, 4).join(' / ')}`,
+    throw new OperationalError(`could not seed instance ${p.instance} from snapshot ${s.name}: ${firstLines(err)}`,
       `Its database was not created. Check the snapshot (just dev snapshots), or start without --seed.`);
   }
   await renameDatabase(server, incoming, p.database.name);

@@ -14,9 +14,7 @@ import { redisUrlOf } from '../provision/index.js';
 import { type KeyDump, dumpPrefix } from '../provision/redis.js';
 import { databaseHome, databaseRef } from './backups.js';
 import type { Report } from './events.js';
-import { lockInstance } from './locking.js';
-import { upShared } from './shared.js';
-import { STOP_WAITS_FOR_START_MS } from './stop.js';
+import { withServersUp } from './servers-up.js';
 import type { Target } from './target.js';
 
 const MANIFEST = 'manifest.json';
@@ -110,18 +108,14 @@ export async function snapshotInstance(t: Target, name: string | undefined, repo
   if (!t.state) {
     throw new OperationalError(`instance ${p.instance} has no data to snapshot: it was never started here, or it was cleaned`, `Start it first: just dev ${p.instance}`);
   }
-  const lock = await lockInstance(t, report, STOP_WAITS_FOR_START_MS);
-  try {
-    if (t.sharedSet && t.sharedEngine) await upShared(t.sharedEngine, t.sharedSet, [...t.shared], report);
-    const up = await t.engine.up(t.own);
-    try {
-      return await takeSnapshot(t, chosen);
-    } finally {
-      if (up.alreadyRunning.length === 0 && up.started.length > 0) await t.engine.stop(t.own);
-    }
-  } finally {
-    lock.release();
-  }
+  return withServersUp(t, report, () => takeSnapshot(t, chosen));
+}
+
+/** Every key under the instance's prefix with its TTL; its Redis must answer. */
+export async function instanceKeys(t: Target): Promise<KeyDump[]> {
+  return dumpPrefix(redisUrlOf(t.plan), t.plan.redis.keyPrefix).catch((err: Error) => {
+    throw new OperationalError(`cannot read instance ${t.plan.instance}'s Redis keys: ${err.message}`, `Is its Redis running? just dev ${t.plan.instance} status`);
+  });
 }
 
 /**
@@ -138,9 +132,7 @@ async function takeSnapshot(t: Target, chosen: string): Promise<Snapshot> {
     const dump = join(tmp, DATABASE_FILE);
     await home.engine.dumpDatabase(home.set, databaseRef(t), dump);
     chmodSync(dump, 0o600);
-    const keys = await dumpPrefix(redisUrlOf(p), p.redis.keyPrefix).catch((err: Error) => {
-      throw new OperationalError(`cannot read instance ${p.instance}'s Redis keys: ${err.message}`, `Is its Redis running? just dev ${p.instance} status`);
-    });
+    const keys = await instanceKeys(t);
     const lines = keys.map((k) => JSON.stringify({ k: k.key.toString('base64'), t: k.ttlMs, v: k.value.toString('base64') })).join('\n');
     writeFileSync(join(tmp, KEYS_FILE), lines ? `${lines}\n` : '', { mode: 0o600 });
     const c = checkoutAt(t.root);
