@@ -27,6 +27,14 @@ export class OperationalError extends Error {
   }
 }
 
+/** A Docker engine (this machine's, or a placed host: key is its endpoint, '' for this machine) did not answer. */
+export class EngineUnreachableError extends OperationalError {
+  constructor(readonly engineKey: string, message: string, hint?: string) {
+    super(message, hint);
+    this.name = 'EngineUnreachableError';
+  }
+}
+
 /** A child process failed: the command, how it ended and what that means, the tail of its stderr. */
 export class ProcessError extends OperationalError {
   constructor(

@@ -64,10 +64,10 @@ function httpOk(port: number, path: string, timeoutMs: number): Promise<boolean>
 }
 
 /** A quick health look for status views: '-' when not online, else its health path answers 200 (or its port accepts). */
-export async function healthOf(online: boolean, port: number | undefined, path?: string, timeoutMs = 800): Promise<'ok' | 'failing' | '-'> {
+export async function healthOf(online: boolean, port: number | undefined, path?: string, timeoutMs = 800, host = '127.0.0.1'): Promise<'ok' | 'failing' | '-'> {
   if (!online) return '-';
   if (!port) return 'ok';
-  const ok = path ? await httpOk(port, path, timeoutMs) : await tcpAccepts(port, '127.0.0.1', timeoutMs).then(() => true, () => false);
+  const ok = path ? await httpOk(port, path, timeoutMs) : await tcpAccepts(port, host, timeoutMs).then(() => true, () => false);
   return ok ? 'ok' : 'failing';
 }
 

@@ -112,7 +112,7 @@ describe('plan(N)', () => {
   });
 
   it("placed on another Docker host: the instance's own infrastructure answers there (env, override, the tool's clients); apps and the shared set stay here", () => {
-    const remote = { name: 'build-box', address: '10.77.0.2' };
+    const remote = { name: 'build-box', docker: 'tcp://10.77.0.2:2375', address: '10.77.0.2' };
     const p = plan(decl, 2, { placement: remote });
     const env = p.apps.find((a) => a.id === 'backend')?.env ?? {};
     assert.equal(env.DATABASE_URL, 'postgresql://shipsec:shipsec@10.77.0.2:5633/shipsec_dev_2');
@@ -122,6 +122,8 @@ describe('plan(N)', () => {
     assert.equal(env.PORT, '3411');
     assert.equal(p.apps.find((a) => a.id === 'frontend')?.url?.direct, 'http://localhost:5373', 'apps stay on this machine');
     assert.deepEqual(p.ports.filter((x) => x.host === 'localhost').map((x) => x.id), ['frontend', 'backend']);
+    assert.deepEqual(p.infra.placement, remote, 'the engine is told which Docker host runs the set');
+    assert.equal(p.sharedInfra, undefined);
     const o = p.compose.override;
     assert.deepEqual(o.services.postgres?.ports, ['10.77.0.2:5633:5432'], 'bound to the host\'s own address, never 0.0.0.0');
     assert.ok((o.services.redpanda?.command as string[]).includes('internal://redpanda:29092,external://10.77.0.2:9292'));

@@ -19,7 +19,7 @@ export interface ParsedArgs {
 const looksNumeric = (t: string) => /^[-+]?\d/.test(t);
 
 /** Flags that take a value, so `--lines 50` reads like `--lines=50`. */
-const VALUE_FLAGS = new Set(['lines', 'engine', 'infra', 'timeout', 'seed', 'from', 'from-snapshot', 'rm']);
+const VALUE_FLAGS = new Set(['lines', 'engine', 'infra', 'timeout', 'seed', 'from', 'from-snapshot', 'rm', 'host']);
 
 /** withOperand: the actions that take one more word, e.g. env's app; a number too once the instance is known (clone's source). */
 export function parseArgs(argv: readonly string[], actions: ReadonlySet<string>, withOperand: ReadonlySet<string> = new Set()): ParsedArgs {

@@ -7,7 +7,7 @@ import type { LifecycleEvent } from '../lifecycle/events.js';
 import { type Target, resolveTarget } from '../lifecycle/target.js';
 import { leasedInstance } from '../leases/registry.js';
 import { instanceEnvVar } from '../plan/names.js';
-import { rangeFor, sharedServices } from '../plan/plan.js';
+import { type Placement, rangeFor, sharedServices } from '../plan/plan.js';
 import { proxySetting } from '../proxy/state.js';
 import { repoRoot } from '../paths.js';
 import { checkFlags, parseArgs } from './args.js';
@@ -56,8 +56,11 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const root = repoRoot();
     const sharing = parseSharing(args.flags.infra);
     const proxy = proxySetting(decl, io.env);
-    const resolve = (raw: string | number, what?: string, found?: EngineName, named: { port: number } | undefined = proxy): Target =>
-      resolveTarget(decl, root, raw, { ...(sharing ? { sharing } : {}), ...(what ? { what } : {}), ...(found ? { found } : {}), ...(named ? { proxy: named } : {}) });
+    const resolve = (raw: string | number, what?: string, found?: EngineName, named: { port: number } | undefined = proxy, placement?: Placement | null): Target =>
+      resolveTarget(decl, root, raw, {
+        ...(sharing ? { sharing } : {}), ...(what ? { what } : {}), ...(found ? { found } : {}), ...(named ? { proxy: named } : {}),
+        ...(placement === undefined ? {} : { placement }),
+      });
 
     // `start` is the default action: `just dev` starts the active instance, `just dev 2` instance 2.
     const spec = COMMANDS.find((c) => c.name === (args.action ?? 'start'));
@@ -95,8 +98,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     };
     const command = await spec.load();
     await command.run({
-      stack, root, target, resolve: (n, found) => resolve(n, undefined, found), flags, out: io.out,
-      proxy, withoutProxy: (t) => resolve(t.plan.instance, undefined, undefined, undefined),
+      stack, root, target, resolve: (n, found, placement) => resolve(n, undefined, found, proxy, placement), flags, out: io.out,
+      proxy, withoutProxy: (t) => resolve(t.plan.instance, undefined, undefined, undefined, t.plan.placement ?? null),
       ...(args.operand === undefined ? {} : { operand: args.operand }),
       note: (t) => io.err(noteLine(t)), warn: (t) => io.err(warningLine(t)), report,
     });

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { describeCheckout } from '../leases/checkout.js';
 import type { LifecycleEvent } from '../lifecycle/events.js';
 import type { FillVia } from '../lifecycle/sources.js';
-import type { InstancePlan } from '../plan/plan.js';
+import { type InstancePlan, placementLabel } from '../plan/plan.js';
 import { UNAVAILABLE_SERVICES_KEY } from '../plan/names.js';
 import { columns } from '../text/columns.js';
 
@@ -42,8 +42,9 @@ export function infoText(p: InstancePlan, baseImages: Readonly<Record<string, st
   })).map((line): [string, string] => ['', line]);
   const rows: [string, string][] = [
     ...(p.proxy ? [['Open', `${p.proxy.home}  (named URLs through the local proxy; dashboard http://localhost:${p.proxy.port}/)`] as [string, string]] : []),
-    ...p.ports.map((x): [string, string] => [x.label, namedFirst(p, x.port) ?? address(x.scheme, x.port)]),
+    ...p.ports.map((x): [string, string] => [x.label, namedFirst(p, x.port) ?? address(x.scheme, x.host, x.port)]),
     ['', ''],
+    ...(p.placement ? [['Infrastructure', `on the Docker host ${placementLabel(p.placement)}, ports published on ${p.placement.address}; apps here`] as [string, string]] : []),
     ['Compose project', p.composeProject],
     ['Database', `${p.database.name}  ${mask(p.database.url, p.database.password)}`],
     ['Temporal', `namespace ${p.temporal.namespace}, task queue ${p.temporal.taskQueue} at ${p.temporal.address}`],
@@ -61,13 +62,8 @@ function namedFirst(p: InstancePlan, port: number): string | undefined {
   return named ? `${named}  (direct http://localhost:${port})` : undefined;
 }
 
-function address(scheme: string | undefined, port: number): string {
-  switch (scheme) {
-    case 'http': return `http://localhost:${port}`;
-    case 'postgresql': return `postgresql://localhost:${port}`;
-    case 'redis': return `redis://localhost:${port}`;
-    default: return `localhost:${port}`;
-  }
+function address(scheme: string | undefined, host: string, port: number): string {
+  return scheme === 'http' || scheme === 'postgresql' || scheme === 'redis' ? `${scheme}://${host}:${port}` : `${host}:${port}`;
 }
 
 /** What a finished `start` prints: where everything of the instance lives. */
@@ -82,7 +78,7 @@ export function startSummary(r: {
     : `Instance ${p.instance} is up in ${(r.ms / 1000).toFixed(1)} s (${r.engineReason}).`;
   const down = r.unavailable.map((u) => u.service);
   const urls = p.ports.filter((x) => x.scheme === 'http' && !down.some((d) => x.label.toLowerCase().startsWith(d)))
-    .map((x): [string, string] => [x.label, namedFirst(p, x.port) ?? `http://localhost:${x.port}`]);
+    .map((x): [string, string] => [x.label, namedFirst(p, x.port) ?? `http://${x.host}:${x.port}`]);
   return [
     head,
     ...columns([
@@ -91,6 +87,7 @@ export function startSummary(r: {
       ['Database', `${p.database.name}${r.provisioned ? ` (${r.provisioned.database})` : ''}`],
       ['Temporal', down.includes('temporal') ? 'not available on this engine' : `namespace ${p.temporal.namespace}${r.provisioned ? ` (${r.provisioned.namespace})` : ''}`],
       ['Redis prefix', p.redis.keyPrefix],
+      ...(p.placement ? [['Infrastructure', `on ${placementLabel(p.placement)}: Postgres ${p.database.host}:${p.database.port}, Redis ${p.redis.host}:${p.redis.port}`] as [string, string]] : []),
       ...(down.length ? [['Not running', `${down.join(', ')} (apps see ${UNAVAILABLE_SERVICES_KEY}):`] as [string, string]] : []),
     ], { indent: '  ' }),
     ...r.unavailable.map((u) => `    ${u.service}: ${u.detail}`),
@@ -100,7 +97,7 @@ export function startSummary(r: {
 }
 
 interface StatusRowView {
-  name: string; port?: number; state: string; pid?: number; uptimeMs?: number; restarts?: number; health: string; lastLines?: string;
+  name: string; host?: string; port?: number; state: string; pid?: number; uptimeMs?: number; restarts?: number; health: string; lastLines?: string;
 }
 
 const uptime = (ms: number | undefined): string => {
@@ -120,9 +117,11 @@ export function statusTable(instances: {
   const elsewhere = instances.filter((i) => i.checkout && !i.checkout.here);
   const where = (i: (typeof instances)[number]): string[] => (elsewhere.length === 0 ? []
     : [!i.checkout || i.checkout.here ? 'here' : (i.checkout.branch ?? basename(i.checkout.path))]);
-  const header = ['INSTANCE', ...(elsewhere.length ? ['CHECKOUT'] : []), 'PROCESS', 'PORT', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'HEALTH'];
+  // Where each process runs, once any runs on another Docker host.
+  const placed = instances.some((i) => i.processes.some((r) => r.host));
+  const header = ['INSTANCE', ...(elsewhere.length ? ['CHECKOUT'] : []), 'PROCESS', ...(placed ? ['HOST'] : []), 'PORT', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'HEALTH'];
   const rows = instances.flatMap((i) => i.processes.map((r) => [
-    String(i.instance), ...where(i), r.name, r.port ? String(r.port) : '-', r.state, r.pid ? String(r.pid) : '-',
+    String(i.instance), ...where(i), r.name, ...(placed ? [r.host ?? 'here'] : []), r.port ? String(r.port) : '-', r.state, r.pid ? String(r.pid) : '-',
     uptime(r.uptimeMs), r.restarts === undefined ? '-' : String(r.restarts), r.health,
   ]));
   const errored = instances.flatMap((i) => i.processes.filter((r) => r.lastLines).map((r) => (r.state === 'orphaned'

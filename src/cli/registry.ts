@@ -20,8 +20,8 @@ export interface CommandSpec {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
-    name: 'start', usage: 'start N [--engine E] [--infra M] [--seed SNAPSHOT] [--dry-run] [--json]', acceptsAll: false,
-    flags: { engine: 'string', infra: 'string', seed: 'string', 'dry-run': 'boolean', json: 'boolean' },
+    name: 'start', usage: 'start N [--engine E] [--infra M] [--host CONTEXT|URL] [--seed SNAPSHOT] [--dry-run] [--json]', acceptsAll: false,
+    flags: { engine: 'string', infra: 'string', host: 'string', seed: 'string', 'dry-run': 'boolean', json: 'boolean' },
     summary: 'start instance N: infrastructure, database/namespace/prefix, apps (the default action)',
     load: () => import('./commands/start.js'),
   },

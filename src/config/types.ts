@@ -111,6 +111,12 @@ export interface StackDeclaration<S extends string = string, A extends string = 
    * warning, and the instance starts empty.
    */
   seed?: string;
+  /**
+   * The Docker host new instances' own infrastructure runs on (README: Remote Docker hosts): a Docker
+   * context name, `tcp://HOST:PORT`, `ssh://[USER@]HOST`, or 'local'. `--host` and DEV_INSTANCES_HOST
+   * win; an instance that ran before stays where its data is.
+   */
+  host?: string;
   /** Keys owned by the plan in every app's environment. */
   env: (ctx: PlanContext<NoInfer<S>>) => Record<string, string>;
 }

@@ -38,6 +38,9 @@ export function validateDeclaration(decl: unknown): Problem[] {
   if (decl.seed !== undefined && (typeof decl.seed !== 'string' || !isSnapshotName(decl.seed))) {
     bad('seed', `${show(decl.seed)} must be a snapshot name: letters, digits, '.', '_' and '-', not digits alone`);
   }
+  if (decl.host !== undefined && (typeof decl.host !== 'string' || !/^(?:[a-zA-Z0-9][a-zA-Z0-9_.+-]*|(?:tcp|ssh|unix):\/\/\S+)$/.test(decl.host))) {
+    bad('host', `${show(decl.host)} must be a Docker context name, tcp://HOST:PORT, ssh://[USER@]HOST or 'local'`);
+  }
   // Only meaningful once each piece is valid on its own.
   if (problems.length === 0) checkRange(decl, found.portSpecs, bad);
   return problems;

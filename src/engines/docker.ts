@@ -17,8 +17,10 @@ import { COMPOSE_BASE_FILE, composeArgs } from './compose-files.js';
 import { imagesOf, inspectImages, nameOfService, withDependencies } from './images.js';
 import { composeFingerprint, lastFingerprint, recordFingerprint, startableInPlace } from './in-place.js';
 import { missingError } from './inspection.js';
+import { HOST_DEADLINE_MS, dockerEnv, engineKey, unreachable } from './placement.js';
 import { PROBES, kindOfService } from './probes.js';
 import type { Engine, EngineTarget, ServiceState, UpReport } from './types.js';
+import { type InfraScope, clientAddress, onHost } from '../plan/plan.js';
 
 export { COMPOSE_BASE_FILE, composeArgs };
 /** The named volume of the Postgres service in the base file. */
@@ -57,7 +59,7 @@ export async function detectCompose(): Promise<ComposeCli | undefined> {
 let composeCli: Promise<ComposeCli | undefined> | undefined;
 const composeOnce = () => (composeCli ??= detectCompose());
 
-const projectEnv = (t: EngineTarget) => ({ COMPOSE_PROJECT_NAME: t.scope.composeProject });
+const projectEnv = (t: EngineTarget) => ({ COMPOSE_PROJECT_NAME: t.scope.composeProject, ...dockerEnv(t.scope) });
 
 /** The program and arguments of one compose action, for v2 or v1. Pure. */
 export function composeInvocation(cli: ComposeCli | undefined, t: EngineTarget, action: string[]): { program: string; args: string[] } {
@@ -66,23 +68,13 @@ export function composeInvocation(cli: ComposeCli | undefined, t: EngineTarget, 
 
 const composeCall = async (t: EngineTarget, action: string[]) => composeInvocation(await composeOnce(), t, action);
 
-/** The client's words when no daemon answers (a stopped Docker, a dead DOCKER_HOST). */
-const DAEMON_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|Couldn't connect to Docker daemon/i;
-
-/** A clear error for a daemon that stopped while an instance runs on it: nothing is lost meanwhile. */
-function daemonDownError(project: string, stderr: string): OperationalError | undefined {
-  if (!DAEMON_DOWN.test(stderr)) return undefined;
-  return new OperationalError(`no Docker engine answers, so compose project ${project} cannot be reached`,
-    `${stderr.trim().split('\n').pop() ?? ''}\nStart Docker again: the project's containers and volumes (its data) are kept and come back with it.`);
-}
-
 async function compose(t: EngineTarget, action: string[], opts: { stdoutFile?: string; stdinFile?: string } = {}): Promise<RunResult> {
   await writeComposeOverride(t.root, t.scope); // the file the command names must say what the plan says
   forgetSeen();
   const { program, args } = await composeCall(t, action);
   const r = await run(program, args, { env: projectEnv(t), timeoutMs: 600_000, ...opts, reject: false });
   if (r.code === 0) return r;
-  throw daemonDownError(t.scope.composeProject, r.stderr) ?? r.error ?? new OperationalError(`${commandLine(program, args)} failed`);
+  throw unreachable(t.scope, r) ?? r.error ?? new OperationalError(`${commandLine(program, args)} failed`);
 }
 
 export interface DockerProbe {
@@ -95,14 +87,15 @@ export interface DockerProbe {
   detail?: string;
 }
 
-/** Does a Docker engine answer, and is compose (v2, or else v1) installed? */
-export async function probeDocker(): Promise<DockerProbe> {
+/** Does a Docker engine answer (this machine's, or the one env's DOCKER_HOST names), and is compose (v2, or else v1) installed? */
+export async function probeDocker(env: Record<string, string> = {}): Promise<DockerProbe> {
   const composing = composeOnce(); // asked meanwhile: both mostly wait for a process
   composing.catch(() => {});
-  const server = await runDocker(['version', '--format', '{{.Server.Version}}'], {}, 10_000);
+  const deadline = env.DOCKER_HOST ? HOST_DEADLINE_MS : 10_000;
+  const server = await runDocker(['version', '--format', '{{.Server.Version}}'], env, deadline);
   if (server.code === 127) return { ok: false, problem: 'the docker client is not installed' };
   if (server.code !== 0 || !server.stdout.trim()) {
-    const why = server.stderr.trim().split('\n').pop() ?? '';
+    const why = server.timedOut ? `no answer in ${deadline / 1000} s` : server.stderr.trim().split('\n').pop() ?? '';
     return { ok: false, problem: 'no Docker engine answers', ...(why ? { detail: why } : {}) };
   }
   const serverVersion = server.stdout.trim();
@@ -123,54 +116,71 @@ export interface Container {
 
 const PS_FORMAT = `{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Label "${SERVICE_LABEL}"}}\t{{.Ports}}\t{{.Label "${PROJECT_LABEL}"}}`;
 
-/** `docker ps` of compose's containers (filter: one project's label, or every project's). */
-async function listContainers(filter: string, project: string): Promise<(Container & { project: string })[]> {
-  const r = await run('docker', ['ps', '--all', '--filter', filter, '--format', PS_FORMAT], { timeoutMs: 30_000, reject: false });
-  if (r.code !== 0) throw daemonDownError(project, r.stderr) ?? r.error;
+type Listed = (Container & { project: string })[];
+
+/** `docker ps` of compose's containers on one engine (filter: one project's label, or every project's). */
+function dockerPs(on: Pick<InfraScope, 'placement'>, filter: string): Promise<RunResult> {
+  return runDocker(['ps', '--all', '--filter', filter, '--format', PS_FORMAT], dockerEnv(on), on.placement ? HOST_DEADLINE_MS : 30_000);
+}
+
+function containersOf(scope: InfraScope, r: RunResult): Listed {
+  if (r.code !== 0) throw unreachable(scope, r) ?? r.error;
   return r.stdout.split('\n').filter(Boolean).map((line) => {
     const [name = '', state = '', status = '', service = '', ports = '', owner = ''] = line.split('\t');
     return { name, state, status, service, publishedPort: Number(/:(\d+)->/.exec(ports)?.[1] ?? 0), project: owner };
   });
 }
 
-/** The containers of one compose project, found by the label compose gives them (v1 and v2). */
-export const projectContainers = (project: string): Promise<Container[]> => listContainers(`label=${PROJECT_LABEL}=${project}`, project);
+/** The containers of one set's compose project, found by the label compose gives them (v1 and v2). */
+export const projectContainers = async (scope: InfraScope): Promise<Container[]> =>
+  containersOf(scope, await dockerPs(scope, `label=${PROJECT_LABEL}=${scope.composeProject}`));
 
 /**
- * Every compose container, read once by a command that looks at many projects (`status all`): its
- * status calls read this one list instead of one `docker ps` per project. Commands that change
- * containers read afresh (projectContainers).
+ * Every compose container of one engine, read once by a command that looks at many projects
+ * (`status all`): its status calls read this one list per engine (this machine's, each placed host's)
+ * instead of one `docker ps` per project, so a host that does not answer costs its deadline once.
+ * Kept for a moment only (a long-lived MCP server asks again later); anything that changes
+ * containers drops it, and commands that change containers read afresh (projectContainers).
  */
-let seen: Promise<(Container & { project: string })[]> | undefined;
-/** Anything that changes containers makes the list stale. */
-const forgetSeen = () => { seen = undefined; };
+const seen = new Map<string, { at: number; ps: Promise<RunResult> }>();
+const SEEN_FOR_MS = 2_000;
+const forgetSeen = () => seen.clear();
 
-/** Every compose project with a container on this engine (none when no engine answers). */
+function everyContainer(on: Pick<InfraScope, 'placement'>): Promise<RunResult> {
+  const key = engineKey(on);
+  const known = seen.get(key);
+  if (known && performance.now() - known.at < SEEN_FOR_MS) return known.ps;
+  const ps = dockerPs(on, `label=${PROJECT_LABEL}`);
+  seen.set(key, { at: performance.now(), ps });
+  return ps;
+}
+
+/** Every compose project with a container on this machine's engine (none when no engine answers). */
 export async function composeProjects(): Promise<string[]> {
-  seen = listContainers(`label=${PROJECT_LABEL}`, 'any');
-  const all = await seen.catch(() => []);
-  return [...new Set(all.map((c) => c.project))];
+  const r = await everyContainer({});
+  return r.code === 0 ? [...new Set(r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[5] ?? ''))] : [];
 }
 
 /** The compose service of the declaration's Postgres. */
 const postgresService = (t: EngineTarget) =>
   t.decl.services[t.decl.infra.postgres.service]?.container?.service ?? t.decl.infra.postgres.service;
 
-/** Readiness of every published service of the set, asked the same way the native engine asks. */
+/** Readiness of every published service of the set, asked the same way the native engine asks, where it answers. */
 function readinessChecks(t: EngineTarget, services: readonly string[]): ReadinessCheck[] {
   return t.scope.ports.filter((x) => x.container && services.includes(x.container.service)).map((x) => {
     const kind = kindOfService(t.decl, x.id);
     const service = x.container?.service ?? x.id;
+    const address = clientAddress(x.host);
     return {
-      name: `${service} of ${t.scope.label} (container)`,
+      name: `${service} of ${t.scope.label} (container${onHost(t.scope.placement)})`,
       port: x.port,
-      probe: kind ? () => PROBES[kind](x.port, t.scope.superuser) : () => tcpAccepts(x.port),
+      probe: kind ? () => PROBES[kind](x.port, t.scope.superuser, address) : () => tcpAccepts(x.port, address),
       deadlineMs: READY_DEADLINE_MS,
       gone: async () => {
-        const c = (await projectContainers(t.scope.composeProject)).find((k) => k.service === service);
+        const c = (await projectContainers(t.scope)).find((k) => k.service === service);
         if (!c) return 'its container is gone';
         if (c.state === 'exited' || c.state === 'dead') {
-          const logs = await run('docker', ['logs', '--tail', '15', c.name], { reject: false, timeoutMs: 10_000 });
+          const logs = await runDocker(['logs', '--tail', '15', c.name], dockerEnv(t.scope), 10_000);
           return `its container ${c.name} ${c.status.toLowerCase()}:\n${`${logs.stdout}${logs.stderr}`.trim()}`;
         }
         return undefined;
@@ -179,7 +189,7 @@ function readinessChecks(t: EngineTarget, services: readonly string[]): Readines
   });
 }
 
-const runningNames = (cs: Container[]) => cs.filter((c) => c.state === 'running').map((c) => c.name);
+const runningNames = (cs: readonly Container[]) => cs.filter((c) => c.state === 'running').map((c) => c.name);
 
 export const dockerEngine: Engine = {
   name: 'docker',
@@ -195,7 +205,7 @@ export const dockerEngine: Engine = {
   },
 
   async up(t) {
-    const [{ missing, unavailable, base }, before] = await Promise.all([inspectImages(t, { fetch: true }), projectContainers(t.scope.composeProject)]);
+    const [{ missing, unavailable, base }, before] = await Promise.all([inspectImages(t, { fetch: true }), projectContainers(t.scope)]);
     if (missing.length > 0) throw missingError(t.scope.label, 'docker', missing);
     const running = runningNames(before);
     // Only this set's services that can run: with shared infrastructure the rest run in the shared
@@ -210,7 +220,7 @@ export const dockerEngine: Engine = {
     const inPlace = print !== undefined && print === last ? startableInPlace(started, base, before) : undefined;
     // One `docker start` per container, at once: the client starts several one after the other.
     forgetSeen();
-    const startedInPlace = inPlace && (await Promise.all(inPlace.map((c) => runDocker(['start', c], {}, 120_000)))).every((r) => r.code === 0);
+    const startedInPlace = inPlace && (await Promise.all(inPlace.map((c) => runDocker(['start', c], dockerEnv(t.scope), 120_000)))).every((r) => r.code === 0);
     if (!startedInPlace) {
       trace('docker: compose up');
       await compose(t, ['up', '--detach', ...services]);
@@ -218,13 +228,13 @@ export const dockerEngine: Engine = {
     }
     trace('docker: containers started');
     await waitAllReady(readinessChecks(t, services));
-    const after = await projectContainers(t.scope.composeProject);
+    const after = await projectContainers(t.scope);
     const report: UpReport = { started: after.map((c) => c.name).filter((n) => !running.includes(n)), alreadyRunning: running, unavailable };
     return report;
   },
 
   async stop(t) {
-    const wasRunning = runningNames(await projectContainers(t.scope.composeProject)).length > 0;
+    const wasRunning = runningNames(await projectContainers(t.scope)).length > 0;
     if (wasRunning) await compose(t, ['stop']); // nothing running: no compose call (v1 takes half a second to start)
     return wasRunning;
   },
@@ -239,8 +249,8 @@ export const dockerEngine: Engine = {
 
   async status(t) {
     const order = (c: Container) => t.scope.services.indexOf(c.service);
-    const listed = seen && (await seen.catch(() => undefined))?.filter((c) => c.project === t.scope.composeProject);
-    return (listed ?? (await projectContainers(t.scope.composeProject))).sort((a, b) => order(a) - order(b)).map((c): ServiceState => ({
+    const listed = containersOf(t.scope, await everyContainer(t.scope)).filter((c) => c.project === t.scope.composeProject);
+    return listed.sort((a, b) => order(a) - order(b)).map((c): ServiceState => ({
       service: c.service,
       process: c.name,
       port: c.publishedPort,
@@ -251,7 +261,7 @@ export const dockerEngine: Engine = {
 
   async databasePresent(t) {
     const volume = composeVolumeName(t.scope.composeProject, POSTGRES_VOLUME);
-    return (await runDocker(['volume', 'inspect', volume], {}, 10_000)).code === 0;
+    return (await runDocker(['volume', 'inspect', volume], dockerEnv(t.scope), t.scope.placement ? HOST_DEADLINE_MS : 10_000)).code === 0;
   },
 
   async dumpDatabase(t, db, file) {
@@ -276,10 +286,13 @@ export const dockerEngine: Engine = {
     const words = { up: ['up', '--detach', ...t.scope.services], stop: ['stop'], 'remove-data': ['down', '--volumes', '--remove-orphans'] }[action];
     const { program, args } = await composeCall(t, words);
     const absent = action === 'up' ? (await inspectImages(t, { fetch: false })).absent : [];
+    const placed = t.scope.placement;
     return [
-      ...absent.map((image) => `docker pull ${image} (not on this machine; a service whose image cannot be pulled is left out, or stops the start when required)`),
-      `COMPOSE_PROJECT_NAME=${t.scope.composeProject} ${commandLine(program, args)}`,
-      ...(action === 'up' ? [`then wait until ${t.scope.ports.filter((x) => x.container).map((x) => `${x.container?.service} (${x.port})`).join(', ')} answer`] : []),
+      ...absent.map((image) => (placed
+        ? `docker pull ${image}${onHost(placed)}, else docker save ${image} | DOCKER_HOST=${placed.docker} docker load (not on that host; a service whose image cannot be had is left out, or stops the start when required)`
+        : `docker pull ${image} (not on this machine; a service whose image cannot be pulled is left out, or stops the start when required)`)),
+      `${placed ? `DOCKER_HOST=${placed.docker} ` : ''}COMPOSE_PROJECT_NAME=${t.scope.composeProject} ${commandLine(program, args)}`,
+      ...(action === 'up' ? [`then wait until ${t.scope.ports.filter((x) => x.container).map((x) => `${x.container?.service} (${clientAddress(x.host)}:${x.port})`).join(', ')} answer`] : []),
     ];
   },
 };

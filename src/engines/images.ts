@@ -10,8 +10,11 @@ import { parse } from 'yaml';
 import type { StackDeclaration } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { imageEnvVar } from '../plan/names.js';
-import { run } from '../proc/run.js';
+import { type InfraScope, onHost, placementLabel } from '../plan/plan.js';
+import { run, runPiped } from '../proc/run.js';
+import { trace } from '../trace.js';
 import { COMPOSE_BASE_FILE } from './compose-files.js';
+import { HOST_DEADLINE_MS, dockerEnv, engineKey, unreachable } from './placement.js';
 import { kindOfService } from './probes.js';
 import type { EngineTarget, Inspection } from './types.js';
 
@@ -98,16 +101,40 @@ export function judgeImages(t: EngineTarget, base: Record<string, BaseService>, 
   return out;
 }
 
-/** Is the image on this machine? */
-export async function imagePresent(image: string): Promise<boolean> {
-  return (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { reject: false, timeoutMs: 30_000 })).code === 0;
+type On = Pick<InfraScope, 'placement'>;
+const HERE: On = {};
+
+/**
+ * Is the image on the set's engine (this machine's by default)? A placed host that does not answer
+ * in time is an EngineUnreachableError, not an absent image (whose pull would wait for it again).
+ */
+export async function imagePresent(image: string, on: InfraScope | On = HERE): Promise<boolean> {
+  const r = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { env: dockerEnv(on), reject: false, timeoutMs: on.placement ? HOST_DEADLINE_MS : 30_000 });
+  if (r.code !== 0 && 'composeProject' in on) {
+    const down = unreachable(on, r);
+    if (down) throw down;
+  }
+  return r.code === 0;
 }
 
-/** Pull the image; undefined when it arrived, else why not in one line. */
-export async function pullImage(image: string): Promise<string | undefined> {
-  const r = await run('docker', ['pull', '--quiet', image], { reject: false, timeoutMs: 1_800_000 });
-  if (r.code === 0) return undefined;
-  return r.stderr.trim().split('\n').pop()?.replace(/^Error response from daemon: /, '') ?? `docker pull exited with ${r.code}`;
+const lastLine = (r: { stderr: string; code: number }, what: string) =>
+  r.stderr.trim().split('\n').pop()?.replace(/^Error response from daemon: /, '') || `${what} exited with ${r.code}`;
+
+/** Pull the image on the set's engine; undefined when it arrived, else why not in one line. */
+export async function pullImage(image: string, on: On = HERE): Promise<string | undefined> {
+  const r = await run('docker', ['pull', '--quiet', image], { env: dockerEnv(on), reject: false, timeoutMs: 1_800_000 });
+  return r.code === 0 ? undefined : lastLine(r, 'docker pull');
+}
+
+/**
+ * A placed host without the image and without a registry that has it gets this machine's copy:
+ * `docker save | docker load` through its endpoint, streamed. undefined when it arrived.
+ */
+async function copyToHost(image: string, on: InfraScope): Promise<string | undefined> {
+  if (!(await imagePresent(image))) return 'not on this machine either, to copy there';
+  trace(`docker: copying ${image} to${onHost(on.placement)} (docker save | docker load)`);
+  const r = await runPiped({ cmd: 'docker', args: ['save', image] }, { cmd: 'docker', args: ['load', '--quiet'], env: dockerEnv(on) }, { timeoutMs: 1_800_000 });
+  return r.code === 0 ? undefined : `copying it from this machine failed: ${lastLine(r, 'docker save | docker load')}`;
 }
 
 /**
@@ -118,26 +145,35 @@ export async function inspectImages(t: EngineTarget, opts: { fetch: boolean }): 
   const base = await readBaseServices(t.root);
   const images = [...new Set(imagesOf(t, withDependencies(t.scope.services, base), base).values())];
   if (!opts.fetch) {
-    const here = await Promise.all(images.map(imagePresent));
+    const here = await Promise.all(images.map((image) => imagePresent(image, t.scope)));
     return { missing: [], unavailable: [], absent: images.filter((_, i) => !here[i]), base };
   }
-  const why = await Promise.all(images.map(obtain));
-  const failed = new Map(images.flatMap((image, i) => (why[i] === undefined ? [] : [[image, `image ${image} is not on this machine and cannot be pulled (${why[i]})`] as const])));
+  const why = await Promise.all(images.map((image) => obtain(image, t.scope)));
+  const cannot = t.scope.placement ? `not on the Docker host ${placementLabel(t.scope.placement)} and can be neither pulled there nor copied from here` : 'not on this machine and cannot be pulled';
+  const failed = new Map(images.flatMap((image, i) => (why[i] === undefined ? [] : [[image, `image ${image} is ${cannot} (${why[i]})`] as const])));
   return { ...judgeImages(t, base, failed), absent: [...failed.keys()], base };
 }
 
-// Asked once per image per command: engine selection, the start's inspection and `up` share the answer.
+// Asked once per image and engine per command: engine selection, the start's inspection and `up` share the answer.
 const obtained = new Map<string, Promise<string | undefined>>();
 
 /** Ask afresh from now on (a process that runs several commands, like the tests, between them). */
 export const forgetObtainedImages = (): void => obtained.clear();
 
-/** undefined when the image is here or was pulled now; else why it cannot be had. */
-function obtain(image: string): Promise<string | undefined> {
-  let known = obtained.get(image);
+/** undefined when the image is on the set's engine, or was pulled (or, on a placed host, copied) now; else why it cannot be had. */
+function obtain(image: string, on: InfraScope): Promise<string | undefined> {
+  const key = `${engineKey(on)}\0${image}`;
+  let known = obtained.get(key);
   if (!known) {
-    known = imagePresent(image).then((here) => (here ? undefined : pullImage(image)));
-    obtained.set(image, known);
+    known = (async () => {
+      if (await imagePresent(image, on)) return undefined;
+      const pulled = await pullImage(image, on);
+      if (pulled === undefined || !on.placement) return pulled;
+      const copied = await copyToHost(image, on);
+      return copied && `pull: ${pulled}; ${copied}`;
+    })();
+    obtained.set(key, known);
+    known.catch(() => obtained.delete(key)); // a host that did not answer is asked again next time
   }
   return known;
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { run } from '../proc/run.js';
 import { COMPOSE_BASE_FILE } from './compose-files.js';
+import { dockerEnv, engineKey } from './placement.js';
 import type { BaseService } from './images.js';
 import type { EngineTarget } from './types.js';
 
@@ -19,11 +20,11 @@ const fingerprintPath = (t: EngineTarget) => join(t.root, t.scope.dir, FINGERPRI
 
 /** What compose decides by: both files as they are now, the services asked for, the images' IDs. */
 export async function composeFingerprint(t: EngineTarget, services: readonly string[], images: readonly string[]): Promise<string | undefined> {
-  const ids = images.length === 0 ? { code: 0, stdout: '' } : await run('docker', ['image', 'inspect', '--format', '{{.Id}}', ...images], { reject: false, timeoutMs: 30_000 });
+  const ids = images.length === 0 ? { code: 0, stdout: '' } : await run('docker', ['image', 'inspect', '--format', '{{.Id}}', ...images], { env: dockerEnv(t.scope), reject: false, timeoutMs: 30_000 });
   if (ids.code !== 0) return undefined;
   const files = await Promise.all([COMPOSE_BASE_FILE, t.scope.files.composeOverride].map((f) => readFile(join(t.root, f), 'utf8').catch(() => undefined)));
   if (files.some((f) => f === undefined)) return undefined;
-  return createHash('sha256').update(JSON.stringify([files, [...services].sort(), ids.stdout])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([files, [...services].sort(), ids.stdout, engineKey(t.scope)])).digest('hex');
 }
 
 export const recordFingerprint = (t: EngineTarget, print: string): Promise<void> => writeFileAtomic(fingerprintPath(t), `${print}\n`);

@@ -1,6 +1,8 @@
 /** Choose the engine: the one asked for; on auto the recorded one, else docker where an engine answers and has the images, else native. */
 import { OperationalError } from '../errors.js';
+import { type Placement, onHost, placementLabel } from '../plan/plan.js';
 import { probeDocker } from './docker.js';
+import { dockerEnv } from './placement.js';
 import { type EngineChoice, engineNamed } from './registry.js';
 import type { Engine, EngineName, EngineTarget } from './types.js';
 
@@ -20,6 +22,8 @@ export interface SelectContext {
   recorded?: EngineName;
   /** 'instance 3', for messages. */
   label?: string;
+  /** Its own infrastructure runs on another Docker host: only the docker engine, on that host. */
+  placement?: Placement;
 }
 
 /**
@@ -30,6 +34,7 @@ export interface SelectContext {
  */
 export async function selectEngine(choice: EngineChoice, ctx: SelectContext = {}): Promise<Selected> {
   const label = ctx.label ?? 'the instance';
+  if (ctx.placement) return placedEngine(ctx.placement, label);
   if (choice === 'auto' && ctx.recorded === 'native') return { engine: engineNamed('native'), reason: 'native engine, as last started (--engine docker to move)' };
   if (choice === 'native') return { engine: engineNamed('native'), reason: 'native engine, as asked' };
   const probe = await probeDocker();
@@ -48,4 +53,14 @@ export async function selectEngine(choice: EngineChoice, ctx: SelectContext = {}
       'Start Docker: its containers and volumes are kept. Or start it with --engine native, on a separate, empty set of data.');
   }
   return { engine: engineNamed('native'), reason: `native engine: ${probe.problem}` };
+}
+
+/** A placed instance runs on the docker engine of its host, which must answer now: else nothing starts. */
+async function placedEngine(placement: Placement, label: string): Promise<Selected> {
+  const probe = await probeDocker(dockerEnv({ placement }));
+  if (!probe.ok) {
+    throw new OperationalError(`the Docker host ${placementLabel(placement)} of ${label}: ${probe.problem}${probe.detail ? ` (${probe.detail})` : ''}; nothing was started`,
+      `Check that its engine runs and that this machine reaches it (docker --host ${placement.docker} version); whatever the instance has there is kept.`);
+  }
+  return { engine: engineNamed('docker'), reason: `docker engine ${probe.serverVersion}${onHost(placement)}, compose ${probe.composeVersion}` };
 }

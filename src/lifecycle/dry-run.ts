@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { type EngineChoice, selectEngine } from '../engines/select.js';
 import type { Engine, EngineAction } from '../engines/types.js';
 import { backupsDir } from '../plan/names.js';
+import { LOCAL_HOST, clientAddress } from '../plan/plan.js';
 import { type Target, instancePorts } from './target.js';
 
 export type DryRunAction = 'start' | 'stop' | 'clean';
@@ -39,11 +40,11 @@ function appLines(t: Target): string[] {
 function sliceLines(t: Target, verb: 'create' | 'drop', temporal: boolean): string[] {
   const p = t.plan;
   return [
-    `${verb === 'create' ? 'create database' : 'drop database'} ${p.database.name} on 127.0.0.1:${p.database.port}${verb === 'create' ? ' (if missing)' : ' WITH (FORCE)'}`,
+    `${verb === 'create' ? 'create database' : 'drop database'} ${p.database.name} on ${clientAddress(p.database.host)}:${p.database.port}${verb === 'create' ? ' (if missing)' : ' WITH (FORCE)'}`,
     temporal
       ? `${verb === 'create' ? 'register' : 'delete'} Temporal namespace ${p.temporal.namespace} at ${p.temporal.address}${verb === 'create' ? ` (retention ${p.temporal.retention})` : ''}`
       : `no Temporal namespace: Temporal is not available on this engine`,
-    verb === 'create' ? `Redis keys under '${p.redis.keyPrefix}' on port ${p.redis.port}` : `unlink Redis keys under '${p.redis.keyPrefix}' on port ${p.redis.port}`,
+    verb === 'create' ? `Redis keys under '${p.redis.keyPrefix}' on ${clientAddress(p.redis.host)}:${p.redis.port}` : `unlink Redis keys under '${p.redis.keyPrefix}' on ${clientAddress(p.redis.host)}:${p.redis.port}`,
   ];
 }
 
@@ -60,14 +61,16 @@ export async function dryRun(t: Target, action: DryRunAction, opts: DryRunOption
   const base = { instance: p.instance, action };
   if (action === 'start') {
     // The same rule as a start (the recorded engine wins on auto), without fetching images.
-    const { engine, reason } = await selectEngine(opts.engine ?? 'auto', { label: `instance ${p.instance}`, ...(t.state ? { recorded: t.state.engine } : {}) });
+    const { engine, reason } = await selectEngine(opts.engine ?? 'auto', {
+      label: `instance ${p.instance}`, ...(t.state ? { recorded: t.state.engine } : {}), ...(p.placement ? { placement: p.placement } : {}),
+    });
     const unavailable = (await Promise.all([t.own, ...(t.sharedSet ? [t.sharedSet] : [])].map((set) => engine.inspect(set))))
       .flatMap((i) => i.unavailable.map((u) => u.service));
     return {
       ...base, engine: engine.name, engineReason: reason,
       steps: [
         { title: `Write ${p.dir}/`, lines: [...p.apps.map((a) => a.envFile), p.files.composeOverride, p.files.ecosystem, `${p.dir}/state.json`] },
-        { title: 'Check ports are free', lines: [instancePorts(t).map((x) => `${x.port} (${x.what})`).join(', ')] },
+        { title: 'Check ports are free', lines: [instancePorts(t).map((x) => `${x.port} (${x.what}${x.host === LOCAL_HOST ? '' : ` on ${x.host}`})`).join(', ')] },
         { title: `Infrastructure (${reason})`, lines: await infraLines(t, engine, 'up') },
         { title: 'Provision', lines: sliceLines(t, 'create', !unavailable.includes('temporal')) },
         { title: `Apps under PM2 (namespace ${p.pm2Namespace})`, lines: appLines(t) },

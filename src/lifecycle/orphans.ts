@@ -7,6 +7,7 @@ import { instanceEnvVar } from '../plan/names.js';
 import { type Holder, portHolder, portInUse } from '../ports/holder.js';
 import { isOurs } from '../ports/ownership.js';
 import { freePorts } from '../ports/reaper.js';
+import { LOCAL_HOST } from '../plan/plan.js';
 import { type Target, instancePorts } from './target.js';
 
 export interface Orphan {
@@ -28,7 +29,8 @@ export async function oursOf(t: Target): Promise<(h: Holder) => boolean> {
 export async function findOrphans(t: Target, pm2Pids: ReadonlySet<number>): Promise<Orphan[]> {
   const ours = await oursOf(t);
   const found: Orphan[] = [];
-  for (const w of instancePorts(t)) {
+  // Only this machine's ports: a placed host's processes are not ours to signal.
+  for (const w of instancePorts(t).filter((x) => x.host === LOCAL_HOST)) {
     if (!(await portInUse(w.port))) continue;
     const h = portHolder(w.port);
     if (h && !pm2Pids.has(h.pid) && ours(h)) found.push({ port: w.port, what: w.what, holder: h });

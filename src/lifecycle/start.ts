@@ -12,7 +12,8 @@ import { claimInstance } from '../leases/assign.js';
 import { foreignTo, ownerGone, ownerOf } from '../leases/owner.js';
 import { materialize } from '../materialize.js';
 import { backupsDir } from '../plan/names.js';
-import type { InstancePlan } from '../plan/plan.js';
+import { type InstancePlan, LOCAL_HOST, placementLabel } from '../plan/plan.js';
+import { tcpAccepts } from '../readiness.js';
 import { type Pm2Process, type Pm2Session, withPm2 } from '../pm2/client.js';
 import { ensureDaemonCanFork } from '../pm2/daemon.js';
 import { portHolder, portInUse } from '../ports/holder.js';
@@ -28,6 +29,8 @@ import type { Snapshot } from './snapshots.js';
 import { writeState } from './state.js';
 import { type Target, instancePorts, sharesDatabaseServer } from './target.js';
 
+/** How long a port on a placed host has to accept a connection before it counts as free. */
+const REMOTE_PORT_MS = 1_500;
 /** As long as a start (first images, first database) may take. */
 const START_WAITS_MS = 300_000;
 
@@ -73,6 +76,7 @@ export async function startInstance(t: Target, opts: StartOptions): Promise<Star
     // Asking Docker and connecting to PM2 both mostly wait: do them at once.
     const selecting = selectEngine(opts.engine, {
       sets: [t.own, ...(t.sharedSet ? [t.sharedSet] : [])], label: `instance ${t.plan.instance}`, ...(t.state ? { recorded: t.state.engine } : {}),
+      ...(t.plan.placement ? { placement: t.plan.placement } : {}),
     });
     selecting.catch(() => {}); // awaited in inspect
     return await withPm2(async (pm2) => {
@@ -168,6 +172,12 @@ async function checkPorts(t: Target, pm2: Pm2Session, ownStates: ServiceState[])
   // A container whose healthcheck has not passed yet ('starting') holds its port as much as a healthy one.
   const online = new Set(ownStates.filter((x) => x.state === 'online' || x.state === 'starting').map((x) => x.service));
   for (const w of instancePorts(t)) {
+    if (w.host !== LOCAL_HOST) {
+      // On the Docker host it is placed on: only an answer there tells, and who holds it is that host's business.
+      if (online.has(w.service ?? '') || !(await tcpAccepts(w.port, w.host, REMOTE_PORT_MS).then(() => true, () => false))) continue;
+      throw new OperationalError(`port ${w.port} (${w.what}) is taken on the Docker host ${p.placement ? placementLabel(p.placement) : w.host} by something else there`,
+        'Nothing was started. Free it on that host, or use another instance number.');
+    }
     if (!(await portInUse(w.port))) continue;
     const h = portHolder(w.port);
     // Ours: an app PM2 runs for this instance, or a service of its own that is online (a container's
@@ -198,6 +208,7 @@ async function infrastructure(t: Target, pm2: Pm2Session, s: Situation, began: B
   await writeState(t.root, t.plan.dir, {
     engine: s.engine.name, shared: [...t.shared], startedAt: new Date().toISOString(),
     unavailable: s.unavailable.map((u) => u.service), dataInitialised: !sharesDatabaseServer(t),
+    ...(t.plan.placement ? { placement: t.plan.placement } : {}),
   });
   return { launch, early };
 }

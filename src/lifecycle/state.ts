@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { isEngineName } from '../engines/registry.js';
 import type { EngineName } from '../engines/types.js';
 import { writeFileAtomic } from '../fs/atomic.js';
+import type { Placement } from '../plan/plan.js';
 
 export interface InstanceState {
   engine: EngineName;
@@ -13,6 +14,14 @@ export interface InstanceState {
   unavailable: string[];
   /** The instance's own database data existed after this start: its disappearance is data loss. */
   dataInitialised?: boolean;
+  /** The Docker host its own infrastructure runs on, when not this machine (stop, status, logs and clean follow it). */
+  placement?: Placement;
+}
+
+function placementOf(raw: unknown): Placement | undefined {
+  const p = raw as Partial<Placement> | undefined;
+  return typeof p?.name === 'string' && typeof p.docker === 'string' && typeof p.address === 'string'
+    ? { name: p.name, docker: p.docker, address: p.address } : undefined;
 }
 
 const file = (root: string, dir: string) => join(root, dir, 'state.json');
@@ -23,9 +32,11 @@ export function readState(root: string, dir: string): InstanceState | undefined 
   try {
     const s = JSON.parse(text) as Partial<InstanceState>;
     if (isEngineName(s.engine) && Array.isArray(s.shared)) {
+      const placement = placementOf(s.placement);
       return {
         engine: s.engine, shared: s.shared.map(String), startedAt: String(s.startedAt ?? ''),
         unavailable: (s.unavailable ?? []).map(String), dataInitialised: s.dataInitialised === true,
+        ...(placement ? { placement } : {}),
       };
     }
   } catch { /* fall through: a hand-edited or truncated file is ignored and rewritten by the next start */ }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
 import { checkoutAt } from '../leases/checkout.js';
 import type { ServiceState } from '../engines/types.js';
-import { type InstancePlan, httpUrls, namedUrls, portsByKey } from '../plan/plan.js';
+import { type InstancePlan, type Placement, httpUrls, namedUrls, portsByKey, shortHost } from '../plan/plan.js';
 import type { Pm2Process } from '../pm2/client.js';
 import { healthOf, tailOf } from '../readiness.js';
 import { findOrphans } from './orphans.js';
@@ -16,6 +16,8 @@ import type { Target } from './target.js';
 export interface ProcessRow {
   name: string;
   kind: 'app' | 'infra';
+  /** The Docker host it runs on, when not this machine: its name as placed. */
+  host?: string;
   port?: number;
   state: string;
   pid?: number;
@@ -41,6 +43,8 @@ export interface InstanceStatus {
   processes: ProcessRow[];
   /** Why the engine could not say what runs (e.g. no Docker engine answers). */
   problem?: string;
+  /** The Docker host its own infrastructure runs on, when not this machine. */
+  placement?: Placement;
   /** The checkout the instance belongs to; here: the one the command ran in. */
   checkout?: { path: string; branch?: string; here: boolean };
 }
@@ -55,12 +59,12 @@ async function appRow(proc: Pm2Process | undefined, name: string, port: number |
   };
 }
 
-async function infraRow(s: ServiceState): Promise<ProcessRow> {
+async function infraRow(s: ServiceState, placement?: Placement): Promise<ProcessRow> {
   const online = s.state === 'online';
   return {
-    name: s.process, kind: 'infra', ...(s.port ? { port: s.port } : {}), state: s.state === 'absent' ? 'stopped' : s.state,
+    name: s.process, kind: 'infra', ...(placement ? { host: shortHost(placement) } : {}), ...(s.port ? { port: s.port } : {}), state: s.state === 'absent' ? 'stopped' : s.state,
     ...(s.pid ? { pid: s.pid } : {}), ...(online && s.startedAt ? { uptimeMs: Date.now() - s.startedAt } : {}),
-    ...(s.restarts === undefined ? {} : { restarts: s.restarts }), health: await healthOf(online, s.port),
+    ...(s.restarts === undefined ? {} : { restarts: s.restarts }), health: await healthOf(online, s.port, undefined, 800, placement?.address),
     ...(s.state === 'errored' && s.logFile ? { lastLines: await tailOf(s.logFile, 5) } : {}),
   };
 }
@@ -89,8 +93,10 @@ async function oneStatus(t: Target, procs: readonly Pm2Process[], here: string):
   });
   const rows = await Promise.all([
     ...p.apps.map((a) => appRow(byName.get(a.pm2Name), a.pm2Name, a.port, a.health, join(logs, `${a.id}.err.log`))),
-    ...infra.filter(shown).map(infraRow),
+    ...infra.filter(shown).map((s) => infraRow(s, p.placement)),
   ]);
+  // A placed host that does not answer is a row of its own: where the infrastructure is, and that it cannot be seen.
+  if (problem && p.placement) rows.push({ name: p.composeProject, kind: 'infra', host: shortHost(p.placement), state: 'unreachable', health: '-' });
   // Ports held by processes of this instance that PM2 does not run: a PM2 daemon died under them.
   if (rows.some((r) => r.state !== 'online' && r.port)) {
     for (const o of await findOrphans(t, new Set(procs.map((x) => x.pid)))) {
@@ -100,7 +106,7 @@ async function oneStatus(t: Target, procs: readonly Pm2Process[], here: string):
   }
   const c = checkoutAt(t.root);
   const checkout = { path: c.path, ...(c.branch ? { branch: c.branch } : {}), here: c.path === here };
-  return { ...describe(p, t.engine.name, rows), ...(problem ? { problem } : {}), checkout };
+  return { ...describe(p, t.engine.name, rows), ...(problem ? { problem } : {}), ...(p.placement ? { placement: p.placement } : {}), checkout };
 }
 
 /** Status of the given instances; with withShared, the shared set too when any of it runs. */
@@ -113,7 +119,7 @@ export async function instanceStatus(
   if (shared) {
     const states = (await shared.engine.status(shared.set, procs).catch((): ServiceState[] => [])).filter(shown);
     if (states.length > 0) {
-      out.push({ instance: 'shared', engine: shared.engine.name, running: true, ports: {}, urls: {}, namedUrls: {}, processes: await Promise.all(states.map(infraRow)) });
+      out.push({ instance: 'shared', engine: shared.engine.name, running: true, ports: {}, urls: {}, namedUrls: {}, processes: await Promise.all(states.map((s) => infraRow(s))) });
     }
   }
   return out;

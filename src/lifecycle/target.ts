@@ -7,7 +7,7 @@ import type { Sharing, StackDeclaration } from '../config/types.js';
 import { engineOfRecord } from '../engines/registry.js';
 import type { Engine, EngineName, EngineTarget } from '../engines/types.js';
 import { SHARED_DIR, instanceDir } from '../plan/names.js';
-import { type InstancePlan, plan, rangeFor, sharedServices } from '../plan/plan.js';
+import { type InstancePlan, LOCAL_HOST, type Placement, plan, rangeFor, sharedServices } from '../plan/plan.js';
 import { parseInstance } from '../plan/range.js';
 import { type InstanceState, readState } from './state.js';
 
@@ -39,6 +39,8 @@ export interface ResolveOptions {
   found?: EngineName;
   /** The local proxy's port when named URLs are on (src/proxy/state.ts, proxySetting). */
   proxy?: { port: number };
+  /** Where its own infrastructure runs, when a start places it (null: on this machine); else as recorded. */
+  placement?: Placement | null;
 }
 
 /** raw: the instance as the user gave it (or a discovered number); refused with exit 2 when out of range. */
@@ -52,7 +54,8 @@ export function resolveTarget(decl: StackDeclaration, root: string, raw: string 
   const shared = opts.sharing || !state ? declared : new Set(state.shared);
   const range = rangeFor(decl, shared);
   parseInstance(token, range.max, opts.what, range.reason);
-  const p = plan(decl, n, { shared, env: opts.env ?? process.env, ...(opts.proxy ? { proxy: opts.proxy } : {}) });
+  const placement = opts.placement === undefined ? state?.placement : opts.placement ?? undefined;
+  const p = plan(decl, n, { shared, env: opts.env ?? process.env, ...(opts.proxy ? { proxy: opts.proxy } : {}), ...(placement ? { placement } : {}) });
   const sharedState = p.sharedInfra && readState(root, SHARED_DIR);
   return {
     decl, root, plan: p, shared, state,
@@ -64,11 +67,11 @@ export function resolveTarget(decl: StackDeclaration, root: string, raw: string 
 }
 
 /** The instance's ports: its apps' and its own infrastructure's (the shared set checks its own). */
-export function instancePorts(t: Target): { port: number; what: string; service?: string }[] {
+export function instancePorts(t: Target): { port: number; what: string; host: string; service?: string }[] {
   const p = t.plan;
   return [
-    ...p.apps.flatMap((a) => (a.port === undefined ? [] : [{ port: a.port, what: `${a.id} of instance ${p.instance}` }])),
-    ...p.infra.ports.map((x) => ({ port: x.port, what: `${x.label} of instance ${p.instance}`, ...(x.container ? { service: x.container.service } : {}) })),
+    ...p.apps.flatMap((a) => (a.port === undefined ? [] : [{ port: a.port, what: `${a.id} of instance ${p.instance}`, host: LOCAL_HOST }])),
+    ...p.infra.ports.map((x) => ({ port: x.port, what: `${x.label} of instance ${p.instance}`, host: x.host, ...(x.container ? { service: x.container.service } : {}) })),
   ];
 }
 

@@ -88,6 +88,8 @@ export interface InfraScope {
   ports: PortEntry[];
   compose: { override: ComposeOverride };
   superuser: { user: string; password: string };
+  /** The Docker host it runs on, when not this machine's engine (an instance's own set only). */
+  placement?: Placement;
 }
 
 export interface ComposeOverride {
@@ -103,11 +105,22 @@ export const clientAddress = (host: string): string => (host === LOCAL_HOST ? '1
 
 /** Where an instance's own infrastructure runs when it is not this machine: a Docker host, by name and address. */
 export interface Placement {
-  /** The Docker context or host name, for messages and state. */
+  /** The Docker context or host as the user named it, for messages and state. */
   name: string;
+  /** The Docker endpoint every docker and compose call for it gets as DOCKER_HOST (tcp://…, ssh://…). */
+  docker: string;
   /** The address its published ports answer on (from here), and the address they are bound to there. */
   address: string;
 }
+
+/** How messages name a placed host: its context name with its endpoint, or the endpoint it was given as. */
+export const placementLabel = (p: Placement): string => (p.name === p.docker ? p.docker : `${p.name} (${p.docker})`);
+
+/** " on build-box (ssh://…)", or '' for this machine: the end of a sentence. */
+export const onHost = (p: Placement | undefined): string => (p ? ` on ${placementLabel(p)}` : '');
+
+/** A placed host in a table column: its context name, else its address. */
+export const shortHost = (p: Placement): string => (p.name === p.docker ? p.address : p.name);
 
 export interface PlanOptions {
   /** Compose services served by the shared set; default from the declaration's infraSharing. */
@@ -148,7 +161,7 @@ export const portsByKey = (p: InstancePlan): Record<string, number> => Object.fr
 
 /** Label -> URL of every http service of the instance. */
 export const httpUrls = (p: InstancePlan): Record<string, string> =>
-  Object.fromEntries(p.ports.filter((x) => x.scheme === 'http').map((x) => [x.label, `http://localhost:${x.port}`]));
+  Object.fromEntries(p.ports.filter((x) => x.scheme === 'http').map((x) => [x.label, `http://${x.host}:${x.port}`]));
 
 /** App -> named URL of every app with a port, and `home`, when the proxy is on (else empty). */
 export const namedUrls = (p: InstancePlan): Record<string, string> => (p.proxy
@@ -214,6 +227,7 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
     ports: own,
     compose: { override: composeOverride(decl, own, ctx, images, options.placement?.address ?? decl.bindAddress) },
     superuser,
+    ...(options.placement ? { placement: options.placement } : {}),
   };
   const sharedInfra = shared.size === 0 ? undefined : sharedScope(decl, ports.filter((x) => x.shared), ctx, superuser, images);
 

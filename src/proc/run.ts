@@ -38,6 +38,8 @@ export interface RunResult {
   stderr: string;
   /** Set when the run failed (and reject was false). */
   error?: ProcessError;
+  /** It ran out of time and was stopped (whatever exit code it then chose). */
+  timedOut?: boolean;
 }
 
 const MAX_OUTPUT = 16 * 1024 * 1024;
@@ -85,12 +87,53 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       if (exit === 0 && !timedOut) return resolve({ code: 0, stdout, stderr });
       const error = new ProcessError(commandLine(cmd, args), notFound ? undefined : code ?? undefined,
         meaningOf(notFound ? 127 : code, signal, timedOut, opts.codes), tail(stderr), opts.hint);
-      if (opts.reject === false) resolve({ code: exit, stdout, stderr, error });
+      if (opts.reject === false) resolve({ code: exit, stdout, stderr, error, ...(timedOut ? { timedOut } : {}) });
       else reject(error);
     });
   }).finally(() => {
     if (fd !== undefined) closeSync(fd);
     if (input !== undefined) closeSync(input);
+  });
+}
+
+export interface Piped {
+  cmd: string;
+  args: readonly string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * `from | to`, without a shell: from's standard output streams into to's standard input (an image
+ * moved with `docker save | docker load`, never held in memory or on disk). Resolves with to's result;
+ * a failure of either side is the run's failure.
+ */
+export function runPiped(from: Piped, to: Piped, opts: { timeoutMs: number }): Promise<RunResult> {
+  return new Promise<RunResult>((resolve) => {
+    const spawned = [from, to].map((p, i) => spawn(p.cmd, p.args, { stdio: [i === 0 ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, ...p.env } }));
+    const [a, b] = spawned as [ChildProcess, ChildProcess];
+    a.stdout?.pipe(b.stdin as NodeJS.WritableStream);
+    b.stdin?.on('error', () => {}); // the reader ended first: its own exit says why
+    const outs = spawned.map(() => ({ stdout: '', stderr: '', code: undefined as number | undefined }));
+    spawned.forEach((c, i) => {
+      const o = outs[i] as (typeof outs)[number];
+      if (i === 1) c.stdout?.on('data', (d: Buffer) => { if (o.stdout.length < MAX_OUTPUT) o.stdout += d; });
+      c.stderr?.on('data', (d: Buffer) => { if (o.stderr.length < MAX_OUTPUT) o.stderr += d; });
+      c.on('error', (err) => { o.stderr += err.message; });
+    });
+    const timer = setTimeout(() => spawned.forEach((c) => terminate(c)), opts.timeoutMs);
+    let open = 2;
+    spawned.forEach((c, i) => c.on('close', (code) => {
+      (outs[i] as (typeof outs)[number]).code = code ?? -1;
+      if (--open > 0) return;
+      clearTimeout(timer);
+      const failed = [0, 1].find((k) => outs[k]?.code !== 0);
+      const { stdout, stderr } = outs[1] as (typeof outs)[number];
+      if (failed === undefined) { resolve({ code: 0, stdout, stderr }); return; }
+      const side = failed === 0 ? from : to;
+      const o = outs[failed] as (typeof outs)[number];
+      const error = new ProcessError(`${commandLine(from.cmd, from.args)} | ${commandLine(to.cmd, to.args)}`, o.code, `failed at ${side.cmd} (exit ${o.code})`, tail(o.stderr));
+      resolve({ code: o.code ?? -1, stdout, stderr: o.stderr, error });
+    }));
   });
 }
 

@@ -27,6 +27,9 @@ export function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, tim
 
 export const docker = (...args: string[]): Sh => sh('docker', args);
 
+/** docker against another engine (DOCKER_HOST=endpoint); this machine's when endpoint is undefined. */
+export const dockerOn = (endpoint: string | undefined, ...args: string[]): Sh => sh('docker', args, endpoint ? { DOCKER_HOST: endpoint } : {});
+
 export interface DockerForTests {
   /** Why the docker tests cannot run here; undefined when they can. */
   reason?: string;
@@ -85,8 +88,8 @@ export function removeTestProjects(): string[] {
 }
 
 /** The containers of one project: service -> { name, state, ports }. */
-export function containers(project: string): Map<string, { name: string; state: string; status: string; ports: string; id: string }> {
-  const r = docker('ps', '--all', '--filter', `label=com.docker.compose.project=${project}`, '--format',
+export function containers(project: string, endpoint?: string): Map<string, { name: string; state: string; status: string; ports: string; id: string }> {
+  const r = dockerOn(endpoint, 'ps', '--all', '--filter', `label=com.docker.compose.project=${project}`, '--format',
     '{{.Label "com.docker.compose.service"}}\t{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Ports}}\t{{.ID}}');
   return new Map(r.stdout.split('\n').filter(Boolean).map((l) => {
     const [service = '', name = '', state = '', status = '', ports = '', id = ''] = l.split('\t');
@@ -94,18 +97,19 @@ export function containers(project: string): Map<string, { name: string; state: 
   }));
 }
 
-export const volumes = (project: string): string[] =>
-  docker('volume', 'ls', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Name}}').stdout.split('\n').filter(Boolean).sort();
+export const volumes = (project: string, endpoint?: string): string[] =>
+  dockerOn(endpoint, 'volume', 'ls', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Name}}').stdout.split('\n').filter(Boolean).sort();
 
 export const networks = (project: string): string[] =>
   docker('network', 'ls', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Name}}').stdout.split('\n').filter(Boolean).sort();
 
 /** psql, the real client, as the declaration's user; one value per row. */
-export function psql(port: number, database: string, query: string): Sh {
-  return sh('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'shipsec', '-d', database, '-Atc', query], { PGPASSWORD: 'shipsec', PGCONNECT_TIMEOUT: '5' });
+export function psql(port: number, database: string, query: string, host = '127.0.0.1'): Sh {
+  return sh('psql', ['-h', host, '-p', String(port), '-U', 'shipsec', '-d', database, '-Atc', query], { PGPASSWORD: 'shipsec', PGCONNECT_TIMEOUT: '5' });
 }
 
-export const redisCli = (port: number, ...args: string[]): Sh => sh('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args]);
+export const redisCli = (port: number, ...args: string[]): Sh => redisCliAt('127.0.0.1', port, ...args);
+export const redisCliAt = (host: string, port: number, ...args: string[]): Sh => sh('redis-cli', ['-h', host, '-p', String(port), ...args]);
 
 /** Is the running dockerd the one test/images/dockerd.sh started (so a test may stop and restart it)? */
 export function dockerdIsOurs(): boolean {
@@ -115,3 +119,7 @@ export function dockerdIsOurs(): boolean {
 }
 
 export const dockerd = (action: 'start' | 'stop'): Sh => sh('bash', [join(REPO, 'test', 'images', 'dockerd.sh'), action], {}, 60_000);
+
+/** The second Docker engine of test/images/remote-host.sh: its own network namespace and address. */
+export const remoteHost = (action: 'start' | 'stop' | 'down' | 'up' | 'mute' | 'unmute' | 'address'): Sh =>
+  sh('bash', [join(REPO, 'test', 'images', 'remote-host.sh'), action], {}, 120_000);

@@ -4,6 +4,8 @@
 #   bash test/images/remote-host.sh start   namespace, veth pair, dockerd on tcp://ADDR:2375; wait until it answers
 #   bash test/images/remote-host.sh down    take the link down (the host "is lost")
 #   bash test/images/remote-host.sh up      bring it back
+#   bash test/images/remote-host.sh mute    its engine goes silent: requests to its API are dropped, unanswered
+#   bash test/images/remote-host.sh unmute  it answers again
 #   bash test/images/remote-host.sh stop    stop that dockerd, remove the namespace and its data
 #   bash test/images/remote-host.sh address print the address (for DOCKER_HOST=tcp://ADDR:2375)
 # dockerd runs under nsenter, not `ip netns exec`: the latter remounts /sys and dockerd then fails
@@ -53,6 +55,10 @@ case "${1:-}" in
   # fallback covers the rest, so nothing is sent anywhere else meanwhile.
   down) ip -n "$NS" link set "$NS_IF" down ;;
   up) ip -n "$NS" link set "$NS_IF" up; ip link set "$HOST_IF" up ;;
+  # Down, the link fails fast (no route to host). A host behind a firewall or a dead VPN says
+  # nothing at all: its API's packets are dropped inside the namespace, so a client waits.
+  mute) nsenter --net=/var/run/netns/"$NS" iptables -I INPUT -p tcp --dport 2375 -j DROP ;;
+  unmute) while nsenter --net=/var/run/netns/"$NS" iptables -D INPUT -p tcp --dport 2375 -j DROP 2>/dev/null; do :; done ;;
   stop)
     if [ -s "$PIDFILE" ]; then
       pid=$(cat "$PIDFILE")
@@ -61,12 +67,14 @@ case "${1:-}" in
     fi
     ip link del "$HOST_IF" 2>/dev/null || true
     ip netns del "$NS" 2>/dev/null || true
-    ip route del unreachable "${ADDR%.*}.0/30" 2>/dev/null || true
+    # The unreachable fallback route stays: a client that still names the address afterwards (a
+    # stale DOCKER_HOST, a test cut short) fails here instead of being routed out of the machine.
+    ip route replace unreachable "${ADDR%.*}.0/30" metric 4000
     # Its containers' mounts go with the namespace; then its data.
     rm -rf "$STATE" "$DATA"
     echo "remote-host.sh: $NS removed" ;;
   address) echo "$ADDR" ;;
   *)
-    echo "usage: bash test/images/remote-host.sh start|down|up|stop|address" >&2
+    echo "usage: bash test/images/remote-host.sh start|down|up|mute|unmute|stop|address" >&2
     exit 2 ;;
 esac

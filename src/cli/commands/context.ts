@@ -3,14 +3,18 @@ import type { LoadedStack } from '../../config/load.js';
 import type { EngineName } from '../../engines/types.js';
 import type { Report } from '../../lifecycle/events.js';
 import type { Target } from '../../lifecycle/target.js';
+import type { Placement } from '../../plan/plan.js';
 
 export interface CommandContext {
   stack: LoadedStack;
   root: string;
   /** The instance, resolved once (plan, recorded state, engine); undefined when the command runs for `all`. */
   target: Target | undefined;
-  /** Resolve another instance by the same rule (for `all`: each discovered instance); found: the engine found holding it. */
-  resolve: (n: number, found?: EngineName) => Target;
+  /**
+   * Resolve another instance by the same rule (for `all`: each discovered instance); found: the engine
+   * found holding it; placement: where a start places its infrastructure (null: this machine), else as recorded.
+   */
+  resolve: (n: number, found?: EngineName, placement?: Placement | null) => Target;
   flags: Record<string, string | boolean>;
   /** Named URLs: the local proxy's port, or undefined when they are off (src/proxy/state.ts). */
   proxy: { port: number } | undefined;

@@ -2,10 +2,12 @@
 import { refuseIfHeldElsewhere } from '../../leases/assign.js';
 import { type StartOptions, type StartResult, startInstance } from '../../lifecycle/start.js';
 import type { Target } from '../../lifecycle/target.js';
-import { httpUrls, namedUrls, portsByKey } from '../../plan/plan.js';
+import { httpUrls, namedUrls, placementLabel, portsByKey } from '../../plan/plan.js';
 import { dryRunText, startSummary } from '../messages.js';
 import { type CommandContext, needTarget } from './context.js';
 import { engineFlag } from './lifecycle-flags.js';
+import { LOCAL_PLACEMENT, requestedHost, resolvePlacement, sameHost } from '../../engines/placement.js';
+import { UsageError } from '../../errors.js';
 
 /**
  * The snapshot a new database starts from: --seed (an unknown name exits 2 before anything starts),
@@ -23,8 +25,31 @@ async function seedOf(ctx: CommandContext, t: Target): Promise<StartOptions['see
   return found && { snapshot: found, declared: true };
 }
 
+/**
+ * Where its own infrastructure runs (README: Remote Docker hosts): as recorded for an instance that
+ * ran (its data is there), else --host, DEV_INSTANCES_HOST, the declaration's host, DOCKER_HOST. A
+ * --host that differs from where the data is, or a placement with the native engine, exits 2.
+ */
+async function placed(ctx: CommandContext, t: Target): Promise<Target> {
+  const req = requestedHost(ctx.flags.host, process.env, t.decl);
+  if (!req || (t.state && !req.explicit)) return t;
+  const wanted = await resolvePlacement(req);
+  const n = t.plan.instance;
+  if (wanted && engineFlag(ctx) === 'native') {
+    throw new UsageError(`${req.from} '${req.raw}' places instance ${n}'s infrastructure on a Docker host, but the native engine runs it on this machine: drop the native engine choice, or use --host ${LOCAL_PLACEMENT}`);
+  }
+  if (t.state && !sameHost(t.state.placement, wanted)) {
+    const where = t.state.placement ? `on the Docker host ${placementLabel(t.state.placement)}` : 'on this machine';
+    if (t.state.engine === 'docker') {
+      throw new UsageError(`instance ${n}'s infrastructure and data are ${where}; --host ${req.raw} would start it afresh elsewhere and leave them there. `
+        + `Start it without --host, or move it: just dev ${n} snapshot NAME; just dev ${n} clean; just dev ${n} --host ${req.raw} --seed NAME`);
+    }
+  }
+  return sameHost(t.plan.placement, wanted) ? t : ctx.resolve(n, undefined, wanted ?? null);
+}
+
 export async function run(ctx: CommandContext): Promise<void> {
-  const t = needTarget(ctx);
+  const t = await placed(ctx, needTarget(ctx));
   const seed = await seedOf(ctx, t);
   if (ctx.flags['dry-run'] === true) {
     // The start would be refused before anything: so is its dry run.

@@ -1,6 +1,7 @@
 /** `stop N` / `stop all [--shared]`: stop apps and own infrastructure, keep data. */
-import { UsageError } from '../../errors.js';
+import { EngineUnreachableError, OperationalError, UsageError } from '../../errors.js';
 import { checkoutAt, describeCheckout } from '../../leases/checkout.js';
+import { onHost, placementLabel } from '../../plan/plan.js';
 import { stopShared } from '../../lifecycle/shared.js';
 import { stopInstance, stopStray } from '../../lifecycle/stop.js';
 import { dryRunText } from '../messages.js';
@@ -20,12 +21,25 @@ export async function run(ctx: CommandContext): Promise<void> {
   // --json: one object at the end instead of a line per instance.
   const results: { instance: number; checkout: string; wasRunning: boolean }[] = [];
   const say = (line: string) => { if (!ctx.flags.json) ctx.out(line); };
+  // all: a Docker host that does not answer is asked once (its deadline), named, and blocks no other instance.
+  const silent = new Map<string, EngineUnreachableError>();
+  const failed: string[] = [];
   for (const t of targets) {
     const n = t.plan.instance;
-    const wasRunning = await stopInstance(t, ctx.report);
-    results.push({ instance: n, checkout: t.root, wasRunning });
-    if (ctx.target) say(wasRunning ? `stopped instance ${n} (data kept; just dev ${n} clean removes it)` : `instance ${n} was not running; nothing to stop`);
-    else say(`stopped instance ${n}`);
+    const host = t.plan.placement?.docker;
+    const down = host === undefined ? undefined : silent.get(host);
+    try {
+      const wasRunning = await stopInstance(t, ctx.report, { infra: !down });
+      if (down) throw down;
+      results.push({ instance: n, checkout: t.root, wasRunning });
+      if (ctx.target) say(wasRunning ? `stopped instance ${n} (data kept; just dev ${n} clean removes it)` : `instance ${n} was not running; nothing to stop`);
+      else say(`stopped instance ${n}`);
+    } catch (err) {
+      if (ctx.target || !(err instanceof EngineUnreachableError)) throw err;
+      silent.set(err.engineKey, err);
+      failed.push(`instance ${n}: its apps stopped, but ${t.plan.placement ? `the Docker host ${placementLabel(t.plan.placement)} does not answer` : 'no Docker engine answers'}, so its containers were not stopped`);
+      say(`stopped instance ${n}'s apps; its infrastructure${onHost(t.plan.placement)} did not answer`);
+    }
   }
   // A number outside today's range (the declaration changed since): its processes go by namespace.
   for (const n of outOfRange) {
@@ -41,7 +55,7 @@ export async function run(ctx: CommandContext): Promise<void> {
       say(`${was ? 'stopped' : 'nothing ran of'} instance ${t.plan.instance} of ${describeCheckout(checkoutAt(t.root))}`);
     }
   }
-  if (ctx.flags.json) ctx.out(JSON.stringify({ stopped: results }, null, 2));
+  if (ctx.flags.json) ctx.out(JSON.stringify({ stopped: results, ...(failed.length ? { failed } : {}) }, null, 2));
   if (ctx.flags.shared === true) {
     // Users: instances on the shared set with an app still running (a stopped docker instance is still found, by its state).
     const left = await targetsOf({ ...ctx, target: undefined });
@@ -49,4 +63,5 @@ export async function run(ctx: CommandContext): Promise<void> {
     const users = left.targets.filter((t) => t.sharedSet && running.has(t.plan.pm2Namespace)).map((t) => t.plan.instance);
     await stopShared(decl, ctx.root, users, (e) => { if (e.kind === 'shared-stopped') ctx.out('stopped the shared infrastructure'); });
   }
+  if (failed.length) throw new OperationalError(failed.join('\n'), 'Its containers keep running there; stop it again once the host answers.');
 }
