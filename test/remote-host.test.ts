@@ -109,12 +109,21 @@ describe('infrastructure on a remote Docker host, for real', { skip }, () => {
     assert.match(just('dev', '11', 'env', 'backend').stdout, new RegExp(`DATABASE_URL=.*@${ADDRESS.replace(/\./g, '\\.')}:${ports(11).postgres}/`));
   });
 
-  it('stop and start again follow the recorded host (no --host) and keep the data; --host elsewhere is refused', async () => {
+  it('stop and start again follow the recorded host (no --host) and keep the data; logs, snapshot and restore reach it; --host elsewhere is refused', async () => {
     ok(just('dev', '11', 'stop'), 'stop');
     assert.deepEqual([...containers(project(11), REMOTE).values()].map((c) => c.state), ['exited', 'exited']);
     ok(just('dev', '11'), 'start again');
     assert.equal(psql(ports(11).postgres, db(11), 'SELECT body FROM records', ADDRESS).stdout.trim(), 'remote');
     assert.equal((await api(ports(11).backend, '/kv/colour')).json.value, 'teal');
+    const logs = just('dev', '11', 'logs', '--no-follow', '--lines', '5');
+    ok(logs, 'logs');
+    assert.match(logs.stdout, /ditest-dev-11_postgres_1/, "the containers' own logs, read from that host");
+    // Snapshot and restore: pg_dump and pg_restore run inside its containers there, the keys through its address.
+    ok(just('dev', '11', 'snapshot', 'rh-one'), 'snapshot');
+    assert.equal((await api(ports(11).backend, '/records', { body: 'after the snapshot' })).status, 201);
+    ok(just('dev', '11', 'restore', 'rh-one', '--yes'), 'restore');
+    assert.equal(psql(ports(11).postgres, db(11), 'SELECT string_agg(body, \',\') FROM records', ADDRESS).stdout.trim(), 'remote');
+    assert.equal(redisCliAt(ADDRESS, ports(11).redis, 'GET', `${project(11)}:colour`).stdout.trim(), 'teal');
     failsWith(just('dev', '11', '--host', 'local'), 2, new RegExp(`instance 11's infrastructure and data are on the Docker host ${LABEL}; --host local would start it afresh`));
   });
 

@@ -21,6 +21,6 @@ export async function run(ctx: CommandContext): Promise<void> {
     pm2Namespace: p.pm2Namespace, apps: p.apps.map((a) => a.pm2Name), ports: portsByKey(p),
     urls: httpUrls(p), namedUrls: namedUrls(p),
     database: p.database.name, temporalNamespace: p.temporal.namespace, taskQueue: p.temporal.taskQueue, redisPrefix: p.redis.keyPrefix,
-    images: await baseImages(ctx),
+    images: await baseImages(ctx), placement: p.placement ?? null,
   }, null, 2));
 }

@@ -38,8 +38,12 @@ export async function run(): Promise<void> {
   const server = new McpServer({ name: 'dev-instances', version: '0.1.0' });
   server.registerTool('start', {
     description: 'Start an isolated instance of the stack (infrastructure, database, apps) and wait until its apps are healthy. Returns ports, URLs and names as JSON.',
-    inputSchema: { instance, seed: snapshotName.optional().describe('A snapshot a new database starts from (ignored when the instance has data)') },
-  }, ({ instance: n, seed }) => runCli(['start', ...target(n), ...(seed ? ['--seed', seed] : []), '--json']));
+    inputSchema: {
+      instance,
+      seed: snapshotName.optional().describe('A snapshot a new database starts from (ignored when the instance has data)'),
+      host: z.string().optional().describe("Docker host for the instance's own infrastructure: a context name, tcp://HOST:PORT, ssh://[USER@]HOST or 'local' (an instance that ran before stays where its data is)"),
+    },
+  }, ({ instance: n, seed, host }) => runCli(['start', ...target(n), ...(seed ? ['--seed', seed] : []), ...(host ? ['--host', host] : []), '--json']));
   server.registerTool('stop', {
     description: "Stop an instance's apps and infrastructure; its data is kept. 'all' stops this checkout's instances only.",
     inputSchema: { instance: instanceOrAll },

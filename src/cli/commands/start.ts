@@ -92,5 +92,6 @@ export function printStart(ctx: CommandContext, r: StartResult): void {
     urls: httpUrls(p), namedUrls: namedUrls(p),
     database: p.database.name, temporalNamespace: down.has('temporal') ? null : p.temporal.namespace, taskQueue: p.temporal.taskQueue,
     redisPrefix: p.redis.keyPrefix, apps: p.apps.map((a) => a.pm2Name), unavailable: r.unavailable,
+    placement: p.placement ?? null,
   }, null, 2));
 }
