@@ -6,6 +6,7 @@ import { dockerBench } from './docker.js';
 import { infraBench } from './infra.js';
 import { lifecycleBench } from './lifecycle.js';
 import { proxyBench } from './proxy.js';
+import { remoteBench } from './remote.js';
 import { scaleBench } from './scale.js';
 import { startupBench } from './startup.js';
 
@@ -18,6 +19,7 @@ const benches: Record<string, () => void | Promise<void>> = {
   docker: () => dockerBench(repo),
   proxy: () => proxyBench(repo),
   data: () => dataBench(repo),
+  remote: () => remoteBench(repo),
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) if (!(name in benches)) throw new Error(`unknown bench '${name}' (have: ${Object.keys(benches).join(', ')})`);
