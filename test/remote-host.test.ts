@@ -26,6 +26,9 @@ const { just } = stack;
 
 const ADDRESS = '10.231.77.2';
 const REMOTE = `tcp://${ADDRESS}:2375`;
+/** A second remote host (test/images/remote-host.sh … 2), for instance 14. */
+const ADDRESS_B = '10.231.77.6';
+const REMOTE_B = `tcp://${ADDRESS_B}:2375`;
 /** The Docker context instance 11 is placed with (instance 12 names the endpoint itself). */
 const CONTEXT = 'build-box';
 const LABEL = `${CONTEXT} \\(tcp://10\\.231\\.77\\.2:2375\\)`;
@@ -60,13 +63,16 @@ const leftHere = async (n: number) => [
   ...(existsSync(join(stack.root, '.instances', `instance-${n}`, 'state.json')) ? [`.instances/instance-${n}/state.json`] : []),
 ];
 
-// 11 and 12 are placed on the remote host, 13 runs on this machine's engine: three numbers no other docker test uses.
+// 11 and 12 are placed on remote host A, 14 on host B, 13 runs on this machine's engine: numbers no other docker test uses.
 describe('infrastructure on a remote Docker host, for real', { skip }, () => {
   before(() => {
     assert.equal(setup.reason, undefined, `CI must run the remote host tests: ${setup.reason}`);
-    remoteHost('stop'); // what an interrupted earlier run may have left
-    const started = remoteHost('start');
-    assert.equal(started.code, 0, `the remote host did not start:\n${started.stderr}`);
+    // What an interrupted earlier run may have left; then both hosts at once (each takes ~16 s to answer).
+    remoteHost('stop');
+    remoteHost('stop', 2);
+    const script = join(REPO, 'test', 'images', 'remote-host.sh');
+    const started = sh('bash', ['-c', 'bash "$0" start 1 & one=$!; bash "$0" start 2; two=$?; wait $one; exit $(( $? | two ))', script], {}, 120_000);
+    assert.equal(started.code, 0, `the remote hosts did not start:\n${started.stderr}`);
     ok(sh('docker', ['context', 'create', CONTEXT, '--docker', `host=${REMOTE}`], { DOCKER_CONFIG: dockerConfig.path }), 'docker context create');
     removeTestProjects();
   });
@@ -76,6 +82,7 @@ describe('infrastructure on a remote Docker host, for real', { skip }, () => {
     remoteHost('up');
     await stack.teardown();
     remoteHost('stop');
+    remoteHost('stop', 2);
     removeTestProjects();
     dockerConfig.cleanup();
   });
@@ -143,9 +150,12 @@ describe('infrastructure on a remote Docker host, for real', { skip }, () => {
     assert.deepEqual(await leftHere(12), []);
   });
 
-  it('a lost host: status names it without holding up the local instance, apps keep running, start and stop all say so, and it heals', async () => {
+  it('a lost host: status names it without holding up the other host or the local instance, apps keep running, start and stop all say so, and it heals', async () => {
     ok(just('dev', '13'), 'instance 13 on this machine\'s engine');
     assert.equal(containers(project(13)).get('postgres')?.state, 'running');
+    ok(just('dev', '14', '--host', REMOTE_B), 'instance 14 on host B');
+    assert.equal(containers(project(14), REMOTE_B).get('postgres')?.ports, `${ADDRESS_B}:${ports(14).postgres}->5432/tcp`);
+    assert.equal(containers(project(14), REMOTE).size, 0, 'nothing of 14 on host A');
 
     // Link down: the host cannot be reached at all.
     ok(remoteHost('down'), 'link down');
@@ -157,6 +167,7 @@ describe('infrastructure on a remote Docker host, for real', { skip }, () => {
     assert.deepEqual(eleven?.processes.filter((x) => x.kind === 'infra').map((x) => [x.name, x.host, x.state]), [[project(11), CONTEXT, 'unreachable']]);
     assert.ok(eleven?.processes.filter((x) => x.kind === 'app').every((x) => x.state === 'online'), 'its apps keep running');
     assert.deepEqual(seen.find((s) => s.instance === 13)?.processes.filter((x) => x.kind === 'infra').map((x) => x.state), ['online', 'online'], 'the local instance is shown in full');
+    assert.deepEqual(seen.find((s) => s.instance === 14)?.processes.filter((x) => x.kind === 'infra').map((x) => [x.host, x.state]), [[ADDRESS_B, 'online'], [ADDRESS_B, 'online']], 'so is the other host\'s');
 
     failsWith(just('dev', '12', '--host', REMOTE), 1, /the Docker host tcp:\/\/10\.231\.77\.2:2375 of instance 12: no Docker engine answers .*; nothing was started/);
     assert.deepEqual(await leftHere(12), [], 'nothing started here for an unreachable host');
@@ -166,11 +177,14 @@ describe('infrastructure on a remote Docker host, for real', { skip }, () => {
     ok(remoteHost('mute'), 'API silenced');
     const silent = justWithin(25_000, 'status', 'all', '--json');
     assert.equal(silent.code, 1);
-    assert.deepEqual(statusOf(silent.stdout).find((s) => s.instance === 13)?.processes.filter((x) => x.kind === 'infra').map((x) => x.state), ['online', 'online']);
+    for (const n of [13, 14]) {
+      assert.deepEqual(statusOf(silent.stdout).find((s) => s.instance === n)?.processes.filter((x) => x.kind === 'infra').map((x) => x.state), ['online', 'online']);
+    }
     const stopAll = justWithin(25_000, 'stop', 'all');
     failsWith(stopAll, 1, new RegExp(`instance 11: its apps stopped, but the Docker host ${LABEL} does not answer, so its containers were not stopped`));
-    assert.match(stopAll.stdout, /stopped instance 13/);
+    assert.match(stopAll.stdout, /stopped instance 13\nstopped instance 14/);
     assert.equal(containers(project(13)).get('postgres')?.state, 'exited', 'the local instance was stopped regardless');
+    assert.equal(containers(project(14), REMOTE_B).get('postgres')?.state, 'exited', 'so was the other host\'s');
     assert.deepEqual((await stack.names()).filter((x) => x.endsWith('-11')), [], 'instance 11\'s apps were stopped');
 
     ok(remoteHost('unmute'), 'API answers again');
@@ -181,7 +195,7 @@ describe('infrastructure on a remote Docker host, for real', { skip }, () => {
     assert.equal(psql(ports(11).postgres, db(11), 'SELECT body FROM records', ADDRESS).stdout.trim(), 'remote');
   });
 
-  it('clean removes the remote project and its volumes there, and nothing on this machine\'s engine', () => {
+  it('clean removes the remote project and its volumes there, and nothing on the other hosts', () => {
     remoteHost('unmute'); // as the test before left it, also when it failed half-way
     remoteHost('up');
     assert.ok(volumes(project(11), REMOTE).includes(`${project(11)}_postgres_data`));
@@ -189,6 +203,9 @@ describe('infrastructure on a remote Docker host, for real', { skip }, () => {
     assert.equal(containers(project(11), REMOTE).size, 0);
     assert.deepEqual(volumes(project(11), REMOTE), []);
     assert.ok(volumes(project(13)).includes(`${project(13)}_postgres_data`), 'the local instance keeps its data');
+    assert.ok(volumes(project(14), REMOTE_B).includes(`${project(14)}_postgres_data`), 'so does host B\'s');
+    ok(just('dev', '14', 'clean', '--yes'), 'clean 14');
+    assert.deepEqual([containers(project(14), REMOTE_B).size, volumes(project(14), REMOTE_B)], [0, []]);
     assert.ok(!existsSync(join(stack.root, '.instances', 'instance-11')));
   });
 });

@@ -120,6 +120,6 @@ export function dockerdIsOurs(): boolean {
 
 export const dockerd = (action: 'start' | 'stop'): Sh => sh('bash', [join(REPO, 'test', 'images', 'dockerd.sh'), action], {}, 60_000);
 
-/** The second Docker engine of test/images/remote-host.sh: its own network namespace and address. */
-export const remoteHost = (action: 'start' | 'stop' | 'down' | 'up' | 'mute' | 'unmute' | 'address'): Sh =>
-  sh('bash', [join(REPO, 'test', 'images', 'remote-host.sh'), action], {}, 120_000);
+/** A "remote" Docker engine of test/images/remote-host.sh (host 1 or 2): its own network namespace and address. */
+export const remoteHost = (action: 'start' | 'stop' | 'down' | 'up' | 'mute' | 'unmute' | 'address', host: 1 | 2 = 1): Sh =>
+  sh('bash', [join(REPO, 'test', 'images', 'remote-host.sh'), action, String(host)], {}, 120_000);

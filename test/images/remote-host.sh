@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # A second Docker engine as a "remote host" for the tests, in a network namespace of its own with an
 # address of its own (see ../shared/FACTS.md, Docker). Traffic goes only to that namespace.
-#   bash test/images/remote-host.sh start   namespace, veth pair, dockerd on tcp://ADDR:2375; wait until it answers
-#   bash test/images/remote-host.sh down    take the link down (the host "is lost")
-#   bash test/images/remote-host.sh up      bring it back
-#   bash test/images/remote-host.sh mute    its engine goes silent: requests to its API are dropped, unanswered
-#   bash test/images/remote-host.sh unmute  it answers again
-#   bash test/images/remote-host.sh stop    stop that dockerd, remove the namespace and its data
-#   bash test/images/remote-host.sh address print the address (for DOCKER_HOST=tcp://ADDR:2375)
+#   bash test/images/remote-host.sh start [2]   namespace, veth pair, dockerd on tcp://ADDR:2375; wait until it answers
+#   bash test/images/remote-host.sh down [2]    take the link down (the host "is lost")
+#   bash test/images/remote-host.sh up [2]      bring it back
+#   bash test/images/remote-host.sh mute [2]    its engine goes silent: requests to its API are dropped, unanswered
+#   bash test/images/remote-host.sh unmute [2]  it answers again
+#   bash test/images/remote-host.sh stop [2]    stop that dockerd, remove the namespace and its data
+#   bash test/images/remote-host.sh address [2] print the address (for DOCKER_HOST=tcp://ADDR:2375)
+# Host 1 (the default) is namespace di-remote at 10.231.77.2; host 2 is di-remote2 at 10.231.77.6.
 # dockerd runs under nsenter, not `ip netns exec`: the latter remounts /sys and dockerd then fails
 # with "Devices cgroup isn't mounted".
 set -euo pipefail
-NS=${DEV_INSTANCES_REMOTE_NS:-di-remote}
-HOST_IF=di-rh0
-NS_IF=di-rh1
-HOST_ADDR=10.231.77.1
-ADDR=${DEV_INSTANCES_REMOTE_ADDR:-10.231.77.2}
+HOST=${2:-1}
+case "$HOST" in 1|2) ;; *) echo "remote-host.sh: host '$HOST': expected 1 or 2" >&2; exit 2 ;; esac
+NS=di-remote$([ "$HOST" = 1 ] || echo "$HOST")
+HOST_IF=di-rh$((HOST * 2 - 2))
+NS_IF=di-rh$((HOST * 2 - 1))
+NET=10.231.77.$(((HOST - 1) * 4))
+HOST_ADDR=${NET%.*}.$(((HOST - 1) * 4 + 1))
+ADDR=${NET%.*}.$(((HOST - 1) * 4 + 2))
+BRIDGE=172.31.$((76 + HOST)).1/24
 STATE=/run/$NS
 PIDFILE=$STATE/dockerd.pid
 LOG=/var/log/$NS-dockerd.log
@@ -38,12 +43,12 @@ case "${1:-}" in
     ip link set "$HOST_IF" up
     # Without its link the namespace's address must be unreachable, never routed out of the machine
     # by the default route: a fallback route below the link's own.
-    ip route replace unreachable "${ADDR%.*}.0/30" metric 4000
+    ip route replace unreachable "$NET/30" metric 4000
     ip -n "$NS" link set lo up
     ip -n "$NS" link set "$NS_IF" up
     # Its own bridge range, its own sockets and data: nothing shared with the machine's engine.
     setsid nsenter --net=/var/run/netns/"$NS" dockerd --data-root "$DATA" --exec-root "$STATE/exec" --pidfile "$PIDFILE" \
-      -H "unix://$STATE/docker.sock" -H "tcp://$ADDR:2375" --bip 172.31.77.1/24 >"$LOG" 2>&1 < /dev/null &
+      -H "unix://$STATE/docker.sock" -H "tcp://$ADDR:2375" --bip "$BRIDGE" >"$LOG" 2>&1 < /dev/null &
     for _ in $(seq 1 120); do
       if answers; then echo "remote-host.sh: dockerd in $NS answers on tcp://$ADDR:2375 (log: $LOG)"; exit 0; fi
       sleep 0.25
@@ -69,12 +74,12 @@ case "${1:-}" in
     ip netns del "$NS" 2>/dev/null || true
     # The unreachable fallback route stays: a client that still names the address afterwards (a
     # stale DOCKER_HOST, a test cut short) fails here instead of being routed out of the machine.
-    ip route replace unreachable "${ADDR%.*}.0/30" metric 4000
+    ip route replace unreachable "$NET/30" metric 4000
     # Its containers' mounts go with the namespace; then its data.
     rm -rf "$STATE" "$DATA"
     echo "remote-host.sh: $NS removed" ;;
   address) echo "$ADDR" ;;
   *)
-    echo "usage: bash test/images/remote-host.sh start|down|up|mute|unmute|stop|address" >&2
+    echo "usage: bash test/images/remote-host.sh start|down|up|mute|unmute|stop|address [1|2]" >&2
     exit 2 ;;
 esac
