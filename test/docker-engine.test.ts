@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { checkDeclaration } from '../src/config/load.js';
-import { composeArgs, composeInvocation, detectCompose, dockerEngine, probeDocker } from '../src/engines/docker.js';
+import { composeArgs, composeInvocation, detectCompose, dockerEngine, forgetSeen, probeDocker } from '../src/engines/docker.js';
 import { selectEngine } from '../src/engines/select.js';
 import { forgetObtainedImages } from '../src/engines/images.js';
 import type { EngineTarget } from '../src/engines/types.js';
@@ -44,6 +44,7 @@ describe('docker engine', () => {
     writeFileSync(log, '');
     for (const k of ['DOCKER_SHIM_MODE', 'DOCKER_SHIM_COMPOSE', 'DOCKER_SHIM_ABSENT']) delete process.env[k];
     forgetObtainedImages(); // each test is a command of its own
+    forgetSeen();
   });
   after(() => { process.env.PATH = savedPath; root.cleanup(); });
 

@@ -136,28 +136,28 @@ export const projectContainers = async (scope: InfraScope): Promise<Container[]>
   containersOf(scope, await dockerPs(scope, `label=${PROJECT_LABEL}=${scope.composeProject}`));
 
 /**
- * Every compose container of one engine, read once by a command that looks at many projects
- * (`status all`): its status calls read this one list per engine (this machine's, each placed host's)
- * instead of one `docker ps` per project, so a host that does not answer costs its deadline once.
- * Kept for a moment only (a long-lived MCP server asks again later); anything that changes
+ * Every compose container of this machine's engine, read once by a command that looks at many
+ * projects (`status all` finds its instances with it): their status calls read this one list
+ * instead of one `docker ps` per project. (Placed instances are asked one project each, all at once,
+ * so a silent host costs its deadline once.) Kept for a moment only; anything that changes
  * containers drops it, and commands that change containers read afresh (projectContainers).
  */
 const seen = new Map<string, { at: number; ps: Promise<RunResult> }>();
 const SEEN_FOR_MS = 2_000;
-const forgetSeen = () => seen.clear();
+/** Ask afresh from now on (a process that runs several commands, like the tests, between them). */
+export const forgetSeen = (): void => seen.clear();
 
-function everyContainer(on: Pick<InfraScope, 'placement'>): Promise<RunResult> {
-  const key = engineKey(on);
-  const known = seen.get(key);
-  if (known && performance.now() - known.at < SEEN_FOR_MS) return known.ps;
-  const ps = dockerPs(on, `label=${PROJECT_LABEL}`);
-  seen.set(key, { at: performance.now(), ps });
-  return ps;
+/** The list composeProjects read for the set's engine a moment ago, if any. */
+function recentList(on: Pick<InfraScope, 'placement'>): Promise<RunResult> | undefined {
+  const known = seen.get(engineKey(on));
+  return known && performance.now() - known.at < SEEN_FOR_MS ? known.ps : undefined;
 }
 
 /** Every compose project with a container on this machine's engine (none when no engine answers). */
 export async function composeProjects(): Promise<string[]> {
-  const r = await everyContainer({});
+  const ps = dockerPs({}, `label=${PROJECT_LABEL}`);
+  seen.set(engineKey({}), { at: performance.now(), ps });
+  const r = await ps;
   return r.code === 0 ? [...new Set(r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[5] ?? ''))] : [];
 }
 
@@ -249,7 +249,8 @@ export const dockerEngine: Engine = {
 
   async status(t) {
     const order = (c: Container) => t.scope.services.indexOf(c.service);
-    const listed = containersOf(t.scope, await everyContainer(t.scope)).filter((c) => c.project === t.scope.composeProject);
+    const recent = recentList(t.scope);
+    const listed = recent ? containersOf(t.scope, await recent).filter((c) => c.project === t.scope.composeProject) : await projectContainers(t.scope);
     return listed.sort((a, b) => order(a) - order(b)).map((c): ServiceState => ({
       service: c.service,
       process: c.name,
