@@ -41,7 +41,6 @@ const remoteDockerHost = (env: NodeJS.ProcessEnv): string | undefined =>
 /** One key per Docker engine, for what is asked once per engine in a command. */
 export const engineKey = (scope: Pick<InfraScope, 'placement'>): string => scope.placement?.docker ?? '';
 
-
 export interface HostRequest {
   raw: string;
   /** Where it was given, for errors: '--host', DEV_INSTANCES_HOST, … */
