@@ -28,3 +28,10 @@ export async function pollUntil<T>(attempt: () => Promise<T | undefined> | T | u
     await (wake && !woken ? Promise.race([pause(interval), wake]) : pause(interval));
   }
 }
+
+/** The promise's outcome, or a rejection naming the deadline when it takes longer (the work itself is not cancelled). */
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}

@@ -14,6 +14,7 @@ import {
   removeTestProjects, sh, skipUnlessDocker, volumes,
 } from './helpers/docker.js';
 import { api, stackRoot } from './helpers/stack-root.js';
+import { pollUntil } from '../src/poll.js';
 
 const setup = dockerForTests();
 const skip = skipUnlessDocker(setup, 'docker end-to-end tests');
@@ -56,6 +57,13 @@ describe('docker engine, for real', { skip }, () => {
       assert.equal(health.status, 200);
       assert.deepEqual([health.json.database, health.json.unavailable], [db(n), ['temporal']]);
     }
+    // What start waited for is what status reports: right after "up", every container is online, whatever Docker's healthcheck clock says.
+    for (const n of [1, 2]) {
+      const status = just('dev', String(n), 'status', '--json');
+      ok(status, `status ${n}`);
+      const rows = JSON.parse(status.stdout).instances[0].processes as { kind: string; state: string }[];
+      assert.deepEqual(rows.map((r) => r.state), rows.map(() => 'online'), `instance ${n} right after its start`);
+    }
     // What the apps write lands in their own containers, and only there.
     assert.equal((await api(ports(1).backend, '/records', { body: 'one' })).status, 201);
     assert.equal((await api(ports(1).backend, '/kv/colour', { value: 'blue' })).status, 200);
@@ -88,6 +96,35 @@ describe('docker engine, for real', { skip }, () => {
     ok(just('dev', '1'), 'heal');
     assert.equal(containers(project(1)).get('postgres')?.state, 'running');
     assert.equal(psql(ports(1).postgres, db(1), 'SELECT body FROM records').stdout.trim(), 'one');
+  });
+
+  it('Docker\'s healthcheck: a container it judged unhealthy is unhealthy though it answers; before its first check the probe decides (online, or starting)', async () => {
+    const image = setup.images.DEV_INSTANCES_IMAGE_REDIS ?? '';
+    const run = (n: number, service: string, health: string[], ...rest: string[]) => ok(docker('run', '--detach', '--name', `${project(n)}-${service}-1`,
+      '--label', `com.docker.compose.project=${project(n)}`, '--label', `com.docker.compose.service=${service}`, ...health, image, ...rest), `docker run ${service} of ${n}`);
+    // Instance 9: a Redis that answers PING on its port, but whose healthcheck fails at once.
+    run(9, 'redis', ['-p', `127.0.0.1:${ports(9).redis}:6379`, '--health-cmd', 'false', '--health-interval', '1s', '--health-retries', '1']);
+    // Instance 8: two containers whose first healthcheck is an hour away: a Redis that answers, and a "Postgres" that never will.
+    const later = ['--health-cmd', 'true', '--health-interval', '1h'];
+    run(8, 'redis', ['-p', `127.0.0.1:${ports(8).redis}:6379`, ...later]);
+    run(8, 'postgres', later, 'sleep', 'infinity');
+    try {
+      await pollUntil(() => (/\(unhealthy\)/.test(containers(project(9)).get('redis')?.status ?? '') ? true : undefined), {
+        deadlineMs: 30_000, intervalMs: 250, timeout: () => new Error(`Docker never judged it unhealthy: ${containers(project(9)).get('redis')?.status}`),
+      });
+      assert.equal(redisCli(ports(9).redis, 'PING').stdout.trim(), 'PONG', 'it answers all the same');
+      const infraStates = (n: number) => {
+        const status = just('dev', String(n), 'status', '--json');
+        ok(status, `status ${n}`);
+        return Object.fromEntries((JSON.parse(status.stdout).instances[0].processes as { name: string; kind: string; state: string }[])
+          .filter((r) => r.kind === 'infra').map((r) => [r.name, r.state]));
+      };
+      assert.deepEqual(infraStates(9), { [`${project(9)}-redis-1`]: 'unhealthy' });
+      assert.match(containers(project(8)).get('redis')?.status ?? '', /health: starting/);
+      assert.deepEqual(infraStates(8), { [`${project(8)}-postgres-1`]: 'starting', [`${project(8)}-redis-1`]: 'online' });
+    } finally {
+      for (const n of [8, 9]) for (const c of containers(project(n)).values()) docker('rm', '--force', '--volumes', c.name);
+    }
   });
 
   it('status all and stop all find compose projects by their label when .instances/instance-N/ was deleted by hand', () => {

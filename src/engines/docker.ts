@@ -10,6 +10,7 @@ import { OperationalError } from '../errors.js';
 import { writeComposeOverride } from '../materialize.js';
 import { composeVolumeName, instanceOfProject } from '../plan/names.js';
 import { onPath } from '../proc/on-path.js';
+import { withDeadline } from '../poll.js';
 import { trace } from '../trace.js';
 import { type RunResult, commandLine, run, streamLines } from '../proc/run.js';
 import { type ReadinessCheck, tcpAccepts, waitAllReady } from '../readiness.js';
@@ -165,16 +166,22 @@ export async function composeProjects(): Promise<string[]> {
 const postgresService = (t: EngineTarget) =>
   t.decl.services[t.decl.infra.postgres.service]?.container?.service ?? t.decl.infra.postgres.service;
 
-/** Readiness of every published service of the set, asked the same way the native engine asks, where it answers. */
-function readinessChecks(t: EngineTarget, services: readonly string[]): ReadinessCheck[] {
+/** The published ports of the set's services, each with the probe that tells it is ready: the one the native engine asks too. */
+function probedPorts(t: EngineTarget, services: readonly string[]) {
   return t.scope.ports.filter((x) => x.container && services.includes(x.container.service)).map((x) => {
     const kind = kindOfService(t.decl, x.id);
-    const service = x.container?.service ?? x.id;
     const address = clientAddress(x.host);
+    return { port: x, service: x.container?.service ?? x.id, probe: kind ? () => PROBES[kind](x.port, t.scope.superuser, address) : () => tcpAccepts(x.port, address) };
+  });
+}
+
+/** Readiness of every published service of the set, asked the same way the native engine asks, where it answers. */
+function readinessChecks(t: EngineTarget, services: readonly string[]): ReadinessCheck[] {
+  return probedPorts(t, services).map(({ port: x, service, probe }) => {
     return {
       name: `${service} of ${t.scope.label} (container${onHost(t.scope.placement)})`,
       port: x.port,
-      probe: kind ? () => PROBES[kind](x.port, t.scope.superuser, address) : () => tcpAccepts(x.port, address),
+      probe,
       deadlineMs: READY_DEADLINE_MS,
       gone: async () => {
         const c = (await projectContainers(t.scope)).find((k) => k.service === service);
@@ -188,6 +195,19 @@ function readinessChecks(t: EngineTarget, services: readonly string[]): Readines
     };
   });
 }
+
+/**
+ * What Docker says of a container: a running one is 'unhealthy' once its healthcheck failed, 'starting'
+ * before the check first passed, else 'online'. Stopped by compose: exit 0 (or a signal's code after
+ * SIGINT/SIGTERM); killed or crashed: anything else.
+ */
+export function containerState(c: Pick<Container, 'state' | 'status'>): ServiceState['state'] {
+  if (c.state === 'running') return /\(unhealthy\)/.test(c.status) ? 'unhealthy' : /health: starting/.test(c.status) ? 'starting' : 'online';
+  return c.state === 'exited' && /\((0|130|143)\)/.test(c.status) ? 'stopped' : 'errored';
+}
+
+/** How long status gives a container's probe: a ready server answers in milliseconds, a busy machine may take a while. */
+const STATUS_PROBE_MS = 3_000;
 
 const runningNames = (cs: readonly Container[]) => cs.filter((c) => c.state === 'running').map((c) => c.name);
 
@@ -251,12 +271,16 @@ export const dockerEngine: Engine = {
     const order = (c: Container) => t.scope.services.indexOf(c.service);
     const recent = recentList(t.scope);
     const listed = recent ? containersOf(t.scope, await recent).filter((c) => c.project === t.scope.composeProject) : await projectContainers(t.scope);
-    return listed.sort((a, b) => order(a) - order(b)).map((c): ServiceState => ({
-      service: c.service,
-      process: c.name,
-      port: c.publishedPort,
-      // Stopped by compose: exit 0 (or a signal's code after SIGINT/SIGTERM). Killed or crashed: anything else.
-      state: c.state === 'running' ? (/health: starting/.test(c.status) ? 'starting' : 'online') : c.state === 'exited' && /\((0|130|143)\)/.test(c.status) ? 'stopped' : 'errored',
+    const sorted = listed.sort((a, b) => order(a) - order(b));
+    // Ready means what a start waits for: the service's own probe answers. Docker's healthcheck runs
+    // on its own clock (every few seconds), so before its first pass the probe decides; once it has
+    // failed, the container is unhealthy whatever the probe says.
+    const probes = new Map(probedPorts(t, sorted.filter((c) => containerState(c) === 'starting').map((c) => c.service)).map((x) => [x.service, x.probe]));
+    return Promise.all(sorted.map(async (c): Promise<ServiceState> => {
+      const docker = containerState(c);
+      const probe = probes.get(c.service);
+      const answers = docker === 'starting' && probe !== undefined && await withDeadline(probe(), STATUS_PROBE_MS).then(() => true, () => false);
+      return { service: c.service, process: c.name, port: c.publishedPort, state: answers ? 'online' : docker };
     }));
   },
 

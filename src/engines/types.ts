@@ -23,7 +23,11 @@ export interface ServiceState {
   /** PM2 process or compose container name. */
   process: string;
   port: number;
-  state: 'online' | 'stopped' | 'errored' | 'starting' | 'absent' | 'unavailable';
+  /**
+   * online: it answers the probe a start waits for. starting: it runs but does not answer yet.
+   * unhealthy: a container whose own healthcheck has failed. stopped, errored: not running.
+   */
+  state: 'online' | 'stopped' | 'errored' | 'starting' | 'unhealthy' | 'absent' | 'unavailable';
   pid?: number;
   restarts?: number;
   startedAt?: number;

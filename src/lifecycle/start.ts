@@ -126,8 +126,7 @@ async function inspect(t: Target, pm2: Pm2Session, selecting: Promise<{ engine: 
   trace('start: looked at what runs');
   const infraStates = [...(ownStates ?? []), ...(sharedStates ?? [])];
   const running = t.plan.apps.every((a) => healthy.has(a.pm2Name)) && infraStates.length > 0
-    // 'starting': a container whose healthcheck has not passed yet; with every app healthy it answers.
-    && infraStates.every((x) => x.state === 'online' || x.state === 'starting' || x.state === 'unavailable');
+    && infraStates.every((x) => x.state === 'online' || x.state === 'unavailable');
   return { engine, reason, procs, ownStates: ownStates ?? [], healthy, unavailable: inspections.flatMap((i) => i.unavailable), running };
 }
 
@@ -169,8 +168,8 @@ async function checkPorts(t: Target, pm2: Pm2Session, ownStates: ServiceState[])
   const p = t.plan;
   const namespaces = new Set([p.pm2Namespace, p.sharedInfra?.pm2Namespace]);
   const mine = new Set((await pm2.list()).filter((x) => namespaces.has(x.namespace) && x.pid > 0).map((x) => x.pid));
-  // A container whose healthcheck has not passed yet ('starting') holds its port as much as a healthy one.
-  const online = new Set(ownStates.filter((x) => x.state === 'online' || x.state === 'starting').map((x) => x.service));
+  // A running container that does not answer yet ('starting') or failed its healthcheck holds its port as much as a healthy one.
+  const online = new Set(ownStates.filter((x) => x.state === 'online' || x.state === 'starting' || x.state === 'unhealthy').map((x) => x.service));
   for (const w of instancePorts(t)) {
     if (w.host !== LOCAL_HOST) {
       // On the Docker host it is placed on: only an answer there tells, and who holds it is that host's business.
