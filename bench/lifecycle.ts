@@ -48,7 +48,7 @@ export async function lifecycleBench(repo: string, rounds = 3, fleet = 10): Prom
         const alone = { ...p, apps: backend ? [backend] : [] };
         const t0 = performance.now();
         await nativeEngine.up({ decl, scope: p.infra, root });
-        await provision(p, false);
+        await provision(decl, p, ['temporal']);
         await withPm2(async (pm2) => {
           const launch = newLaunch();
           const started = await startApps(pm2, alone, root, launch);

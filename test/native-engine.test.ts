@@ -27,9 +27,9 @@ const decl = checkDeclaration(stack, 'stack.config.ts');
 const target = (n: number): EngineTarget => ({ decl, scope: plan(decl, n).infra, root: root.path });
 const pgServer = (n: number) => {
   const p = plan(decl, n);
-  return { host: '127.0.0.1', port: p.database.port, user: p.database.user, password: p.database.password };
+  return { host: '127.0.0.1', port: p.database!.port, user: p.database!.user, password: p.database!.password };
 };
-const instancePorts = (n: number) => [plan(decl, n).database.port, plan(decl, n).redis.port];
+const instancePorts = (n: number) => [plan(decl, n).database!.port, plan(decl, n).redis!.port];
 
 async function pgScalar(n: number, sql: string): Promise<string> {
   const c = new pg.Client({ ...pgServer(n), database: 'postgres' });
@@ -102,7 +102,7 @@ describe('native engine', () => {
   });
 
   it('ensures a database idempotently, also from 8 concurrent callers', async () => {
-    const name = plan(decl, 3).database.name;
+    const name = plan(decl, 3).database!.name;
     const created = await Promise.all(Array.from({ length: 8 }, () => ensureDatabase(pgServer(3), name)));
     assert.equal(created.filter(Boolean).length, 1);
     assert.equal(await ensureDatabase(pgServer(3), name), false);
@@ -110,7 +110,7 @@ describe('native engine', () => {
   });
 
   it('drops exactly one database, even with a session connected to it', async () => {
-    const [mine, other] = [plan(decl, 3).database.name, plan(decl, 13).database.name];
+    const [mine, other] = [plan(decl, 3).database!.name, plan(decl, 13).database!.name];
     await ensureDatabase(pgServer(3), mine);
     await ensureDatabase(pgServer(3), other);
     const session = new pg.Client({ ...pgServer(3), database: mine });

@@ -40,10 +40,10 @@ describe('plan(N)', () => {
       assert.equal(p.composeProject, `shipsec-dev-${n}`);
       assert.deepEqual(p.apps.map((a) => a.pm2Name), [`shipsec-frontend-${n}`, `shipsec-backend-${n}`, `shipsec-worker-${n}`]);
       assert.equal(p.pm2Namespace, `shipsec-dev-${n}`);
-      assert.equal(p.database.name, `shipsec_dev_${n}`);
-      assert.equal(p.temporal.namespace, `shipsec-dev-${n}`);
-      assert.equal(p.temporal.taskQueue, `shipsec-dev-${n}`);
-      assert.equal(p.redis.keyPrefix, `shipsec-dev-${n}:`);
+      assert.equal(p.database!.name, `shipsec_dev_${n}`);
+      assert.equal(p.temporal!.namespace, `shipsec-dev-${n}`);
+      assert.equal(p.temporal!.taskQueue, `shipsec-dev-${n}`);
+      assert.equal(p.redis!.keyPrefix, `shipsec-dev-${n}:`);
       assert.equal(p.dir, `.instances/instance-${n}`);
     }
   });
@@ -69,7 +69,7 @@ describe('plan(N)', () => {
   });
 
   it("no instance's key prefix is a prefix of another's", () => {
-    const prefixes = Array.from({ length: MAX + 1 }, (_, n) => plan(decl, n).redis.keyPrefix);
+    const prefixes = Array.from({ length: MAX + 1 }, (_, n) => plan(decl, n).redis!.keyPrefix);
     for (const a of prefixes) for (const b of prefixes) if (a !== b) assert.ok(!b.startsWith(a), `${a} prefixes ${b}`);
   });
 

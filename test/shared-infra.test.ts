@@ -29,19 +29,19 @@ const [p7, p8] = [plan(decl, 7), plan(decl, 8)];
 const shared = p7.sharedInfra;
 
 async function sql(p: typeof p7, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const c = new pg.Client({ connectionString: p.database.url.replace('localhost', '127.0.0.1') });
+  const c = new pg.Client({ connectionString: p.database!.url.replace('localhost', '127.0.0.1') });
   c.on('error', () => {});
   await c.connect();
   try { return await c.query(text, params); } finally { await c.end(); }
 }
-const redisFor = (p: typeof p7) => new Redis(p.redis.url, { keyPrefix: p.redis.keyPrefix, lazyConnect: true });
+const redisFor = (p: typeof p7) => new Redis(p.redis!.url, { keyPrefix: p.redis!.keyPrefix, lazyConnect: true });
 
 describe('shared infrastructure', () => {
   before(async () => {
     assert.ok(shared);
     await nativeEngine.up({ decl, scope: shared, root: root.path });
     await Promise.all([p7, p8].map((p) => nativeEngine.up({ decl, scope: p.infra, root: root.path })));
-    await Promise.all([p7, p8].map((p) => ensureDatabase({ ...p.database, host: '127.0.0.1' }, p.database.name)));
+    await Promise.all([p7, p8].map((p) => ensureDatabase({ ...p.database!, host: '127.0.0.1' }, p.database!.name)));
   });
   after(async () => {
     try {
@@ -56,10 +56,10 @@ describe('shared infrastructure', () => {
   it('plans one set on the base ports for every instance, named once', () => {
     assert.equal(shared?.composeProject, 'shipsec-infra');
     assert.deepEqual(p8.sharedInfra?.ports.map((x) => x.port), shared?.ports.map((x) => x.port));
-    assert.equal(p7.database.port, 5443);
-    assert.equal(p8.database.port, 5443);
+    assert.equal(p7.database!.port, 5443);
+    assert.equal(p8.database!.port, 5443);
     assert.deepEqual(p7.infra.services, []);
-    assert.notEqual(p7.database.name, p8.database.name);
+    assert.notEqual(p7.database!.name, p8.database!.name);
     assert.deepEqual([...sharedServices(decl)], composeServices(decl));
     assert.ok(rangeFor(decl).max >= 20, 'sharing lifts the isolated limit of 17');
   });
@@ -88,9 +88,9 @@ describe('shared infrastructure', () => {
 
   it("stopping and cleaning instance 7 leaves instance 8's data and the shared servers alone", async () => {
     await nativeEngine.down({ decl, scope: p7.infra, root: root.path });
-    await dropDatabase({ ...p7.database, host: '127.0.0.1' }, p7.database.name);
-    await dropPrefix(p7.redis.url, p7.redis.keyPrefix);
-    assert.equal(await portInUse(p8.database.port), true);
+    await dropDatabase({ ...p7.database!, host: '127.0.0.1' }, p7.database!.name);
+    await dropPrefix(p7.redis!.url, p7.redis!.keyPrefix);
+    assert.equal(await portInUse(p8.database!.port), true);
     assert.equal((await sql(p8, 'SELECT 1 AS one')).rows[0].one, 1);
     const r8 = redisFor(p8);
     await r8.connect();

@@ -10,6 +10,10 @@ const problems = (decl: unknown) => validateDeclaration(decl).map((p) => `${p.ke
 
 describe('validateDeclaration', () => {
   it('accepts the shipped declaration', () => assert.deepEqual(problems(stack), []));
+  it('accepts every infrastructure piece left out: none at all, Postgres only, Redis only', () => {
+    const { postgres, redis } = stack.infra ?? {};
+    for (const infra of [undefined, {}, { postgres }, { redis }, { postgres, redis }]) assert.deepEqual(problems({ ...stack, infra }), [], JSON.stringify(infra));
+  });
 
   const cases: [string, unknown, RegExp][] = [
     ['a duplicate base port', withService('loki', { basePort: 9000 }), /^services\.loki\.basePort: 9000 is already the base port of services\.minio-api$/],
@@ -22,7 +26,11 @@ describe('validateDeclaration', () => {
     ['a needsInfrastructure that is not a boolean', { ...stack, apps: { ...stack.apps, frontend: { ...stack.apps.frontend, needsInfrastructure: 'no' } } },
       /^apps\.frontend\.needsInfrastructure: 'no' must be true or false$/],
     ['a zero stride', { ...stack, portStride: 0 }, /^portStride: 0 must be a positive integer$/],
-    ['infra naming a missing service', { ...stack, infra: { ...stack.infra, redis: { service: 'valkey' } } }, /^infra\.redis\.service: must name a service/],
+    ['infra naming a missing service', { ...stack, infra: { ...stack.infra, redis: { service: 'valkey' } } }, /^infra\.redis\.service: 'valkey' is not a service in services$/],
+    ['an infrastructure kind the tool does not know', { ...stack, infra: { ...stack.infra, mongo: { service: 'redis' } } }, /^infra\.mongo: 'mongo' is not a kind this tool knows: postgres, redis, temporal, minio, loki, redpanda$/],
+    ['an app with neither command nor script', { ...stack, apps: { api: { cwd: '.', envSources: [] } } }, /^apps\.api: needs a command/],
+    ['an app with both command and script', { ...stack, apps: { api: { cwd: '.', script: 'a.js', command: 'bun run dev', envSources: [] } } }, /^apps\.api: has both script and command: give one$/],
+    ['an empty command', { ...stack, apps: { api: { cwd: '.', command: '  ', envSources: [] } } }, /^apps\.api\.command: ' {2}' must be a command line/],
     ['a retention without unit', { ...stack, infra: { ...stack.infra, temporal: { service: 'temporal', retention: '72' } } }, /^infra\.temporal\.retention: '72' must be hours or days/],
     ['an image for a service that is not a container', { ...stack, images: { mysql: 'mysql:8' } }, /^images\.mysql: 'mysql' is not a container service of any port$/],
     ['an image reference with a space', { ...stack, images: { postgres: 'postgres 16' } }, /^images\.postgres: 'postgres 16' must be an image reference/],

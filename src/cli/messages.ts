@@ -5,7 +5,11 @@ import type { LifecycleEvent } from '../lifecycle/events.js';
 import type { FillVia } from '../lifecycle/sources.js';
 import { type InstancePlan, placementLabel } from '../plan/plan.js';
 import { UNAVAILABLE_SERVICES_KEY } from '../plan/names.js';
+import type { SliceOutcome } from '../provision/index.js';
+import { sliceEntries } from '../slices/table.js';
 import { columns } from '../text/columns.js';
+import { formatBytes } from '../text/bytes.js';
+import type { Snapshot } from '../lifecycle/snapshots.js';
 
 export const PROGRAM = 'dev-instances';
 
@@ -30,8 +34,6 @@ export const notATarget = (raw: string, max: number, actions: readonly string[])
 
 export const noAllFor = (action: string): string => `${action} works on one instance; give a number, not 'all'`;
 
-export const mask = (url: string, password: string): string =>
-  password === '' ? url : url.replace(`:${encodeURIComponent(password)}@`, ':****@');
 
 /** The `info` text: what a person needs to reach and recognise the instance. */
 export function infoText(p: InstancePlan, baseImages: Readonly<Record<string, string>> = {}): string {
@@ -46,9 +48,7 @@ export function infoText(p: InstancePlan, baseImages: Readonly<Record<string, st
     ['', ''],
     ...(p.placement ? [['Infrastructure', `on the Docker host ${placementLabel(p.placement)}, ports published on ${p.placement.address}; apps here`] as [string, string]] : []),
     ['Compose project', p.composeProject],
-    ['Database', `${p.database.name}  ${mask(p.database.url, p.database.password)}`],
-    ['Temporal', `namespace ${p.temporal.namespace}, task queue ${p.temporal.taskQueue} at ${p.temporal.address}`],
-    ['Redis prefix', `'${p.redis.keyPrefix}' at ${p.redis.url}`],
+    ...sliceEntries(p).map((e): [string, string] => [e.kind.title, e.kind.show(e.value)]),
     ['PM2 apps', `${p.apps.map((a) => a.pm2Name).join(', ')}  (namespace ${p.pm2Namespace})`],
     ['Files', `${p.dir}/`],
     ...(images.length ? [['Images', 'docker engine: each compose service, and where its image comes from'] as [string, string], ...images] : []),
@@ -66,11 +66,24 @@ function address(scheme: string | undefined, host: string, port: number): string
   return scheme === 'http' || scheme === 'postgresql' || scheme === 'redis' ? `${scheme}://${host}:${port}` : `${host}:${port}`;
 }
 
+/** Each slice of a start: its name, and how the start left it (or that its server does not run here). */
+function sliceRows(p: InstancePlan, down: readonly string[], provisioned: SliceOutcome[] | undefined): [string, string][] {
+  return sliceEntries(p).map((e) => {
+    const outcome = provisioned?.find((o) => o.key === e.kind.key);
+    if (outcome?.state === 'skipped' || (!outcome && down.includes(e.kind.infra))) return [e.kind.title, 'not available on this engine'];
+    return [e.kind.title, `${e.kind.name(e.value)}${outcome ? ` (${outcome.state})` : ''}`];
+  });
+}
+
+/** The servers of an instance's slices: 'Postgres 10.0.0.2:5533'. */
+const serversOf = (p: InstancePlan): string[] =>
+  sliceEntries(p).map((e) => `${e.kind.infra[0]?.toUpperCase()}${e.kind.infra.slice(1)} ${e.kind.server(e.value)}`);
+
 /** What a finished `start` prints: where everything of the instance lives. */
 export function startSummary(r: {
   plan: InstancePlan; engineReason: string; alreadyRunning: boolean; ms: number;
   unavailable: { service: string; detail: string }[];
-  provisioned?: { database: string; namespace: string };
+  provisioned?: SliceOutcome[];
 }): string {
   const p = r.plan;
   const head = r.alreadyRunning
@@ -84,10 +97,8 @@ export function startSummary(r: {
     ...columns([
       ...(p.proxy ? [['Open', p.proxy.home] as [string, string]] : []),
       ...urls,
-      ['Database', `${p.database.name}${r.provisioned ? ` (${r.provisioned.database})` : ''}`],
-      ['Temporal', down.includes('temporal') ? 'not available on this engine' : `namespace ${p.temporal.namespace}${r.provisioned ? ` (${r.provisioned.namespace})` : ''}`],
-      ['Redis prefix', p.redis.keyPrefix],
-      ...(p.placement ? [['Infrastructure', `on ${placementLabel(p.placement)}: Postgres ${p.database.host}:${p.database.port}, Redis ${p.redis.host}:${p.redis.port}`] as [string, string]] : []),
+      ...sliceRows(r.plan, down, r.provisioned),
+      ...(p.placement ? [['Infrastructure', `on ${placementLabel(p.placement)}: ${serversOf(p).join(', ')}`] as [string, string]] : []),
       ...(down.length ? [['Not running', `${down.join(', ')} (apps see ${UNAVAILABLE_SERVICES_KEY}):`] as [string, string]] : []),
     ], { indent: '  ' }),
     ...r.unavailable.map((u) => `    ${u.service}: ${u.detail}`),
@@ -161,7 +172,7 @@ export function eventLine(e: LifecycleEvent): { warning: boolean; text: string }
     case 'orphan-ended': return note(`ending pid ${e.pid} (${e.what}, port ${e.port}): ours, but PM2 no longer runs it`);
     case 'infra-starting':
       return note(`instance ${e.instance}: starting infrastructure (${e.engineReason})${e.meanwhile.length > 0 ? `; meanwhile ${e.meanwhile.join(', ')}` : ''}`);
-    case 'provisioning': return note(`instance ${e.instance}: provisioning database ${e.database}, namespace and key prefix`);
+    case 'provisioning': return note(`instance ${e.instance}: provisioning ${e.slices.join(', ')}`);
     case 'apps-starting': return note(`instance ${e.instance}: starting apps ${e.apps.join(', ')}`);
     case 'data-loss': return { warning: true, text: dataLossWarning(e.instance, e.backups) };
     case 'backed-up': return note(`backed up ${e.database} to ${e.file}`);
@@ -171,7 +182,7 @@ export function eventLine(e: LifecycleEvent): { warning: boolean; text: string }
     case 'seed-skipped': return { warning: true, text: `instance ${e.instance} has a database already (${e.database}): snapshot ${e.snapshot} was not applied; just dev ${e.instance} restore ${e.snapshot} --yes replaces its data` };
     case 'keys-restored': return note(`restored ${e.keys} Redis key(s) under ${e.prefix}`);
     case 'apps-stopped': return note(`stopped ${e.apps.join(', ')} of instance ${e.instance} while the database is replaced; they start again next`);
-    case 'dropped': return note(`dropped database ${e.database}, ${e.keys} Redis key(s)${e.namespace ? `, namespace ${e.namespace}` : ''}`);
+    case 'dropped': return note(`dropped ${e.slices.join(', ')}`);
     case 'removed': return note(`removed ${e.dir}/`);
     case 'shared-stopped': return note('stopped the shared infrastructure');
     case 'released': return note(`gave instance number ${e.instance} back (any checkout may take it now)`);
@@ -196,3 +207,11 @@ export function dryRunText(d: { instance: number; action: string; engine: string
     ...d.steps.flatMap((s, i) => [`${i + 1}. ${s.title}`, ...s.lines.map((l) => `     ${l}`)]),
   ].join('\n');
 }
+
+/** What a restore or clone replaces in an instance: its database, and its Redis keys when it has a Redis. */
+export const dataOf = (p: InstancePlan): string =>
+  `the database ${p.database?.name ?? '(none)'}${p.redis ? ` and the Redis keys under ${p.redis.keyPrefix}` : ''} of instance ${p.instance}`;
+
+/** A snapshot in brief: where it came from, when, and what it holds. */
+export const snapshotBrief = (s: Snapshot): string =>
+  `instance ${s.instance}, ${s.takenAt}; ${formatBytes(s.database.bytes)} database${s.redis ? `, ${s.redis.keys} keys` : ', no Redis keys'}`;

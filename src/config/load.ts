@@ -2,6 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
+import { plan } from '../plan/plan.js';
 import type { StackDeclaration } from './types.js';
 import { validateDeclaration } from './validate.js';
 
@@ -31,5 +32,12 @@ export async function loadStack(): Promise<LoadedStack> {
 export function checkDeclaration(decl: unknown, source: string): StackDeclaration {
   const problems = validateDeclaration(decl);
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `${source}: ${p.key}: ${p.message}`));
+  // What the env functions read is known only by running them: once, for instance 0, before any command acts.
+  try {
+    plan(decl as StackDeclaration, 0);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(err.problems.map((p) => `${source}: ${p}`));
+    throw err;
+  }
   return decl as StackDeclaration;
 }

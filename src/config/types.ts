@@ -2,6 +2,7 @@
  * The shape of a stack declaration: everything the tool needs to know about a user's stack.
  * The tool itself knows nothing about any particular stack; `stack.config.ts` fills this in.
  */
+import type { SliceContext } from '../slices/table.js';
 
 /** A port that every instance gets its own copy of (base + N * stride). */
 export interface ServiceDecl {
@@ -21,8 +22,17 @@ export interface ServiceDecl {
 export interface AppDecl<S extends string = string> {
   /** Working directory, relative to the repository root. */
   cwd: string;
-  /** Script PM2 runs, relative to cwd. */
-  script: string;
+  /**
+   * A Node script PM2 runs with node, relative to cwd. Give either this or `command`.
+   */
+  script?: string;
+  /**
+   * Any program: the executable (on PATH, or relative to cwd) and its arguments, as a list or as one
+   * string split at spaces (no shell: no quotes, pipes or $VARS). `['uvicorn', 'app:app', '--reload']`,
+   * `'bun run dev'`, `'go run .'`. Its port comes in PORT, like a script's.
+   */
+  command?: string | string[];
+  /** Arguments after the script or the command's own. */
   args?: string[];
   /** The service whose port this app listens on; becomes PORT in its environment. */
   port?: NoInfer<S>;
@@ -45,8 +55,12 @@ export interface AppDecl<S extends string = string> {
   env?: (ctx: PlanContext<NoInfer<S>>) => Record<string, string>;
 }
 
-/** Values handed to the declaration's env functions: everything plan(N) already knows. */
-export interface PlanContext<S extends string = string> {
+/**
+ * Values handed to the declaration's env functions: everything plan(N) already knows, with the
+ * instance's slices (database, redis, temporal: see src/slices/). Reading a slice whose server the
+ * declaration does not have (ctx.redis without infra.redis) is an error naming the key.
+ */
+export interface PlanContext<S extends string = string> extends SliceContext {
   instance: number;
   ports: Record<S, number>;
   /**
@@ -55,9 +69,6 @@ export interface PlanContext<S extends string = string> {
    */
   hosts: Record<S, string>;
   composeProject: string;
-  database: { name: string; user: string; password: string; url: string };
-  temporal: { address: string; namespace: string; taskQueue: string };
-  redis: { url: string; keyPrefix: string };
   /**
    * The URL a browser uses for each app with a port, by app name: its named URL through the local
    * proxy (`http://backend.2.shipsec.localhost:1380`) when the proxy is on, else `http://localhost:PORT`.
@@ -75,11 +86,14 @@ export interface StackDeclaration<S extends string = string, A extends string = 
   /** Every per-instance port, in the order `ports` prints them. */
   services: Record<S, ServiceDecl>;
   apps: Record<A, AppDecl<S>>;
-  /** Which service is which piece of infrastructure the tool provisions. */
-  infra: {
-    postgres: { service: NoInfer<S>; user: string; password: string };
-    redis: { service: NoInfer<S> };
-    temporal: { service: NoInfer<S>; retention: string; ui?: NoInfer<S> };
+  /**
+   * Which service is which piece of infrastructure the tool knows. Every entry is optional: each
+   * one declared gets its readiness probe, and Postgres, Redis and Temporal a slice per instance.
+   */
+  infra?: {
+    postgres?: { service: NoInfer<S>; user: string; password: string };
+    redis?: { service: NoInfer<S> };
+    temporal?: { service: NoInfer<S>; retention: string; ui?: NoInfer<S> };
     minio?: { service: NoInfer<S>; console?: NoInfer<S> };
     loki?: { service: NoInfer<S> };
     redpanda?: { service: NoInfer<S> };

@@ -112,9 +112,8 @@ function checkApps(apps: unknown, serviceIds: ReadonlySet<string>, bad: Bad): vo
       const at = `apps.${id}`;
       if (!APP_RE.test(id)) bad(at, `app name '${id}' must be lower-case letters, digits and '-'`);
       if (!isObject(app)) { bad(at, 'must be an object'); continue; }
-      for (const k of ['cwd', 'script'] as const) {
-        if (typeof app[k] !== 'string' || app[k] === '') bad(`${at}.${k}`, 'must be a non-empty path');
-      }
+      if (typeof app.cwd !== 'string' || app.cwd === '') bad(`${at}.cwd`, 'must be a non-empty path');
+      checkProgram(app, at, bad);
       if (app.port !== undefined && !(typeof app.port === 'string' && serviceIds.has(app.port))) {
         bad(`${at}.port`, `${show(app.port)} is not a service in services`);
       }
@@ -130,36 +129,48 @@ function checkApps(apps: unknown, serviceIds: ReadonlySet<string>, bad: Bad): vo
 
 }
 
+/** The infrastructure kinds a declaration may name, and the keys (other than service) that name a second port. */
+const INFRA_KINDS: Record<string, readonly string[]> = { postgres: [], redis: [], temporal: ['ui'], minio: ['console'], loki: [], redpanda: [] };
+
+/** An app runs a Node script or a command: exactly one, each well formed. */
+function checkProgram(app: Record<string, unknown>, at: string, bad: Bad): void {
+  const { script, command, args } = app;
+  if (script === undefined && command === undefined) { bad(at, "needs a command (['python3', 'app.py'] or 'bun run dev') or a Node script"); return; }
+  if (script !== undefined && command !== undefined) { bad(at, 'has both script and command: give one'); return; }
+  if (script !== undefined && (typeof script !== 'string' || script === '')) bad(`${at}.script`, `${show(script)} must be a non-empty path`);
+  const words = typeof command === 'string' ? command.trim().split(/\s+/).filter(Boolean) : command;
+  if (command !== undefined && (!Array.isArray(words) || words.length === 0 || words.some((w) => typeof w !== 'string' || w === ''))) {
+    bad(`${at}.command`, `${show(command)} must be a command line: a non-empty string, or a list of non-empty strings`);
+  }
+  if (args !== undefined && (!Array.isArray(args) || args.some((a) => typeof a !== 'string'))) bad(`${at}.args`, 'must be a list of strings');
+}
+
 function checkInfra(decl: Record<string, unknown>, serviceIds: ReadonlySet<string>, bad: Bad): void {
-  const { infra } = decl;
-  if (!isObject(infra)) bad('infra', 'must say which services are postgres, redis and temporal');
-  else {
-    for (const kind of ['postgres', 'redis', 'temporal'] as const) {
-      const entry = infra[kind];
-      if (!isObject(entry) || typeof entry.service !== 'string' || !serviceIds.has(entry.service)) {
-        bad(`infra.${kind}.service`, `must name a service in services`);
-      }
+  const infra = decl.infra ?? {};
+  if (decl.engine !== undefined && !['auto', 'docker', 'native'].includes(String(decl.engine))) {
+    bad('engine', `${show(decl.engine)} must be 'auto', 'docker' or 'native'`);
+  }
+  if (!isObject(infra)) { bad('infra', `must be an object naming the services of ${Object.keys(INFRA_KINDS).join(', ')} (each optional)`); return; }
+  for (const [kind, entry] of Object.entries(infra)) {
+    const seconds = INFRA_KINDS[kind];
+    if (!seconds) { bad(`infra.${kind}`, `'${kind}' is not a kind this tool knows: ${Object.keys(INFRA_KINDS).join(', ')}`); continue; }
+    if (entry === undefined) continue;
+    if (!isObject(entry) || typeof entry.service !== 'string' || !serviceIds.has(entry.service)) {
+      bad(`infra.${kind}.service`, `${show(isObject(entry) ? entry.service : entry)} is not a service in services`);
+      continue;
     }
-    for (const [kind, keys] of [['temporal', ['ui']], ['minio', ['service', 'console']], ['loki', ['service']], ['redpanda', ['service']]] as const) {
-      const entry = infra[kind];
-      if (entry === undefined) continue;
-      for (const k of keys) {
-        const v = isObject(entry) ? entry[k] : undefined;
-        if (v !== undefined && !(typeof v === 'string' && serviceIds.has(v))) bad(`infra.${kind}.${k}`, `${show(v)} is not a service in services`);
-      }
-    }
-    if (decl.engine !== undefined && !['auto', 'docker', 'native'].includes(String(decl.engine))) {
-      bad('engine', `${show(decl.engine)} must be 'auto', 'docker' or 'native'`);
-    }
-    const pg = infra.postgres;
-    if (isObject(pg) && (typeof pg.user !== 'string' || pg.user === '')) bad('infra.postgres.user', 'must be a non-empty string');
-    if (isObject(pg) && typeof pg.password !== 'string') bad('infra.postgres.password', 'must be a string');
-    const t = infra.temporal;
-    if (isObject(t) && (typeof t.retention !== 'string' || !/^\d+(h|d)$/.test(t.retention))) {
-      bad('infra.temporal.retention', `${show(isObject(t) ? t.retention : undefined)} must be hours or days, like '72h' or '3d'`);
+    for (const k of seconds) {
+      const v = entry[k];
+      if (v !== undefined && !(typeof v === 'string' && serviceIds.has(v))) bad(`infra.${kind}.${k}`, `${show(v)} is not a service in services`);
     }
   }
-
+  const pg = infra.postgres;
+  if (isObject(pg) && (typeof pg.user !== 'string' || pg.user === '')) bad('infra.postgres.user', 'must be a non-empty string');
+  if (isObject(pg) && typeof pg.password !== 'string') bad('infra.postgres.password', 'must be a string');
+  const t = infra.temporal;
+  if (isObject(t) && (typeof t.retention !== 'string' || !/^\d+(h|d)$/.test(t.retention))) {
+    bad('infra.temporal.retention', `${show(isObject(t) ? t.retention : undefined)} must be hours or days, like '72h' or '3d'`);
+  }
 }
 
 function checkImages(images: unknown, composeServices: ReadonlySet<string>, bad: Bad): void {

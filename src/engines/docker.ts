@@ -164,7 +164,7 @@ export async function composeProjects(): Promise<string[]> {
 
 /** The compose service of the declaration's Postgres. */
 const postgresService = (t: EngineTarget) =>
-  t.decl.services[t.decl.infra.postgres.service]?.container?.service ?? t.decl.infra.postgres.service;
+  t.decl.services[t.decl.infra?.postgres?.service ?? '']?.container?.service ?? t.decl.infra?.postgres?.service ?? 'postgres';
 
 /** The published ports of the set's services, each with the probe that tells it is ready: the one the native engine asks too. */
 function probedPorts(t: EngineTarget, services: readonly string[]) {

@@ -9,10 +9,16 @@ import { tcpAccepts } from '../readiness.js';
 
 export type InfraKind = 'postgres' | 'redis' | 'temporal' | 'minio' | 'loki' | 'redpanda';
 
+/** The Postgres superuser of a set: there whenever the declaration has a Postgres, which is when it is asked for. */
+export function superuserOf(su: InfraScope['superuser']): NonNullable<InfraScope['superuser']> {
+  if (!su) throw new Error('the declaration has no infra.postgres, so no Postgres superuser');
+  return su;
+}
+
 export const PROBES: Record<InfraKind, (port: number, superuser: InfraScope['superuser'], host?: string) => Promise<void>> = {
   postgres: async (port, su, host = '127.0.0.1') => {
     const { pgAnswers } = await import('../provision/postgres.js');
-    await pgAnswers({ host, port, ...su });
+    await pgAnswers({ host, port, ...superuserOf(su) });
   },
   redis: async (port, _su, host = '127.0.0.1') => {
     const { redisAnswers } = await import('../provision/redis.js');
@@ -29,9 +35,9 @@ export const PROBES: Record<InfraKind, (port: number, superuser: InfraScope['sup
 
 /** The kind of a declared service id (a port entry), when the declaration names it as one. */
 export function kindOfService(decl: StackDeclaration, serviceId: string): InfraKind | undefined {
-  const { infra } = decl;
+  const infra = decl.infra ?? {};
   const kinds: [InfraKind, string | undefined][] = [
-    ['postgres', infra.postgres.service], ['redis', infra.redis.service], ['temporal', infra.temporal.service],
+    ['postgres', infra.postgres?.service], ['redis', infra.redis?.service], ['temporal', infra.temporal?.service],
     ['minio', infra.minio?.service], ['loki', infra.loki?.service], ['redpanda', infra.redpanda?.service],
   ];
   return kinds.find(([, id]) => id === serviceId)?.[0];

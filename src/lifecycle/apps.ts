@@ -58,7 +58,7 @@ export async function startApps(
     if (current) await pm2.delete(app.name); // errored, stopped or unhealthy: start afresh with today's environment
     started.push(app.name);
     launch.requested.add(app.name);
-    const answered = pm2.start({ ...app, env: { ...app.env, ...checkoutEnv(root) }, interpreter: 'node' }).then(() => { launch.readySignalled.add(app.name); });
+    const answered = pm2.start({ ...app, env: { ...app.env, ...checkoutEnv(root) } }).then(() => { launch.readySignalled.add(app.name); });
     launch.answered.set(app.name, answered);
     starts.push(answered);
   }

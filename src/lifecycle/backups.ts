@@ -10,6 +10,7 @@ import type { DatabaseRef, Engine, EngineTarget } from '../engines/types.js';
 import { backupsDir } from '../plan/names.js';
 import { pgServerOf } from '../provision/index.js';
 import { listDatabases } from '../provision/postgres.js';
+import type { DatabaseSlice } from '../slices/database.js';
 import { type Target, sharesDatabaseServer } from './target.js';
 
 export const BACKUPS_KEEP_ENV = 'DEV_INSTANCES_BACKUPS_KEEP';
@@ -79,8 +80,15 @@ export function databaseHome(t: Target): { engine: Engine; set: EngineTarget } {
   return sharesDatabaseServer(t) && t.sharedSet && t.sharedEngine ? { engine: t.sharedEngine, set: t.sharedSet } : { engine: t.engine, set: t.own };
 }
 
-export const databaseRef = (t: Target): DatabaseRef => {
+/** The instance's database; a declaration without infra.postgres has none, and a command that needs one stops (exit 2). */
+export function needDatabase(t: Target, what: string): DatabaseSlice {
   const d = t.plan.database;
+  if (!d) throw new UsageError(`${what}: instance ${t.plan.instance} has no database (the declaration has no infra.postgres)`);
+  return d;
+}
+
+export const databaseRef = (t: Target): DatabaseRef => {
+  const d = needDatabase(t, 'no backup');
   return { name: d.name, user: d.user, password: d.password, port: d.port };
 };
 
@@ -91,6 +99,7 @@ export const databaseRef = (t: Target): DatabaseRef => {
  */
 export async function backUp(t: Target, spare?: string): Promise<Backup | undefined> {
   const p = t.plan;
+  if (!p.database) return undefined;
   const db = databaseRef(t);
   const exists = await listDatabases(pgServerOf(p)).then((dbs) => dbs.includes(db.name), () => undefined);
   if (exists === undefined) throw new OperationalError(`cannot reach Postgres of instance ${p.instance} on port ${db.port} to back it up`);

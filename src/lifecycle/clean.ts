@@ -1,7 +1,7 @@
 /**
  * clean N: back the database up (a pg_dump kept outside the instance folder, the newest few kept),
- * then stop the instance and drop its database, namespace, Redis keys, own volumes or data and its
- * folder. Nothing of another instance, nor the shared set itself, is touched.
+ * then stop the instance and drop its slices (database, key prefix, namespace: those it has), its
+ * own volumes or data and its folder. Nothing of another instance, nor the shared set itself, is touched.
  */
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -28,17 +28,15 @@ export async function cleanInstance(t: Target, opts: CleanOptions): Promise<void
   const known = t.state !== undefined || existsSync(join(t.root, instanceDataDir(p.dir)));
   if (known || (!t.engine.underPm2 && (await t.engine.databasePresent(t.own)))) {
     await upServers(t, opts.report);
-    if (opts.backup) {
+    if (opts.backup && p.database) {
       const taken = await backUp(t);
       opts.report(taken ? { kind: 'backed-up', database: p.database.name, file: taken.file } : { kind: 'nothing-to-back-up', database: p.database.name });
     }
-    const dropped = await unprovision(p, !(t.state?.unavailable ?? []).includes('temporal')).catch((err: Error) => {
+    const dropped = await unprovision(t.decl, p, t.state?.unavailable ?? []).catch((err: Error) => {
       if (t.sharedSet) throw err; // the shared servers keep the data: dropping must succeed
       return undefined; // own servers: their data goes with them below
     });
-    if (dropped) {
-      opts.report({ kind: 'dropped', database: p.database.name, keys: dropped.keys, ...(dropped.namespace === true ? { namespace: p.temporal.namespace } : {}) });
-    }
+    if (dropped && dropped.length > 0) opts.report({ kind: 'dropped', slices: dropped });
   }
   await stopInstance(t, opts.report);
   await t.engine.removeData(t.own);

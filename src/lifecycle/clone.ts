@@ -22,7 +22,7 @@ import { withPm2 } from '../pm2/client.js';
 import { processAlive } from '../proc/alive.js';
 import { pgServerOf } from '../provision/index.js';
 import { copyDatabase, databasesNamed, dropDatabase, renameDatabase, sessionsOn } from '../provision/postgres.js';
-import { databaseHome, databaseRef } from './backups.js';
+import { databaseHome, databaseRef, needDatabase } from './backups.js';
 import type { Report } from './events.js';
 import { withServersUp } from './servers-up.js';
 import { instanceKeys } from './snapshots.js';
@@ -43,11 +43,13 @@ export async function takeCopy(from: Target, to: Target, report: Report): Promis
   if (!from.state) {
     throw new OperationalError(`instance ${n} has no data to clone: it was never started here, or it was cleaned`, `Start it first: just dev ${n}`);
   }
+  needDatabase(from, 'nothing to clone');
+  needDatabase(to, 'nothing to clone into');
   return withServersUp(from, report, async () => {
     const keys = await instanceKeys(from);
     const running = await appsOnline(from);
     const copy = (running ? undefined : await serverCopy(from, to)) ?? await dumpCopy(from, to);
-    return { ...copy, source: { ...copy.source, keys: async () => keys } };
+    return { ...copy, source: { ...copy.source, ...(keys ? { keys: async () => keys } : {}) } };
   });
 }
 
@@ -60,15 +62,16 @@ async function appsOnline(t: Target): Promise<boolean> {
 async function serverCopy(from: Target, to: Target): Promise<TakenCopy | undefined> {
   const server = pgServerOf(from.plan);
   if (server.port !== pgServerOf(to.plan).port) return undefined;
-  const family = cloneFamily(to.plan.database.name);
+  const family = cloneFamily(needDatabase(to, 'nothing to clone into').name);
   // What a clone killed on the way left (its process is gone).
   for (const old of await databasesNamed(server, family)) {
     if (!processAlive(Number(old.slice(family.length)))) await dropDatabase(server, old);
   }
-  if ((await sessionsOn(server, from.plan.database.name)) > 0) return undefined;
+  const source = needDatabase(from, 'nothing to clone').name;
+  if ((await sessionsOn(server, source)) > 0) return undefined;
   const copy = `${family}${process.pid}`;
   try {
-    await copyDatabase(server, from.plan.database.name, copy);
+    await copyDatabase(server, source, copy);
   } catch (err) {
     // 55006: someone connected in between; pg_dump does not mind them.
     if ((err as { code?: string }).code === '55006') return undefined;

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { type EngineChoice, selectEngine } from '../engines/select.js';
 import type { Engine, EngineAction } from '../engines/types.js';
 import { backupsDir } from '../plan/names.js';
-import { LOCAL_HOST, clientAddress } from '../plan/plan.js';
+import { LOCAL_HOST } from '../plan/plan.js';
+import { phrase, serverNames, sliceEntries } from '../slices/table.js';
 import { type Target, instancePorts } from './target.js';
 
 export type DryRunAction = 'start' | 'stop' | 'clean';
@@ -32,20 +33,17 @@ async function infraLines(t: Target, engine: Engine, action: EngineAction): Prom
 }
 
 function appLines(t: Target): string[] {
-  return t.plan.apps.map((a) => `pm2 start ${a.pm2Name}: node ${a.script}${a.args.length ? ` ${a.args.join(' ')}` : ''} in ${a.cwd}`
+  return t.plan.apps.map((a) => `pm2 start ${a.pm2Name}: ${[...(a.interpreter === 'node' ? ['node'] : []), a.script, ...a.args].join(' ')} in ${a.cwd}`
     + `${a.port === undefined ? '' : `, port ${a.port}${a.health ? `, healthy when ${a.health} answers 200` : ''}`}`
     + `${a.needsInfrastructure ? '' : ' (starts while the infrastructure comes up)'}`);
 }
 
-function sliceLines(t: Target, verb: 'create' | 'drop', temporal: boolean): string[] {
-  const p = t.plan;
-  return [
-    `${verb === 'create' ? 'create database' : 'drop database'} ${p.database.name} on ${clientAddress(p.database.host)}:${p.database.port}${verb === 'create' ? ' (if missing)' : ' WITH (FORCE)'}`,
-    temporal
-      ? `${verb === 'create' ? 'register' : 'delete'} Temporal namespace ${p.temporal.namespace} at ${p.temporal.address}${verb === 'create' ? ` (retention ${p.temporal.retention})` : ''}`
-      : `no Temporal namespace: Temporal is not available on this engine`,
-    verb === 'create' ? `Redis keys under '${p.redis.keyPrefix}' on ${clientAddress(p.redis.host)}:${p.redis.port}` : `unlink Redis keys under '${p.redis.keyPrefix}' on ${clientAddress(p.redis.host)}:${p.redis.port}`,
-  ];
+/** down: the services the engine cannot run (their slices are skipped). */
+function sliceLines(t: Target, verb: 'create' | 'drop', down: readonly string[]): string[] {
+  const lines = sliceEntries(t.plan).map((e) => (serverNames(t.decl, e.kind).some((n) => down.includes(n))
+    ? `no ${phrase(e)}: ${e.kind.infra} is not available on this engine`
+    : e.kind.intent(e.value, verb)));
+  return lines.length > 0 ? lines : ['nothing: the declaration has no database, Redis or Temporal'];
 }
 
 function stopSteps(t: Target, engine: Engine): Promise<DryRunPlan['steps']> {
@@ -72,7 +70,7 @@ export async function dryRun(t: Target, action: DryRunAction, opts: DryRunOption
         { title: `Write ${p.dir}/`, lines: [...p.apps.map((a) => a.envFile), p.files.composeOverride, p.files.ecosystem, `${p.dir}/state.json`] },
         { title: 'Check ports are free', lines: [instancePorts(t).map((x) => `${x.port} (${x.what}${x.host === LOCAL_HOST ? '' : ` on ${x.host}`})`).join(', ')] },
         { title: `Infrastructure (${reason})`, lines: await infraLines(t, engine, 'up') },
-        { title: 'Provision', lines: sliceLines(t, 'create', !unavailable.includes('temporal')) },
+        { title: 'Provision', lines: sliceLines(t, 'create', unavailable) },
         { title: `Apps under PM2 (namespace ${p.pm2Namespace})`, lines: appLines(t) },
       ],
     };
@@ -82,8 +80,8 @@ export async function dryRun(t: Target, action: DryRunAction, opts: DryRunOption
   return {
     ...base, engine: t.engine.name, engineReason: recorded,
     steps: [
-      ...(opts.backup === false ? [] : [{ title: 'Back up', lines: [`pg_dump -Fc ${p.database.name} > ${join(backupsDir(p.instance), `${p.database.name}-<time>.dump`)} (the newest 5 kept)`] }]),
-      { title: 'Drop the instance\'s slice', lines: sliceLines(t, 'drop', !(t.state?.unavailable ?? []).includes('temporal')) },
+      ...(opts.backup === false || !p.database ? [] : [{ title: 'Back up', lines: [`pg_dump -Fc ${p.database.name} > ${join(backupsDir(p.instance), `${p.database.name}-<time>.dump`)} (the newest 5 kept)`] }]),
+      { title: 'Drop the instance\'s slices', lines: sliceLines(t, 'drop', t.state?.unavailable ?? []) },
       ...(await stopSteps(t, t.engine)),
       { title: 'Remove', lines: [...(await t.engine.describe(t.own, 'remove-data')), `remove ${p.dir}/`] },
     ],

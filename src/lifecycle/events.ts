@@ -9,7 +9,8 @@ export type LifecycleEvent =
   | { kind: 'lock-recovered'; label: string; owner: number }
   | { kind: 'orphan-ended'; pid: number; what: string; port: number }
   | { kind: 'infra-starting'; instance: number; engineReason: string; meanwhile: string[] }
-  | { kind: 'provisioning'; instance: number; database: string }
+  /** slices: what is provisioned, e.g. 'database shipsec_dev_1'. */
+  | { kind: 'provisioning'; instance: number; slices: string[] }
   | { kind: 'apps-starting'; instance: number; apps: string[] }
   /** The instance's database data existed once and is gone: an empty one is about to be created. */
   | { kind: 'data-loss'; instance: number; backups: string }
@@ -25,7 +26,8 @@ export type LifecycleEvent =
   | { kind: 'keys-restored'; keys: number; prefix: string }
   /** Apps stopped so that no connection holds a database about to be replaced; started again after. */
   | { kind: 'apps-stopped'; instance: number; apps: string[] }
-  | { kind: 'dropped'; database: string; keys: number; namespace?: string }
+  /** What a clean dropped of the instance's slices: 'database shipsec_dev_1', '3 Redis key(s)'. */
+  | { kind: 'dropped'; slices: string[] }
   | { kind: 'removed'; dir: string }
   | { kind: 'shared-stopped' }
   /** The instance number went back to the machine-wide pool. */

@@ -16,7 +16,7 @@ import { pgServerOf, redisUrlOf } from '../provision/index.js';
 import { dropDatabase, swapDatabase } from '../provision/postgres.js';
 import { replacePrefix } from '../provision/redis.js';
 import { deleteApps, freeAppPorts } from './apps.js';
-import { type Backup, backUp } from './backups.js';
+import { type Backup, backUp, needDatabase } from './backups.js';
 import { type FillVia, type RestoreSource, sideNames } from './sources.js';
 import type { Report } from './events.js';
 import { lockInstance } from './locking.js';
@@ -54,7 +54,7 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
   try {
     const up = await upServers(t, o.report);
     trace('restore: infrastructure up');
-    const db = p.database;
+    const db = needDatabase(t, 'nothing to restore');
     const server = pgServerOf(p);
     const side = sideNames(db.name);
     // What an interrupted restore left beside it.
@@ -90,7 +90,7 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
     await swapDatabase(server, db.name, side.incoming, side.replaced);
     trace('restore: swapped');
     o.report({ kind: 'restored', database: db.name, from: o.from.label, via, ...(o.from.template ? { template: o.from.template } : {}) });
-    if (keys) {
+    if (keys && p.redis) {
       await replacePrefix(redisUrlOf(p), p.redis.keyPrefix, keys);
       o.report({ kind: 'keys-restored', keys: keys.length, prefix: p.redis.keyPrefix });
     }

@@ -9,6 +9,7 @@ import { OperationalError, firstLines } from '../errors.js';
 import { pgServerOf, redisUrlOf } from '../provision/index.js';
 import { databaseExists, dropDatabase, renameDatabase } from '../provision/postgres.js';
 import { replacePrefix } from '../provision/redis.js';
+import { needDatabase } from './backups.js';
 import type { Report } from './events.js';
 import type { Snapshot } from './snapshots.js';
 import { type FillVia, sideNames, snapshotSource } from './sources.js';
@@ -21,16 +22,17 @@ import type { Target } from './target.js';
 export async function seedInstance(t: Target, seed: { snapshot: Snapshot; declared: boolean }, report: Report): Promise<boolean> {
   const p = t.plan;
   const s = seed.snapshot;
+  const db = needDatabase(t, `no seed from snapshot ${s.name}`);
   const server = pgServerOf(p);
-  if (await databaseExists(server, p.database.name)) {
-    if (!seed.declared) report({ kind: 'seed-skipped', instance: p.instance, database: p.database.name, snapshot: s.name });
+  if (await databaseExists(server, db.name)) {
+    if (!seed.declared) report({ kind: 'seed-skipped', instance: p.instance, database: db.name, snapshot: s.name });
     return false;
   }
   const source = snapshotSource(t, s);
   const keys = await source.keys?.();
   // Made beside it and renamed at the end: an interrupted seed never leaves a half-filled database
   // that the next start would take for the instance's data.
-  const { incoming } = sideNames(p.database.name);
+  const { incoming } = sideNames(db.name);
   await dropDatabase(server, incoming);
   let via: FillVia;
   try {
@@ -40,8 +42,8 @@ export async function seedInstance(t: Target, seed: { snapshot: Snapshot; declar
     throw new OperationalError(`could not seed instance ${p.instance} from snapshot ${s.name}: ${firstLines(err)}`,
       `Its database was not created. Check the snapshot (just dev snapshots), or start without --seed.`);
   }
-  await renameDatabase(server, incoming, p.database.name);
-  if (keys) await replacePrefix(redisUrlOf(p), p.redis.keyPrefix, keys);
-  report({ kind: 'seeded', instance: p.instance, database: p.database.name, snapshot: s.name, via, ...(source.template ? { template: source.template } : {}) });
+  await renameDatabase(server, incoming, db.name);
+  if (keys && p.redis) await replacePrefix(redisUrlOf(p), p.redis.keyPrefix, keys);
+  report({ kind: 'seeded', instance: p.instance, database: db.name, snapshot: s.name, via, ...(source.template ? { template: source.template } : {}) });
   return true;
 }

@@ -12,7 +12,7 @@ import { checkoutAt, commitAt } from '../leases/checkout.js';
 import { SNAPSHOTS_DIR, isSnapshotName } from '../plan/names.js';
 import { redisUrlOf } from '../provision/index.js';
 import { type KeyDump, dumpPrefix } from '../provision/redis.js';
-import { databaseHome, databaseRef } from './backups.js';
+import { databaseHome, databaseRef, needDatabase } from './backups.js';
 import type { Report } from './events.js';
 import { withServersUp } from './servers-up.js';
 import type { Target } from './target.js';
@@ -30,7 +30,8 @@ export interface SnapshotManifest {
   /** The code the data belongs to: the checkout's branch and commit when it is a git checkout. */
   stack: { branch?: string; commit?: string };
   database: { name: string; file: string; bytes: number };
-  redis: { prefix: string; file: string; keys: number; bytes: number };
+  /** Absent when the instance had no Redis. */
+  redis?: { prefix: string; file: string; keys: number; bytes: number };
   /** What a snapshot does not hold. */
   notIncluded: string[];
 }
@@ -84,7 +85,7 @@ export function removeSnapshot(root: string, s: Snapshot): void {
 }
 
 /** The paths a restore reads. */
-export const snapshotFiles = (root: string, s: Snapshot) => ({ dump: join(root, s.dir, s.database.file), keys: join(root, s.dir, s.redis.file) });
+export const snapshotFiles = (root: string, s: Snapshot) => ({ dump: join(root, s.dir, s.database.file), ...(s.redis ? { keys: join(root, s.dir, s.redis.file) } : {}) });
 
 /** Keys as the snapshot file holds them: one JSON object a line, key and value in base64. */
 export function readKeys(file: string): KeyDump[] {
@@ -103,6 +104,7 @@ const defaultName = (n: number) => `instance-${n}-${new Date().toISOString().rep
  */
 export async function snapshotInstance(t: Target, name: string | undefined, report: Report): Promise<Snapshot> {
   const p = t.plan;
+  needDatabase(t, 'no snapshot');
   const chosen = checkSnapshotName(name ?? defaultName(p.instance));
   if (existsSync(join(t.root, snapshotDir(chosen)))) throw new UsageError(`snapshot '${chosen}' exists: choose another name (just dev snapshots lists them)`);
   if (!t.state) {
@@ -111,8 +113,9 @@ export async function snapshotInstance(t: Target, name: string | undefined, repo
   return withServersUp(t, report, () => takeSnapshot(t, chosen));
 }
 
-/** Every key under the instance's prefix with its TTL; its Redis must answer. */
-export async function instanceKeys(t: Target): Promise<KeyDump[]> {
+/** Every key under the instance's prefix with its TTL (its Redis must answer); undefined when it has no Redis. */
+export async function instanceKeys(t: Target): Promise<KeyDump[] | undefined> {
+  if (!t.plan.redis) return undefined;
   return dumpPrefix(redisUrlOf(t.plan), t.plan.redis.keyPrefix).catch((err: Error) => {
     throw new OperationalError(`cannot read instance ${t.plan.instance}'s Redis keys: ${err.message}`, `Is its Redis running? just dev ${t.plan.instance} status`);
   });
@@ -129,19 +132,22 @@ async function takeSnapshot(t: Target, chosen: string): Promise<Snapshot> {
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
   try {
     const home = databaseHome(t);
+    const db = needDatabase(t, 'no snapshot');
     const dump = join(tmp, DATABASE_FILE);
     await home.engine.dumpDatabase(home.set, databaseRef(t), dump);
     chmodSync(dump, 0o600);
     const keys = await instanceKeys(t);
-    const lines = keys.map((k) => JSON.stringify({ k: k.key.toString('base64'), t: k.ttlMs, v: k.value.toString('base64') })).join('\n');
-    writeFileSync(join(tmp, KEYS_FILE), lines ? `${lines}\n` : '', { mode: 0o600 });
+    if (keys) {
+      const lines = keys.map((k) => JSON.stringify({ k: k.key.toString('base64'), t: k.ttlMs, v: k.value.toString('base64') })).join('\n');
+      writeFileSync(join(tmp, KEYS_FILE), lines ? `${lines}\n` : '', { mode: 0o600 });
+    }
     const c = checkoutAt(t.root);
     const commit = commitAt(t.root);
     const manifest: SnapshotManifest = {
       name: chosen, project: p.project, instance: p.instance, takenAt: new Date().toISOString(),
       stack: { ...(c.branch ? { branch: c.branch } : {}), ...(commit ? { commit } : {}) },
-      database: { name: p.database.name, file: DATABASE_FILE, bytes: statSync(dump).size },
-      redis: { prefix: p.redis.keyPrefix, file: KEYS_FILE, keys: keys.length, bytes: keys.reduce((n, k) => n + k.value.length, 0) },
+      database: { name: db.name, file: DATABASE_FILE, bytes: statSync(dump).size },
+      ...(keys && p.redis ? { redis: { prefix: p.redis.keyPrefix, file: KEYS_FILE, keys: keys.length, bytes: keys.reduce((n, k) => n + k.value.length, 0) } } : {}),
       notIncluded: ['the Temporal namespace (workflow histories stay with the server that ran them)'],
     };
     writeFileSync(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });

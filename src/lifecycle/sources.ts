@@ -63,12 +63,14 @@ export function backupSource(t: Target, b: Backup): RestoreSource {
 /** A snapshot: through its golden template on a shared server, else pg_restore of its dump; and its keys. */
 export function snapshotSource(t: Target, s: Snapshot): RestoreSource {
   const files = snapshotFiles(t.root, s);
-  const keys = async () => readKeys(files.keys);
-  if (!sharesDatabaseServer(t)) return { label: `snapshot ${s.name}`, fill: dumpFill(t, files.dump), keys };
+  // A snapshot of an instance without Redis has no keys: the target's stay as they are.
+  const keyFile = files.keys;
+  const keys = keyFile === undefined ? {} : { keys: async () => readKeys(keyFile) };
+  if (!sharesDatabaseServer(t)) return { label: `snapshot ${s.name}`, fill: dumpFill(t, files.dump), ...keys };
   const of = { root: t.root, name: s.name, takenAt: s.takenAt };
   const build = restoreInto(t, files.dump);
   return {
-    label: `snapshot ${s.name}`, keys, template: templateName(of).name,
+    label: `snapshot ${s.name}`, ...keys, template: templateName(of).name,
     fill: async (into) => ((await copyFromTemplate(pgServerOf(t.plan), of, build, into)) ? 'template-built' : 'template'),
   };
 }

@@ -18,7 +18,8 @@ import { type Pm2Process, type Pm2Session, withPm2 } from '../pm2/client.js';
 import { ensureDaemonCanFork } from '../pm2/daemon.js';
 import { portHolder, portInUse } from '../ports/holder.js';
 import { descendsFrom } from '../ports/owner.js';
-import { type ProvisionReport, provision } from '../provision/index.js';
+import { type SliceOutcome, provision } from '../provision/index.js';
+import { phrase, sliceEntries } from '../slices/table.js';
 import { trace } from '../trace.js';
 import { type AppsStart, type Launch, answersNow, deleteApps, newLaunch, startApps, waitAppsHealthy } from './apps.js';
 import type { Report } from './events.js';
@@ -47,7 +48,8 @@ export interface StartResult {
   engineReason: string;
   alreadyRunning: boolean;
   unavailable: Unavailable[];
-  provisioned?: ProvisionReport;
+  /** Each slice and how the start left it (created, there already, skipped). */
+  provisioned?: SliceOutcome[];
   ms: number;
 }
 
@@ -91,7 +93,7 @@ export async function startInstance(t: Target, opts: StartOptions): Promise<Star
       await materialize(t.plan, t.root, { unavailable: s.unavailable.map((u) => u.service) });
       trace('start: files materialized');
       if (s.running) {
-        if (opts.seed && !opts.seed.declared) opts.report({ kind: 'seed-skipped', instance: t.plan.instance, database: t.plan.database.name, snapshot: opts.seed.snapshot.name });
+        if (opts.seed && !opts.seed.declared && t.plan.database) opts.report({ kind: 'seed-skipped', instance: t.plan.instance, database: t.plan.database.name, snapshot: opts.seed.snapshot.name });
         return done({ alreadyRunning: true });
       }
       await prepare(t, pm2, s, opts);
@@ -212,12 +214,13 @@ async function infrastructure(t: Target, pm2: Pm2Session, s: Situation, began: B
   return { launch, early };
 }
 
-/** Provision: the instance's database, Temporal namespace and Redis prefix (each idempotent). */
-async function provisionSlice(t: Target, s: Situation, { report, seed }: StartOptions): Promise<ProvisionReport> {
-  report({ kind: 'provisioning', instance: t.plan.instance, database: t.plan.database.name });
+/** Provision: the instance's slices (its database, key prefix, Temporal namespace: each idempotent). */
+async function provisionSlice(t: Target, s: Situation, { report, seed }: StartOptions): Promise<SliceOutcome[]> {
+  const slices = sliceEntries(t.plan).map(phrase);
+  if (slices.length > 0) report({ kind: 'provisioning', instance: t.plan.instance, slices });
   // pg and ioredis load only for a seed: a plain start provisions through lazily loaded clients.
   if (seed) await (await import('./seed.js')).seedInstance(t, seed, report);
-  const provisioned = await provision(t.plan, !s.unavailable.some((u) => u.service === 'temporal'));
+  const provisioned = await provision(t.decl, t.plan, s.unavailable.map((u) => u.service));
   trace('start: provisioned');
   return provisioned;
 }

@@ -11,6 +11,7 @@ import type { Pm2Process } from '../pm2/client.js';
 import { healthOf, tailOf } from '../readiness.js';
 import { findOrphans } from './orphans.js';
 import { sharedSetOf } from './shared.js';
+import { sliceJson } from '../slices/table.js';
 import type { Target } from './target.js';
 
 export interface ProcessRow {
@@ -36,10 +37,8 @@ export interface InstanceStatus {
   urls: Record<string, string>;
   /** App -> named URL through the local proxy, and `home` (empty when named URLs are off). */
   namedUrls: Record<string, string>;
-  database?: string;
-  temporalNamespace?: string;
-  taskQueue?: string;
-  redisPrefix?: string;
+  /** The slices' keys (database, redisPrefix, temporalNamespace, taskQueue): those the declaration has. */
+  [slice: string]: unknown;
   processes: ProcessRow[];
   /** Why the engine could not say what runs (e.g. no Docker engine answers). */
   problem?: string;
@@ -72,12 +71,11 @@ async function infraRow(s: ServiceState, placement?: Placement): Promise<Process
 /** Infrastructure rows worth a line: the processes that exist (an unavailable service is none). */
 const shown = (s: ServiceState) => s.state !== 'unavailable' && s.state !== 'absent';
 
-function describe(p: InstancePlan, engine: string, processes: ProcessRow[]): InstanceStatus {
+function describe(decl: StackDeclaration, p: InstancePlan, engine: string, processes: ProcessRow[]): InstanceStatus {
   return {
     instance: p.instance, engine, running: processes.some((r) => r.state === 'online'),
     ports: portsByKey(p), urls: httpUrls(p), namedUrls: namedUrls(p),
-    database: p.database.name, temporalNamespace: p.temporal.namespace, taskQueue: p.temporal.taskQueue,
-    redisPrefix: p.redis.keyPrefix, processes,
+    ...sliceJson(decl, p), processes,
   };
 }
 
@@ -106,7 +104,7 @@ async function oneStatus(t: Target, procs: readonly Pm2Process[], here: string):
   }
   const c = checkoutAt(t.root);
   const checkout = { path: c.path, ...(c.branch ? { branch: c.branch } : {}), here: c.path === here };
-  return { ...describe(p, t.engine.name, rows), ...(problem ? { problem } : {}), ...(p.placement ? { placement: p.placement } : {}), checkout };
+  return { ...describe(t.decl, p, t.engine.name, rows), ...(problem ? { problem } : {}), ...(p.placement ? { placement: p.placement } : {}), checkout };
 }
 
 /** Status of the given instances; with withShared, the shared set too when any of it runs. */

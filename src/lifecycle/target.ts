@@ -77,4 +77,4 @@ export function instancePorts(t: Target): { port: number; what: string; host: st
 
 /** Whether the instance's database lives on the Postgres server instances share. */
 export const sharesDatabaseServer = (t: Target): boolean =>
-  Boolean(t.plan.ports.find((x) => x.id === t.decl.infra.postgres.service)?.shared && t.sharedSet && t.sharedEngine);
+  Boolean(t.plan.ports.find((x) => x.id === t.decl.infra?.postgres?.service)?.shared && t.sharedSet && t.sharedEngine);

@@ -3,7 +3,9 @@
  * rules as every other instance. Everything that writes, starts or provisions reads from this.
  */
 import type { AppDecl, PlanContext, Sharing, StackDeclaration } from '../config/types.js';
+import { ConfigError } from '../errors.js';
 import { appHost, hostUrl } from '../proxy/hosts.js';
+import { SLICES, type Slices, planSlices } from '../slices/table.js';
 import * as names from './names.js';
 import { type InstanceRange, instanceRange, isEphemeral } from './range.js';
 
@@ -25,8 +27,10 @@ export interface AppPlan {
   id: string;
   pm2Name: string;
   cwd: string;
+  /** What PM2 runs: a Node script (interpreter 'node') or any executable (interpreter 'none'). */
   script: string;
   args: string[];
+  interpreter: 'node' | 'none';
   port?: number;
   /** Apps with a port: their direct URL, and their named URL through the local proxy when it is on. */
   url?: { direct: string; named?: string };
@@ -42,7 +46,8 @@ export interface AppPlan {
   localEnvFile: string;
 }
 
-export interface InstancePlan {
+/** Every per-instance value; its slices (database, redis, temporal) are there when the declaration has their servers. */
+export interface InstancePlan extends Slices {
   instance: number;
   project: string;
   composeProject: string;
@@ -53,9 +58,6 @@ export interface InstancePlan {
   ports: PortEntry[];
   /** base port -> this instance's port, for rewriting localhost URLs in source env files. */
   portMoves: Map<number, number>;
-  database: PlanContext['database'] & { host: string; port: number };
-  temporal: PlanContext['temporal'] & { retention: string };
-  redis: PlanContext['redis'] & { host: string; port: number };
   apps: AppPlan[];
   /** The app `http://<N>.<project>.localhost` opens (see homeAppOf); none when no app has a port. */
   homeApp?: string;
@@ -87,7 +89,8 @@ export interface InfraScope {
   images: Record<string, ImageChoice>;
   ports: PortEntry[];
   compose: { override: ComposeOverride };
-  superuser: { user: string; password: string };
+  /** The Postgres superuser the tool's clients log in as (when the declaration has a Postgres). */
+  superuser?: { user: string; password: string };
   /** The Docker host it runs on, when not this machine's engine (an instance's own set only). */
   placement?: Placement;
 }
@@ -97,11 +100,9 @@ export interface ComposeOverride {
   services: Record<string, { ports: string[] } & Record<string, unknown>>;
 }
 
-/** Where a port answers when it runs on this machine. */
-export const LOCAL_HOST = 'localhost';
+import { LOCAL_HOST } from './addresses.js';
 
-/** The address the tool's own clients connect to: IPv4 loopback for this machine (where local servers listen), else the host's address. */
-export const clientAddress = (host: string): string => (host === LOCAL_HOST ? '127.0.0.1' : host);
+export { LOCAL_HOST, clientAddress } from './addresses.js';
 
 /** Where an instance's own infrastructure runs when it is not this machine: a Docker host, by name and address. */
 export interface Placement {
@@ -201,15 +202,12 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
   };
   const { project } = decl;
   const composeProject = names.composeProjectName(project, instance);
-  const { database, temporal, redis } = endpoints(decl, instance, at, (service) => hostOf[service] ?? LOCAL_HOST);
+  const slices = planSlices({ decl, instance, port: at, host: (service) => hostOf[service] ?? LOCAL_HOST });
   const urls = appUrls(decl, instance, at, options.proxy);
-  const ctx: PlanContext = {
+  const ctx = contextOf(decl, slices, {
     instance, ports: portOf, hosts: hostOf, composeProject,
-    database: { name: database.name, user: database.user, password: database.password, url: database.url },
-    temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue },
-    redis: { url: redis.url, keyPrefix: redis.keyPrefix },
     urls: Object.fromEntries(Object.entries(urls).map(([app, u]) => [app, u.named ?? u.direct])),
-  };
+  });
   const dir = names.instanceDir(instance);
   const apps = appsOf(decl, instance, dir, at, ctx, urls);
   const homeApp = homeAppOf(decl);
@@ -217,7 +215,8 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
 
   // Infrastructure ports: every port no app listens on.
   const own = ports.filter((x) => !x.shared && !appPortIds.has(x.id));
-  const superuser = { user: decl.infra.postgres.user, password: decl.infra.postgres.password };
+  const pg = decl.infra?.postgres;
+  const superuser = pg && { user: pg.user, password: pg.password };
   const infra: InfraScope = {
     label: `instance ${instance}`, project, composeProject, pm2Namespace: names.pm2Namespace(project, instance),
     nameSuffix: String(instance), dir,
@@ -226,7 +225,7 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
     images: pick(images, (svc) => !shared.has(svc)),
     ports: own,
     compose: { override: composeOverride(decl, own, ctx, images, options.placement?.address ?? decl.bindAddress) },
-    superuser,
+    ...(superuser ? { superuser } : {}),
     ...(options.placement ? { placement: options.placement } : {}),
   };
   const sharedInfra = shared.size === 0 ? undefined : sharedScope(decl, ports.filter((x) => x.shared), ctx, superuser, images);
@@ -238,7 +237,7 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
     files: { composeOverride: infra.files.composeOverride, ecosystem: `${dir}/ecosystem.json`, logs: infra.files.logs },
     ports,
     portMoves: new Map(ports.map((p) => [p.basePort, p.port])),
-    database, temporal, redis, apps,
+    ...slices, apps,
     ...(homeApp ? { homeApp } : {}),
     ...(options.proxy && homeApp ? { proxy: { port: options.proxy.port, home: hostUrl(appHost(project, instance), options.proxy.port) } } : {}),
     compose: infra.compose,
@@ -264,27 +263,23 @@ function portsOf(decl: StackDeclaration, instance: number, shared: ReadonlySet<s
   });
 }
 
-/** The instance's database, Temporal namespace and queue, and Redis prefix, with where they are served. */
-function endpoints(decl: StackDeclaration, instance: number, at: (service: string) => number, hostOf: (service: string) => string) {
-  const { project } = decl;
-  const pg = decl.infra.postgres;
-  const dbName = names.databaseName(project, instance);
-  const dbPort = at(pg.service);
-  const dbHost = hostOf(pg.service);
-  const database = {
-    name: dbName, user: pg.user, password: pg.password, host: dbHost, port: dbPort,
-    url: `postgresql://${encodeURIComponent(pg.user)}:${encodeURIComponent(pg.password)}@${dbHost}:${dbPort}/${dbName}`,
-  };
-  const temporal = {
-    address: `${hostOf(decl.infra.temporal.service)}:${at(decl.infra.temporal.service)}`,
-    namespace: names.temporalNamespace(project, instance),
-    taskQueue: names.taskQueue(project, instance),
-    retention: decl.infra.temporal.retention,
-  };
-  const redisPort = at(decl.infra.redis.service);
-  const redisHost = hostOf(decl.infra.redis.service);
-  const redis = { url: `redis://${redisHost}:${redisPort}`, keyPrefix: names.redisKeyPrefix(project, instance), port: redisPort, host: redisHost };
-  return { database, temporal, redis };
+/**
+ * The env functions' context: the plan's values, and every slice kind as a key. Reading a kind the
+ * declaration has no server for is a ConfigError (exit 2) naming the key and the missing entry.
+ */
+function contextOf(decl: StackDeclaration, slices: Slices, base: Omit<PlanContext, keyof Slices>): PlanContext {
+  const ctx: Record<string, unknown> = { ...base };
+  for (const kind of SLICES) {
+    const value = slices[kind.key];
+    Object.defineProperty(ctx, kind.key, {
+      enumerable: value !== undefined,
+      get: () => {
+        if (value !== undefined) return value;
+        throw new ConfigError([`env reads ctx.${kind.key}, but infra.${kind.infra} is not declared: declare infra.${kind.infra}, or take the keys that read it out of env`]);
+      },
+    });
+  }
+  return ctx as unknown as PlanContext;
 }
 
 /** The app a bare `http://<N>.<project>.localhost` opens: the declared one, else the first app with a port. */
@@ -312,8 +307,7 @@ function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (serv
       id,
       pm2Name: names.pm2AppName(decl.project, id, instance),
       cwd: app.cwd,
-      script: app.script,
-      args: app.args ?? [],
+      ...programOf(app),
       ...(port === undefined ? {} : { port }),
       ...(url ? { url } : {}),
       ...(app.health ? { health: app.health } : {}),
@@ -325,6 +319,13 @@ function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (serv
       localEnvFile: `${dir}/${id}.local.env`,
     };
   });
+}
+
+/** What PM2 runs for an app: its Node script, or its command's executable with the command's arguments first. */
+export function programOf(app: AppDecl): Pick<AppPlan, 'script' | 'args' | 'interpreter'> {
+  if (app.command === undefined) return { script: app.script ?? '', args: app.args ?? [], interpreter: 'node' };
+  const [exe = '', ...rest] = typeof app.command === 'string' ? app.command.trim().split(/\s+/) : app.command;
+  return { script: exe, args: [...rest, ...(app.args ?? [])], interpreter: 'none' };
 }
 
 const pick = <T>(rec: Record<string, T>, keep: (key: string) => boolean): Record<string, T> =>
@@ -343,7 +344,7 @@ function sharedScope(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContex
     ports,
     // The shared set's compose keys (credentials, advertised addresses) come from base-port values.
     compose: { override: composeOverride(decl, ports, ctx, images, decl.bindAddress) },
-    superuser,
+    ...(superuser ? { superuser } : {}),
   };
 }
 

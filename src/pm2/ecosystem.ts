@@ -8,6 +8,8 @@ export interface Pm2App {
   cwd: string;
   script: string;
   args: string[];
+  /** 'node' for a Node script, 'none' for any other executable (a command). */
+  interpreter: 'node' | 'none';
   /** PM2 has no env_file: the whole rendered environment goes here. */
   env: Record<string, string>;
   out_file: string;
@@ -37,6 +39,7 @@ export function pm2Apps(p: InstancePlan, root: string, envOf: (appId: string) =>
     cwd: join(root, app.cwd),
     script: app.script,
     args: app.args,
+    interpreter: app.interpreter,
     env: envOf(app.id),
     out_file: join(logs, `${app.id}.out.log`),
     error_file: join(logs, `${app.id}.err.log`),

@@ -8,7 +8,7 @@ import { snapshotNamed } from '../../lifecycle/snapshots.js';
 import { snapshotSource } from '../../lifecycle/sources.js';
 import { backupsKept } from '../../lifecycle/backups.js';
 import { UsageError } from '../../errors.js';
-import { formatBytes } from '../../text/bytes.js';
+import { dataOf, snapshotBrief } from '../messages.js';
 import { type CommandContext, needTarget } from './context.js';
 import { replaceData } from './restore.js';
 
@@ -36,11 +36,11 @@ export async function run(ctx: CommandContext): Promise<void> {
   const m = p.instance;
   const backup = ctx.flags['no-backup'] !== true;
   const raw = sourceInstance(ctx, m);
-  const mine = `the database ${p.database.name} and the Redis keys under ${p.redis.keyPrefix} of instance ${m}`;
+  const mine = dataOf(p);
   if (raw === undefined) {
     const s = snapshotNamed(t.root, String(ctx.flags['from-snapshot']));
     if (backup) backupsKept();
-    const what = `${mine} with snapshot ${s.name} (instance ${s.instance}, ${s.takenAt}; ${formatBytes(s.database.bytes)} database, ${s.redis.keys} keys)`;
+    const what = `${mine} with snapshot ${s.name} (${snapshotBrief(s)})`;
     await replaceData(ctx, t, { verb: 'clone', what, backup, take: async () => snapshotSource(t, s) });
     return;
   }

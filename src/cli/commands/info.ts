@@ -2,6 +2,7 @@
 import { type BaseService, readBaseServices } from '../../engines/images.js';
 import { checkoutAt } from '../../leases/checkout.js';
 import { composeServices, httpUrls, namedUrls, portsByKey } from '../../plan/plan.js';
+import { sliceJson } from '../../slices/table.js';
 import { infoText } from '../messages.js';
 import { type CommandContext, needTarget } from './context.js';
 
@@ -20,7 +21,7 @@ export async function run(ctx: CommandContext): Promise<void> {
     instance: p.instance, checkout: { path: c.path, ...(c.branch ? { branch: c.branch } : {}) }, composeProject: p.composeProject,
     pm2Namespace: p.pm2Namespace, apps: p.apps.map((a) => a.pm2Name), ports: portsByKey(p),
     urls: httpUrls(p), namedUrls: namedUrls(p),
-    database: p.database.name, temporalNamespace: p.temporal.namespace, taskQueue: p.temporal.taskQueue, redisPrefix: p.redis.keyPrefix,
+    ...sliceJson(ctx.stack.decl, p),
     images: await baseImages(ctx), placement: p.placement ?? null,
   }, null, 2));
 }

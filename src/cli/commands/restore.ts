@@ -12,7 +12,7 @@ import { startInstance } from '../../lifecycle/start.js';
 import type { Target } from '../../lifecycle/target.js';
 import { formatBytes } from '../../text/bytes.js';
 import { confirmed } from '../confirm.js';
-import { eventLine } from '../messages.js';
+import { dataOf, eventLine, snapshotBrief } from '../messages.js';
 import { type CommandContext, needTarget } from './context.js';
 import { engineFlag } from './lifecycle-flags.js';
 import { printStart, withProxy } from './start.js';
@@ -24,14 +24,13 @@ function sourceOf(t: Target, name: string | undefined): { source: RestoreSource;
     const b = backupNamed(t.root, n, name);
     return {
       source: backupSource(t, b),
-      what: `the database ${t.plan.database.name} of instance ${n} with ${b.file} (${formatBytes(b.bytes)}, taken ${b.at})`,
+      what: `the database ${t.plan.database?.name} of instance ${n} with ${b.file} (${formatBytes(b.bytes)}, taken ${b.at})`,
     };
   }
   const s = snapshotNamed(t.root, name);
   return {
     source: snapshotSource(t, s),
-    what: `the database ${t.plan.database.name} and the Redis keys under ${t.plan.redis.keyPrefix} of instance ${n} with snapshot ${s.name}`
-      + ` (instance ${s.instance}, ${s.takenAt}; ${formatBytes(s.database.bytes)} database, ${s.redis.keys} keys)`,
+    what: `${dataOf(t.plan)} with snapshot ${s.name} (${snapshotBrief(s)})`,
   };
 }
 

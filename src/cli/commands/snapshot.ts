@@ -7,6 +7,6 @@ export async function run(ctx: CommandContext): Promise<void> {
   const t = needTarget(ctx);
   const s = await snapshotInstance(t, ctx.operand, ctx.report);
   if (ctx.flags.json) { ctx.out(JSON.stringify(s, null, 2)); return; }
-  ctx.out(`snapshot ${s.name} of instance ${s.instance}: database ${s.database.name} (${formatBytes(s.database.bytes)}), ${s.redis.keys} Redis key(s) under ${s.redis.prefix}, in ${s.dir}/`);
+  ctx.out(`snapshot ${s.name} of instance ${s.instance}: database ${s.database.name} (${formatBytes(s.database.bytes)})${s.redis ? `, ${s.redis.keys} Redis key(s) under ${s.redis.prefix}` : ''}, in ${s.dir}/`);
   ctx.out(`Restore it into any instance: just dev M restore ${s.name}    (not included: ${s.notIncluded.join('; ')})`);
 }

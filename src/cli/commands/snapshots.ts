@@ -7,6 +7,7 @@ import { SNAPSHOTS_DIR } from '../../plan/names.js';
 import { plan } from '../../plan/plan.js';
 import { columns } from '../../text/columns.js';
 import { formatBytes } from '../../text/bytes.js';
+import { snapshotBrief } from '../messages.js';
 import { confirmed } from '../confirm.js';
 import type { CommandContext } from './context.js';
 
@@ -18,7 +19,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   const code = (s: (typeof all)[number]) => [s.stack.branch, s.stack.commit?.slice(0, 10)].filter(Boolean).join(' @ ') || '-';
   ctx.out(columns([
     ['NAME', 'TAKEN (UTC)', 'FROM', 'DATABASE', 'KEYS', 'CODE'],
-    ...all.map((s) => [s.name, s.takenAt.replace('T', ' ').replace(/\..*/, ''), `instance ${s.instance}`, formatBytes(s.database.bytes), String(s.redis.keys), code(s)]),
+    ...all.map((s) => [s.name, s.takenAt.replace('T', ' ').replace(/\..*/, ''), `instance ${s.instance}`, formatBytes(s.database.bytes), s.redis ? String(s.redis.keys) : '-', code(s)]),
   ]).join('\n'));
   ctx.out('\nRestore one into instance M: just dev M restore NAME. Remove one: just dev snapshots --rm NAME');
 }
@@ -29,10 +30,10 @@ export async function run(ctx: CommandContext): Promise<void> {
  */
 async function remove(ctx: CommandContext, name: string): Promise<void> {
   const s = snapshotNamed(ctx.root, name);
-  const what = `This deletes snapshot ${s.name} (instance ${s.instance}, ${s.takenAt}; ${formatBytes(s.database.bytes)} database, ${s.redis.keys} keys) and its golden template in the shared Postgres, if it has one.`;
+  const what = `This deletes snapshot ${s.name} (${snapshotBrief(s)}) and its golden template in the shared Postgres, if it has one.`;
   if (!(await confirmed('snapshots --rm deletes data', what, ctx.flags.yes === true))) { ctx.out('nothing was removed'); return; }
   const { decl } = ctx.stack;
-  const service = decl.services[decl.infra.postgres.service]?.container?.service;
+  const service = decl.services[decl.infra?.postgres?.service ?? '']?.container?.service;
   let templates: string[] | undefined;
   if (service) {
     const [{ pgServerOf }, { dropTemplates }] = await Promise.all([import('../../provision/index.js'), import('../../lifecycle/templates.js')]);

@@ -4,6 +4,7 @@ import { type StartOptions, type StartResult, startInstance } from '../../lifecy
 import type { Target } from '../../lifecycle/target.js';
 import { httpUrls, namedUrls, placementLabel, portsByKey } from '../../plan/plan.js';
 import { dryRunText, startSummary } from '../messages.js';
+import { sliceJson } from '../../slices/table.js';
 import { type CommandContext, needTarget } from './context.js';
 import { engineFlag } from './lifecycle-flags.js';
 import { LOCAL_PLACEMENT, requestedHost, resolvePlacement, sameHost } from '../../engines/placement.js';
@@ -90,8 +91,7 @@ export function printStart(ctx: CommandContext, r: StartResult): void {
     instance: p.instance, alreadyRunning: r.alreadyRunning, engine: r.engine.name, engineReason: r.engineReason, ms: Math.round(r.ms),
     ports: portsByKey(p),
     urls: httpUrls(p), namedUrls: namedUrls(p),
-    database: p.database.name, temporalNamespace: down.has('temporal') ? null : p.temporal.namespace, taskQueue: p.temporal.taskQueue,
-    redisPrefix: p.redis.keyPrefix, apps: p.apps.map((a) => a.pm2Name), unavailable: r.unavailable,
+    ...sliceJson(ctx.stack.decl, p, [...down]), apps: p.apps.map((a) => a.pm2Name), unavailable: r.unavailable,
     placement: p.placement ?? null,
   }, null, 2));
 }

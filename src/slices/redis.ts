@@ -1,0 +1,36 @@
+/** The instance's own key prefix on the declared Redis (infra.redis): apps write under it, clean unlinks it. */
+import { redisKeyPrefix } from '../plan/names.js';
+import { clientAddress } from '../plan/addresses.js';
+import type { SliceKind } from './types.js';
+
+export interface RedisSlice {
+  url: string;
+  keyPrefix: string;
+  host: string;
+  port: number;
+}
+
+/** The Redis server that holds the keys, as the tool's clients reach it. */
+export const redisUrlOf = (r: RedisSlice): string => `redis://${clientAddress(r.host)}:${r.port}`;
+
+export const redis: SliceKind<'redis', RedisSlice> = {
+  key: 'redis',
+  infra: 'redis',
+  title: 'Redis prefix',
+  service: (decl) => decl.infra?.redis?.service ?? '',
+  plan({ decl, instance, port, host }) {
+    const r = decl.infra?.redis;
+    if (!r) return undefined;
+    const at = host(r.service);
+    const p = port(r.service);
+    return { url: `redis://${at}:${p}`, keyPrefix: redisKeyPrefix(decl.project, instance), host: at, port: p };
+  },
+  show: (r) => `'${r.keyPrefix}' at ${r.url}`,
+  noun: 'key prefix',
+  name: (r) => r.keyPrefix,
+  server: (r) => `${r.host}:${r.port}`,
+  json: (r) => ({ redisPrefix: r.keyPrefix }),
+  intent: (r, verb) => `${verb === 'create' ? 'Redis keys' : 'unlink Redis keys'} under '${r.keyPrefix}' on ${clientAddress(r.host)}:${r.port}`,
+  ensure: async () => 'exists', // a prefix is there as soon as an app writes under it
+  drop: async (r) => `${await (await import('../provision/redis.js')).dropPrefix(redisUrlOf(r), r.keyPrefix)} Redis key(s)`,
+};

@@ -1,0 +1,148 @@
+/**
+ * Stacks that are not ShipSec's, end to end on the native engine as a user runs them (`just dev`):
+ * Postgres and two apps, one of them not Node (test/fixtures/pg-only-stack.config.ts); apps with no
+ * infrastructure at all; and declarations that are refused before anything is written or started.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { portHolder } from '../src/ports/holder.js';
+import { REPO } from './helpers/cli.js';
+import { api, stackRoot } from './helpers/stack-root.js';
+
+const PG_ONLY = join(REPO, 'dist', 'test', 'fixtures', 'pg-only-stack.config.js');
+const stack = stackRoot('di-stk-', { env: { DEV_INSTANCES_CONFIG: PG_ONLY } });
+const { just } = stack;
+const ports = (n: number) => ({ api: 4310 + n * 100, web: 4320 + n * 100, postgres: 5350 + n * 100 });
+const ok = (r: { code: number | null; stdout: string; stderr: string }, what: string) =>
+  assert.equal(r.code, 0, `${what} failed:\n${r.stdout}\n${r.stderr}`);
+
+/** A query on instance n's own database, as its apps reach it. */
+async function query(n: number, sql: string): Promise<Record<string, unknown>[]> {
+  const c = new pg.Client({ host: '127.0.0.1', port: ports(n).postgres, user: 'pgonly', password: 'pgonly', database: `pgonly_dev_${n}` });
+  c.on('error', () => {});
+  await c.connect();
+  try { return (await c.query(sql)).rows; } finally { await c.end(); }
+}
+
+const page = (port: number): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
+  get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+    let body = '';
+    res.on('data', (d) => { body += d; });
+    res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+  }).on('error', reject);
+});
+
+/** A declaration written as plain JavaScript into the test root, as a user's own file would be. */
+function declaration(name: string, text: string): string {
+  const file = join(stack.root, `${name}.mjs`);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('a Postgres-only stack with a non-Node app, and an apps-only stack', () => {
+  before(() => cpSync(join(REPO, 'test', 'fixtures', 'stacks'), join(stack.root, 'stacks'), { recursive: true }));
+  after(async () => { assert.deepEqual(await stack.teardown(), [], 'no process of the test root is left'); });
+
+  it('instances 1 and 2 start side by side: each its own database, both apps healthy, nothing said of Redis or Temporal', async () => {
+    for (const n of [1, 2]) {
+      const r = just('dev', String(n));
+      ok(r, `just dev ${n}`);
+      assert.match(r.stdout, new RegExp(`Database +pgonly_dev_${n} \\(created\\)`));
+      assert.doesNotMatch(`${r.stdout}${r.stderr}`, /redis|temporal|namespace|prefix/i);
+      const health = await api(ports(n).api, '/health');
+      assert.deepEqual(health.json, { database: `pgonly_dev_${n}`, keys: [] });
+      assert.deepEqual(await page(ports(n).web), { status: 200, body: `web on port ${ports(n).web}\n` });
+    }
+    const status = just('dev', '1', 'status', '--json');
+    ok(status, 'status');
+    const one = JSON.parse(status.stdout).instances[0];
+    assert.equal(one.database, 'pgonly_dev_1');
+    for (const k of ['redisPrefix', 'temporalNamespace', 'taskQueue']) assert.equal(k in one, false, `no ${k} in status --json`);
+    assert.deepEqual(one.processes.map((p: { name: string; state: string }) => [p.name, p.state]),
+      [['pgonly-api-1', 'online'], ['pgonly-web-1', 'online'], ['pgonly-postgres-1', 'online']]);
+    const info = just('dev', '1', 'info');
+    ok(info, 'info');
+    assert.match(info.stdout, /Database +pgonly_dev_1 +postgresql:\/\/pgonly:\*\*\*\*@localhost:5450\/pgonly_dev_1/);
+    assert.doesNotMatch(info.stdout, /redis|temporal/i);
+    const dry = just('dev', '1', 'clean', '--dry-run');
+    ok(dry, 'clean --dry-run');
+    assert.match(dry.stdout, /drop database pgonly_dev_1 on 127\.0\.0\.1:5450 WITH \(FORCE\)/);
+    assert.doesNotMatch(dry.stdout, /redis|temporal/i);
+  });
+
+  it('snapshot and clone copy the database and say nothing of keys; clean drops 1 and leaves 2 as it was', async () => {
+    await query(1, "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('from one')");
+    const snap = just('dev', '1', 'snapshot', 'pg-one');
+    ok(snap, 'snapshot');
+    assert.match(snap.stdout, /^snapshot pg-one of instance 1: database pgonly_dev_1 \([^)]+\), in \.instances\/snapshots\/pg-one\/$/m);
+    const clone = just('dev', '2', 'clone', '1', '--yes');
+    ok(clone, 'clone 1 into 2');
+    assert.doesNotMatch(`${clone.stdout}${clone.stderr}`, /redis|key\(s\)/i);
+    assert.deepEqual(await query(2, 'SELECT body FROM notes'), [{ body: 'from one' }]);
+    assert.deepEqual((await api(ports(2).api, '/health')).json.database, 'pgonly_dev_2');
+    const clean = just('dev', '1', 'clean', '--yes');
+    ok(clean, 'clean 1');
+    assert.match(clean.stdout, /backed up pgonly_dev_1 to \.instances\/backups\/instance-1\//);
+    assert.match(clean.stdout, /dropped database pgonly_dev_1$/m);
+    assert.doesNotMatch(`${clean.stdout}${clean.stderr}`, /redis|namespace/i);
+    assert.equal(existsSync(join(stack.root, '.instances', 'instance-1')), false);
+    assert.deepEqual(await query(2, 'SELECT body FROM notes'), [{ body: 'from one' }], 'instance 2 keeps its data');
+  });
+
+  it('stop ends the non-Node app\'s whole process tree: the shell and the python3 server under it', async () => {
+    const web = portHolder(ports(2).web);
+    assert.match(web?.command ?? '', /python3 -m http\.server/, 'python3, a child of the app\'s shell, serves the page');
+    ok(just('dev', '2', 'stop'), 'stop 2');
+    assert.equal(portHolder(ports(2).web), undefined, 'nothing holds the web port');
+    assert.equal(existsSync(`/proc/${web?.pid}`), false, `pid ${web?.pid} (python3) is gone`);
+    ok(just('dev', '2', 'clean', '--yes', '--no-backup'), 'clean 2');
+  });
+
+  it('a declaration with no infrastructure: apps only, ports per instance, nothing provisioned', async () => {
+    const file = declaration('apps-only', `export default {
+  project: 'appsonly', portStride: 100, bindAddress: '127.0.0.1',
+  services: { web: { label: 'Web', portKey: 'WEB', basePort: 4330 } },
+  apps: { web: { cwd: 'stacks/pg-only', command: ['sh', 'serve.sh'], port: 'web', envSources: [] } },
+  env: (ctx) => ({ HOME_URL: ctx.urls.web }),
+};\n`);
+    const env = { DEV_INSTANCES_CONFIG: file };
+    const r = stack.justWith(env, 'dev', '3');
+    ok(r, 'just dev 3');
+    assert.doesNotMatch(`${r.stdout}${r.stderr}`, /database|redis|temporal|provision/i);
+    assert.deepEqual(await page(4630), { status: 200, body: 'web on port 4630\n' });
+    const ports3 = stack.justWith(env, 'dev', '3', 'ports');
+    assert.equal(ports3.stdout.trim(), 'WEB=4630');
+    const status = JSON.parse(stack.justWith(env, 'dev', '3', 'status', '--json').stdout).instances[0];
+    assert.deepEqual(status.processes.map((p: { name: string; state: string }) => [p.name, p.state]), [['appsonly-web-3', 'online']]);
+    assert.equal('database' in status, false);
+    ok(stack.justWith(env, 'dev', '3', 'clean', '--yes'), 'clean 3');
+    assert.equal(portHolder(4630), undefined);
+  });
+
+  it('refused with exit 2 and one line naming the key, nothing written: env reading an undeclared piece, an app without a program, an unknown kind', () => {
+    const base = (infra: string, apps: string, env: string) => `export default {
+  project: 'bad', portStride: 100, bindAddress: '127.0.0.1',
+  services: { web: { label: 'Web', portKey: 'WEB', basePort: 4340 }, postgres: { label: 'PostgreSQL', portKey: 'POSTGRES', basePort: 5360 } },
+  apps: ${apps}, infra: ${infra}, env: ${env},
+};\n`;
+    const web = "{ web: { cwd: '.', command: 'sh serve.sh', port: 'web', envSources: [] } }";
+    const cases: [string, string, RegExp][] = [
+      ['reads-redis', base("{ postgres: { service: 'postgres', user: 'u', password: 'p' } }", web, '(ctx) => ({ REDIS_URL: ctx.redis.url })'),
+        /^dev-instances: \S+reads-redis\.mjs: env reads ctx\.redis, but infra\.redis is not declared: declare infra\.redis, or take the keys that read it out of env$/m],
+      ['no-program', base('{}', "{ web: { cwd: '.', port: 'web', envSources: [] } }", '() => ({})'),
+        /^dev-instances: \S+no-program\.mjs: apps\.web: needs a command \(\['python3', 'app\.py'\] or 'bun run dev'\) or a Node script$/m],
+      ['unknown-kind', base("{ mongo: { service: 'postgres' } }", web, '() => ({})'),
+        /^dev-instances: \S+unknown-kind\.mjs: infra\.mongo: 'mongo' is not a kind this tool knows: postgres, redis, temporal, minio, loki, redpanda$/m],
+    ];
+    for (const [name, text, message] of cases) {
+      const r = stack.justWith({ DEV_INSTANCES_CONFIG: declaration(name, text) }, 'dev', '4');
+      assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(existsSync(join(stack.root, '.instances', 'instance-4')), false, `${name}: nothing written`);
+    }
+  });
+});
