@@ -4,16 +4,18 @@
  * infrastructure at all; and declarations that are refused before anything is written or started.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { portHolder } from '../src/ports/holder.js';
+import { bucketExists, listKeys } from '../src/provision/s3.js';
 import { REPO } from './helpers/cli.js';
 import { api, stackRoot } from './helpers/stack-root.js';
 
 const PG_ONLY = join(REPO, 'dist', 'test', 'fixtures', 'pg-only-stack.config.js');
+const S3_STACK = join(REPO, 'dist', 'test', 'fixtures', 's3-stack.config.js');
 const stack = stackRoot('di-stk-', { env: { DEV_INSTANCES_CONFIG: PG_ONLY } });
 const { just } = stack;
 const ports = (n: number) => ({ api: 4310 + n * 100, web: 4320 + n * 100, postgres: 5350 + n * 100 });
@@ -144,5 +146,36 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
       assert.match(r.stderr, message);
       assert.equal(existsSync(join(stack.root, '.instances', 'instance-4')), false, `${name}: nothing written`);
     }
+  });
+
+  it('S3: instances 12 and 13 on one shared MinIO each get a bucket; what 12\'s app stores 13 does not see; clean 12 removes its bucket and objects only', async () => {
+    // The native engine runs the `minio` on PATH: a real one with MINIO_BIN, else the s3rver stand-in.
+    const bin = join(stack.root, 'minio-bin');
+    mkdirSync(bin);
+    symlinkSync(process.env.MINIO_BIN ?? join(REPO, 'test', 'fixtures', 'stand-ins', 'minio'), join(bin, 'minio'));
+    const env = { DEV_INSTANCES_CONFIG: S3_STACK, PATH: `${bin}:${process.env.PATH}` };
+    const store = (n: number) => 4360 + n * 100;
+    // Shared: one MinIO on the base port holds both buckets, the hard case for a clean.
+    const shared = { endpoint: 'http://127.0.0.1:9150', accessKey: 'minioadmin', secretKey: 'minioadmin', region: 'us-east-1' };
+    for (const n of [12, 13]) {
+      const r = stack.justWith(env, 'dev', String(n), '--infra', 'shared');
+      ok(r, `just dev ${n}`);
+      assert.match(r.stdout, new RegExp(`S3 bucket +s3stack-dev-${n} \\(created\\)`));
+    }
+    const put = (n: number, key: string, body: string) => api(store(n), `/objects/${key}`, body);
+    assert.equal((await put(12, 'report.txt', 'twelve')).json.bucket, 's3stack-dev-12');
+    await put(13, 'own.txt', 'thirteen');
+    assert.deepEqual((await api(store(12), '/objects')).json.keys, ['report.txt']);
+    assert.deepEqual((await api(store(13), '/objects')).json.keys, ['own.txt'], '13 sees only its own object');
+    const status = JSON.parse(stack.justWith(env, 'dev', '12', 'status', '--json').stdout).instances[0];
+    assert.equal(status.bucket, 's3stack-dev-12');
+    const clean = stack.justWith(env, 'dev', '12', 'clean', '--yes');
+    ok(clean, 'clean 12');
+    assert.match(clean.stdout, /dropped bucket s3stack-dev-12 \(1 object\(s\)\)/);
+    assert.equal(await bucketExists(shared, 's3stack-dev-12'), false, "12's bucket is gone from the shared server");
+    assert.deepEqual(await listKeys(shared, 's3stack-dev-13'), ['own.txt'], "13's bucket is as it was");
+    assert.deepEqual((await api(store(13), '/objects')).json.keys, ['own.txt']);
+    ok(stack.justWith(env, 'dev', '13', 'clean', '--yes'), 'clean 13');
+    ok(stack.justWith(env, 'dev', 'stop', 'all', '--shared'), 'stop the shared MinIO');
   });
 });

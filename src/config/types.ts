@@ -94,7 +94,8 @@ export interface StackDeclaration<S extends string = string, A extends string = 
     postgres?: { service: NoInfer<S>; user: string; password: string };
     redis?: { service: NoInfer<S> };
     temporal?: { service: NoInfer<S>; retention: string; ui?: NoInfer<S> };
-    minio?: { service: NoInfer<S>; console?: NoInfer<S> };
+    /** Its S3 API service (a bucket per instance), console, and credentials (MinIO's defaults, minioadmin, when left out). */
+    minio?: { service: NoInfer<S>; console?: NoInfer<S>; accessKey?: string; secretKey?: string };
     loki?: { service: NoInfer<S> };
     redpanda?: { service: NoInfer<S> };
   };

@@ -167,6 +167,10 @@ function checkInfra(decl: Record<string, unknown>, serviceIds: ReadonlySet<strin
   const pg = infra.postgres;
   if (isObject(pg) && (typeof pg.user !== 'string' || pg.user === '')) bad('infra.postgres.user', 'must be a non-empty string');
   if (isObject(pg) && typeof pg.password !== 'string') bad('infra.postgres.password', 'must be a string');
+  const m = infra.minio;
+  for (const k of ['accessKey', 'secretKey'] as const) {
+    if (isObject(m) && m[k] !== undefined && (typeof m[k] !== 'string' || m[k] === '')) bad(`infra.minio.${k}`, `${show(m[k])} must be a non-empty string`);
+  }
   const t = infra.temporal;
   if (isObject(t) && (typeof t.retention !== 'string' || !/^\d+(h|d)$/.test(t.retention))) {
     bad('infra.temporal.retention', `${show(isObject(t) ? t.retention : undefined)} must be hours or days, like '72h' or '3d'`);

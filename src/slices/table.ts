@@ -3,12 +3,13 @@
  * (see types.ts) and a row here; the plan, the env context and every command follow.
  */
 import type { StackDeclaration } from '../config/types.js';
+import { bucket } from './bucket.js';
 import { database } from './database.js';
 import { redis } from './redis.js';
 import { temporal } from './temporal.js';
 import type { SliceKind, SliceSite } from './types.js';
 
-export const SLICES = [database, redis, temporal] as const;
+export const SLICES = [database, redis, temporal, bucket] as const;
 
 type Kind = (typeof SLICES)[number];
 type ValueOf<K> = K extends SliceKind<string, infer V> ? V : never;
