@@ -121,6 +121,11 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     const status = JSON.parse(stack.justWith(env, 'dev', '3', 'status', '--json').stdout).instances[0];
     assert.deepEqual(status.processes.map((p: { name: string; state: string }) => [p.name, p.state]), [['appsonly-web-3', 'online']]);
     assert.equal('database' in status, false);
+    for (const [command, words] of [['restore', 'nothing to restore'], ['snapshot', 'no snapshot'], ['clone', 'nothing to clone into']] as const) {
+      const r3 = stack.justWith(env, 'dev', '3', command, ...(command === 'clone' ? ['1', '--yes'] : command === 'restore' ? ['--yes'] : []));
+      assert.equal(r3.code, 2, `${command}: ${r3.stderr}`);
+      assert.match(r3.stderr, new RegExp(`^dev-instances: ${words}: instance 3 has no database \\(the declaration has no infra\\.postgres\\)$`, 'm'));
+    }
     ok(stack.justWith(env, 'dev', '3', 'clean', '--yes'), 'clean 3');
     assert.equal(portHolder(4630), undefined);
   });
@@ -156,7 +161,7 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     const env = { DEV_INSTANCES_CONFIG: S3_STACK, PATH: `${bin}:${process.env.PATH}` };
     const store = (n: number) => 4360 + n * 100;
     // Shared: one MinIO on the base port holds both buckets, the hard case for a clean.
-    const shared = { endpoint: 'http://127.0.0.1:9150', accessKey: 'minioadmin', secretKey: 'minioadmin', region: 'us-east-1' };
+    const shared = { endpoint: 'http://127.0.0.1:9150', accessKey: 's3stack', secretKey: 's3stack-secret', region: 'us-east-1' };
     for (const n of [12, 13]) {
       const r = stack.justWith(env, 'dev', String(n), '--infra', 'shared');
       ok(r, `just dev ${n}`);
@@ -175,6 +180,7 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     assert.equal(await bucketExists(shared, 's3stack-dev-12'), false, "12's bucket is gone from the shared server");
     assert.deepEqual(await listKeys(shared, 's3stack-dev-13'), ['own.txt'], "13's bucket is as it was");
     assert.deepEqual((await api(store(13), '/objects')).json.keys, ['own.txt']);
+    await assert.rejects(listKeys({ ...shared, accessKey: 'minioadmin' }, 's3stack-dev-13'), /HTTP 403/, 'the server knows only the declared key pair');
     ok(stack.justWith(env, 'dev', '13', 'clean', '--yes'), 'clean 13');
     ok(stack.justWith(env, 'dev', 'stop', 'all', '--shared'), 'stop the shared MinIO');
   });

@@ -209,8 +209,8 @@ export function dryRunText(d: { instance: number; action: string; engine: string
 }
 
 /** What a restore or clone replaces in an instance: its database, and its Redis keys when it has a Redis. */
-export const dataOf = (p: InstancePlan): string =>
-  `the database ${p.database?.name ?? '(none)'}${p.redis ? ` and the Redis keys under ${p.redis.keyPrefix}` : ''} of instance ${p.instance}`;
+export const dataOf = (p: InstancePlan, withKeys = true): string =>
+  `the database ${p.database?.name}${p.redis && withKeys ? ` and the Redis keys under ${p.redis.keyPrefix}` : ''} of instance ${p.instance}`;
 
 /** A snapshot in brief: where it came from, when, and what it holds. */
 export const snapshotBrief = (s: Snapshot): string =>

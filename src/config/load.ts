@@ -37,7 +37,7 @@ export function checkDeclaration(decl: unknown, source: string): StackDeclaratio
     plan(decl as StackDeclaration, 0);
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(err.problems.map((p) => `${source}: ${p}`));
-    throw err;
+    throw new ConfigError([`${source}: env (or a compose override) failed for instance 0: ${(err as Error).message}`]);
   }
   return decl as StackDeclaration;
 }

@@ -143,6 +143,7 @@ function checkProgram(app: Record<string, unknown>, at: string, bad: Bad): void 
     bad(`${at}.command`, `${show(command)} must be a command line: a non-empty string, or a list of non-empty strings`);
   }
   if (args !== undefined && (!Array.isArray(args) || args.some((a) => typeof a !== 'string'))) bad(`${at}.args`, 'must be a list of strings');
+  if (command !== undefined && app.ready === 'signal') bad(`${at}.ready`, "'signal' is for Node scripts (process.send('ready')); a command is up when its port answers, or after 1 s without one");
 }
 
 function checkInfra(decl: Record<string, unknown>, serviceIds: ReadonlySet<string>, bad: Bad): void {

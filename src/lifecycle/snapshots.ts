@@ -148,7 +148,10 @@ async function takeSnapshot(t: Target, chosen: string): Promise<Snapshot> {
       stack: { ...(c.branch ? { branch: c.branch } : {}), ...(commit ? { commit } : {}) },
       database: { name: db.name, file: DATABASE_FILE, bytes: statSync(dump).size },
       ...(keys && p.redis ? { redis: { prefix: p.redis.keyPrefix, file: KEYS_FILE, keys: keys.length, bytes: keys.reduce((n, k) => n + k.value.length, 0) } } : {}),
-      notIncluded: ['the Temporal namespace (workflow histories stay with the server that ran them)'],
+      notIncluded: [
+        ...(p.temporal ? ['the Temporal namespace (workflow histories stay with the server that ran them)'] : []),
+        ...(p.bucket ? [`the S3 bucket ${p.bucket.name}`] : []),
+      ],
     };
     writeFileSync(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
     renameSync(tmp, final);

@@ -5,6 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import aws4 from 'aws4';
+import { OperationalError } from '../errors.js';
+import { pollUntil } from '../poll.js';
 
 export interface S3Server {
   /** http://127.0.0.1:9100 */
@@ -18,22 +20,34 @@ const TIMEOUT_MS = 10_000;
 /** DeleteObjects takes at most this many keys a call. */
 const DELETE_BATCH = 1000;
 
-const xmlText = (s: string): string => s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e] ?? '');
+/** XML text as written by any server: named entities, and numeric ones (Go's encoder writes &#39; and &#xA;). */
+const xmlText = (s: string): string => s.replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) => (e.startsWith('#')
+  ? String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1)))
+  : ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' } as Record<string, string>)[e] ?? ''));
 const xmlEscape = (s: string): string => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 async function call(s: S3Server, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   const url = new URL(path, s.endpoint);
   const signed = aws4.sign({ host: url.host, method, path: `${url.pathname}${url.search}`, body, headers, service: 's3', region: s.region },
     { accessKeyId: s.accessKey, secretAccessKey: s.secretKey });
-  const res = await fetch(url, { method, headers: signed.headers as Record<string, string>, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(TIMEOUT_MS) });
-  return { status: res.status, text: await res.text() };
+  try {
+    const res = await fetch(url, { method, headers: signed.headers as Record<string, string>, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(TIMEOUT_MS) });
+    return { status: res.status, text: await res.text() };
+  } catch (err) {
+    const why = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new OperationalError(`S3 at ${s.endpoint} did not answer ${method} ${url.pathname}: ${why}`, 'Is its MinIO running? just dev N status');
+  }
 }
 
-function failed(what: string, r: { status: number; text: string }): Error {
+function failed(what: string, r: { status: number; text: string }): OperationalError {
   const code = /<Code>([^<]*)<\/Code>/.exec(r.text)?.[1];
   const message = /<Message>([^<]*)<\/Message>/.exec(r.text)?.[1];
-  return new Error(`${what}: HTTP ${r.status}${code ? ` ${code}` : ''}${message ? `: ${xmlText(message)}` : ''}`);
+  return new OperationalError(`${what}: HTTP ${r.status}${code ? ` ${code}` : ''}${message ? `: ${xmlText(message)}` : ''}`,
+    r.status === 403 ? 'Check infra.minio.accessKey and secretKey in the declaration against the server\'s.' : undefined);
 }
+
+/** MinIO accepts connections before it serves (503 while it initialises): how long a bucket call waits for it. */
+const SERVING_DEADLINE_MS = 30_000;
 
 export async function bucketExists(s: S3Server, bucket: string): Promise<boolean> {
   const r = await call(s, 'HEAD', `/${bucket}`);
@@ -42,9 +56,19 @@ export async function bucketExists(s: S3Server, bucket: string): Promise<boolean
   throw failed(`HEAD bucket ${bucket}`, r);
 }
 
-/** Returns true when this call created the bucket. */
+/** Returns true when this call created the bucket. A server that is still starting (503, no answer) is waited for. */
 export async function ensureBucket(s: S3Server, bucket: string): Promise<boolean> {
-  if (await bucketExists(s, bucket)) return false;
+  let last: Error | undefined;
+  const exists = await pollUntil(async () => {
+    try {
+      return await bucketExists(s, bucket);
+    } catch (err) {
+      last = err as Error;
+      if (/HTTP 503|did not answer/.test(last.message)) return undefined;
+      throw err;
+    }
+  }, { deadlineMs: SERVING_DEADLINE_MS, intervalMs: 200, timeout: () => last ?? new OperationalError(`S3 at ${s.endpoint} is not serving`) });
+  if (exists) return false;
   const r = await call(s, 'PUT', `/${bucket}`);
   if (r.status === 200) return true;
   if (/BucketAlreadyOwnedByYou/.test(r.text)) return false;

@@ -6,7 +6,7 @@
 import { takeCopy } from '../../lifecycle/clone.js';
 import { snapshotNamed } from '../../lifecycle/snapshots.js';
 import { snapshotSource } from '../../lifecycle/sources.js';
-import { backupsKept } from '../../lifecycle/backups.js';
+import { backupsKept, needDatabase } from '../../lifecycle/backups.js';
 import { UsageError } from '../../errors.js';
 import { dataOf, snapshotBrief } from '../messages.js';
 import { type CommandContext, needTarget } from './context.js';
@@ -32,6 +32,7 @@ function sourceInstance(ctx: CommandContext, m: number): string | undefined {
 
 export async function run(ctx: CommandContext): Promise<void> {
   const t = needTarget(ctx);
+  needDatabase(t, 'nothing to clone into');
   const p = t.plan;
   const m = p.instance;
   const backup = ctx.flags['no-backup'] !== true;
@@ -40,7 +41,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   if (raw === undefined) {
     const s = snapshotNamed(t.root, String(ctx.flags['from-snapshot']));
     if (backup) backupsKept();
-    const what = `${mine} with snapshot ${s.name} (${snapshotBrief(s)})`;
+    const what = `${dataOf(p, s.redis !== undefined)} with snapshot ${s.name} (${snapshotBrief(s)})`;
     await replaceData(ctx, t, { verb: 'clone', what, backup, take: async () => snapshotSource(t, s) });
     return;
   }

@@ -69,7 +69,7 @@ export async function run(): Promise<void> {
     inputSchema: { instance },
   }, ({ instance: n }) => runCli(['info', ...target(n), '--json']));
   server.registerTool('clean', {
-    description: "DELETE an instance's data: back up its database, then drop the database, Temporal namespace, Redis keys and files, and give its number back. Requires confirm: true.",
+    description: "DELETE an instance's data: back up its database, then drop its slices (database, Redis keys, Temporal namespace, S3 bucket: those it has) and files, and give its number back. Requires confirm: true.",
     inputSchema: { instance, confirm: confirm('clean deletes data') },
   }, ({ instance: n, confirm: ok }) => confirmed(ok, 'clean', 'deletes data', ['clean', ...target(n)]));
   server.registerTool('snapshot', {

@@ -3,7 +3,7 @@
  * name) or a snapshot's (then its Redis keys too), all or nothing, after a backup of what it has;
  * apps that ran are started again, health-gated.
  */
-import { BACKUP_NAME_RE, backupNamed, backupsKept } from '../../lifecycle/backups.js';
+import { BACKUP_NAME_RE, backupNamed, backupsKept, needDatabase } from '../../lifecycle/backups.js';
 import type { LifecycleEvent, Report } from '../../lifecycle/events.js';
 import { requireStarted, restoreInstance } from '../../lifecycle/restore.js';
 import { snapshotNamed } from '../../lifecycle/snapshots.js';
@@ -30,12 +30,13 @@ function sourceOf(t: Target, name: string | undefined): { source: RestoreSource;
   const s = snapshotNamed(t.root, name);
   return {
     source: snapshotSource(t, s),
-    what: `${dataOf(t.plan)} with snapshot ${s.name} (${snapshotBrief(s)})`,
+    what: `${dataOf(t.plan, s.redis !== undefined)} with snapshot ${s.name} (${snapshotBrief(s)})`,
   };
 }
 
 export async function run(ctx: CommandContext): Promise<void> {
   const t = needTarget(ctx);
+  needDatabase(t, 'nothing to restore');
   const backup = ctx.flags['no-backup'] !== true;
   if (backup) backupsKept();
   const { source, what } = sourceOf(t, ctx.operand);

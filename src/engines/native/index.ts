@@ -30,7 +30,7 @@ function startOptions(t: EngineTarget, s: NativeService) {
   return {
     name: processName(t, s), namespace: t.scope.pm2Namespace, script: s.binary ?? '', args: s.args,
     interpreter: 'none', cwd: s.dataDir, out_file: log, error_file: log, time: true, autorestart: true,
-    env: checkoutEnv(t.root),
+    env: { ...s.env, ...checkoutEnv(t.root) },
     ...RESTART_POLICY,
     ...(s.runAs ? { uid: s.runAs.uid, gid: s.runAs.gid } : {}),
   };

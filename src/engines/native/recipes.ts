@@ -26,6 +26,8 @@ export interface NativeService {
   binary: string | undefined;
   installHint: string;
   args: string[];
+  /** Environment of its own (credentials from the declaration). */
+  env: Record<string, string>;
   runAs?: RunAs;
   /** One-time data preparation (initdb); returns true when it created data. */
   prepare: () => Promise<boolean>;
@@ -55,6 +57,8 @@ interface Recipe {
   /** dry: find it without copying anything (see reachableBinaries). */
   binary: (dry: boolean) => Promise<string | undefined>;
   args: (at: Place) => string[];
+  /** Its own environment, from the declaration. */
+  env?: (decl: StackDeclaration) => Record<string, string>;
   prepare: (at: Place) => Promise<boolean>;
   probe: (at: Place) => Promise<void>;
   deadlineMs: number;
@@ -118,6 +122,11 @@ const RECIPES: Record<NativeKind, Recipe> = {
     installHint: 'install the MinIO server binary (https://min.io/download)',
     binary: async () => onPath('minio'),
     args: (at) => ['server', at.dir, '--address', `127.0.0.1:${at.port}`, ...(at.extra ? ['--console-address', `127.0.0.1:${at.extra}`] : [])],
+    // The key pair the instance's bucket slice signs with (MinIO's minioadmin when the declaration names none).
+    env: (d) => ({
+      ...(d.infra?.minio?.accessKey ? { MINIO_ROOT_USER: d.infra.minio.accessKey } : {}),
+      ...(d.infra?.minio?.secretKey ? { MINIO_ROOT_PASSWORD: d.infra.minio.secretKey } : {}),
+    }),
     prepare: folder(),
     probe: (at) => PROBES.minio(at.port, at.superuser),
     deadlineMs: 30_000,
@@ -166,7 +175,7 @@ export async function nativeServices(decl: StackDeclaration, scope: InfraScope, 
     const at: Place = { port, extra, dir, wanted, runAs: who, superuser: scope.superuser };
     out.push({
       kind, required: recipe.required, port, extraPorts: extra === undefined ? [] : [extra], dataDir: dir,
-      binary: await recipe.binary(dry), installHint: recipe.installHint, args: recipe.args(at),
+      binary: await recipe.binary(dry), installHint: recipe.installHint, args: recipe.args(at), env: recipe.env?.(decl) ?? {},
       ...(who ? { runAs: who } : {}),
       prepare: () => recipe.prepare(at),
       probe: () => recipe.probe(at),
