@@ -64,6 +64,11 @@ describe('docker engine, for real', { skip }, () => {
       const rows = JSON.parse(status.stdout).instances[0].processes as { kind: string; state: string }[];
       assert.deepEqual(rows.map((r) => r.state), rows.map(() => 'online'), `instance ${n} right after its start`);
     }
+    // `compose` runs docker compose as the instance's project: ps lists its containers and no other's.
+    const ps = just('dev', '2', 'compose', 'ps');
+    ok(ps, 'just dev 2 compose ps');
+    assert.match(ps.stdout, new RegExp(`${project(2)}_postgres_1|${project(2)}-postgres-1`));
+    assert.doesNotMatch(ps.stdout, new RegExp(project(1)));
     // What the apps write lands in their own containers, and only there.
     assert.equal((await api(ports(1).backend, '/records', { body: 'one' })).status, 201);
     assert.equal((await api(ports(1).backend, '/kv/colour', { value: 'blue' })).status, 200);

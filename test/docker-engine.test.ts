@@ -69,6 +69,13 @@ describe('docker engine', () => {
     assert.ok(calls().filter((c) => c.argv.includes('--project-name')).every((c) => c.COMPOSE_PROJECT_NAME === 'shipsec-dev-1'));
   });
 
+  it('compose hands its words to docker compose under the project, with the base file and the instance\'s override, and returns its exit code', async () => {
+    assert.equal(await dockerEngine.compose?.(target(1), ['ps', '--services', '-a']), 0);
+    const call = calls().find((c) => c.argv.includes('--services'));
+    assert.deepEqual(call?.argv, [...prefix, 'ps', '--services', '-a']);
+    assert.equal(call?.COMPOSE_PROJECT_NAME, 'shipsec-dev-1');
+  });
+
   it('stop, down and remove-data map to stop, down and down --volumes of this project only', async () => {
     assert.equal(await dockerEngine.stop(target(1)), true, 'the shim reports a running postgres');
     await dockerEngine.down(target(1));

@@ -96,6 +96,9 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
   });
 
   it('stop ends the non-Node app\'s whole process tree: the shell and the python3 server under it', async () => {
+    const compose = just('dev', '2', 'compose', 'ps', '--services');
+    assert.equal(compose.code, 2, 'compose on the native engine is refused');
+    assert.match(compose.stderr, /^dev-instances: instance 2 runs on the native engine: it has no compose project; just dev 2 status and just dev 2 logs show its servers$/m);
     const web = portHolder(ports(2).web);
     assert.match(web?.command ?? '', /python3 -m http\.server/, 'python3, a child of the app\'s shell, serves the page');
     ok(just('dev', '2', 'stop'), 'stop 2');

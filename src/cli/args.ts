@@ -14,6 +14,8 @@ export interface ParsedArgs {
   help: boolean;
   /** A word the action takes after the instance (`just dev 1 env backend`). */
   operand?: string;
+  /** Everything after a passthrough action's name, as given (`just dev 1 compose ps --services`). */
+  rest?: string[];
 }
 
 const looksNumeric = (t: string) => /^[-+]?\d/.test(t);
@@ -21,8 +23,14 @@ const looksNumeric = (t: string) => /^[-+]?\d/.test(t);
 /** Flags that take a value, so `--lines 50` reads like `--lines=50`. */
 const VALUE_FLAGS = new Set(['lines', 'engine', 'infra', 'timeout', 'seed', 'from', 'from-snapshot', 'rm', 'host']);
 
-/** withOperand: the actions that take one more word, e.g. env's app; a number too once the instance is known (clone's source). */
-export function parseArgs(argv: readonly string[], actions: ReadonlySet<string>, withOperand: ReadonlySet<string> = new Set()): ParsedArgs {
+/**
+ * withOperand: the actions that take one more word, e.g. env's app; a number too once the instance is
+ * known (clone's source). passthrough: the actions whose following words belong to another program.
+ */
+export function parseArgs(argv: readonly string[], actions: ReadonlySet<string>, withOperand: ReadonlySet<string> = new Set(),
+  passthrough: ReadonlySet<string> = new Set()): ParsedArgs {
+  const cut = argv.findIndex((t) => passthrough.has(t));
+  if (cut >= 0) return { ...parseArgs(argv.slice(0, cut + 1), actions, withOperand), rest: argv.slice(cut + 1) };
   const out: ParsedArgs = { action: undefined, target: undefined, flags: {}, help: false };
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {

@@ -48,7 +48,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const envVar = instanceEnvVar(decl.project);
     const max = rangeFor(decl).max;
     usageText = () => usage(COMMANDS, max, envVar);
-    const args = parseArgs(argv, new Set(names), new Set(COMMANDS.filter((c) => c.operand).map((c) => c.name)));
+    const args = parseArgs(argv, new Set(names), new Set(COMMANDS.filter((c) => c.operand).map((c) => c.name)),
+      new Set(COMMANDS.filter((c) => c.passthrough).map((c) => c.name)));
     if (args.help) {
       io.out(usageText());
       return 0;
@@ -97,13 +98,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       io.err(warning ? warningLine(text) : noteLine(text));
     };
     const command = await spec.load();
-    await command.run({
+    const code = await command.run({
       stack, root, target, resolve: (n, found, placement) => resolve(n, undefined, found, proxy, placement), flags, out: io.out,
       proxy, withoutProxy: (t) => resolve(t.plan.instance, undefined, undefined, undefined, t.plan.placement ?? null),
-      ...(args.operand === undefined ? {} : { operand: args.operand }),
+      ...(args.operand === undefined ? {} : { operand: args.operand }), ...(args.rest ? { rest: args.rest } : {}),
       note: (t) => io.err(noteLine(t)), warn: (t) => io.err(warningLine(t)), report,
     });
-    return 0;
+    return typeof code === 'number' ? code : 0;
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const line of err.problems) io.err(errorLine(line));

@@ -15,6 +15,8 @@ export interface CommandSpec {
   operand?: string;
   /** Runs for no instance (mcp): no number is resolved or leased. */
   noInstance?: boolean;
+  /** Every word after the command's name goes to another program as it is (compose). */
+  passthrough?: boolean;
   load: () => Promise<CommandModule>;
 }
 
@@ -50,6 +52,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'env', usage: 'env N [APP] [--json]', acceptsAll: false, flags: { json: 'boolean' }, operand: 'APP',
     summary: "an app's environment (without APP: what every app shares), as export lines for eval",
     load: () => import('./commands/env.js'),
+  },
+  {
+    name: 'compose', usage: 'compose N ARGS...', acceptsAll: false, flags: {}, passthrough: true,
+    summary: "docker compose ARGS with the instance's project, files and environment (ps, config, logs -f postgres, exec postgres psql …)",
+    load: () => import('./commands/compose.js'),
   },
   {
     name: 'logs', usage: 'logs N|all [--lines K] [--no-follow]', acceptsAll: true,

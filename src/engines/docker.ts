@@ -12,7 +12,7 @@ import { composeVolumeName, instanceOfProject } from '../plan/names.js';
 import { onPath } from '../proc/on-path.js';
 import { withDeadline } from '../poll.js';
 import { trace } from '../trace.js';
-import { type RunResult, commandLine, run, streamLines } from '../proc/run.js';
+import { type RunResult, commandLine, run, runAttached, streamLines } from '../proc/run.js';
 import { type ReadinessCheck, tcpAccepts, waitAllReady } from '../readiness.js';
 import { COMPOSE_BASE_FILE, composeArgs } from './compose-files.js';
 import { imagesOf, inspectImages, nameOfService, withDependencies } from './images.js';
@@ -305,6 +305,13 @@ export const dockerEngine: Engine = {
   async logs(t, opts, onLine) {
     const { program, args } = await composeCall(t, ['logs', '--no-color', '--tail', String(opts.lines), ...(opts.follow ? ['--follow'] : [])]);
     return streamLines(program, args, (l) => onLine(t.scope.composeProject, l), { env: projectEnv(t) });
+  },
+
+  async compose(t, words) {
+    await writeComposeOverride(t.root, t.scope);
+    forgetSeen();
+    const { program, args } = await composeCall(t, [...words]);
+    return runAttached(program, args, { env: projectEnv(t) });
   },
 
   async describe(t, action) {

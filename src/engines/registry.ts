@@ -5,11 +5,12 @@
  */
 import { UsageError } from '../errors.js';
 import type { StackDeclaration } from '../config/types.js';
-import type { Engine, EngineName } from './types.js';
+import type { Engine, EngineName, EngineTarget } from './types.js';
 
-const ENGINES: Record<EngineName, { underPm2: boolean; load: () => Promise<Engine> }> = {
-  docker: { underPm2: false, load: () => import('./docker.js').then((m) => m.dockerEngine) },
-  native: { underPm2: true, load: () => import('./native/index.js').then((m) => m.nativeEngine) },
+/** composes: it runs compose projects (and so has Engine.compose). */
+const ENGINES: Record<EngineName, { underPm2: boolean; composes: boolean; load: () => Promise<Engine> }> = {
+  docker: { underPm2: false, composes: true, load: () => import('./docker.js').then((m) => m.dockerEngine) },
+  native: { underPm2: true, composes: false, load: () => import('./native/index.js').then((m) => m.nativeEngine) },
 };
 
 export type EngineChoice = 'auto' | EngineName;
@@ -31,7 +32,7 @@ const cache = new Map<EngineName, Engine>();
 export function engineNamed(name: EngineName): Engine {
   const known = cache.get(name);
   if (known) return known;
-  const { underPm2, load } = ENGINES[name];
+  const { underPm2, composes, load } = ENGINES[name];
   let loading: Promise<Engine> | undefined;
   const real = () => (loading ??= load());
   const engine: Engine = {
@@ -49,6 +50,7 @@ export function engineNamed(name: EngineName): Engine {
     logs: async (t, opts, onLine) => (await real()).logs(t, opts, onLine),
     instances: async (decl) => (await real()).instances(decl),
     describe: async (t, action) => (await real()).describe(t, action),
+    ...(composes ? { compose: async (t: EngineTarget, args: readonly string[]) => (await real()).compose?.(t, args) ?? 1 } : {}),
   };
   cache.set(name, engine);
   return engine;

@@ -108,4 +108,9 @@ export interface Engine {
   instances(decl: StackDeclaration): Promise<number[]>;
   /** What an action would run, in words and command lines, for --dry-run. Runs nothing. */
   describe(t: EngineTarget, action: EngineAction): Promise<string[]>;
+  /**
+   * `docker compose ARGS` of the set's project, files and environment, on this terminal; its exit
+   * code. Only an engine that runs compose projects has it.
+   */
+  compose?(t: EngineTarget, args: readonly string[]): Promise<number>;
 }

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { ProcessError } from '../errors.js';
 
@@ -170,6 +171,21 @@ export function streamLines(cmd: string, args: readonly string[], onLine: (line:
     done: new Promise((resolve) => child.on('close', (code) => resolve(code ?? -1))),
     stop: () => terminate(child),
   };
+}
+
+/**
+ * Run cmd on this terminal (its input, output and errors are ours) until it ends; its exit code, or
+ * 128 + the signal's number when a signal ended it. For commands handed to the user as they are.
+ */
+export function runAttached(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<number> {
+  const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, ...opts.env } });
+  // Ctrl-C reaches the child from the terminal; this process waits for it to end rather than die first.
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
+  return new Promise<number>((resolve, reject) => {
+    child.on('error', (err) => reject(new ProcessError(commandLine(cmd, args), undefined, `could not start: ${err.message}`, '')));
+    child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? osConstants.signals[signal] ?? 0 : 0)));
+  }).finally(() => process.off('SIGINT', ignore));
 }
 
 /** A long-running child this process owns (a server it fronts): signals, and its end. */

@@ -22,6 +22,8 @@ export interface CommandContext {
   withoutProxy: (t: Target) => Target;
   /** The word after the instance, for a command that takes one (env's app). */
   operand?: string;
+  /** The words after a passthrough command's name (compose's). */
+  rest?: string[];
   out: (text: string) => void;
   /** Progress of a long command, on stderr so stdout stays clean for scripts. */
   note: (text: string) => void;
@@ -31,7 +33,8 @@ export interface CommandContext {
 }
 
 export interface CommandModule {
-  run(ctx: CommandContext): Promise<void> | void;
+  /** A number is the exit code (a passthrough command's program's); nothing means 0. */
+  run(ctx: CommandContext): Promise<void | number> | void;
 }
 
 /** Single-instance commands: the CLI has already refused `all` for them. */
