@@ -118,6 +118,20 @@ export async function waitAllReady(checks: ReadinessCheck[]): Promise<void> {
   }
 }
 
+/** Readiness of a service that declares an HTTP path: it answers 2xx or 3xx there. */
+export function httpAnswers(port: number, path: string, host = '127.0.0.1', timeoutMs = 2_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path, timeout: timeoutMs, agent: false }, (res) => {
+      res.resume();
+      const code = res.statusCode ?? 0;
+      if (code >= 200 && code < 400) resolve(); else reject(new Error(`${path} answered ${code}`));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** Readiness for services with no protocol probe: something accepts a TCP connection. */
 export function tcpAccepts(port: number, host = '127.0.0.1', timeoutMs = 1_000): Promise<void> {
   return new Promise((resolve, reject) => {

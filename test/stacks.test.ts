@@ -107,10 +107,15 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     ok(just('dev', '2', 'clean', '--yes', '--no-backup'), 'clean 2');
   });
 
-  it('a declaration with no infrastructure: apps only, ports per instance, nothing provisioned', async () => {
+  it('no infrastructure the tool knows: apps, and services run from their declared command lines; ports per instance, nothing provisioned', async () => {
     const file = declaration('apps-only', `export default {
   project: 'appsonly', portStride: 100, bindAddress: '127.0.0.1',
-  services: { web: { label: 'Web', portKey: 'WEB', basePort: 4330 } },
+  services: {
+    web: { label: 'Web', portKey: 'WEB', basePort: 4330 },
+    files: { label: 'Files', portKey: 'FILES', basePort: 4335, ready: { http: '/' },
+      native: { command: ['python3', '-m', 'http.server', '{port}', '--bind', '127.0.0.1', '--directory', '{dataDir}'] } },
+    search: { label: 'Search', portKey: 'SEARCH', basePort: 4336, native: { command: ['no-such-search-server', '--port', '{port}'] } },
+  },
   apps: { web: { cwd: 'stacks/pg-only', command: ['sh', 'serve.sh'], port: 'web', envSources: [] } },
   env: (ctx) => ({ HOME_URL: ctx.urls.web }),
 };\n`);
@@ -119,10 +124,12 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     ok(r, 'just dev 3');
     assert.doesNotMatch(`${r.stdout}${r.stderr}`, /database|redis|temporal|provision/i);
     assert.deepEqual(await page(4630), { status: 200, body: 'web on port 4630\n' });
+    assert.match(r.stdout, /search: not available on the native engine: put no-such-search-server on PATH \(services\.search\.native\.command\)/);
+    assert.equal((await page(4635)).status, 200, 'the files service answers on its own port');
     const ports3 = stack.justWith(env, 'dev', '3', 'ports');
-    assert.equal(ports3.stdout.trim(), 'WEB=4630');
+    assert.equal(ports3.stdout.trim(), 'WEB=4630\nFILES=4635\nSEARCH=4636');
     const status = JSON.parse(stack.justWith(env, 'dev', '3', 'status', '--json').stdout).instances[0];
-    assert.deepEqual(status.processes.map((p: { name: string; state: string }) => [p.name, p.state]), [['appsonly-web-3', 'online']]);
+    assert.deepEqual(status.processes.map((p: { name: string; state: string }) => [p.name, p.state]), [['appsonly-web-3', 'online'], ['appsonly-files-3', 'online']]);
     assert.equal('database' in status, false);
     for (const [command, words] of [['restore', 'nothing to restore'], ['snapshot', 'no snapshot'], ['clone', 'nothing to clone into']] as const) {
       const r3 = stack.justWith(env, 'dev', '3', command, ...(command === 'clone' ? ['1', '--yes'] : command === 'restore' ? ['--yes'] : []));
@@ -131,6 +138,7 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     }
     ok(stack.justWith(env, 'dev', '3', 'clean', '--yes'), 'clean 3');
     assert.equal(portHolder(4630), undefined);
+    assert.equal(portHolder(4635), undefined, 'the files service stopped with its instance');
   });
 
   it('refused with exit 2 and one line naming the key, nothing written: env reading an undeclared piece, an app without a program, an unknown kind', () => {

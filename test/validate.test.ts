@@ -25,6 +25,8 @@ describe('validateDeclaration', () => {
     ['an app on an unknown service', { ...stack, apps: { ...stack.apps, api: { ...stack.apps.backend, port: 'nope' } } }, /^apps\.api\.port: 'nope' is not a service/],
     ['a needsInfrastructure that is not a boolean', { ...stack, apps: { ...stack.apps, frontend: { ...stack.apps.frontend, needsInfrastructure: 'no' } } },
       /^apps\.frontend\.needsInfrastructure: 'no' must be true or false$/],
+    ['a readiness path without a slash', withService('loki', { ready: { http: 'ready' } }), /^services\.loki\.ready: \{"http":"ready"\} must be \{ http: '\/path' \}/],
+    ['a native command that is a string', withService('loki', { native: { command: 'loki -config.file=x' } }), /^services\.loki\.native\.command: must be a command line as a list/],
     ['a zero stride', { ...stack, portStride: 0 }, /^portStride: 0 must be a positive integer$/],
     ['infra naming a missing service', { ...stack, infra: { ...stack.infra, redis: { service: 'valkey' } } }, /^infra\.redis\.service: 'valkey' is not a service in services$/],
     ['an infrastructure kind the tool does not know', { ...stack, infra: { ...stack.infra, mongo: { service: 'redis' } } }, /^infra\.mongo: 'mongo' is not a kind this tool knows: postgres, redis, temporal, minio, loki, redpanda$/],

@@ -16,6 +16,16 @@ export interface ServiceDecl {
   scheme?: 'http' | 'postgresql' | 'redis' | 'grpc' | 'kafka';
   /** Where the docker engine publishes this port from: compose service and container port. */
   container?: { service: string; port: number };
+  /**
+   * How to tell it is ready, when it is infrastructure: an HTTP path that answers 2xx or 3xx. Without
+   * it: its kind's probe (Postgres, Redis, Temporal), else a TCP connect.
+   */
+  ready?: { http: string };
+  /**
+   * How the native engine runs it when it has no recipe for its kind: a command line (executable on
+   * PATH first) with {port} and {dataDir} (the instance's own folder for it) filled in.
+   */
+  native?: { command: string[] };
 }
 
 /** One application process handed to PM2. */

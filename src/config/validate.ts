@@ -89,6 +89,15 @@ function checkServices(services: unknown, bad: Bad): Found {
       else if (base > MAX_PORT) bad(`${at}.basePort`, `${base} is above ${MAX_PORT}`);
       else if (bases.has(base)) bad(`${at}.basePort`, `${base} is already the base port of services.${bases.get(base)}`);
       else { bases.set(base, id); portSpecs.push({ id, basePort: base }); }
+      if (svc.ready !== undefined && !(isObject(svc.ready) && typeof svc.ready.http === 'string' && svc.ready.http.startsWith('/'))) {
+        bad(`${at}.ready`, `${show(svc.ready)} must be { http: '/path' }: a path that answers 2xx or 3xx when the service is ready`);
+      }
+      if (svc.native !== undefined) {
+        const cmd = isObject(svc.native) ? svc.native.command : undefined;
+        if (!Array.isArray(cmd) || cmd.length === 0 || cmd.some((w) => typeof w !== 'string' || w === '')) {
+          bad(`${at}.native.command`, "must be a command line as a list, e.g. ['python3', '-m', 'http.server', '{port}']");
+        }
+      }
       if (svc.container !== undefined) {
         const c = svc.container;
         if (!isObject(c) || typeof c.service !== 'string' || !COMPOSE_SERVICE_RE.test(c.service)) {

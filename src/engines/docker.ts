@@ -13,7 +13,7 @@ import { onPath } from '../proc/on-path.js';
 import { withDeadline } from '../poll.js';
 import { trace } from '../trace.js';
 import { type RunResult, commandLine, run, runAttached, streamLines } from '../proc/run.js';
-import { type ReadinessCheck, tcpAccepts, waitAllReady } from '../readiness.js';
+import { type ReadinessCheck, httpAnswers, tcpAccepts, waitAllReady } from '../readiness.js';
 import { COMPOSE_BASE_FILE, composeArgs } from './compose-files.js';
 import { imagesOf, inspectImages, nameOfService, withDependencies } from './images.js';
 import { composeFingerprint, lastFingerprint, recordFingerprint, startableInPlace } from './in-place.js';
@@ -171,7 +171,9 @@ function probedPorts(t: EngineTarget, services: readonly string[]) {
   return t.scope.ports.filter((x) => x.container && services.includes(x.container.service)).map((x) => {
     const kind = kindOfService(t.decl, x.id);
     const address = clientAddress(x.host);
-    return { port: x, service: x.container?.service ?? x.id, probe: kind ? () => PROBES[kind](x.port, t.scope.superuser, address) : () => tcpAccepts(x.port, address) };
+    const path = t.decl.services[x.id]?.ready?.http;
+    const probe = path ? () => httpAnswers(x.port, path, address) : kind ? () => PROBES[kind](x.port, t.scope.superuser, address) : () => tcpAccepts(x.port, address);
+    return { port: x, service: x.container?.service ?? x.id, probe };
   });
 }
 

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import type { StackDeclaration } from '../../config/types.js';
 import type { InfraScope } from '../../plan/plan.js';
 import { type InfraKind, PROBES, superuserOf } from '../probes.js';
+import { clientAddress } from '../../plan/addresses.js';
+import { httpAnswers, tcpAccepts } from '../../readiness.js';
 import { onPath } from '../../proc/on-path.js';
 import { postgresBinaries } from './binaries.js';
 import { type RunAs, clusterDir, initCluster, postgresArgs, postgresRunAs, reachableBinaries } from './postgres.js';
@@ -15,7 +17,8 @@ import { type RunAs, clusterDir, initCluster, postgresArgs, postgresRunAs, reach
 export type NativeKind = InfraKind;
 
 export interface NativeService {
-  kind: NativeKind;
+  /** Its recipe's kind, or the declared service's id for a service run from its declared command. */
+  kind: string;
   /** The tool provisions into it, so an instance cannot start without it. */
   required: boolean;
   port: number;
@@ -180,6 +183,26 @@ export async function nativeServices(decl: StackDeclaration, scope: InfraScope, 
       prepare: () => recipe.prepare(at),
       probe: () => recipe.probe(at),
       deadlineMs: recipe.deadlineMs,
+    });
+  }
+  return [...out, ...await declaredServices(decl, scope, dataRoot, new Set(out.map((s) => s.port)))];
+}
+
+/** The set's services that have no recipe but a declared command line (services.X.native). */
+async function declaredServices(decl: StackDeclaration, scope: InfraScope, dataRoot: string, taken: ReadonlySet<number>): Promise<NativeService[]> {
+  const out: NativeService[] = [];
+  for (const x of scope.ports) {
+    const command = decl.services[x.id]?.native?.command;
+    if (!command || taken.has(x.port)) continue;
+    const dir = join(dataRoot, x.id);
+    const [exe = '', ...args] = command.map((w) => w.replaceAll('{port}', String(x.port)).replaceAll('{dataDir}', dir));
+    const address = clientAddress(x.host);
+    const path = decl.services[x.id]?.ready?.http;
+    const at: Place = { port: x.port, extra: undefined, dir, wanted: dir, runAs: undefined, superuser: scope.superuser };
+    out.push({
+      kind: x.id, required: false, port: x.port, extraPorts: [], dataDir: dir,
+      binary: exe.includes('/') ? exe : await onPath(exe), installHint: `put ${exe} on PATH (services.${x.id}.native.command)`, args, env: {},
+      prepare: () => folder()(at), probe: path ? () => httpAnswers(x.port, path, address) : () => tcpAccepts(x.port, address), deadlineMs: 60_000,
     });
   }
   return out;
