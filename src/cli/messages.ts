@@ -71,7 +71,7 @@ function sliceRows(p: InstancePlan, down: readonly string[], provisioned: SliceO
   return sliceEntries(p).map((e) => {
     const outcome = provisioned?.find((o) => o.key === e.kind.key);
     if (outcome?.state === 'skipped' || (!outcome && down.includes(e.kind.infra))) return [e.kind.title, 'not available on this engine'];
-    return [e.kind.title, `${e.kind.name(e.value)}${outcome ? ` (${outcome.state})` : ''}`];
+    return [e.kind.title, `${e.kind.name(e.value)}${outcome && outcome.state !== 'nothing' ? ` (${outcome.state})` : ''}`];
   });
 }
 
@@ -149,7 +149,7 @@ export function dataLossWarning(instance: number, backups: string): string {
   return [
     `!!! instance ${instance}'s database data was initialised before and is now MISSING.`,
     `!!! A new, EMPTY database is being created. If that is not what you wanted: just dev ${instance} stop,`,
-    `!!! then restore from ${backups}/ (README: Backups and restore).`,
+    `!!! then restore from ${backups}/ (docs/DATA.md).`,
   ].join('\n');
 }
 

@@ -125,7 +125,7 @@ export interface StackDeclaration<S extends string = string, A extends string = 
   /** Extra keys of a compose service in the generated override, from the instance's plan values. */
   composeOverrides?: Partial<Record<string, (ctx: PlanContext<NoInfer<S>>) => Record<string, unknown>>>;
   /**
-   * Named URLs through the machine's one local proxy (README: Named URLs). On unless enabled is false
+   * Named URLs through the machine's one local proxy (docs/URLS.md). On unless enabled is false
    * (or DEV_INSTANCES_PROXY=off). home: the app that `http://<N>.<project>.localhost` opens; by default
    * the first app with a port.
    */
@@ -137,7 +137,7 @@ export interface StackDeclaration<S extends string = string, A extends string = 
    */
   seed?: string;
   /**
-   * The Docker host new instances' own infrastructure runs on (README: Remote Docker hosts): a Docker
+   * The Docker host new instances' own infrastructure runs on (docs/ENGINES.md: Remote Docker hosts): a Docker
    * context name, `tcp://HOST:PORT`, `ssh://[USER@]HOST`, or 'local'. `--host` and DEV_INSTANCES_HOST
    * win; an instance that ran before stays where its data is.
    */

@@ -1,5 +1,5 @@
 /**
- * start N, in the order the README gives: inspect (what runs, what the engine cannot run), prepare
+ * start N, in the order docs/ENGINES.md gives: inspect (what runs, what the engine cannot run), prepare
  * (files, orphans, ports, data-loss check), infrastructure (with the apps that need none booting
  * meanwhile), provision (database, namespace, prefix), apps (start, wait for health). Starting a
  * running instance changes nothing. A failed start removes what it started.

@@ -31,6 +31,6 @@ export const redis: SliceKind<'redis', RedisSlice> = {
   server: (r) => `${r.host}:${r.port}`,
   json: (r) => ({ redisPrefix: r.keyPrefix }),
   intent: (r, verb) => `${verb === 'create' ? 'Redis keys' : 'unlink Redis keys'} under '${r.keyPrefix}' on ${clientAddress(r.host)}:${r.port}`,
-  ensure: async () => 'exists', // a prefix is there as soon as an app writes under it
+  ensure: async () => 'nothing',
   drop: async (r) => `${await (await import('../provision/redis.js')).dropPrefix(redisUrlOf(r), r.keyPrefix)} Redis key(s)`,
 };

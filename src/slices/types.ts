@@ -15,8 +15,11 @@ export interface SliceSite {
   host: (serviceId: string) => string;
 }
 
-/** How a step went: made by this call, there already, or left out because its server cannot run on this engine. */
-export type Provisioned = 'created' | 'exists' | 'skipped';
+/**
+ * How a step went: made by this call, there already, nothing to make (a key prefix exists once an
+ * app writes under it), or left out because its server cannot run on this engine.
+ */
+export type Provisioned = 'created' | 'exists' | 'nothing' | 'skipped';
 
 export interface SliceKind<K extends string, V> {
   /** Where the slice lives in the plan, in the env functions' context, and (as keys) in --json. */

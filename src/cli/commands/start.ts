@@ -27,7 +27,7 @@ async function seedOf(ctx: CommandContext, t: Target): Promise<StartOptions['see
 }
 
 /**
- * Where its own infrastructure runs (README: Remote Docker hosts): as recorded for an instance that
+ * Where its own infrastructure runs (docs/ENGINES.md: Remote Docker hosts): as recorded for an instance that
  * ran (its data is there), else --host, DEV_INSTANCES_HOST, the declaration's host, DOCKER_HOST. A
  * --host that differs from where the data is, or a placement with the native engine, exits 2.
  */
