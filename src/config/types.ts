@@ -65,6 +65,10 @@ export interface AppDecl<S extends string = string> {
   env?: (ctx: PlanContext<NoInfer<S>>) => Record<string, string>;
 }
 
+/** A command's words: a list as it is, a string split at spaces (no shell). */
+export const commandWords = (command: string | readonly string[]): string[] =>
+  typeof command === 'string' ? command.trim().split(/\s+/).filter(Boolean) : [...command];
+
 /**
  * Values handed to the declaration's env functions: everything plan(N) already knows, with the
  * instance's slices (database, redis, temporal: see src/slices/). Reading a slice whose server the

@@ -4,6 +4,7 @@
  */
 import { COMPOSE_PROJECT_RE, MAX_IDENTIFIER_BYTES, databaseName, isSnapshotName } from '../plan/names.js';
 import { MAX_PORT, instanceRange } from '../plan/range.js';
+import { commandWords } from './types.js';
 
 export interface Problem {
   key: string;
@@ -147,7 +148,7 @@ function checkProgram(app: Record<string, unknown>, at: string, bad: Bad): void 
   if (script === undefined && command === undefined) { bad(at, "needs a command (['python3', 'app.py'] or 'bun run dev') or a Node script"); return; }
   if (script !== undefined && command !== undefined) { bad(at, 'has both script and command: give one'); return; }
   if (script !== undefined && (typeof script !== 'string' || script === '')) bad(`${at}.script`, `${show(script)} must be a non-empty path`);
-  const words = typeof command === 'string' ? command.trim().split(/\s+/).filter(Boolean) : command;
+  const words: unknown = typeof command === 'string' || Array.isArray(command) ? commandWords(command) : command;
   if (command !== undefined && (!Array.isArray(words) || words.length === 0 || words.some((w) => typeof w !== 'string' || w === ''))) {
     bad(`${at}.command`, `${show(command)} must be a command line: a non-empty string, or a list of non-empty strings`);
   }

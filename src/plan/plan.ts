@@ -2,7 +2,7 @@
  * plan(N): every per-instance value, computed in one place with no I/O. Instance 0 follows the same
  * rules as every other instance. Everything that writes, starts or provisions reads from this.
  */
-import type { AppDecl, PlanContext, Sharing, StackDeclaration } from '../config/types.js';
+import { type AppDecl, type PlanContext, type Sharing, type StackDeclaration, commandWords } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { appHost, hostUrl } from '../proxy/hosts.js';
 import { SLICES, type Slices, planSlices } from '../slices/table.js';
@@ -324,7 +324,7 @@ function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (serv
 /** What PM2 runs for an app: its Node script, or its command's executable with the command's arguments first. */
 export function programOf(app: AppDecl): Pick<AppPlan, 'script' | 'args' | 'interpreter'> {
   if (app.command === undefined) return { script: app.script ?? '', args: app.args ?? [], interpreter: 'node' };
-  const [exe = '', ...rest] = typeof app.command === 'string' ? app.command.trim().split(/\s+/) : app.command;
+  const [exe = '', ...rest] = commandWords(app.command);
   return { script: exe, args: [...rest, ...(app.args ?? [])], interpreter: 'none' };
 }
 
