@@ -9,6 +9,7 @@ export default defineStack({
   project: 'shipsec',
   portStride: 100,
   bindAddress: '127.0.0.1',
+  composeFiles: ['docker/docker-compose.infra.yml'],
 
   // Order matters: `ports` prints the keys in this order.
   services: {

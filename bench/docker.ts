@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { dockerForTests } from '../test/helpers/docker.js';
 import { checkDeclaration } from '../src/config/load.js';
 import { composeArgs } from '../src/engines/compose-files.js';
+import { layoutOf } from '../src/engines/docker.js';
 import { PROBES } from '../src/engines/probes.js';
 import { plan } from '../src/plan/plan.js';
 import { waitAllReady } from '../src/readiness.js';
@@ -44,8 +45,9 @@ export async function dockerBench(repo: string, rounds = 3, fleet = 5): Promise<
   const n = 1;
   const p = plan(decl, n, { env: { ...process.env, ...setup.images } });
   const t = { decl, scope: p.infra, root: box.root };
+  const layout = await layoutOf(t);
   const compose = (...action: string[]) => {
-    const r = spawnSync('docker-compose', composeArgs(t, ...action), { encoding: 'utf8', env: { ...process.env, COMPOSE_PROJECT_NAME: p.infra.composeProject } });
+    const r = spawnSync('docker-compose', composeArgs(p.infra, layout, ...action), { encoding: 'utf8', env: { ...process.env, COMPOSE_PROJECT_NAME: p.infra.composeProject } });
     if (r.status !== 0) throw new Error(`docker-compose ${action.join(' ')}: ${r.stderr}`);
   };
   // Plain compose: the same services, the same files, then the same probes polled until all answer.

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { checkDeclaration } from '../src/config/load.js';
 import { composeArgs } from '../src/engines/compose-files.js';
 import { PROBES } from '../src/engines/probes.js';
-import { writeComposeOverride } from '../src/materialize.js';
+import { writeComposeFiles } from '../src/engines/docker.js';
 import { plan } from '../src/plan/plan.js';
 import { waitAllReady } from '../src/readiness.js';
 import fixture from '../test/fixtures/docker-stack.config.js';
@@ -76,11 +76,11 @@ export async function remoteBench(repo: string, rounds = 3): Promise<void> {
     const p = plan(decl, 2, { env: { ...process.env, ...setup.images }, placement });
     const t = { decl, scope: p.infra, root: box.root };
     const composeEnv = { ...process.env, COMPOSE_PROJECT_NAME: p.infra.composeProject, DOCKER_HOST: REMOTE };
+    const layout = await writeComposeFiles(t); // instance 2's override, as a placed start writes it
     const compose = (...action: string[]) => {
-      const r = spawnSync('docker-compose', composeArgs(t, ...action), { encoding: 'utf8', env: composeEnv });
+      const r = spawnSync('docker-compose', composeArgs(p.infra, layout, ...action), { encoding: 'utf8', env: composeEnv });
       if (r.status !== 0) throw new Error(`docker-compose ${action.join(' ')}: ${r.stderr}`);
     };
-    await writeComposeOverride(box.root, p.infra); // instance 2's override, as a placed start writes it
     const plain = async () => {
       const t0 = performance.now();
       compose('up', '-d', 'postgres', 'redis');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse as dotenvParse } from 'dotenv';
@@ -139,6 +139,7 @@ describe('init N', () => {
   const dir = join(root.path, '.instances', 'instance-2');
   const source = join(root.path, 'apps', 'backend', '.env.example');
   mkdirSync(join(root.path, 'apps', 'backend'), { recursive: true });
+  cpSync(join(REPO, 'docker'), join(root.path, 'docker'), { recursive: true }); // the project's compose file
   writeFileSync(source, '# keep me\nPORT=3211\nMINIO_URL=http://localhost:9000\nOTHER=http://localhost:90001\nCUSTOM="x y"\n');
 
   it('writes the env files, compose override and PM2 app list, private to the user', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { cpSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -49,6 +49,7 @@ function composeConfig(project: string, override: string): { services: Record<st
 describe('compose files', () => {
   const root = tempDir();
   before(() => {
+    cpSync(join(REPO, 'docker'), join(root.path, 'docker'), { recursive: true }); // the project's compose file
     for (const n of [0, 1, 2, 17]) assert.equal(runCli(['init', String(n)], { DEV_INSTANCES_ROOT: root.path }).code, 0);
   });
   after(root.cleanup);

@@ -98,14 +98,15 @@ describe('docker engine', () => {
     process.env.DOCKER_SHIM_COMPOSE = 'v1';
     const cli = await detectCompose();
     assert.deepEqual(cli, { program: 'docker-compose', prefix: [], version: 'v1', major: 1 });
-    assert.deepEqual(composeInvocation(cli, target(1), ['stop']), { program: 'docker-compose', args: [...prefix.slice(1), 'stop'] });
+    const files = { files: [base, override] };
+    assert.deepEqual(composeInvocation(cli, target(1), files, ['stop']), { program: 'docker-compose', args: [...prefix.slice(1), 'stop'] });
     delete process.env.DOCKER_SHIM_COMPOSE;
     const v2 = await detectCompose();
-    assert.deepEqual(composeInvocation(v2, target(1), ['stop']), { program: 'docker', args: [...prefix, 'stop'] });
+    assert.deepEqual(composeInvocation(v2, target(1), files, ['stop']), { program: 'docker', args: [...prefix, 'stop'] });
   });
 
   it('the files the command lines name merge into instance 1 only (docker-compose config)', () => {
-    const args = composeArgs(target(1), 'config');
+    const args = composeArgs(target(1).scope, { files: [base, override] }, 'config');
     const r = spawnSync('/usr/bin/docker-compose', ['-p', args[1] ?? '', '-f', args[3] ?? '', '-f', args[5] ?? '', 'config'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const cfg = parse(r.stdout) as { services: Record<string, { ports?: string[] }> };

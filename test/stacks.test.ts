@@ -10,12 +10,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { portHolder } from '../src/ports/holder.js';
+import { listTopics } from '../src/provision/kafka.js';
 import { bucketExists, listKeys } from '../src/provision/s3.js';
 import { REPO } from './helpers/cli.js';
 import { api, stackRoot } from './helpers/stack-root.js';
 
 const PG_ONLY = join(REPO, 'dist', 'test', 'fixtures', 'pg-only-stack.config.js');
 const S3_STACK = join(REPO, 'dist', 'test', 'fixtures', 's3-stack.config.js');
+const KAFKA_STACK = join(REPO, 'dist', 'test', 'fixtures', 'kafka-stack.config.js');
 const stack = stackRoot('di-stk-', { env: { DEV_INSTANCES_CONFIG: PG_ONLY } });
 const { just } = stack;
 const ports = (n: number) => ({ api: 4310 + n * 100, web: 4320 + n * 100, postgres: 5350 + n * 100 });
@@ -115,6 +117,9 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     files: { label: 'Files', portKey: 'FILES', basePort: 4335, ready: { http: '/' },
       native: { command: ['python3', '-m', 'http.server', '{port}', '--bind', '127.0.0.1', '--directory', '{dataDir}'] } },
     search: { label: 'Search', portKey: 'SEARCH', basePort: 4336, native: { command: ['no-such-search-server', '--port', '{port}'] } },
+    queue: { label: 'Queue', portKey: 'QUEUE', basePort: 4337,
+      ready: { command: ['python3', '-c', 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:{port}/")'] },
+      native: { command: ['python3', '-m', 'http.server', '{port}', '--bind', '127.0.0.1', '--directory', '{dataDir}'] } },
   },
   apps: { web: { cwd: 'stacks/pg-only', command: ['sh', 'serve.sh'], port: 'web', envSources: [] } },
   env: (ctx) => ({ HOME_URL: ctx.urls.web }),
@@ -127,9 +132,9 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     assert.match(r.stdout, /search: not available on the native engine: put no-such-search-server on PATH \(services\.search\.native\.command\)/);
     assert.equal((await page(4635)).status, 200, 'the files service answers on its own port');
     const ports3 = stack.justWith(env, 'dev', '3', 'ports');
-    assert.equal(ports3.stdout.trim(), 'WEB=4630\nFILES=4635\nSEARCH=4636');
+    assert.equal(ports3.stdout.trim(), 'WEB=4630\nFILES=4635\nSEARCH=4636\nQUEUE=4637');
     const status = JSON.parse(stack.justWith(env, 'dev', '3', 'status', '--json').stdout).instances[0];
-    assert.deepEqual(status.processes.map((p: { name: string; state: string }) => [p.name, p.state]), [['appsonly-web-3', 'online'], ['appsonly-files-3', 'online']]);
+    assert.deepEqual(status.processes.map((p: { name: string; state: string }) => [p.name, p.state]), [['appsonly-web-3', 'online'], ['appsonly-files-3', 'online'], ['appsonly-queue-3', 'online']]);
     assert.equal('database' in status, false);
     for (const [command, words] of [['restore', 'nothing to restore'], ['snapshot', 'no snapshot'], ['clone', 'nothing to clone into']] as const) {
       const r3 = stack.justWith(env, 'dev', '3', command, ...(command === 'clone' ? ['1', '--yes'] : command === 'restore' ? ['--yes'] : []));
@@ -139,6 +144,7 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     ok(stack.justWith(env, 'dev', '3', 'clean', '--yes'), 'clean 3');
     assert.equal(portHolder(4630), undefined);
     assert.equal(portHolder(4635), undefined, 'the files service stopped with its instance');
+    assert.equal(portHolder(4637), undefined);
   });
 
   it('refused with exit 2 and one line naming the key, nothing written: env reading an undeclared piece, an app without a program, an unknown kind', () => {
@@ -194,5 +200,30 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     await assert.rejects(listKeys({ ...shared, accessKey: 'minioadmin' }, 's3stack-dev-13'), /HTTP 403/, 'the server knows only the declared key pair');
     ok(stack.justWith(env, 'dev', '13', 'clean', '--yes'), 'clean 13');
     ok(stack.justWith(env, 'dev', 'stop', 'all', '--shared'), 'stop the shared MinIO');
+  });
+
+  it('Kafka: instances 14 and 15 on one shared broker each get a topic prefix and client id; the declared topics made under it; clean 14 deletes its topics only', async () => {
+    const env = { DEV_INSTANCES_CONFIG: KAFKA_STACK };
+    const broker = { broker: '127.0.0.1:9170', clientId: 'test' };
+    for (const n of [14, 15]) {
+      const r = stack.justWith(env, 'dev', String(n), '--infra', 'shared');
+      ok(r, `just dev ${n}`);
+      assert.match(r.stdout, new RegExp(`Kafka topics +kstack-dev-${n}\\. \\(created\\)`));
+      assert.deepEqual((await api(4370 + n * 100, '/')).json, { prefix: `kstack-dev-${n}.`, clientId: `kstack-dev-${n}`, brokers: 'localhost:9170' });
+    }
+    // What an app of 14 made under its prefix, and a topic of another instance whose name merely starts alike.
+    const { Kafka, logLevel } = await import('kafkajs');
+    const admin = new Kafka({ clientId: 'test', brokers: [broker.broker], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'kstack-dev-14.made-by-app' }, { topic: 'kstack-dev-140.other' }] });
+    await admin.disconnect();
+    assert.equal(JSON.parse(stack.justWith(env, 'dev', '15', 'status', '--json').stdout).instances[0].kafkaTopicPrefix, 'kstack-dev-15.');
+    assert.match(stack.justWith(env, 'dev', '15', 'info').stdout, /Kafka topics +'kstack-dev-15\.' at localhost:9170 \(kstack-dev-15\.events, kstack-dev-15\.audit\)/);
+    const clean = stack.justWith(env, 'dev', '14', 'clean', '--yes');
+    ok(clean, 'clean 14');
+    assert.match(clean.stdout, /dropped 3 Kafka topic\(s\) under 'kstack-dev-14\.'/);
+    assert.deepEqual((await listTopics(broker)).sort(), ['kstack-dev-140.other', 'kstack-dev-15.audit', 'kstack-dev-15.events']);
+    ok(stack.justWith(env, 'dev', '15', 'clean', '--yes'), 'clean 15');
+    ok(stack.justWith(env, 'dev', 'stop', 'all', '--shared'), 'stop the shared broker');
   });
 });

@@ -17,10 +17,11 @@ export interface ServiceDecl {
   /** Where the docker engine publishes this port from: compose service and container port. */
   container?: { service: string; port: number };
   /**
-   * How to tell it is ready, when it is infrastructure: an HTTP path that answers 2xx or 3xx. Without
-   * it: its kind's probe (Postgres, Redis, Temporal), else a TCP connect.
+   * How to tell it is ready, when it is infrastructure: an HTTP path that answers 2xx or 3xx, or a
+   * command run here that exits 0 ({port} filled in). Without it: its kind's probe (Postgres, Redis,
+   * Temporal), else the compose healthcheck (docker engine), else a TCP connect.
    */
-  ready?: { http: string };
+  ready?: { http: string } | { command: string[] };
   /**
    * How the native engine runs it when it has no recipe for its kind: a command line (executable on
    * PATH first) with {port} and {dataDir} (the instance's own folder for it) filled in.
@@ -111,7 +112,8 @@ export interface StackDeclaration<S extends string = string, A extends string = 
     /** Its S3 API service (a bucket per instance), console, and credentials (MinIO's defaults, minioadmin, when left out). */
     minio?: { service: NoInfer<S>; console?: NoInfer<S>; accessKey?: string; secretKey?: string };
     loki?: { service: NoInfer<S> };
-    redpanda?: { service: NoInfer<S> };
+    /** A Kafka-protocol broker (Redpanda or Kafka): a topic prefix and client id per instance; `topics` (names under the prefix) are created on start. */
+    redpanda?: { service: NoInfer<S>; topics?: string[] };
   };
   /**
    * Infrastructure per instance ('isolated', the default: own servers on own ports) or one set on the
@@ -126,6 +128,11 @@ export interface StackDeclaration<S extends string = string, A extends string = 
    * internal or locally built image). DEV_INSTANCES_IMAGE_<SERVICE> in the environment wins.
    */
   images?: Partial<Record<string, string>>;
+  /**
+   * The project's compose files, merged in this order (then each set's generated override). Default:
+   * the first of compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml in the project.
+   */
+  composeFiles?: string | string[];
   /** Extra keys of a compose service in the generated override, from the instance's plan values. */
   composeOverrides?: Partial<Record<string, (ctx: PlanContext<NoInfer<S>>) => Record<string, unknown>>>;
   /**

@@ -34,6 +34,7 @@ export function validateDeclaration(decl: unknown): Problem[] {
   checkApps(decl.apps, found.serviceIds, bad);
   checkInfra(decl, found.serviceIds, bad);
   checkComposeOverrides(decl.composeOverrides, found.composeServices, bad);
+  checkComposeFiles(decl.composeFiles, bad);
   checkImages(decl.images, found.composeServices, bad);
   checkProxy(decl.proxy, decl.apps, bad);
   if (decl.seed !== undefined && (typeof decl.seed !== 'string' || !isSnapshotName(decl.seed))) {
@@ -90,8 +91,11 @@ function checkServices(services: unknown, bad: Bad): Found {
       else if (base > MAX_PORT) bad(`${at}.basePort`, `${base} is above ${MAX_PORT}`);
       else if (bases.has(base)) bad(`${at}.basePort`, `${base} is already the base port of services.${bases.get(base)}`);
       else { bases.set(base, id); portSpecs.push({ id, basePort: base }); }
-      if (svc.ready !== undefined && !(isObject(svc.ready) && typeof svc.ready.http === 'string' && svc.ready.http.startsWith('/'))) {
-        bad(`${at}.ready`, `${show(svc.ready)} must be { http: '/path' }: a path that answers 2xx or 3xx when the service is ready`);
+      const r = svc.ready;
+      const okReady = isObject(r) && Object.keys(r).length === 1 && ((typeof r.http === 'string' && r.http.startsWith('/'))
+        || (Array.isArray(r.command) && r.command.length > 0 && r.command.every((w) => typeof w === 'string' && w !== '')));
+      if (r !== undefined && !okReady) {
+        bad(`${at}.ready`, `${show(r)} must be { http: '/path' } (answers 2xx or 3xx when ready) or { command: ['pg_isready', '-p', '{port}'] } (exits 0 when ready)`);
       }
       if (svc.native !== undefined) {
         const cmd = isObject(svc.native) ? svc.native.command : undefined;
@@ -182,6 +186,14 @@ function checkInfra(decl: Record<string, unknown>, serviceIds: ReadonlySet<strin
   for (const k of ['accessKey', 'secretKey'] as const) {
     if (isObject(m) && m[k] !== undefined && (typeof m[k] !== 'string' || m[k] === '')) bad(`infra.minio.${k}`, `${show(m[k])} must be a non-empty string`);
   }
+  const rp = infra.redpanda;
+  if (isObject(rp) && rp.topics !== undefined) {
+    if (!Array.isArray(rp.topics)) bad('infra.redpanda.topics', `${show(rp.topics)} must be a list of topic names`);
+    else rp.topics.forEach((t: unknown, i) => {
+      // Kafka's rule, with room for the longest instance prefix ('<project>-dev-NNN.').
+      if (typeof t !== 'string' || !/^[a-zA-Z0-9._-]{1,200}$/.test(t)) bad(`infra.redpanda.topics[${i}]`, `${show(t)} must be a topic name: 1-200 letters, digits, '.', '_' and '-'`);
+    });
+  }
   const t = infra.temporal;
   if (isObject(t) && (typeof t.retention !== 'string' || !/^\d+(h|d)$/.test(t.retention))) {
     bad('infra.temporal.retention', `${show(isObject(t) ? t.retention : undefined)} must be hours or days, like '72h' or '3d'`);
@@ -216,6 +228,15 @@ function checkComposeOverrides(composeOverrides: unknown, composeServices: Reado
     }
   }
 
+}
+
+function checkComposeFiles(files: unknown, bad: Bad): void {
+  if (files === undefined) return;
+  const list = typeof files === 'string' ? [files] : files;
+  if (!Array.isArray(list) || list.length === 0) { bad('composeFiles', `${show(files)} must be a file or a non-empty list of files, such as ['docker-compose.yml', 'docker-compose.dev.yml']`); return; }
+  list.forEach((f: unknown, i) => {
+    if (typeof f !== 'string' || f.trim() === '') bad(`composeFiles[${i}]`, `${show(f)} must be a path to a compose file, relative to the project`);
+  });
 }
 
 function checkRange(decl: Record<string, unknown>, portSpecs: { id: string; basePort: number }[], bad: Bad): void {

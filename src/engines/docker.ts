@@ -6,26 +6,25 @@
  * rather than with v2's `up --wait`, and reads containers through `docker ps` and compose's project
  * label, so both behave the same (and a project is found without any local file).
  */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
-import { writeComposeOverride } from '../materialize.js';
-import { composeVolumeName, instanceOfProject } from '../plan/names.js';
+import { instanceOfProject } from '../plan/names.js';
 import { onPath } from '../proc/on-path.js';
 import { withDeadline } from '../poll.js';
 import { trace } from '../trace.js';
 import { type RunResult, commandLine, run, runAttached, streamLines } from '../proc/run.js';
-import { type ReadinessCheck, httpAnswers, tcpAccepts, waitAllReady } from '../readiness.js';
-import { COMPOSE_BASE_FILE, composeArgs } from './compose-files.js';
-import { imagesOf, inspectImages, nameOfService, withDependencies } from './images.js';
+import { type ReadinessCheck, waitAllReady } from '../readiness.js';
+import { type BaseService, type ComposeLayout, bindIsInput, composeArgs, composeHasTags, composeLayout, mergedServices, readComposeSources, withDependencies, writableBinds, writeLayout } from './compose-files.js';
+import { imagesOf, inspectImages, nameOfService } from './images.js';
 import { composeFingerprint, lastFingerprint, recordFingerprint, startableInPlace } from './in-place.js';
 import { missingError } from './inspection.js';
 import { HOST_DEADLINE_MS, dockerEnv, engineKey, unreachable } from './placement.js';
-import { PROBES, kindOfService } from './probes.js';
+import { serviceProbe } from './probes.js';
 import type { Engine, EngineTarget, ServiceState, UpReport } from './types.js';
 import { type InfraScope, clientAddress, onHost } from '../plan/plan.js';
 
-export { COMPOSE_BASE_FILE, composeArgs };
-/** The named volume of the Postgres service in the base file. */
-const POSTGRES_VOLUME = 'postgres_data';
+export { composeArgs };
 /** A first start may initialise a database or pull nothing but still take a while. */
 const READY_DEADLINE_MS = 120_000;
 export const PROJECT_LABEL = 'com.docker.compose.project';
@@ -63,16 +62,33 @@ const composeOnce = () => (composeCli ??= detectCompose());
 const projectEnv = (t: EngineTarget) => ({ COMPOSE_PROJECT_NAME: t.scope.composeProject, ...dockerEnv(t.scope) });
 
 /** The program and arguments of one compose action, for v2 or v1. Pure. */
-export function composeInvocation(cli: ComposeCli | undefined, t: EngineTarget, action: string[]): { program: string; args: string[] } {
-  return { program: cli?.program ?? 'docker', args: [...(cli?.prefix ?? ['compose']), ...composeArgs(t, ...action)] };
+export function composeInvocation(cli: ComposeCli | undefined, t: EngineTarget, layout: Pick<ComposeLayout, 'files' | 'projectDirectory'>, action: string[]): { program: string; args: string[] } {
+  return { program: cli?.program ?? 'docker', args: [...(cli?.prefix ?? ['compose']), ...composeArgs(t.scope, layout, ...action)] };
 }
 
-const composeCall = async (t: EngineTarget, action: string[]) => composeInvocation(await composeOnce(), t, action);
+/** The set's compose files as this machine's compose takes them (reads the declared files, writes nothing). A ConfigError names what cannot be made per set. */
+export async function layoutOf(t: EngineTarget): Promise<ComposeLayout> {
+  const [sources, cli] = await Promise.all([readComposeSources(t.root, t.decl), composeOnce()]);
+  const binds = writableBinds(t.scope, sources);
+  const asked = await Promise.all(binds.map(bindIsInput));
+  const inputs = new Set(binds.filter((_, i) => asked[i]));
+  return composeLayout(t, sources, { tags: cli ? composeHasTags(cli.version, cli.major) : false, isInput: (p) => inputs.has(p) });
+}
 
-async function compose(t: EngineTarget, action: string[], opts: { stdoutFile?: string; stdinFile?: string } = {}): Promise<RunResult> {
-  await writeComposeOverride(t.root, t.scope); // the file the command names must say what the plan says
+/** The set's override (and copies) written: the files a compose call names say what the plan says. */
+export async function writeComposeFiles(t: EngineTarget): Promise<ComposeLayout> {
+  const layout = await layoutOf(t);
+  await writeLayout(t.root, t.scope, layout);
+  return layout;
+}
+
+async function composeCall(t: EngineTarget, action: string[], layout?: ComposeLayout) {
+  return composeInvocation(await composeOnce(), t, layout ?? await writeComposeFiles(t), action);
+}
+
+async function compose(t: EngineTarget, action: string[], opts: { stdoutFile?: string; stdinFile?: string } = {}, layout?: ComposeLayout): Promise<RunResult> {
   forgetSeen();
-  const { program, args } = await composeCall(t, action);
+  const { program, args } = await composeCall(t, action, layout);
   const r = await run(program, args, { env: projectEnv(t), timeoutMs: 600_000, ...opts, reject: false });
   if (r.code === 0) return r;
   throw unreachable(t.scope, r) ?? r.error ?? new OperationalError(`${commandLine(program, args)} failed`);
@@ -166,20 +182,27 @@ export async function composeProjects(): Promise<string[]> {
 const postgresService = (t: EngineTarget) =>
   t.decl.services[t.decl.infra?.postgres?.service ?? '']?.container?.service ?? t.decl.infra?.postgres?.service ?? 'postgres';
 
-/** The published ports of the set's services, each with the probe that tells it is ready: the one the native engine asks too. */
-function probedPorts(t: EngineTarget, services: readonly string[]) {
+/** Succeeds once Docker says the service's container passed its compose healthcheck. */
+async function containerHealthy(t: EngineTarget, service: string): Promise<void> {
+  const c = (await projectContainers(t.scope)).find((k) => k.service === service);
+  if (!c || !/\(healthy\)/.test(c.status)) throw new Error(`its healthcheck has not passed yet${c ? ` (${c.status})` : ''}`);
+}
+
+/**
+ * The published ports of the set's services, each with the probe that tells it is ready: the one the
+ * native engine asks too; for a service with none of its own, its compose healthcheck when it has one.
+ */
+function probedPorts(t: EngineTarget, services: readonly string[], base: Record<string, BaseService> = {}) {
   return t.scope.ports.filter((x) => x.container && services.includes(x.container.service)).map((x) => {
-    const kind = kindOfService(t.decl, x.id);
-    const address = clientAddress(x.host);
-    const path = t.decl.services[x.id]?.ready?.http;
-    const probe = path ? () => httpAnswers(x.port, path, address) : kind ? () => PROBES[kind](x.port, t.scope.superuser, address) : () => tcpAccepts(x.port, address);
-    return { port: x, service: x.container?.service ?? x.id, probe };
+    const service = x.container?.service ?? x.id;
+    const healthcheck = base[service]?.healthcheck ? () => containerHealthy(t, service) : undefined;
+    return { port: x, service, probe: serviceProbe(t.decl, x.id, x.port, t.scope.superuser, clientAddress(x.host), healthcheck) };
   });
 }
 
 /** Readiness of every published service of the set, asked the same way the native engine asks, where it answers. */
-function readinessChecks(t: EngineTarget, services: readonly string[]): ReadinessCheck[] {
-  return probedPorts(t, services).map(({ port: x, service, probe }) => {
+function readinessChecks(t: EngineTarget, services: readonly string[], base: Record<string, BaseService>): ReadinessCheck[] {
+  return probedPorts(t, services, base).map(({ port: x, service, probe }) => {
     return {
       name: `${service} of ${t.scope.label} (container${onHost(t.scope.placement)})`,
       port: x.port,
@@ -222,7 +245,8 @@ export const dockerEngine: Engine = {
   },
 
   async inspect(t, opts) {
-    const { missing, unavailable } = await inspectImages(t, { fetch: opts?.fetch ?? false });
+    // What cannot be made per set is refused here, before anything is written or started.
+    const [{ missing, unavailable }] = await Promise.all([inspectImages(t, { fetch: opts?.fetch ?? false }), layoutOf(t)]);
     return { missing, unavailable };
   },
 
@@ -236,20 +260,20 @@ export const dockerEngine: Engine = {
     const services = t.scope.services.filter((svc) => !left.has(nameOfService(t.decl, svc)));
     // Nothing of its own to run (all shared, or all unavailable): `up` without services would start every service of the file.
     if (services.length === 0) return { started: [], alreadyRunning: running, unavailable };
-    await writeComposeOverride(t.root, t.scope);
+    const layout = await writeComposeFiles(t);
     const started = withDependencies(services, base);
-    const [print, last] = await Promise.all([composeFingerprint(t, started, [...new Set(imagesOf(t, started, base).values())]), lastFingerprint(t)]);
+    const [print, last] = await Promise.all([composeFingerprint(t, layout.files, started, [...new Set(imagesOf(t, started, base).values())]), lastFingerprint(t)]);
     const inPlace = print !== undefined && print === last ? startableInPlace(started, base, before) : undefined;
     // One `docker start` per container, at once: the client starts several one after the other.
     forgetSeen();
     const startedInPlace = inPlace && (await Promise.all(inPlace.map((c) => runDocker(['start', c], dockerEnv(t.scope), 120_000)))).every((r) => r.code === 0);
     if (!startedInPlace) {
       trace('docker: compose up');
-      await compose(t, ['up', '--detach', ...services]);
+      await compose(t, ['up', '--detach', ...services], {}, layout);
       if (print) await recordFingerprint(t, print);
     }
     trace('docker: containers started');
-    await waitAllReady(readinessChecks(t, services));
+    await waitAllReady(readinessChecks(t, services, base));
     const after = await projectContainers(t.scope);
     const report: UpReport = { started: after.map((c) => c.name).filter((n) => !running.includes(n)), alreadyRunning: running, unavailable };
     return report;
@@ -277,7 +301,9 @@ export const dockerEngine: Engine = {
     // Ready means what a start waits for: the service's own probe answers. Docker's healthcheck runs
     // on its own clock (every few seconds), so before its first pass the probe decides; once it has
     // failed, the container is unhealthy whatever the probe says.
-    const probes = new Map(probedPorts(t, sorted.filter((c) => containerState(c) === 'starting').map((c) => c.service)).map((x) => [x.service, x.probe]));
+    const starting = sorted.filter((c) => containerState(c) === 'starting').map((c) => c.service);
+    const base = starting.length ? await readComposeSources(t.root, t.decl).then(mergedServices, () => ({})) : {};
+    const probes = new Map(probedPorts(t, starting, base).map((x) => [x.service, x.probe]));
     return Promise.all(sorted.map(async (c): Promise<ServiceState> => {
       const docker = containerState(c);
       const probe = probes.get(c.service);
@@ -287,8 +313,12 @@ export const dockerEngine: Engine = {
   },
 
   async databasePresent(t) {
-    const volume = composeVolumeName(t.scope.composeProject, POSTGRES_VOLUME);
-    return (await runDocker(['volume', 'inspect', volume], dockerEnv(t.scope), t.scope.placement ? HOST_DEADLINE_MS : 10_000)).code === 0;
+    // Where the Postgres service keeps its data: a volume of the project, or the set's own folder.
+    const homes = Object.values((await layoutOf(t)).data[postgresService(t)] ?? {});
+    const home = homes.find((h) => 'volume' in h) ?? homes[0];
+    if (!home) return true; // data inside the container: nothing to miss apart from it
+    if ('dir' in home) return readdir(join(t.root, home.dir)).then((names) => names.length > 0, () => false);
+    return (await runDocker(['volume', 'inspect', home.volume], dockerEnv(t.scope), t.scope.placement ? HOST_DEADLINE_MS : 10_000)).code === 0;
   },
 
   async dumpDatabase(t, db, file) {
@@ -310,7 +340,6 @@ export const dockerEngine: Engine = {
   },
 
   async compose(t, words) {
-    await writeComposeOverride(t.root, t.scope);
     forgetSeen();
     const { program, args } = await composeCall(t, [...words]);
     return runAttached(program, args, { env: projectEnv(t) });
@@ -318,7 +347,7 @@ export const dockerEngine: Engine = {
 
   async describe(t, action) {
     const words = { up: ['up', '--detach', ...t.scope.services], stop: ['stop'], 'remove-data': ['down', '--volumes', '--remove-orphans'] }[action];
-    const { program, args } = await composeCall(t, words);
+    const { program, args } = await composeCall(t, words, await layoutOf(t));
     const absent = action === 'up' ? (await inspectImages(t, { fetch: false })).absent : [];
     const placed = t.scope.placement;
     return [

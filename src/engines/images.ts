@@ -4,51 +4,15 @@
  * anything runs; an optional one is left out, with every service that depends on it, and the apps
  * are told (DEV_INSTANCES_UNAVAILABLE), exactly as the native engine treats a missing binary.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { StackDeclaration } from '../config/types.js';
-import { ConfigError } from '../errors.js';
 import { imageEnvVar } from '../plan/names.js';
 import { type InfraScope, onHost, placementLabel } from '../plan/plan.js';
 import { run, runPiped } from '../proc/run.js';
 import { trace } from '../trace.js';
-import { COMPOSE_BASE_FILE } from './compose-files.js';
+import { type BaseService, mergedServices, readComposeSources, withDependencies } from './compose-files.js';
 import { HOST_DEADLINE_MS, dockerEnv, engineKey, unreachable } from './placement.js';
 import { kindOfService } from './probes.js';
 import type { EngineTarget, Inspection } from './types.js';
-
-export interface BaseService {
-  image?: string;
-  dependsOn: string[];
-}
-
-/** The services of the base compose file: image and dependencies. */
-export async function readBaseServices(root: string): Promise<Record<string, BaseService>> {
-  const file = join(root, COMPOSE_BASE_FILE);
-  let doc: { services?: Record<string, { image?: unknown; depends_on?: unknown }> };
-  try {
-    doc = (parse(await readFile(file, 'utf8')) ?? {}) as typeof doc;
-  } catch (err) {
-    throw new ConfigError([`cannot read ${COMPOSE_BASE_FILE}: ${(err as Error).message.split('\n')[0]}`]);
-  }
-  return Object.fromEntries(Object.entries(doc.services ?? {}).map(([svc, s]) => {
-    const deps = Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
-    return [svc, { ...(typeof s.image === 'string' ? { image: s.image } : {}), dependsOn: deps.map(String) }];
-  }));
-}
-
-/** The services compose starts for `services`: them and, transitively, what they depend on. Pure. */
-export function withDependencies(services: readonly string[], base: Record<string, BaseService>): string[] {
-  const out = new Set<string>();
-  const visit = (svc: string) => {
-    if (out.has(svc)) return;
-    out.add(svc);
-    for (const d of base[svc]?.dependsOn ?? []) visit(d);
-  };
-  services.forEach(visit);
-  return [...out];
-}
 
 /** The image each of these services runs: the set's override, else the base file's. Pure. */
 export function imagesOf(t: EngineTarget, services: readonly string[], base: Record<string, BaseService>): Map<string, string> {
@@ -142,7 +106,7 @@ async function copyToHost(image: string, on: InfraScope): Promise<string | undef
  * absent images are only listed (a dry run, which pulls nothing) and judged by nobody.
  */
 export async function inspectImages(t: EngineTarget, opts: { fetch: boolean }): Promise<Inspection & { absent: string[]; base: Record<string, BaseService> }> {
-  const base = await readBaseServices(t.root);
+  const base = mergedServices(await readComposeSources(t.root, t.decl));
   const images = [...new Set(imagesOf(t, withDependencies(t.scope.services, base), base).values())];
   if (!opts.fetch) {
     const here = await Promise.all(images.map((image) => imagePresent(image, t.scope)));

@@ -5,7 +5,8 @@
  */
 import type { StackDeclaration } from '../config/types.js';
 import type { InfraScope } from '../plan/plan.js';
-import { tcpAccepts } from '../readiness.js';
+import { run } from '../proc/run.js';
+import { httpAnswers, tcpAccepts } from '../readiness.js';
 
 export type InfraKind = 'postgres' | 'redis' | 'temporal' | 'minio' | 'loki' | 'redpanda';
 
@@ -41,4 +42,28 @@ export function kindOfService(decl: StackDeclaration, serviceId: string): InfraK
     ['minio', infra.minio?.service], ['loki', infra.loki?.service], ['redpanda', infra.redpanda?.service],
   ];
   return kinds.find(([, id]) => id === serviceId)?.[0];
+}
+
+/** How long one try of a declared readiness command may take. */
+const READY_COMMAND_MS = 5_000;
+
+/** Succeeds when the declared command (its {port} filled in) exits 0; else fails with its last line. */
+async function commandSucceeds(command: readonly string[], port: number): Promise<void> {
+  const [exe = '', ...args] = command.map((w) => w.replaceAll('{port}', String(port)));
+  const r = await run(exe, args, { timeoutMs: READY_COMMAND_MS, reject: false });
+  if (r.code !== 0) throw new Error(`${exe} exited with ${r.code ?? 'a signal'}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').pop()}` : ''}`);
+}
+
+/**
+ * The probe that tells a declared service is ready, whoever runs it: its declared `ready` (an HTTP
+ * path, or a command), else its kind's probe, else `fallback` (a container's own healthcheck), else a TCP connect.
+ */
+export function serviceProbe(decl: StackDeclaration, serviceId: string, port: number, superuser: InfraScope['superuser'], host: string,
+  fallback?: () => Promise<void>): () => Promise<void> {
+  const ready = decl.services[serviceId]?.ready;
+  if (ready && 'http' in ready) return () => httpAnswers(port, ready.http, host);
+  if (ready && 'command' in ready) return () => commandSucceeds(ready.command, port);
+  const kind = kindOfService(decl, serviceId);
+  if (kind) return () => PROBES[kind](port, superuser, host);
+  return fallback ?? (() => tcpAccepts(port, host));
 }

@@ -81,6 +81,8 @@ export interface InfraScope {
   pm2Namespace: string;
   /** Last part of PM2 process names: the instance number, or 'infra'. */
   nameSuffix: string;
+  /** The one set every instance shares (not an instance's own). */
+  shared: boolean;
   dir: string;
   files: { composeOverride: string; logs: string };
   /** Compose services in this set. */
@@ -219,7 +221,7 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
   const superuser = pg && { user: pg.user, password: pg.password };
   const infra: InfraScope = {
     label: `instance ${instance}`, project, composeProject, pm2Namespace: names.pm2Namespace(project, instance),
-    nameSuffix: String(instance), dir,
+    nameSuffix: String(instance), shared: false, dir,
     files: { composeOverride: `${dir}/docker-compose.override.yml`, logs: `${dir}/logs` },
     services: composeServices(decl).filter((svc) => !shared.has(svc)),
     images: pick(images, (svc) => !shared.has(svc)),
@@ -337,7 +339,7 @@ function sharedScope(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContex
   const services = [...new Set(ports.flatMap((p) => (p.container ? [p.container.service] : [])))];
   return {
     label: 'shared infrastructure', project: decl.project, composeProject, pm2Namespace: composeProject,
-    nameSuffix: 'infra', dir: names.SHARED_DIR,
+    nameSuffix: 'infra', shared: true, dir: names.SHARED_DIR,
     files: { composeOverride: `${names.SHARED_DIR}/docker-compose.override.yml`, logs: `${names.SHARED_DIR}/logs` },
     services,
     images: pick(images, (svc) => services.includes(svc)),

@@ -5,11 +5,12 @@
 import type { StackDeclaration } from '../config/types.js';
 import { bucket } from './bucket.js';
 import { database } from './database.js';
+import { kafka } from './kafka.js';
 import { redis } from './redis.js';
 import { temporal } from './temporal.js';
 import type { SliceKind, SliceSite } from './types.js';
 
-export const SLICES = [database, redis, temporal, bucket] as const;
+export const SLICES = [database, redis, temporal, bucket, kafka] as const;
 
 type Kind = (typeof SLICES)[number];
 type ValueOf<K> = K extends SliceKind<string, infer V> ? V : never;

@@ -1,14 +1,14 @@
 /** `info N`: URLs and names of one instance, passwords masked, and the image of each compose service. */
-import { type BaseService, readBaseServices } from '../../engines/images.js';
+import { type BaseService, mergedServices, readComposeSources } from '../../engines/compose-files.js';
 import { checkoutAt } from '../../leases/checkout.js';
 import { composeServices, httpUrls, namedUrls, portsByKey } from '../../plan/plan.js';
 import { sliceJson } from '../../slices/table.js';
 import { infoText } from '../messages.js';
 import { type CommandContext, needTarget } from './context.js';
 
-/** The images the base compose file names for the declaration's services (empty when it cannot be read). */
+/** The images the compose files name for the declaration's services (empty when they cannot be read). */
 async function baseImages(ctx: CommandContext): Promise<Record<string, string>> {
-  const base: Record<string, BaseService> = await readBaseServices(ctx.root).catch(() => ({}));
+  const base: Record<string, BaseService> = await readComposeSources(ctx.root, ctx.stack.decl).then(mergedServices, () => ({}));
   return Object.fromEntries(composeServices(ctx.stack.decl).map((svc) => [svc, base[svc]?.image ?? '']));
 }
 

@@ -7,9 +7,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../../config/types.js';
 import type { InfraScope } from '../../plan/plan.js';
-import { type InfraKind, PROBES, superuserOf } from '../probes.js';
+import { type InfraKind, PROBES, serviceProbe, superuserOf } from '../probes.js';
 import { clientAddress } from '../../plan/addresses.js';
-import { httpAnswers, tcpAccepts } from '../../readiness.js';
 import { onPath } from '../../proc/on-path.js';
 import { postgresBinaries } from './binaries.js';
 import { type RunAs, clusterDir, initCluster, postgresArgs, postgresRunAs, reachableBinaries } from './postgres.js';
@@ -171,6 +170,7 @@ export async function nativeServices(decl: StackDeclaration, scope: InfraScope, 
     const [service, second] = recipe.services(decl) ?? [];
     const port = portOf(service);
     if (port === undefined) continue; // not in this set (shared elsewhere, or not declared)
+    if (decl.services[service ?? '']?.native) continue; // the declared command line wins over the recipe
     const extra = portOf(second);
     const wanted = join(dataRoot, kind);
     const who = recipe.runAs?.(dry);
@@ -188,7 +188,7 @@ export async function nativeServices(decl: StackDeclaration, scope: InfraScope, 
   return [...out, ...await declaredServices(decl, scope, dataRoot, new Set(out.map((s) => s.port)))];
 }
 
-/** The set's services that have no recipe but a declared command line (services.X.native). */
+/** The set's services with a declared command line (services.X.native): those without a recipe, and those whose recipe it replaces. */
 async function declaredServices(decl: StackDeclaration, scope: InfraScope, dataRoot: string, taken: ReadonlySet<number>): Promise<NativeService[]> {
   const out: NativeService[] = [];
   for (const x of scope.ports) {
@@ -197,12 +197,11 @@ async function declaredServices(decl: StackDeclaration, scope: InfraScope, dataR
     const dir = join(dataRoot, x.id);
     const [exe = '', ...args] = command.map((w) => w.replaceAll('{port}', String(x.port)).replaceAll('{dataDir}', dir));
     const address = clientAddress(x.host);
-    const path = decl.services[x.id]?.ready?.http;
     const at: Place = { port: x.port, extra: undefined, dir, wanted: dir, runAs: undefined, superuser: scope.superuser };
     out.push({
       kind: x.id, required: false, port: x.port, extraPorts: [], dataDir: dir,
       binary: exe.includes('/') ? exe : await onPath(exe), installHint: `put ${exe} on PATH (services.${x.id}.native.command)`, args, env: {},
-      prepare: () => folder()(at), probe: path ? () => httpAnswers(x.port, path, address) : () => tcpAccepts(x.port, address), deadlineMs: 60_000,
+      prepare: () => folder()(at), probe: serviceProbe(decl, x.id, x.port, scope.superuser, address), deadlineMs: 60_000,
     });
   }
   return out;
