@@ -9,9 +9,11 @@ import tseslint from 'typescript-eslint';
 const CLI = { group: ['**/cli/*', '**/cli/**'], message: 'Facts go up, words stay at the top: nothing below src/cli imports it.' };
 const SPAWN = { group: ['node:child_process', 'child_process', 'zx'], message: 'Every child process goes through src/proc/run.ts.' };
 const PURE = {
-  group: ['node:*', 'pg', 'ioredis', 'pm2', '@temporalio/*', '**/engines/**', '**/lifecycle/**', '**/pm2/client.js'],
+  group: ['node:*', 'pg', 'ioredis', 'pm2', '@temporalio/*', '**/engines/**', '**/lifecycle/**', '**/data/**', '**/proxy/**', '**/pm2/client.js'],
   message: 'The planning core is pure: no I/O, no adapters.',
 };
+const DATA = { group: ['**/data/*', '**/data/**'], message: 'Data operations (src/data/) build on the lifecycle, not the other way round.' };
+const SIBLING = { group: ['./*'], message: 'A command does not import another: what two commands share lives in src/cli/support/.' };
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
@@ -29,10 +31,15 @@ export default tseslint.config(
   { files: ['apps/frontend/src/**'], languageOptions: { globals: { document: 'readonly', window: 'readonly' } } },
   { files: ['src/**/*.ts'], ignores: ['src/cli/**', 'src/proc/run.ts'], rules: restrict(CLI, SPAWN) },
   { files: ['src/cli/**/*.ts'], rules: restrict(SPAWN) },
+  { files: ['src/cli/commands/*.ts'], rules: restrict(SPAWN, SIBLING) },
   { files: ['src/proc/run.ts'], rules: restrict(CLI) },
   { files: ['src/plan/**/*.ts', 'src/config/validate.ts', 'src/config/types.ts'], rules: restrict(CLI, SPAWN, PURE) },
   {
     files: ['src/lifecycle/**/*.ts'],
+    rules: restrict(CLI, SPAWN, DATA),
+  },
+  {
+    files: ['src/lifecycle/**/*.ts', 'src/data/**/*.ts'],
     rules: {
       'no-restricted-syntax': ['error', {
         selector: "Literal[value=/^(docker|native)$/]",

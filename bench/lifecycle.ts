@@ -3,9 +3,11 @@
  * - `just dev N` warm (data initialised, nothing running) to all-healthy, against the slowest single
  *   component started alone (each infrastructure server alone, each app alone on running
  *   infrastructure); target: within 1.5x;
+ * - the same for a Postgres-only stack against its dependency chain alone; target: within 1.3x;
  * - `just dev status all` with 10 running instances against one bare `pm2 jlist`; target: within 1.5x.
  */
 import { spawnSync } from 'node:child_process';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkDeclaration } from '../src/config/load.js';
 import { nativeEngine } from '../src/engines/native/index.js';
@@ -15,10 +17,54 @@ import { withPm2 } from '../src/pm2/client.js';
 import { provision } from '../src/provision/index.js';
 import { waitReady } from '../src/readiness.js';
 import stack from '../stack.config.js';
+import pgOnly from '../test/fixtures/pg-only-stack.config.js';
 import { median, printTable } from './lib.js';
 import { mustDev, sandbox } from './sandbox.js';
 
+/**
+ * Another stack (test/fixtures/pg-only-stack.config.ts: Postgres, a Node API and a shell-and-python
+ * app): `just dev N` warm against its dependency chain alone, done by hand with the tool's own parts
+ * (Postgres up, the database made, both apps started and answering); target: within 1.3x.
+ */
+async function pgOnlyBench(repo: string, rounds: number): Promise<void> {
+  const box = sandbox(repo, 'di-bp', { DEV_INSTANCES_CONFIG: join(repo, 'dist', 'test', 'fixtures', 'pg-only-stack.config.js') });
+  cpSync(join(repo, 'test', 'fixtures', 'stacks'), join(box.root, 'stacks'), { recursive: true });
+  const dev = (...args: string[]) => mustDev(box, ...args);
+  const decl = checkDeclaration(pgOnly, 'pg-only-stack.config.ts');
+  try {
+    const n = 12;
+    const p = plan(decl, n);
+    await dev(String(n)); // cold: initdb
+    await dev(String(n), 'stop');
+    const whole: number[] = [];
+    const chain: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      whole.push(await dev(String(n)));
+      await dev(String(n), 'stop');
+      const t0 = performance.now();
+      await nativeEngine.up({ decl, scope: p.infra, root: box.root });
+      await provision(decl, p, []);
+      await withPm2(async (pm2) => {
+        const launch = newLaunch();
+        const started = await startApps(pm2, p, box.root, launch);
+        await Promise.all([started.done, ...p.apps.map((a) => waitReady(appCheck(pm2, p, box.root, launch, a)))]);
+        chain.push(performance.now() - t0);
+        for (const a of p.apps) await pm2.delete(a.pm2Name);
+      });
+      await nativeEngine.down({ decl, scope: p.infra, root: box.root });
+    }
+    printTable(`Postgres-only stack: just dev ${n} warm to all-healthy, median of ${rounds} (target: <= 1.3x its dependency chain alone)`,
+      ['case', 'ms', 'x chain'], [
+        ['chain alone: Postgres, then its database, then both apps', median(chain).toFixed(0), '1.00'],
+        [`just dev ${n} (whole instance)`, median(whole).toFixed(0), (median(whole) / median(chain)).toFixed(2)],
+      ]);
+  } finally {
+    box.dispose();
+  }
+}
+
 export async function lifecycleBench(repo: string, rounds = 3, fleet = 10): Promise<void> {
+  await pgOnlyBench(repo, rounds);
   const box = sandbox(repo, 'di-bl');
   const { root, env } = box;
   const dev = (...args: string[]) => mustDev(box, ...args);

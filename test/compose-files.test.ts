@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { checkDeclaration } from '../src/config/load.js';
-import { type ComposeSource, composeHasTags, composeLayout, readComposeSources } from '../src/engines/compose-files.js';
+import { type ComposeSource, composeHasTags, composeLayout, readComposeSources } from '../src/engines/docker/compose-files.js';
 import { ConfigError } from '../src/errors.js';
 import { plan } from '../src/plan/plan.js';
 import fixture from './fixtures/compose-files-stack.config.js';

@@ -3,8 +3,7 @@
  * `just dev stop all`, `dev-instance-manager ports 2`). Pure: no declaration, no I/O.
  */
 import { UsageError } from '../errors.js';
-
-export type FlagKind = 'boolean' | 'string';
+import { type FlagKind, VALUE_FLAGS } from './registry.js';
 
 export interface ParsedArgs {
   action: string | undefined;
@@ -19,9 +18,6 @@ export interface ParsedArgs {
 }
 
 const looksNumeric = (t: string) => /^[-+]?\d/.test(t);
-
-/** Flags that take a value, so `--lines 50` reads like `--lines=50`. */
-const VALUE_FLAGS = new Set(['lines', 'engine', 'infra', 'timeout', 'seed', 'from', 'from-snapshot', 'rm', 'host']);
 
 /**
  * withOperand: the actions that take one more word, e.g. env's app; a number too once the instance is

@@ -12,7 +12,7 @@ import { proxySetting } from '../proxy/state.js';
 import { repoRoot } from '../paths.js';
 import { checkFlags, parseArgs } from './args.js';
 import { errorLine, eventLine, noAllFor, notATarget, noteLine, usage, warningLine } from './messages.js';
-import { COMMANDS } from './registry.js';
+import { COMMANDS, flagKinds } from './registry.js';
 
 export interface Io {
   out: (text: string) => void;
@@ -90,7 +90,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       const { refuseIfHeldElsewhere } = await import('../leases/assign.js');
       refuseIfHeldElsewhere(decl.project, root, target.plan.instance, refusal);
     }
-    const flags = checkFlags(args.flags, spec.flags, spec.name);
+    const flags = checkFlags(args.flags, flagKinds(spec), spec.name);
 
     for (const w of target?.plan.warnings ?? []) io.err(warningLine(w));
     const report = (e: LifecycleEvent) => {

@@ -1,134 +1,225 @@
 /**
- * One registry of commands, each loaded only when run: `ports` never pays for PM2, pg or Temporal.
+ * One spec per command, and every fact of it in one place: its words, flags (and what each takes),
+ * summary, and the MCP tool it is for coding agents. The parser, the usage text and the MCP server
+ * are made from these. Each command's code is loaded only when it runs: `ports` never pays for PM2,
+ * pg or Temporal.
  */
-import type { FlagKind } from './args.js';
-import type { CommandModule } from './commands/context.js';
+import type { CommandModule } from './support/context.js';
+
+/** The most lines per log the MCP logs tool returns. */
+export const MAX_MCP_LOG_LINES = 500;
+
+/** Every flag of the CLI: the name of the value it takes (none: a switch). */
+export const FLAGS = {
+  engine: { value: 'E' }, infra: { value: 'M' }, host: { value: 'CONTEXT|URL' }, seed: { value: 'SNAPSHOT' },
+  timeout: { value: 'S' }, lines: { value: 'K' }, from: { value: 'N' }, 'from-snapshot': { value: 'NAME' }, rm: { value: 'NAME' },
+  'dry-run': {}, json: {}, everywhere: {}, shared: {}, follow: {}, 'no-follow': {}, yes: {}, 'no-backup': {},
+} as const satisfies Record<string, { value?: string }>;
+export type FlagName = keyof typeof FLAGS;
+export type FlagKind = 'boolean' | 'string';
+
+export const flagKind = (f: FlagName): FlagKind => ('value' in FLAGS[f] ? 'string' : 'boolean');
+
+/** The flags that take a value, so `--lines 50` reads like `--lines=50`. */
+export const VALUE_FLAGS: ReadonlySet<string> = new Set((Object.keys(FLAGS) as FlagName[]).filter((f) => flagKind(f) === 'string'));
+
+/**
+ * A parameter of a command's MCP tool: the flag (or the command's operand) it becomes, what it holds
+ * (checked with the CLI's own rules before the CLI runs), and what it says to the agent.
+ */
+export interface McpParam {
+  to: FlagName | 'operand';
+  type: 'snapshot' | 'restore-name' | 'docker-host' | 'instance' | 'count' | 'seconds';
+  describe: string;
+  max?: number;
+}
+
+export interface McpTool {
+  description: string;
+  params?: Readonly<Record<string, McpParam>>;
+  /** Replaces or deletes data: runs only with `confirm: true` (the CLI's --yes); says what it does. */
+  confirm?: string;
+  /** Words the tool always adds (logs: --no-follow). */
+  fixed?: readonly string[];
+}
 
 export interface CommandSpec {
   name: string;
-  usage: string;
+  /** Its positional words after the name, as usage shows them: 'N|all', 'N [APP]'. */
+  form: string;
   summary: string;
   /** Whether `all` is a valid target. */
   acceptsAll: boolean;
-  flags: Readonly<Record<string, FlagKind>>;
+  flags: readonly FlagName[];
   /** The one word the command takes after the instance (env's app), named as in its usage. */
   operand?: string;
   /** Runs for no instance (mcp): no number is resolved or leased. */
   noInstance?: boolean;
   /** Every word after the command's name goes to another program as it is (compose). */
   passthrough?: boolean;
+  /** Its tool on the MCP server, when agents get one. */
+  mcp?: McpTool;
   load: () => Promise<CommandModule>;
 }
 
+/** `start N [--engine E] … [--json]`: the usage line of a command. Pure. */
+export const usageOf = (c: Pick<CommandSpec, 'name' | 'form' | 'flags'>): string =>
+  [c.name, c.form, ...c.flags.map((f) => { const v = FLAGS[f] as { value?: string }; return `[--${f}${v.value ? ` ${v.value}` : ''}]`; })].filter(Boolean).join(' ');
+
+/** The flags a command takes, with their kinds, as the parser checks them. */
+export const flagKinds = (c: Pick<CommandSpec, 'flags'>): Record<string, FlagKind> => Object.fromEntries(c.flags.map((f) => [f, flagKind(f)]));
+
 export const COMMANDS: readonly CommandSpec[] = [
   {
-    name: 'start', usage: 'start N [--engine E] [--infra M] [--host CONTEXT|URL] [--seed SNAPSHOT] [--dry-run] [--json]', acceptsAll: false,
-    flags: { engine: 'string', infra: 'string', host: 'string', seed: 'string', 'dry-run': 'boolean', json: 'boolean' },
+    name: 'start', form: 'N', acceptsAll: false,
+    flags: ['engine', 'infra', 'host', 'seed', 'dry-run', 'json'],
     summary: 'start instance N: infrastructure, database/namespace/prefix, apps (the default action)',
+    mcp: {
+      description: 'Start an isolated instance of the stack (infrastructure, database, apps) and wait until its apps are healthy. Returns ports, URLs and names as JSON.',
+      params: {
+        seed: { to: 'seed', type: 'snapshot', describe: 'A snapshot a new database starts from (ignored when the instance has data)' },
+        host: { to: 'host', type: 'docker-host', describe: "Docker host for the instance's own infrastructure: a context name, tcp://HOST:PORT, ssh://[USER@]HOST or 'local' (an instance that ran before stays where its data is)" },
+      },
+    },
     load: () => import('./commands/start.js'),
   },
   {
-    name: 'stop', usage: 'stop N|all [--everywhere] [--shared] [--dry-run] [--json]', acceptsAll: true,
-    flags: { everywhere: 'boolean', shared: 'boolean', 'dry-run': 'boolean', json: 'boolean' },
+    name: 'stop', form: 'N|all', acceptsAll: true,
+    flags: ['everywhere', 'shared', 'dry-run', 'json'],
     summary: "stop apps and own infrastructure, keep data (all: this checkout's; --everywhere: every checkout's)",
+    mcp: { description: "Stop an instance's apps and infrastructure; its data is kept. 'all' stops this checkout's instances only." },
     load: () => import('./commands/stop.js'),
   },
   {
-    name: 'restart', usage: 'restart N [--json]', acceptsAll: false, flags: { engine: 'string', infra: 'string', json: 'boolean' },
+    name: 'restart', form: 'N', acceptsAll: false, flags: ['engine', 'infra', 'json'],
     summary: 'stop, then start again with freshly rendered env files',
     load: () => import('./commands/restart.js'),
   },
   {
-    name: 'status', usage: 'status N|all [--json]', acceptsAll: true, flags: { json: 'boolean' },
+    name: 'status', form: 'N|all', acceptsAll: true, flags: ['json'],
     summary: 'processes, ports, state, pid, uptime, restarts, health',
+    mcp: { description: "Processes of an instance (or 'all': every checkout's) with state, port, pid, uptime, restarts and health, as JSON." },
     load: () => import('./commands/status.js'),
   },
   {
-    name: 'wait', usage: 'wait N [--timeout S] [--json]', acceptsAll: false, flags: { timeout: 'string', json: 'boolean' },
+    name: 'wait', form: 'N', acceptsAll: false, flags: ['timeout', 'json'],
     summary: 'block until every process is healthy (exit 0), or name what is not when the time is up (exit 1)',
+    mcp: {
+      description: 'Block until every process of the instance is online and healthy; fails naming what is not when the time is up.',
+      params: { timeoutSeconds: { to: 'timeout', type: 'seconds', max: 600, describe: 'Give up after this many seconds (default 120)' } },
+    },
     load: () => import('./commands/wait.js'),
   },
   {
-    name: 'env', usage: 'env N [APP] [--json]', acceptsAll: false, flags: { json: 'boolean' }, operand: 'APP',
+    name: 'env', form: 'N [APP]', acceptsAll: false, flags: ['json'], operand: 'APP',
     summary: "an app's environment (without APP: what every app shares), as export lines for eval",
     load: () => import('./commands/env.js'),
   },
   {
-    name: 'compose', usage: 'compose N ARGS...', acceptsAll: false, flags: {}, passthrough: true,
+    name: 'compose', form: 'N ARGS...', acceptsAll: false, flags: [], passthrough: true,
     summary: "docker compose ARGS with the instance's project, files and environment (ps, config, logs -f postgres, exec postgres psql …)",
     load: () => import('./commands/compose.js'),
   },
   {
-    name: 'logs', usage: 'logs N|all [--lines K] [--no-follow]', acceptsAll: true,
-    flags: { lines: 'string', follow: 'boolean', 'no-follow': 'boolean' },
+    name: 'logs', form: 'N|all', acceptsAll: true,
+    flags: ['lines', 'follow', 'no-follow'],
     summary: 'log lines of apps and infrastructure, prefixed; follows on a terminal',
+    mcp: {
+      description: `The last lines of every log of an instance, each prefixed with its process (at most ${MAX_MCP_LOG_LINES} per log).`,
+      params: { lines: { to: 'lines', type: 'count', max: MAX_MCP_LOG_LINES, describe: 'Lines per log (default 50)' } },
+      fixed: ['--no-follow'],
+    },
     load: () => import('./commands/logs.js'),
   },
   {
-    name: 'clean', usage: 'clean N|all [--yes] [--no-backup] [--dry-run] [--json]', acceptsAll: true,
-    flags: { yes: 'boolean', 'no-backup': 'boolean', 'dry-run': 'boolean', json: 'boolean' },
+    name: 'clean', form: 'N|all', acceptsAll: true,
+    flags: ['yes', 'no-backup', 'dry-run', 'json'],
     summary: 'back up the database, then delete the instance: data, database, namespace, keys, files',
+    mcp: {
+      description: "DELETE an instance's data: back up its database, then drop its slices (database, Redis keys, Temporal namespace, S3 bucket, Kafka topics: those it has) and files, and give its number back. Requires confirm: true.",
+      confirm: 'clean deletes data',
+    },
     load: () => import('./commands/clean.js'),
   },
   {
-    name: 'restore', usage: 'restore N [BACKUP|SNAPSHOT] [--yes] [--no-backup] [--json]', acceptsAll: false, operand: 'NAME',
-    flags: { yes: 'boolean', 'no-backup': 'boolean', json: 'boolean' },
+    name: 'restore', form: 'N [BACKUP|SNAPSHOT]', acceptsAll: false, operand: 'NAME',
+    flags: ['yes', 'no-backup', 'json'],
     summary: "replace the instance's database with a backup (the newest by default) or a snapshot (and its keys), all or nothing",
+    mcp: {
+      description: "REPLACE an instance's database with its newest backup, a backup by file name, or a snapshot by name (then its Redis keys too), all or nothing, after backing up what it has. Requires confirm: true.",
+      params: { name: { to: 'operand', type: 'restore-name', describe: 'A backup file name or a snapshot name; default the newest backup' } },
+      confirm: 'restore replaces data',
+    },
     load: () => import('./commands/restore.js'),
   },
   {
-    name: 'clone', usage: 'clone M N | clone M --from N | clone M --from-snapshot NAME [--yes] [--no-backup] [--json]', acceptsAll: false, operand: 'N',
-    flags: { from: 'string', 'from-snapshot': 'string', yes: 'boolean', 'no-backup': 'boolean', json: 'boolean' },
+    name: 'clone', form: 'M [N]', acceptsAll: false, operand: 'N',
+    flags: ['from', 'from-snapshot', 'yes', 'no-backup', 'json'],
     summary: "replace M's database and keys with a copy of instance N's (N undisturbed) or of a snapshot's, all or nothing",
+    mcp: {
+      description: "REPLACE an instance's database and Redis keys with a copy of another instance's, as they are now (it keeps running), or of a snapshot's. Requires confirm: true.",
+      params: {
+        from: { to: 'from', type: 'instance', describe: 'The instance to copy' },
+        fromSnapshot: { to: 'from-snapshot', type: 'snapshot', describe: 'Or the snapshot to copy' },
+      },
+      confirm: 'clone replaces data',
+    },
     load: () => import('./commands/clone.js'),
   },
   {
-    name: 'snapshot', usage: 'snapshot N [NAME] [--json]', acceptsAll: false, operand: 'NAME', flags: { json: 'boolean' },
+    name: 'snapshot', form: 'N [NAME]', acceptsAll: false, operand: 'NAME', flags: ['json'],
     summary: "keep the instance's database and Redis keys under a name, for restore into any instance",
+    mcp: {
+      description: "Keep the instance's database and Redis keys under a name (e.g. before a risky migration), for restore into it or any other instance.",
+      params: { name: { to: 'operand', type: 'snapshot', describe: 'Default: instance-N-<time>' } },
+    },
     load: () => import('./commands/snapshot.js'),
   },
   {
-    name: 'snapshots', usage: 'snapshots [--rm NAME [--yes]] [--json]', acceptsAll: false, flags: { rm: 'string', yes: 'boolean', json: 'boolean' }, noInstance: true,
+    name: 'snapshots', form: '', acceptsAll: false, flags: ['rm', 'yes', 'json'], noInstance: true,
     summary: "the checkout's snapshots: name, time, source instance, sizes, code; --rm removes one and its golden template",
+    mcp: { description: "The checkout's snapshots (name, time, source instance, sizes, branch and commit) as JSON." },
     load: () => import('./commands/snapshots.js'),
   },
   {
-    name: 'backups', usage: 'backups N|all [--json]', acceptsAll: true, flags: { json: 'boolean' },
+    name: 'backups', form: 'N|all', acceptsAll: true, flags: ['json'],
     summary: 'the database backups kept for the instance: name, time, size',
     load: () => import('./commands/backups.js'),
   },
   {
-    name: 'release', usage: 'release N [--json]', acceptsAll: false, flags: { json: 'boolean' },
+    name: 'release', form: 'N', acceptsAll: false, flags: ['json'],
     summary: 'give back the number this checkout holds (an instance without data or processes)',
     load: () => import('./commands/release.js'),
   },
   {
-    name: 'init', usage: 'init N', acceptsAll: false, flags: {},
+    name: 'init', form: 'N', acceptsAll: false, flags: [],
     summary: 'write .instances/instance-N/: env files, compose override, PM2 app list',
     load: () => import('./commands/init.js'),
   },
   {
-    name: 'info', usage: 'info N [--json]', acceptsAll: false, flags: { json: 'boolean' },
+    name: 'info', form: 'N', acceptsAll: false, flags: ['json'],
     summary: "the instance's URLs, compose project, database, namespace and key prefix",
+    mcp: { description: "The instance's checkout, URLs, ports, compose project, PM2 apps, database, Temporal namespace and Redis prefix as JSON." },
     load: () => import('./commands/info.js'),
   },
   {
-    name: 'ports', usage: 'ports N [--json]', acceptsAll: false, flags: { json: 'boolean' },
+    name: 'ports', form: 'N', acceptsAll: false, flags: ['json'],
     summary: 'KEY=port lines for eval in shell scripts, or --json',
+    mcp: { description: "The instance's ports by key (FRONTEND, BACKEND, POSTGRES, …) as JSON." },
     load: () => import('./commands/ports.js'),
   },
   {
-    name: 'project-name', usage: 'project-name N', acceptsAll: false, flags: {},
+    name: 'project-name', form: 'N', acceptsAll: false, flags: [],
     summary: 'the compose project name of instance N',
     load: () => import('./commands/project-name.js'),
   },
   {
-    name: 'proxy', usage: 'proxy [start|stop|status] [--json]', acceptsAll: false, flags: { json: 'boolean' }, noInstance: true, operand: 'ACTION',
+    name: 'proxy', form: '[start|stop|status]', acceptsAll: false, flags: ['json'], noInstance: true, operand: 'ACTION',
     summary: 'the local proxy behind named URLs (http://<app>.<N>.<project>.localhost:1380) and the dashboard',
     load: () => import('./commands/proxy.js'),
   },
   {
-    name: 'mcp', usage: 'mcp', acceptsAll: false, flags: {}, noInstance: true,
+    name: 'mcp', form: '', acceptsAll: false, flags: [], noInstance: true,
     summary: 'serve start, stop, status, logs, wait, ports, info, clean, snapshot(s), restore and clone to a coding agent (MCP over stdio)',
     load: () => import('./commands/mcp.js'),
   },

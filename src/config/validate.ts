@@ -2,7 +2,7 @@
  * Validate a stack declaration as data: a pure function returning problems that name the key.
  * The declaration is user input; it is checked as `unknown` so a JavaScript user gets the same care.
  */
-import { COMPOSE_PROJECT_RE, MAX_IDENTIFIER_BYTES, databaseName, isSnapshotName } from '../plan/names.js';
+import { COMPOSE_PROJECT_RE, DOCKER_HOST_RE, MAX_IDENTIFIER_BYTES, databaseName, isSnapshotName } from '../plan/names.js';
 import { MAX_PORT, instanceRange } from '../plan/range.js';
 import { commandWords } from './types.js';
 
@@ -40,7 +40,7 @@ export function validateDeclaration(decl: unknown): Problem[] {
   if (decl.seed !== undefined && (typeof decl.seed !== 'string' || !isSnapshotName(decl.seed))) {
     bad('seed', `${show(decl.seed)} must be a snapshot name: letters, digits, '.', '_' and '-', not digits alone`);
   }
-  if (decl.host !== undefined && (typeof decl.host !== 'string' || !/^(?:[a-zA-Z0-9][a-zA-Z0-9_.+-]*|(?:tcp|ssh|unix):\/\/\S+)$/.test(decl.host))) {
+  if (decl.host !== undefined && (typeof decl.host !== 'string' || !DOCKER_HOST_RE.test(decl.host))) {
     bad('host', `${show(decl.host)} must be a Docker context name, tcp://HOST:PORT, ssh://[USER@]HOST or 'local'`);
   }
   // Only meaningful once each piece is valid on its own.

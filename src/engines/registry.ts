@@ -9,7 +9,7 @@ import type { Engine, EngineName, EngineTarget } from './types.js';
 
 /** composes: it runs compose projects (and so has Engine.compose). */
 const ENGINES: Record<EngineName, { underPm2: boolean; composes: boolean; load: () => Promise<Engine> }> = {
-  docker: { underPm2: false, composes: true, load: () => import('./docker.js').then((m) => m.dockerEngine) },
+  docker: { underPm2: false, composes: true, load: () => import('./docker/index.js').then((m) => m.dockerEngine) },
   native: { underPm2: true, composes: false, load: () => import('./native/index.js').then((m) => m.nativeEngine) },
 };
 

@@ -1,8 +1,9 @@
 /** Choose the engine: the one asked for; on auto the recorded one, else docker where an engine answers and has the images, else native. */
 import { OperationalError } from '../errors.js';
-import { type Placement, onHost, placementLabel } from '../plan/plan.js';
-import { probeDocker } from './docker.js';
-import { dockerEnv } from './placement.js';
+import { type Placement } from '../plan/plan.js';
+import { onHost, placementLabel } from '../plan/views.js';
+import { probeDocker } from './docker/index.js';
+import { dockerEnv } from './docker/placement.js';
 import { type EngineChoice, engineNamed } from './registry.js';
 import type { Engine, EngineName, EngineTarget } from './types.js';
 

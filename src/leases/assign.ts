@@ -6,7 +6,8 @@
 import type { StackDeclaration } from '../config/types.js';
 import { OperationalError } from '../errors.js';
 import { cliEnv, cliScript } from '../paths.js';
-import { type InstancePlan, plan, portsByKey, rangeFor } from '../plan/plan.js';
+import { type InstancePlan, plan, rangeFor } from '../plan/plan.js';
+import { portsByKey } from '../plan/views.js';
 import { portInUse } from '../ports/holder.js';
 import { type Checkout, checkoutAt, describeCheckout } from './checkout.js';
 import { type Lease, changeLeases, heldBy, holderOf, newLease, ownLease, readLeases } from './registry.js';

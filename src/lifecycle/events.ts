@@ -2,7 +2,9 @@
  * What the lifecycle tells while it works: facts, not sentences. The CLI words them
  * (src/cli/messages.ts); a test or another front end can read them as they are.
  */
-import type { FillVia } from './sources.js';
+
+/** How a database was filled: restored from a dump, from a template built now or already built, copied from another. */
+export type FillVia = 'dump' | 'template-built' | 'template' | 'copy';
 
 export type LifecycleEvent =
   | { kind: 'lock-wait'; label: string; owner: number }

@@ -12,7 +12,8 @@ import { claimInstance } from '../leases/assign.js';
 import { foreignTo, ownerGone, ownerOf } from '../leases/owner.js';
 import { materialize } from '../materialize.js';
 import { backupsDir } from '../plan/names.js';
-import { type InstancePlan, LOCAL_HOST, placementLabel } from '../plan/plan.js';
+import { type InstancePlan, LOCAL_HOST } from '../plan/plan.js';
+import { placementLabel } from '../plan/views.js';
 import { tcpAccepts } from '../readiness.js';
 import { type Pm2Process, type Pm2Session, withPm2 } from '../pm2/client.js';
 import { ensureDaemonCanFork } from '../pm2/daemon.js';
@@ -26,7 +27,6 @@ import type { Report } from './events.js';
 import { lockInstance } from './locking.js';
 import { endOrphans, findOrphans } from './orphans.js';
 import { upShared } from './shared.js';
-import type { Snapshot } from './snapshots.js';
 import { writeState } from './state.js';
 import { type Target, instancePorts, sharesDatabaseServer } from './target.js';
 
@@ -38,8 +38,12 @@ const START_WAITS_MS = 300_000;
 export interface StartOptions {
   engine: EngineChoice;
   report: Report;
-  /** A snapshot a new database is made from (an existing one is kept); declared: the declaration's default, which says nothing when it does not apply. */
-  seed?: { snapshot: Snapshot; declared: boolean };
+  /**
+   * A snapshot a new database is made from (an existing one is kept): its name, and fill, which applies
+   * it under the start's lock with the infrastructure up (data/seed.ts). declared: the declaration's
+   * default, which says nothing when it does not apply.
+   */
+  seed?: { name: string; declared: boolean; fill: (t: Target, report: Report) => Promise<boolean> };
 }
 
 export interface StartResult {
@@ -93,7 +97,7 @@ export async function startInstance(t: Target, opts: StartOptions): Promise<Star
       await materialize(t.plan, t.root, { unavailable: s.unavailable.map((u) => u.service) });
       trace('start: files materialized');
       if (s.running) {
-        if (opts.seed && !opts.seed.declared && t.plan.database) opts.report({ kind: 'seed-skipped', instance: t.plan.instance, database: t.plan.database.name, snapshot: opts.seed.snapshot.name });
+        if (opts.seed && !opts.seed.declared && t.plan.database) opts.report({ kind: 'seed-skipped', instance: t.plan.instance, database: t.plan.database.name, snapshot: opts.seed.name });
         return done({ alreadyRunning: true });
       }
       await prepare(t, pm2, s, opts);
@@ -218,8 +222,7 @@ async function infrastructure(t: Target, pm2: Pm2Session, s: Situation, began: B
 async function provisionSlice(t: Target, s: Situation, { report, seed }: StartOptions): Promise<SliceOutcome[]> {
   const slices = sliceEntries(t.plan).map(phrase);
   if (slices.length > 0) report({ kind: 'provisioning', instance: t.plan.instance, slices });
-  // pg and ioredis load only for a seed: a plain start provisions through lazily loaded clients.
-  if (seed) await (await import('./seed.js')).seedInstance(t, seed, report);
+  if (seed) await seed.fill(t, report);
   const provisioned = await provision(t.decl, t.plan, s.unavailable.map((u) => u.service));
   trace('start: provisioned');
   return provisioned;

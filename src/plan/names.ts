@@ -26,6 +26,9 @@ export const backupsDir = (n: number): string => `${BACKUPS_DIR}/${instanceDirNa
 /** Snapshots of any instance, by name: outside every instance folder, so clean never removes one. */
 export const SNAPSHOTS_DIR = `${INSTANCES_DIR}/snapshots`;
 /** A snapshot's name: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64, no '..', not digits alone (a folder name, never a path). */
+/** How a Docker host is named (--host, the declaration's host): a context, or an endpoint. */
+export const DOCKER_HOST_RE = /^(?:[a-zA-Z0-9][a-zA-Z0-9_.+-]*|(?:tcp|ssh|unix):\/\/\S+)$/;
+
 export const isSnapshotName = (name: string): boolean => /^[a-z0-9][a-z0-9._-]{0,63}$/i.test(name) && !name.includes('..') && !/^\d+$/.test(name);
 /** The native engine's data of an infrastructure set (its folder is instanceDir(N) or SHARED_DIR). */
 export const instanceDataDir = (setDir: string): string => `${setDir}/data`;

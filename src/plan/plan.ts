@@ -4,7 +4,8 @@
  */
 import { type AppDecl, type PlanContext, type Sharing, type StackDeclaration, commandWords } from '../config/types.js';
 import { ConfigError } from '../errors.js';
-import { appHost, hostUrl } from '../proxy/hosts.js';
+import { LOCAL_HOST } from './addresses.js';
+import { appHost, hostUrl } from './named-urls.js';
 import { SLICES, type Slices, planSlices } from '../slices/table.js';
 import * as names from './names.js';
 import { type InstanceRange, instanceRange, isEphemeral } from './range.js';
@@ -102,8 +103,6 @@ export interface ComposeOverride {
   services: Record<string, { ports: string[] } & Record<string, unknown>>;
 }
 
-import { LOCAL_HOST } from './addresses.js';
-
 export { LOCAL_HOST, clientAddress } from './addresses.js';
 
 /** Where an instance's own infrastructure runs when it is not this machine: a Docker host, by name and address. */
@@ -115,15 +114,6 @@ export interface Placement {
   /** The address its published ports answer on (from here), and the address they are bound to there. */
   address: string;
 }
-
-/** How messages name a placed host: its context name with its endpoint, or the endpoint it was given as. */
-export const placementLabel = (p: Placement): string => (p.name === p.docker ? p.docker : `${p.name} (${p.docker})`);
-
-/** " on build-box (ssh://…)", or '' for this machine: the end of a sentence. */
-export const onHost = (p: Placement | undefined): string => (p ? ` on ${placementLabel(p)}` : '');
-
-/** A placed host in a table column: its context name, else its address. */
-export const shortHost = (p: Placement): string => (p.name === p.docker ? p.address : p.name);
 
 export interface PlanOptions {
   /** Compose services served by the shared set; default from the declaration's infraSharing. */
@@ -158,18 +148,6 @@ export function imageOverrides(decl: StackDeclaration, env: PlanOptions['env'] =
 export function composeServices(decl: StackDeclaration): string[] {
   return [...new Set(Object.values(decl.services).flatMap((s) => (s.container ? [s.container.service] : [])))];
 }
-
-/** KEY -> port of every port of the instance, in the declaration's order (ports, --json views). */
-export const portsByKey = (p: InstancePlan): Record<string, number> => Object.fromEntries(p.ports.map((x) => [x.key, x.port]));
-
-/** Label -> URL of every http service of the instance. */
-export const httpUrls = (p: InstancePlan): Record<string, string> =>
-  Object.fromEntries(p.ports.filter((x) => x.scheme === 'http').map((x) => [x.label, `http://${x.host}:${x.port}`]));
-
-/** App -> named URL of every app with a port, and `home`, when the proxy is on (else empty). */
-export const namedUrls = (p: InstancePlan): Record<string, string> => (p.proxy
-  ? { home: p.proxy.home, ...Object.fromEntries(p.apps.flatMap((a) => (a.url?.named ? [[a.id, a.url.named]] : []))) }
-  : {});
 
 /** Which compose services are shared: the declaration's infraSharing, or an override for all. */
 export function sharedServices(decl: StackDeclaration, override?: Sharing): Set<string> {

@@ -13,7 +13,8 @@ import { pollUntil } from '../poll.js';
 import { type Pm2Process, type Pm2Session, withPm2 } from '../pm2/client.js';
 import { portHolder, portInUse } from '../ports/holder.js';
 import { tailOf, tcpAccepts } from '../readiness.js';
-import { PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONT_ENV, PROXY_PORT_ENV, hostUrl } from './hosts.js';
+import { PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONT_ENV, PROXY_PORT_ENV } from './hosts.js';
+import { hostUrl } from '../plan/named-urls.js';
 import { routeTable } from './routes.js';
 import { type ProxyRecord, configuredFront, runningProxy } from './state.js';
 

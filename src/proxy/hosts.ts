@@ -1,10 +1,6 @@
 /**
- * Named URLs: which host names the local proxy answers for an instance, and where it listens. Pure.
- *
- * Every app with a port is `http://<app>.<N>.<project>.localhost:<port>`; the instance's home app
- * (its frontend) is also `http://<N>.<project>.localhost:<port>`. An instance whose checkout is on a
- * branch gets the same names with the branch in place of the number. Browsers and curl resolve every
- * `*.localhost` name to loopback without any DNS set-up, and each name has its own cookie jar.
+ * Where the local proxy listens and which names it answers besides the instances' own (whose names are
+ * src/plan/named-urls.ts). Pure.
  */
 
 /**
@@ -24,25 +20,8 @@ export type ProxyFront = (typeof PROXY_FRONTS)[number];
 /** Where the proxy listens besides loopback (an address of this machine); loopback only when unset. */
 export const PROXY_BIND_ENV = 'DEV_INSTANCES_PROXY_BIND';
 
-const LABEL_MAX = 63;
-
-/**
- * A branch name as one DNS label: lower case, runs of anything but letters and digits become '-'.
- * Undefined when nothing is left, or when only digits are (it would read as an instance number).
- */
-export function hostLabel(branch: string): string | undefined {
-  const label = branch.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, LABEL_MAX).replace(/-+$/, '');
-  return label === '' || /^\d+$/.test(label) ? undefined : label;
-}
-
-/** The host name of an app of an instance (`backend.2.shipsec.localhost`); without app: the home name. */
-export const appHost = (project: string, instance: number | string, app?: string): string =>
-  `${app ? `${app}.` : ''}${instance}.${project}.localhost`;
-
 /** An address and port as a URL or a listen line writes them (`[::1]:1380`). */
 export const addressPort = (address: string, port: number): string => `${address.includes(':') ? `[${address}]` : address}:${port}`;
-
-export const hostUrl = (host: string, port: number): string => `http://${host}${port === 80 ? '' : `:${port}`}`;
 
 /** The names the dashboard answers on (besides loopback addresses). */
 export const DASHBOARD_HOSTS: readonly string[] = ['localhost', 'dev.localhost', '127.0.0.1', '[::1]'];

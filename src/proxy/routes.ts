@@ -3,7 +3,7 @@
  * checkout, whether it runs or not (a stopped one's names answer with a page saying so). Pure.
  */
 import type { Lease } from '../leases/registry.js';
-import { appHost, hostLabel } from './hosts.js';
+import { appHost, hostLabel } from '../plan/named-urls.js';
 
 export interface Route {
   /** The host name it answers to. */

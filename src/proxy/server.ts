@@ -13,7 +13,8 @@ import { leaseFile, readLeases, stateDir } from '../leases/registry.js';
 import { Monitor } from './dashboard/live.js';
 import { dashboardHandler } from './dashboard/index.js';
 import { hostAllowed, isDashboardHost } from './guard.js';
-import { hostName, hostUrl } from './hosts.js';
+import { hostName } from './hosts.js';
+import { hostUrl } from '../plan/named-urls.js';
 import { escapeHtml, stoppedPage, unknownPage } from './pages.js';
 import { type Route, routeTable } from './routes.js';
 

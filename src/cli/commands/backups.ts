@@ -1,11 +1,11 @@
 /** `backups N|all`: the database backups kept for an instance (clean and restore take them), newest first. */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Backup, listBackups } from '../../lifecycle/backups.js';
+import { type Backup, listBackups } from '../../data/backups.js';
 import { BACKUPS_DIR, instanceOfDirName } from '../../plan/names.js';
 import { columns } from '../../text/columns.js';
 import { formatBytes } from '../../text/bytes.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from '../support/context.js';
 
 /** Instances with a backups folder: a cleaned instance has no folder of its own but keeps its backups. */
 function numbersWithBackups(root: string): number[] {

@@ -1,13 +1,13 @@
 /** `clean N` / `clean all`: confirm, back up, then remove everything of the instance(s). */
-import { backupsKept } from '../../lifecycle/backups.js';
-import { cleanInstance } from '../../lifecycle/clean.js';
+import { backupsKept } from '../../data/backups.js';
+import { cleanInstance } from '../../data/clean.js';
 import type { LifecycleEvent } from '../../lifecycle/events.js';
 import { instanceFolders } from '../../lifecycle/discover.js';
 import { BACKUPS_DIR } from '../../plan/names.js';
 import { confirmed } from '../confirm.js';
 import { dryRunText, eventLine } from '../messages.js';
-import type { CommandContext } from './context.js';
-import { targetsOf } from './lifecycle-flags.js';
+import type { CommandContext } from '../support/context.js';
+import { targetsOf } from '../support/targets.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const { targets } = await targetsOf(ctx, () => instanceFolders(ctx.root));

@@ -3,14 +3,14 @@
  * copy of instance N's as it is now (database and keys), or of a snapshot's, all or nothing, after a
  * backup of what M has; N keeps running undisturbed. Apps of M that ran are started again.
  */
-import { takeCopy } from '../../lifecycle/clone.js';
-import { snapshotNamed } from '../../lifecycle/snapshots.js';
-import { snapshotSource } from '../../lifecycle/sources.js';
-import { backupsKept, needDatabase } from '../../lifecycle/backups.js';
+import { takeCopy } from '../../data/clone.js';
+import { snapshotNamed } from '../../data/snapshots.js';
+import { snapshotSource } from '../../data/sources.js';
+import { backupsKept, needDatabase } from '../../data/backups.js';
 import { UsageError } from '../../errors.js';
 import { dataOf, snapshotBrief } from '../messages.js';
-import { type CommandContext, needTarget } from './context.js';
-import { replaceData } from './restore.js';
+import { type CommandContext, needTarget } from '../support/context.js';
+import { replaceData } from '../support/replacing.js';
 
 /** The instance number a clone reads, as given (operand or --from), or undefined for a snapshot. */
 function sourceInstance(ctx: CommandContext, m: number): string | undefined {

@@ -5,7 +5,7 @@
  * code is compose's.
  */
 import { UsageError } from '../../errors.js';
-import { type CommandContext, needTarget } from './context.js';
+import { type CommandContext, needTarget } from '../support/context.js';
 
 export async function run(ctx: CommandContext): Promise<number> {
   const t = needTarget(ctx);

@@ -6,7 +6,7 @@
 import { UsageError } from '../../errors.js';
 import { renderAppEnv } from '../../materialize.js';
 import { instanceEnvVar } from '../../plan/names.js';
-import { type CommandContext, needTarget } from './context.js';
+import { type CommandContext, needTarget } from '../support/context.js';
 
 /** Single quotes keep every character as it is; a quote inside becomes '\''. */
 const shellQuote = (v: string): string => `'${v.replace(/'/g, `'\\''`)}'`;

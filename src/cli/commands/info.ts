@@ -1,10 +1,11 @@
 /** `info N`: URLs and names of one instance, passwords masked, and the image of each compose service. */
-import { type BaseService, mergedServices, readComposeSources } from '../../engines/compose-files.js';
+import { type BaseService, mergedServices, readComposeSources } from '../../engines/docker/compose-files.js';
 import { checkoutAt } from '../../leases/checkout.js';
-import { composeServices, httpUrls, namedUrls, portsByKey } from '../../plan/plan.js';
+import { composeServices } from '../../plan/plan.js';
+import { httpUrls, namedUrls, portsByKey } from '../../plan/views.js';
 import { sliceJson } from '../../slices/table.js';
 import { infoText } from '../messages.js';
-import { type CommandContext, needTarget } from './context.js';
+import { type CommandContext, needTarget } from '../support/context.js';
 
 /** The images the compose files name for the declaration's services (empty when they cannot be read). */
 async function baseImages(ctx: CommandContext): Promise<Record<string, string>> {

@@ -1,11 +1,11 @@
 /** `init N`: materialize .instances/instance-N/ from the plan and the source env files, and its compose files when the project has some. */
 import { basename } from 'node:path';
-import { writeComposeFiles } from '../../engines/docker.js';
+import { writeComposeFiles } from '../../engines/docker/index.js';
 import { type WrittenFile, materialize } from '../../materialize.js';
 import { columns } from '../../text/columns.js';
 import { ConfigError } from '../../errors.js';
 import type { EngineTarget } from '../../engines/types.js';
-import { type CommandContext, needTarget } from './context.js';
+import { type CommandContext, needTarget } from '../support/context.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const t = needTarget(ctx);

@@ -2,8 +2,9 @@
 import { UsageError } from '../../errors.js';
 import { showLogs } from '../../lifecycle/logs.js';
 import { noLogs } from '../messages.js';
-import type { CommandContext } from './context.js';
-import { linesFlag, targetsOf } from './lifecycle-flags.js';
+import type { CommandContext } from '../support/context.js';
+import { targetsOf } from '../support/targets.js';
+import { linesFlag } from '../support/flags.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   if (ctx.flags.follow === true && ctx.flags['no-follow'] === true) throw new UsageError('give --follow or --no-follow, not both');

@@ -1,6 +1,6 @@
 /** `ports N`: KEY=port lines in the declaration's order (eval-able), or JSON with --json. */
-import { portsByKey } from '../../plan/plan.js';
-import { type CommandContext, needTarget } from './context.js';
+import { portsByKey } from '../../plan/views.js';
+import { type CommandContext, needTarget } from '../support/context.js';
 
 export function run(ctx: CommandContext): void {
   const p = needTarget(ctx).plan;

@@ -4,7 +4,7 @@ import { PROXY_ENV, PROXY_PORT_ENV, addressPort } from '../../proxy/hosts.js';
 import { type ProxyStatus, ensureProxy, proxyStatus, stopProxy } from '../../proxy/control.js';
 import { configuredPort } from '../../proxy/state.js';
 import { columns } from '../../text/columns.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from '../support/context.js';
 
 const VERBS = ['start', 'stop', 'status'] as const;
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { OperationalError } from '../../errors.js';
 import { releaseInstance } from '../../leases/assign.js';
 import { withPm2 } from '../../pm2/client.js';
-import { type CommandContext, needTarget } from './context.js';
+import { type CommandContext, needTarget } from '../support/context.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const t = needTarget(ctx);

@@ -1,9 +1,9 @@
 /** `restart N`: stop, then start with freshly rendered env files. */
 import { startInstance } from '../../lifecycle/start.js';
 import { stopInstance } from '../../lifecycle/stop.js';
-import { type CommandContext, needTarget } from './context.js';
-import { engineFlag } from './lifecycle-flags.js';
-import { printStart, withProxy } from './start.js';
+import { type CommandContext, needTarget } from '../support/context.js';
+import { engineFlag } from '../support/flags.js';
+import { printStart, withProxy } from '../support/starting.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const t = needTarget(ctx);

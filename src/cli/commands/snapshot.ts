@@ -1,8 +1,8 @@
 /** `snapshot N [NAME]`: the instance's database and Redis keys, kept by name for `restore` into any instance. */
-import { snapshotInstance } from '../../lifecycle/snapshots.js';
+import { snapshotInstance } from '../../data/snapshots.js';
 import { formatBytes } from '../../text/bytes.js';
-import { needDatabase } from '../../lifecycle/backups.js';
-import { type CommandContext, needTarget } from './context.js';
+import { needDatabase } from '../../data/backups.js';
+import { type CommandContext, needTarget } from '../support/context.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const t = needTarget(ctx);

@@ -2,14 +2,14 @@
  * `snapshots`: the checkout's snapshots, newest first. `snapshots --rm NAME` removes one, with its
  * golden template in the shared Postgres (confirmed on a terminal, else --yes).
  */
-import { listSnapshots, removeSnapshot, snapshotNamed } from '../../lifecycle/snapshots.js';
+import { listSnapshots, removeSnapshot, snapshotNamed } from '../../data/snapshots.js';
 import { SNAPSHOTS_DIR } from '../../plan/names.js';
 import { plan } from '../../plan/plan.js';
 import { columns } from '../../text/columns.js';
 import { formatBytes } from '../../text/bytes.js';
 import { snapshotBrief } from '../messages.js';
 import { confirmed } from '../confirm.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from '../support/context.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   if (typeof ctx.flags.rm === 'string') { await remove(ctx, ctx.flags.rm); return; }
@@ -36,7 +36,7 @@ async function remove(ctx: CommandContext, name: string): Promise<void> {
   const service = decl.services[decl.infra?.postgres?.service ?? '']?.container?.service;
   let templates: string[] | undefined;
   if (service) {
-    const [{ pgServerOf }, { dropTemplates }] = await Promise.all([import('../../provision/index.js'), import('../../lifecycle/templates.js')]);
+    const [{ pgServerOf }, { dropTemplates }] = await Promise.all([import('../../provision/index.js'), import('../../data/templates.js')]);
     templates = await dropTemplates(pgServerOf(plan(decl, 0, { shared: new Set([service]) })), { root: ctx.root, name: s.name }).catch(() => undefined);
   }
   removeSnapshot(ctx.root, s);

@@ -1,14 +1,15 @@
 /** `start N` (the default action): bring the whole instance up and print where it lives. */
 import { refuseIfHeldElsewhere } from '../../leases/assign.js';
-import { type StartOptions, type StartResult, startInstance } from '../../lifecycle/start.js';
+import { type StartOptions, startInstance } from '../../lifecycle/start.js';
 import type { Target } from '../../lifecycle/target.js';
-import { httpUrls, namedUrls, placementLabel, portsByKey } from '../../plan/plan.js';
-import { dryRunText, startSummary } from '../messages.js';
-import { sliceJson } from '../../slices/table.js';
-import { type CommandContext, needTarget } from './context.js';
-import { engineFlag } from './lifecycle-flags.js';
-import { LOCAL_PLACEMENT, requestedHost, resolvePlacement, sameHost } from '../../engines/placement.js';
+import { placementLabel } from '../../plan/views.js';
+import { dryRunText } from '../messages.js';
+import { type CommandContext, needTarget } from '../support/context.js';
+import { engineFlag } from '../support/flags.js';
+import { printStart, withProxy } from '../support/starting.js';
+import { LOCAL_PLACEMENT, requestedHost, resolvePlacement, sameHost } from '../../engines/docker/placement.js';
 import { UsageError } from '../../errors.js';
+import type { Snapshot } from '../../data/snapshots.js';
 
 /**
  * The snapshot a new database starts from: --seed (an unknown name exits 2 before anything starts),
@@ -19,11 +20,16 @@ async function seedOf(ctx: CommandContext, t: Target): Promise<StartOptions['see
   const flag = ctx.flags.seed;
   const declared = t.decl.seed;
   if (typeof flag !== 'string' && declared === undefined) return undefined;
-  const { listSnapshots, snapshotNamed } = await import('../../lifecycle/snapshots.js');
-  if (typeof flag === 'string') return { snapshot: snapshotNamed(t.root, flag), declared: false };
+  const { listSnapshots, snapshotNamed } = await import('../../data/snapshots.js');
+  const seeded = (snapshot: Snapshot, isDeclared: boolean): StartOptions['seed'] => ({
+    name: snapshot.name, declared: isDeclared,
+    // pg and ioredis load only for a seed: a plain start provisions through lazily loaded clients.
+    fill: async (into, report) => (await import('../../data/seed.js')).seedInstance(into, { snapshot, declared: isDeclared }, report),
+  });
+  if (typeof flag === 'string') return seeded(snapshotNamed(t.root, flag), false);
   const found = listSnapshots(t.root).find((s) => s.name === declared);
   if (!found && !t.state) ctx.warn(`the declaration's seed '${declared}' is not a snapshot of this checkout (just dev snapshots lists them): instance ${t.plan.instance} starts with an empty database`);
-  return found && { snapshot: found, declared: true };
+  return found && seeded(found, true);
 }
 
 /**
@@ -63,35 +69,4 @@ export async function run(ctx: CommandContext): Promise<void> {
   refuseIfHeldElsewhere(t.decl.project, t.root, t.plan.instance, 'nothing was started');
   const planned = await withProxy(ctx, t);
   printStart(ctx, await startInstance(planned, { engine: engineFlag(ctx), report: ctx.report, ...(seed ? { seed } : {}) }));
-}
-
-/**
- * Named URLs need the machine's proxy: started here when it does not run. When it cannot run, the
- * instance starts without named URLs (its apps get http://localhost:PORT), with a warning saying why.
- */
-export async function withProxy(ctx: CommandContext, t: Target): Promise<Target> {
-  if (!ctx.proxy) return t;
-  const { ensureProxy } = await import('../../proxy/control.js');
-  try {
-    const { started, port } = await ensureProxy(ctx.proxy.port);
-    if (started) ctx.note(`started the local proxy: named URLs and the dashboard on http://localhost:${port}/`);
-    return t;
-  } catch (err) {
-    ctx.warn(`${(err as Error).message}; instance ${t.plan.instance} starts without named URLs`);
-    return ctx.withoutProxy(t);
-  }
-}
-
-/** The end of a start (and restart): the summary for people, or one JSON object with --json. */
-export function printStart(ctx: CommandContext, r: StartResult): void {
-  if (!ctx.flags.json) { ctx.out(startSummary(r)); return; }
-  const p = r.plan;
-  const down = new Set(r.unavailable.map((u) => u.service));
-  ctx.out(JSON.stringify({
-    instance: p.instance, alreadyRunning: r.alreadyRunning, engine: r.engine.name, engineReason: r.engineReason, ms: Math.round(r.ms),
-    ports: portsByKey(p),
-    urls: httpUrls(p), namedUrls: namedUrls(p),
-    ...sliceJson(ctx.stack.decl, p, [...down]), apps: p.apps.map((a) => a.pm2Name), unavailable: r.unavailable,
-    placement: p.placement ?? null,
-  }, null, 2));
 }

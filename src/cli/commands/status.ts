@@ -2,8 +2,8 @@
 import { OperationalError } from '../../errors.js';
 import { instanceStatus } from '../../lifecycle/status.js';
 import { statusTable } from '../messages.js';
-import type { CommandContext } from './context.js';
-import { othersTargets, targetsOf } from './lifecycle-flags.js';
+import type { CommandContext } from '../support/context.js';
+import { othersTargets, targetsOf } from '../support/targets.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const { targets, procs } = await targetsOf(ctx);

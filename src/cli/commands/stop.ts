@@ -1,12 +1,12 @@
 /** `stop N` / `stop all [--shared]`: stop apps and own infrastructure, keep data. */
 import { EngineUnreachableError, OperationalError, UsageError } from '../../errors.js';
 import { checkoutAt, describeCheckout } from '../../leases/checkout.js';
-import { onHost, placementLabel } from '../../plan/plan.js';
+import { onHost, placementLabel } from '../../plan/views.js';
 import { stopShared } from '../../lifecycle/shared.js';
 import { stopInstance, stopStray } from '../../lifecycle/stop.js';
 import { dryRunText } from '../messages.js';
-import type { CommandContext } from './context.js';
-import { othersTargets, targetsOf } from './lifecycle-flags.js';
+import type { CommandContext } from '../support/context.js';
+import { othersTargets, targetsOf } from '../support/targets.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const { decl } = ctx.stack;

@@ -7,7 +7,7 @@ import { OperationalError, UsageError } from '../../errors.js';
 import { type InstanceStatus, type ProcessRow, instanceStatus } from '../../lifecycle/status.js';
 import { pause } from '../../poll.js';
 import { withPm2 } from '../../pm2/client.js';
-import { type CommandContext, needTarget } from './context.js';
+import { type CommandContext, needTarget } from '../support/context.js';
 
 const DEFAULT_TIMEOUT_S = 120;
 

@@ -5,7 +5,7 @@
  */
 import type { Lease } from '../../leases/registry.js';
 import type { Pm2Process } from '../../pm2/client.js';
-import { appHost, hostLabel, hostUrl } from '../hosts.js';
+import { appHost, hostLabel, hostUrl } from '../../plan/named-urls.js';
 
 export type Health = 'ok' | 'failing' | '-';
 

@@ -10,10 +10,11 @@ import { pgServerOf, redisUrlOf } from '../provision/index.js';
 import { databaseExists, dropDatabase, renameDatabase } from '../provision/postgres.js';
 import { replacePrefix } from '../provision/redis.js';
 import { needDatabase } from './backups.js';
-import type { Report } from './events.js';
+import type { Report } from '../lifecycle/events.js';
 import type { Snapshot } from './snapshots.js';
-import { type FillVia, sideNames, snapshotSource } from './sources.js';
-import type { Target } from './target.js';
+import type { FillVia } from '../lifecycle/events.js';
+import { sideNames, snapshotSource } from './sources.js';
+import type { Target } from '../lifecycle/target.js';
 
 /**
  * Under the instance's start lock, with its infrastructure up. Returns whether the snapshot was

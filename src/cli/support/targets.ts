@@ -1,5 +1,5 @@
-/** Flags shared by the lifecycle commands, parsed into typed options; and `all` expanded into targets. */
-import { ENGINE_ENV, type EngineChoice, instancesOutsidePm2, parseEngineChoice } from '../../engines/registry.js';
+/** What a command acts on: its one target, or for `all` every instance found; and the instances other checkouts hold. */
+import { instancesOutsidePm2 } from '../../engines/registry.js';
 import { UsageError } from '../../errors.js';
 import { foreignTo, ownerGone } from '../../leases/owner.js';
 import { othersLeases } from '../../leases/registry.js';
@@ -13,22 +13,6 @@ export function othersTargets(ctx: CommandContext): Target[] {
   return othersLeases(ctx.stack.decl.project, ctx.root).flatMap((l) => {
     try { return [resolveTarget(ctx.stack.decl, l.checkout, l.instance)]; } catch { return []; }
   });
-}
-
-/** The engine a start uses: --engine, else DEV_INSTANCES_ENGINE, else the declaration's, else auto. */
-export function engineFlag(ctx: CommandContext): EngineChoice {
-  const raw = ctx.flags.engine;
-  if (typeof raw === 'string') return parseEngineChoice(raw);
-  const fromEnv = process.env[ENGINE_ENV];
-  if (fromEnv) return parseEngineChoice(fromEnv, ENGINE_ENV);
-  return ctx.stack.decl.engine ?? 'auto';
-}
-
-export function linesFlag(ctx: CommandContext, fallback = 20): number {
-  const raw = ctx.flags.lines;
-  if (raw === undefined) return fallback;
-  if (typeof raw !== 'string' || !/^\d{1,6}$/.test(raw)) throw new UsageError(`invalid --lines '${String(raw)}': expected a whole number`);
-  return Number(raw);
 }
 
 export interface Targets {

@@ -15,15 +15,16 @@ import { withPm2 } from '../pm2/client.js';
 import { pgServerOf, redisUrlOf } from '../provision/index.js';
 import { dropDatabase, swapDatabase } from '../provision/postgres.js';
 import { replacePrefix } from '../provision/redis.js';
-import { deleteApps, freeAppPorts } from './apps.js';
+import { deleteApps, freeAppPorts } from '../lifecycle/apps.js';
 import { type Backup, backUp, needDatabase } from './backups.js';
-import { type FillVia, type RestoreSource, sideNames } from './sources.js';
-import type { Report } from './events.js';
-import { lockInstance } from './locking.js';
-import { oursOf } from './orphans.js';
-import { startedFromStopped, upServers } from './servers-up.js';
-import { STOP_WAITS_FOR_START_MS } from './stop.js';
-import type { Target } from './target.js';
+import type { FillVia } from '../lifecycle/events.js';
+import { type RestoreSource, sideNames } from './sources.js';
+import type { Report } from '../lifecycle/events.js';
+import { lockInstance } from '../lifecycle/locking.js';
+import { oursOf } from '../lifecycle/orphans.js';
+import { startedFromStopped, upServers } from '../lifecycle/servers-up.js';
+import { STOP_WAITS_FOR_START_MS } from '../lifecycle/stop.js';
+import type { Target } from '../lifecycle/target.js';
 
 export interface RestoreOptions {
   from: RestoreSource;

@@ -8,21 +8,22 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OperationalError } from '../errors.js';
-import { instanceOfProject } from '../plan/names.js';
-import { onPath } from '../proc/on-path.js';
-import { withDeadline } from '../poll.js';
-import { trace } from '../trace.js';
-import { type RunResult, commandLine, run, runAttached, streamLines } from '../proc/run.js';
-import { type ReadinessCheck, waitAllReady } from '../readiness.js';
+import { OperationalError } from '../../errors.js';
+import { instanceOfProject } from '../../plan/names.js';
+import { onPath } from '../../proc/on-path.js';
+import { withDeadline } from '../../poll.js';
+import { trace } from '../../trace.js';
+import { type RunResult, commandLine, run, runAttached, streamLines } from '../../proc/run.js';
+import { type ReadinessCheck, waitAllReady } from '../../readiness.js';
 import { type BaseService, type ComposeLayout, bindIsInput, composeArgs, composeHasTags, composeLayout, mergedServices, readComposeSources, withDependencies, writableBinds, writeLayout } from './compose-files.js';
 import { imagesOf, inspectImages, nameOfService } from './images.js';
 import { composeFingerprint, lastFingerprint, recordFingerprint, startableInPlace } from './in-place.js';
-import { missingError } from './inspection.js';
+import { missingError } from '../inspection.js';
 import { HOST_DEADLINE_MS, dockerEnv, engineKey, unreachable } from './placement.js';
-import { serviceProbe } from './probes.js';
-import type { Engine, EngineTarget, ServiceState, UpReport } from './types.js';
-import { type InfraScope, clientAddress, onHost } from '../plan/plan.js';
+import { serviceProbe } from '../probes.js';
+import type { Engine, EngineTarget, ServiceState, UpReport } from '../types.js';
+import { type InfraScope, clientAddress } from '../../plan/plan.js';
+import { onHost } from '../../plan/views.js';
 
 export { composeArgs };
 /** A first start may initialise a database or pull nothing but still take a while. */

@@ -4,15 +4,16 @@
  * anything runs; an optional one is left out, with every service that depends on it, and the apps
  * are told (DEV_INSTANCES_UNAVAILABLE), exactly as the native engine treats a missing binary.
  */
-import type { StackDeclaration } from '../config/types.js';
-import { imageEnvVar } from '../plan/names.js';
-import { type InfraScope, onHost, placementLabel } from '../plan/plan.js';
-import { run, runPiped } from '../proc/run.js';
-import { trace } from '../trace.js';
+import type { StackDeclaration } from '../../config/types.js';
+import { imageEnvVar } from '../../plan/names.js';
+import { type InfraScope } from '../../plan/plan.js';
+import { onHost, placementLabel } from '../../plan/views.js';
+import { run, runPiped } from '../../proc/run.js';
+import { trace } from '../../trace.js';
 import { type BaseService, mergedServices, readComposeSources, withDependencies } from './compose-files.js';
 import { HOST_DEADLINE_MS, dockerEnv, engineKey, unreachable } from './placement.js';
-import { kindOfService } from './probes.js';
-import type { EngineTarget, Inspection } from './types.js';
+import { kindOfService } from '../probes.js';
+import type { EngineTarget, Inspection } from '../types.js';
 
 /** The image each of these services runs: the set's override, else the base file's. Pure. */
 export function imagesOf(t: EngineTarget, services: readonly string[], base: Record<string, BaseService>): Map<string, string> {

@@ -10,10 +10,10 @@ import { releaseInstance } from '../leases/assign.js';
 import { instanceDataDir } from '../plan/names.js';
 import { unprovision } from '../provision/index.js';
 import { backUp } from './backups.js';
-import type { Report } from './events.js';
-import { upServers } from './servers-up.js';
-import { stopInstance } from './stop.js';
-import type { Target } from './target.js';
+import type { Report } from '../lifecycle/events.js';
+import { upServers } from '../lifecycle/servers-up.js';
+import { stopInstance } from '../lifecycle/stop.js';
+import type { Target } from '../lifecycle/target.js';
 
 export interface CleanOptions {
   backup: boolean;

@@ -13,9 +13,9 @@ import { SNAPSHOTS_DIR, isSnapshotName } from '../plan/names.js';
 import { redisUrlOf } from '../provision/index.js';
 import { type KeyDump, dumpPrefix } from '../provision/redis.js';
 import { databaseHome, databaseRef, needDatabase } from './backups.js';
-import type { Report } from './events.js';
-import { withServersUp } from './servers-up.js';
-import type { Target } from './target.js';
+import type { Report } from '../lifecycle/events.js';
+import { withServersUp } from '../lifecycle/servers-up.js';
+import type { Target } from '../lifecycle/target.js';
 
 const MANIFEST = 'manifest.json';
 const DATABASE_FILE = 'database.dump';

@@ -15,12 +15,12 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Document, type YAMLSeq, isSeq, parse, stringify } from 'yaml';
-import type { StackDeclaration } from '../config/types.js';
-import { ConfigError } from '../errors.js';
-import { writeFileAtomic } from '../fs/atomic.js';
-import type { InfraScope } from '../plan/plan.js';
-import { run } from '../proc/run.js';
-import type { EngineTarget } from './types.js';
+import type { StackDeclaration } from '../../config/types.js';
+import { ConfigError } from '../../errors.js';
+import { writeFileAtomic } from '../../fs/atomic.js';
+import type { InfraScope } from '../../plan/plan.js';
+import { run } from '../../proc/run.js';
+import type { EngineTarget } from '../types.js';
 
 /** What compose itself reads when given no file, in its order of preference. */
 export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;

@@ -8,11 +8,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../fs/atomic.js';
-import { run } from '../proc/run.js';
+import { writeFileAtomic } from '../../fs/atomic.js';
+import { run } from '../../proc/run.js';
 import { dockerEnv, engineKey } from './placement.js';
 import type { BaseService } from './compose-files.js';
-import type { EngineTarget } from './types.js';
+import type { EngineTarget } from '../types.js';
 
 const FINGERPRINT_FILE = 'compose.fingerprint';
 const fingerprintPath = (t: EngineTarget) => join(t.root, t.scope.dir, FINGERPRINT_FILE);

@@ -11,7 +11,7 @@ import { backupsDir } from '../plan/names.js';
 import { pgServerOf } from '../provision/index.js';
 import { listDatabases } from '../provision/postgres.js';
 import type { DatabaseSlice } from '../slices/database.js';
-import { type Target, sharesDatabaseServer } from './target.js';
+import { type Target, sharesDatabaseServer } from '../lifecycle/target.js';
 
 export const BACKUPS_KEEP_ENV = 'DEV_INSTANCES_BACKUPS_KEEP';
 const DEFAULT_KEEP = 5;

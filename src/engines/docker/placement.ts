@@ -7,10 +7,11 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { StackDeclaration } from '../config/types.js';
-import { EngineUnreachableError, UsageError } from '../errors.js';
-import { type InfraScope, type Placement, placementLabel } from '../plan/plan.js';
-import { type RunResult, run } from '../proc/run.js';
+import type { StackDeclaration } from '../../config/types.js';
+import { EngineUnreachableError, UsageError } from '../../errors.js';
+import { type InfraScope, type Placement } from '../../plan/plan.js';
+import { placementLabel } from '../../plan/views.js';
+import { type RunResult, run } from '../../proc/run.js';
 
 /** Chooses the host when --host is not given. */
 export const HOST_ENV = 'DEV_INSTANCES_HOST';

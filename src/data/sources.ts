@@ -14,11 +14,11 @@ import { createDatabase } from '../provision/postgres.js';
 import type { KeyDump } from '../provision/redis.js';
 import { type Backup, databaseHome, databaseRef } from './backups.js';
 import { type Snapshot, readKeys, snapshotFiles } from './snapshots.js';
-import { type Target, sharesDatabaseServer } from './target.js';
+import { type Target, sharesDatabaseServer } from '../lifecycle/target.js';
+import type { FillVia } from '../lifecycle/events.js';
 import { copyFromTemplate, templateName } from './templates.js';
 
 /** How the new database was made: pg_restore of a dump, a copy of a template (built now or before), a copy of a database. */
-export type FillVia = 'dump' | 'template-built' | 'template' | 'copy';
 
 /** What a restore reads. */
 export interface RestoreSource {

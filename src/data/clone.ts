@@ -23,11 +23,11 @@ import { processAlive } from '../proc/alive.js';
 import { pgServerOf } from '../provision/index.js';
 import { copyDatabase, databasesNamed, dropDatabase, renameDatabase, sessionsOn } from '../provision/postgres.js';
 import { databaseHome, databaseRef, needDatabase } from './backups.js';
-import type { Report } from './events.js';
-import { withServersUp } from './servers-up.js';
+import type { Report } from '../lifecycle/events.js';
+import { withServersUp } from '../lifecycle/servers-up.js';
 import { instanceKeys } from './snapshots.js';
 import { type RestoreSource, dumpFill } from './sources.js';
-import type { Target } from './target.js';
+import type { Target } from '../lifecycle/target.js';
 
 export interface TakenCopy {
   source: RestoreSource;

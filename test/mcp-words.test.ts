@@ -1,0 +1,28 @@
+/** The MCP tools are made from the command specs: their arguments checked with the CLI's rules, handed over after `--`. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cliWords } from '../src/cli/commands/mcp.js';
+import { COMMANDS, usageOf } from '../src/cli/registry.js';
+
+const spec = (name: string) => {
+  const c = COMMANDS.find((x) => x.name === name);
+  assert.ok(c);
+  return c;
+};
+
+describe('MCP tools from the command specs', () => {
+  it('a restore name that looks like a flag or a number stays an operand: after --, never an option or the instance', () => {
+    assert.deepEqual(cliWords(spec('restore'), { instance: 4, name: '--no-backup' }), ['restore', '--yes', '--json', '--', '4', '--no-backup']);
+    assert.deepEqual(cliWords(spec('restore'), { name: 'agent-4' }), ['restore', '--yes', '--json', '--', 'agent-4']);
+    assert.deepEqual(cliWords(spec('logs'), { instance: 'all', lines: 5 }), ['logs', '--lines', '5', '--no-follow', '--', 'all']);
+    assert.deepEqual(cliWords(spec('clone'), { instance: 2, from: 1 }), ['clone', '--from', '1', '--yes', '--json', '--', '2']);
+  });
+
+  it('every flag an MCP tool passes is one its command takes, and every usage line names the command\'s flags', () => {
+    for (const c of COMMANDS) {
+      for (const p of Object.values(c.mcp?.params ?? {})) if (p.to !== 'operand') assert.ok(c.flags.includes(p.to), `${c.name}: --${p.to}`);
+      for (const f of c.flags) assert.ok(usageOf(c).includes(`--${f}`), `${c.name} usage lacks --${f}`);
+    }
+    assert.equal(usageOf(spec('start')), 'start N [--engine E] [--infra M] [--host CONTEXT|URL] [--seed SNAPSHOT] [--dry-run] [--json]');
+  });
+});
