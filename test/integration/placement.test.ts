@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import type { StackDeclaration } from '../src/config/types.js';
-import { dockerEnv, requestedHost, resolvePlacement } from '../src/engines/docker/placement.js';
-import { UsageError } from '../src/errors.js';
-import stack from '../stack.config.js';
-import { tempDir } from './helpers/cli.js';
+import type { StackDeclaration } from '../../src/config/types.js';
+import { dockerEnv, requestedHost, resolvePlacement } from '../../src/engines/docker/placement.js';
+import { UsageError } from '../../src/errors.js';
+import stack from '../../stack.config.js';
+import { tempDir } from '../helpers/cli.js';
 
 const decl = stack as unknown as StackDeclaration;
 const flagged = (raw: string) => ({ raw, from: '--host', explicit: true });

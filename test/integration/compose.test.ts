@@ -5,10 +5,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { checkDeclaration } from '../src/config/load.js';
-import { plan } from '../src/plan/plan.js';
-import stack from '../stack.config.js';
-import { REPO, runCli, tempDir } from './helpers/cli.js';
+import { checkDeclaration } from '../../src/config/load.js';
+import { plan } from '../../src/plan/plan.js';
+import stack from '../../stack.config.js';
+import { REPO, runCli, tempDir } from '../helpers/cli.js';
 
 const require = createRequire(import.meta.url);
 // ajv ships CommonJS; the 2019-09 draft is the one the compose-spec schema declares.

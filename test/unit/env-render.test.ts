@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse as dotenvParse } from 'dotenv';
-import { EnvDocument } from '../src/env/dotenv-doc.js';
-import { moveLocalPorts, renderEnv } from '../src/env/render.js';
+import { EnvDocument } from '../../src/env/dotenv-doc.js';
+import { moveLocalPorts, renderEnv } from '../../src/env/render.js';
 
 const moves = new Map([[9000, 9100], [9001, 9101], [3211, 3311], [5433, 5533], [6379, 6479], [9092, 9192]]);
 const render = (text: string, owned: Record<string, string> = {}, local?: string, later?: string) =>

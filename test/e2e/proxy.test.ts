@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import getPort from 'get-port';
 import type { Browser, Page } from 'playwright-core';
-import { withPm2 } from '../src/pm2/client.js';
-import { portInUse } from '../src/ports/holder.js';
-import { findNginx } from '../src/proxy/nginx/front.js';
-import { launchBrowser } from './helpers/browser.js';
-import { REPO } from './helpers/cli.js';
-import { api, stackRoot, until } from './helpers/stack-root.js';
+import { withPm2 } from '../../src/pm2/client.js';
+import { portInUse } from '../../src/ports/holder.js';
+import { findNginx } from '../../src/proxy/nginx/front.js';
+import { launchBrowser } from '../helpers/browser.js';
+import { REPO } from '../helpers/cli.js';
+import { api, stackRoot, until } from '../helpers/stack-root.js';
 
 const PORT = await getPort({ port: [13801, 13802, 13803, 13804, 13805] });
 const stack = stackRoot('di-proxy-', { env: { DEV_INSTANCES_PROXY: '', DEV_INSTANCES_PROXY_PORT: String(PORT) } });

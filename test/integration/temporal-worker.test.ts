@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { REPO } from './helpers/cli.js';
-import { type TemporalFake, startTemporalFake } from './helpers/temporal-fake.js';
+import { REPO } from '../helpers/cli.js';
+import { type TemporalFake, startTemporalFake } from '../helpers/temporal-fake.js';
 
 type RunWorker = (o: {
   address: string; namespace: string; taskQueue: string; identity: string; signal: AbortSignal;

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   TEST_PROJECT, containers, dockerForTests, dockerOn, psql, redisCliAt, remoteHost, removeTestProjects, sh, skipUnlessDocker, volumes,
-} from './helpers/docker.js';
-import { TEST_CONFIG } from './helpers/docker.js';
-import { JUST, REPO, tempDir } from './helpers/cli.js';
-import { api, stackRoot } from './helpers/stack-root.js';
+} from '../helpers/docker.js';
+import { TEST_CONFIG } from '../helpers/docker.js';
+import { JUST, REPO, tempDir } from '../helpers/cli.js';
+import { api, stackRoot } from '../helpers/stack-root.js';
 
 const setup = dockerForTests();
 const skip = skipUnlessDocker(setup, 'remote Docker host tests');

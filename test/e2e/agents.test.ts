@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { LAUNCHER } from './helpers/cli.js';
-import { api, stackRoot } from './helpers/stack-root.js';
+import { LAUNCHER } from '../helpers/cli.js';
+import { api, stackRoot } from '../helpers/stack-root.js';
 
 const stack = stackRoot('di-agents-');
 const { just } = stack;

@@ -8,11 +8,11 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { withPm2 } from '../src/pm2/client.js';
-import { portInUse } from '../src/ports/holder.js';
-import { processesUnder } from './helpers/pm2-home.js';
-import { REPO } from './helpers/cli.js';
-import { api, stackRoot, until } from './helpers/stack-root.js';
+import { withPm2 } from '../../src/pm2/client.js';
+import { portInUse } from '../../src/ports/holder.js';
+import { processesUnder } from '../helpers/pm2-home.js';
+import { REPO } from '../helpers/cli.js';
+import { api, stackRoot, until } from '../helpers/stack-root.js';
 
 const stack = stackRoot('di-e2e-');
 const { just, names } = stack;

@@ -1,8 +1,8 @@
 /** The MCP tools are made from the command specs: their arguments checked with the CLI's rules, handed over after `--`. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cliWords } from '../src/cli/commands/mcp.js';
-import { COMMANDS, usageOf } from '../src/cli/registry.js';
+import { cliWords } from '../../src/cli/commands/mcp.js';
+import { COMMANDS, usageOf } from '../../src/cli/registry.js';
 
 const spec = (name: string) => {
   const c = COMMANDS.find((x) => x.name === name);

@@ -8,14 +8,14 @@ import { cpSync, existsSync, readFileSync, readdirSync, renameSync, writeFileSyn
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { checkDeclaration } from '../src/config/load.js';
-import { type ComposeSource, composeHasTags, composeLayout, readComposeSources } from '../src/engines/docker/compose-files.js';
-import { ConfigError } from '../src/errors.js';
-import { plan } from '../src/plan/plan.js';
-import fixture from './fixtures/compose-files-stack.config.js';
-import { REPO } from './helpers/cli.js';
-import { containers, docker, dockerForTests, redisCli, removeTestProjects, skipUnlessDocker } from './helpers/docker.js';
-import { stackRoot } from './helpers/stack-root.js';
+import { checkDeclaration } from '../../src/config/load.js';
+import { type ComposeSource, composeHasTags, composeLayout, readComposeSources } from '../../src/engines/docker/compose-files.js';
+import { ConfigError } from '../../src/errors.js';
+import { plan } from '../../src/plan/plan.js';
+import fixture from '../fixtures/compose-files-stack.config.js';
+import { REPO } from '../helpers/cli.js';
+import { containers, docker, dockerForTests, redisCli, removeTestProjects, skipUnlessDocker } from '../helpers/docker.js';
+import { stackRoot } from '../helpers/stack-root.js';
 
 const FILES = join(REPO, 'test', 'fixtures', 'stacks', 'compose-files');
 const decl = checkDeclaration(fixture, 'compose-files-stack.config.ts');

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { api, stackRoot } from './helpers/stack-root.js';
+import { api, stackRoot } from '../helpers/stack-root.js';
 
 const stack = stackRoot('di-iso-');
 const { just } = stack;

@@ -4,7 +4,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, st
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse as dotenvParse } from 'dotenv';
-import { LAUNCHER, REPO, runCli, runJust, tempDir } from './helpers/cli.js';
+import { LAUNCHER, REPO, runCli, runJust, tempDir } from '../helpers/cli.js';
 
 const PORTS_1 = [
   'FRONTEND=5273', 'BACKEND=3311', 'TEMPORAL_CLIENT=7333', 'TEMPORAL_UI=8181', 'POSTGRES=5533', 'MINIO_API=9100',

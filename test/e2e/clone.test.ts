@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { withPm2 } from '../src/pm2/client.js';
-import { REPO } from './helpers/cli.js';
-import { api, stackRoot } from './helpers/stack-root.js';
+import { withPm2 } from '../../src/pm2/client.js';
+import { REPO } from '../helpers/cli.js';
+import { api, stackRoot } from '../helpers/stack-root.js';
 
 const stack = stackRoot('di-clone-');
 const { just } = stack;

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { listDatabases } from '../src/provision/postgres.js';
-import { api, stackRoot } from './helpers/stack-root.js';
+import { listDatabases } from '../../src/provision/postgres.js';
+import { api, stackRoot } from '../helpers/stack-root.js';
 
 const stack = stackRoot('di-data-');
 const { just } = stack;

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import getPort from 'get-port';
-import { REPO } from './helpers/cli.js';
-import { processesUnder, usePrivatePm2 } from './helpers/pm2-home.js';
-import { until } from './helpers/stack-root.js';
-import { type Checkouts, makeCheckouts } from './helpers/worktrees.js';
+import { REPO } from '../helpers/cli.js';
+import { processesUnder, usePrivatePm2 } from '../helpers/pm2-home.js';
+import { until } from '../helpers/stack-root.js';
+import { type Checkouts, makeCheckouts } from '../helpers/worktrees.js';
 
 const exec = promisify(execFile);
 const PM2 = join(REPO, 'node_modules', 'pm2', 'bin', 'pm2');

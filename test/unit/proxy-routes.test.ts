@@ -4,18 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkDeclaration } from '../src/config/load.js';
-import { validateDeclaration } from '../src/config/validate.js';
-import type { Lease } from '../src/leases/registry.js';
-import { plan } from '../src/plan/plan.js';
-import { namedUrls } from '../src/plan/views.js';
-import { hostAllowed, mutationAllowed } from '../src/proxy/guard.js';
-import { hostName } from '../src/proxy/hosts.js';
-import { hostLabel } from '../src/plan/named-urls.js';
-import { routeTable } from '../src/proxy/routes.js';
-import { nginxConfig } from '../src/proxy/nginx/config.js';
-import { configuredFront, configuredPort, proxySetting } from '../src/proxy/state.js';
-import stack from '../stack.config.js';
+import { checkDeclaration } from '../../src/config/load.js';
+import { validateDeclaration } from '../../src/config/validate.js';
+import type { Lease } from '../../src/leases/registry.js';
+import { plan } from '../../src/plan/plan.js';
+import { namedUrls } from '../../src/plan/views.js';
+import { hostAllowed, mutationAllowed } from '../../src/proxy/guard.js';
+import { hostName } from '../../src/proxy/hosts.js';
+import { hostLabel } from '../../src/plan/named-urls.js';
+import { routeTable } from '../../src/proxy/routes.js';
+import { nginxConfig } from '../../src/proxy/nginx/config.js';
+import { configuredFront, configuredPort, proxySetting } from '../../src/proxy/state.js';
+import stack from '../../stack.config.js';
 
 const decl = checkDeclaration(stack, 'stack.config.ts');
 

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { withPm2 } from '../src/pm2/client.js';
-import { portInUse } from '../src/ports/holder.js';
-import { processesUnder } from './helpers/pm2-home.js';
-import { api, stackRoot, until } from './helpers/stack-root.js';
+import { withPm2 } from '../../src/pm2/client.js';
+import { portInUse } from '../../src/ports/holder.js';
+import { processesUnder } from '../helpers/pm2-home.js';
+import { api, stackRoot, until } from '../helpers/stack-root.js';
 
 const stack = stackRoot('di-faults-');
 const { just, names } = stack;

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Connection } from '@temporalio/client';
 import getPort from 'get-port';
-import { dropNamespace, ensureNamespace, retentionSeconds, temporalAnswers } from '../src/provision/temporal.js';
-import { type TestTemporal, startTemporal } from './helpers/temporal.js';
-import { startTemporalFake } from './helpers/temporal-fake.js';
+import { dropNamespace, ensureNamespace, retentionSeconds, temporalAnswers } from '../../src/provision/temporal.js';
+import { type TestTemporal, startTemporal } from '../helpers/temporal.js';
+import { startTemporalFake } from '../helpers/temporal-fake.js';
 
 let server: TestTemporal;
 const describeNs = async (namespace: string) => {

@@ -8,13 +8,13 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { assignInstance, claimInstance, refuseIfHeldElsewhere, releaseInstance } from '../src/leases/assign.js';
-import { checkoutAt, checkoutLive } from '../src/leases/checkout.js';
-import { leaseFile, leasedInstance, readLeases } from '../src/leases/registry.js';
-import { plan } from '../src/plan/plan.js';
-import { daemonProblem } from '../src/pm2/daemon.js';
-import stack from '../stack.config.js';
-import { tempDir } from './helpers/cli.js';
+import { assignInstance, claimInstance, refuseIfHeldElsewhere, releaseInstance } from '../../src/leases/assign.js';
+import { checkoutAt, checkoutLive } from '../../src/leases/checkout.js';
+import { leaseFile, leasedInstance, readLeases } from '../../src/leases/registry.js';
+import { plan } from '../../src/plan/plan.js';
+import { daemonProblem } from '../../src/pm2/daemon.js';
+import stack from '../../stack.config.js';
+import { tempDir } from '../helpers/cli.js';
 
 const git = (cwd: string, ...args: string[]) => {
   const r = spawnSync('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8' });

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { StackDeclaration } from '../src/config/types.js';
-import { serviceProbe } from '../src/engines/probes.js';
+import type { StackDeclaration } from '../../src/config/types.js';
+import { serviceProbe } from '../../src/engines/probes.js';
 
 const decl = (ready?: object): StackDeclaration => ({
   project: 'probe', portStride: 100, bindAddress: '127.0.0.1', apps: {}, env: () => ({}),

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkDeclaration } from '../src/config/load.js';
-import { defineStack } from '../src/config/types.js';
-import { plan } from '../src/plan/plan.js';
-import { pgServerOf, redisUrlOf } from '../src/provision/index.js';
-import { instanceRange } from '../src/plan/range.js';
-import stack from '../stack.config.js';
+import { checkDeclaration } from '../../src/config/load.js';
+import { defineStack } from '../../src/config/types.js';
+import { plan } from '../../src/plan/plan.js';
+import { pgServerOf, redisUrlOf } from '../../src/provision/index.js';
+import { instanceRange } from '../../src/plan/range.js';
+import stack from '../../stack.config.js';
 
 const decl = checkDeclaration(stack, 'stack.config.ts');
 const MAX = instanceRange(Object.entries(decl.services).map(([id, s]) => ({ id, basePort: s.basePort })), decl.portStride).max;

@@ -7,17 +7,17 @@ import { chmodSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { checkDeclaration } from '../src/config/load.js';
-import { defineStack } from '../src/config/types.js';
-import { nativeEngine } from '../src/engines/native/index.js';
-import { composeServices, plan, rangeFor, sharedServices } from '../src/plan/plan.js';
-import { withPm2 } from '../src/pm2/client.js';
-import { portInUse } from '../src/ports/holder.js';
-import { dropDatabase, ensureDatabase } from '../src/provision/postgres.js';
-import { dropPrefix } from '../src/provision/redis.js';
-import stack from '../stack.config.js';
-import { tempDir } from './helpers/cli.js';
-import { processesUnder, usePrivatePm2 } from './helpers/pm2-home.js';
+import { checkDeclaration } from '../../src/config/load.js';
+import { defineStack } from '../../src/config/types.js';
+import { nativeEngine } from '../../src/engines/native/index.js';
+import { composeServices, plan, rangeFor, sharedServices } from '../../src/plan/plan.js';
+import { withPm2 } from '../../src/pm2/client.js';
+import { portInUse } from '../../src/ports/holder.js';
+import { dropDatabase, ensureDatabase } from '../../src/provision/postgres.js';
+import { dropPrefix } from '../../src/provision/redis.js';
+import stack from '../../stack.config.js';
+import { tempDir } from '../helpers/cli.js';
+import { processesUnder, usePrivatePm2 } from '../helpers/pm2-home.js';
 
 // Base ports moved by 10 so a system Redis on 6379 or Postgres on 5433 cannot get in the way.
 const moved = Object.fromEntries(Object.entries(stack.services).map(([id, s]) => [id, { ...s, basePort: s.basePort + 10 }]));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 
-const lockModule = fileURLToPath(new URL('../src/fs/lock.js', import.meta.url));
+const lockModule = fileURLToPath(new URL('../../src/fs/lock.js', import.meta.url));
 
 /** One contender: a real process that tries the lock once, holds it a moment, and says how it went. */
 function contender(dir: string, startAt: number): Promise<string> {

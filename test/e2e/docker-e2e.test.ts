@@ -12,9 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import {
   TEST_CONFIG, TEST_PROJECT, containers, docker, dockerForTests, dockerd, dockerdIsOurs, networks, psql, redisCli,
   removeTestProjects, sh, skipUnlessDocker, volumes,
-} from './helpers/docker.js';
-import { api, stackRoot } from './helpers/stack-root.js';
-import { pollUntil } from '../src/poll.js';
+} from '../helpers/docker.js';
+import { api, stackRoot } from '../helpers/stack-root.js';
+import { pollUntil } from '../../src/poll.js';
 
 const setup = dockerForTests();
 const skip = skipUnlessDocker(setup, 'docker end-to-end tests');

@@ -12,11 +12,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import getPort from 'get-port';
-import type { Lease } from '../src/leases/registry.js';
-import { pollUntil } from '../src/poll.js';
-import { findNginx } from '../src/proxy/nginx/front.js';
-import { type Serving, serveProxy } from '../src/proxy/serve.js';
-import { tempDir } from './helpers/cli.js';
+import type { Lease } from '../../src/leases/registry.js';
+import { pollUntil } from '../../src/poll.js';
+import { findNginx } from '../../src/proxy/nginx/front.js';
+import { type Serving, serveProxy } from '../../src/proxy/serve.js';
+import { tempDir } from '../helpers/cli.js';
 
 function passthrough(front: 'node' | 'nginx'): void {
   const dir = tempDir('di-proxy-pass-');

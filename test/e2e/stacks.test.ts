@@ -9,11 +9,11 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { portHolder } from '../src/ports/holder.js';
-import { listTopics } from '../src/provision/kafka.js';
-import { bucketExists, listKeys } from '../src/provision/s3.js';
-import { REPO } from './helpers/cli.js';
-import { api, stackRoot } from './helpers/stack-root.js';
+import { portHolder } from '../../src/ports/holder.js';
+import { listTopics } from '../../src/provision/kafka.js';
+import { bucketExists, listKeys } from '../../src/provision/s3.js';
+import { REPO } from '../helpers/cli.js';
+import { api, stackRoot } from '../helpers/stack-root.js';
 
 const PG_ONLY = join(REPO, 'dist', 'test', 'fixtures', 'pg-only-stack.config.js');
 const S3_STACK = join(REPO, 'dist', 'test', 'fixtures', 's3-stack.config.js');
