@@ -28,6 +28,11 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: true }],
     },
   },
+  // CommonJS on purpose: PM2 loads an ecosystem file with require().
+  {
+    files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   { files: ['apps/frontend/src/**'], languageOptions: { globals: { document: 'readonly', window: 'readonly' } } },
   { files: ['src/**/*.ts'], ignores: ['src/cli/**', 'src/proc/run.ts'], rules: restrict(CLI, SPAWN) },
   { files: ['src/cli/**/*.ts'], rules: restrict(SPAWN) },

@@ -1,1 +1,3 @@
-export {};
+/** What a project's declaration imports: `import { defineStack } from 'dev-instances'`. */
+export { defineStack } from './config/types.js';
+export type { AppDecl, PlanContext, ServiceDecl, Sharing, StackDeclaration } from './config/types.js';

@@ -1,5 +1,5 @@
 /** The CLI: parse, resolve the instance once, load one command, run it, map errors to exit codes. */
-import { loadStack } from '../config/load.js';
+import { type LoadedStack, loadStack } from '../config/load.js';
 import type { Sharing } from '../config/types.js';
 import type { EngineName } from '../engines/types.js';
 import { ConfigError, OperationalError, UsageError } from '../errors.js';
@@ -9,7 +9,7 @@ import { leasedInstance } from '../leases/registry.js';
 import { instanceEnvVar } from '../plan/names.js';
 import { type Placement, rangeFor, sharedServices } from '../plan/plan.js';
 import { proxySetting } from '../proxy/state.js';
-import { repoRoot } from '../paths.js';
+import { type Project, findProject } from '../project.js';
 import { checkFlags, parseArgs } from './args.js';
 import { errorLine, eventLine, noAllFor, notATarget, noteLine, usage, warningLine } from './messages.js';
 import { COMMANDS, flagKinds } from './registry.js';
@@ -42,19 +42,37 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   const names = COMMANDS.map((c) => c.name);
   let usageText: (() => string) | undefined;
   try {
-    // The declaration first: every usage text (an error's included) gives its range and variable.
-    const stack = await loadStack();
-    const { decl } = stack;
-    const envVar = instanceEnvVar(decl.project);
-    const max = rangeFor(decl).max;
-    usageText = () => usage(COMMANDS, max, envVar);
+    // The declaration first: every usage text (an error's included) gives its range and variable. A
+    // command that writes the declaration (init) runs without one, or with a broken one.
+    let loaded: { project: Project; stack: LoadedStack } | undefined;
+    let missing: unknown;
+    try {
+      const project = findProject();
+      loaded = { project, stack: await loadStack(project) };
+      const { decl } = loaded.stack;
+      const max = rangeFor(decl).max;
+      usageText = () => usage(COMMANDS, max, instanceEnvVar(decl.project));
+    } catch (err) {
+      missing = err;
+    }
     const args = parseArgs(argv, new Set(names), new Set(COMMANDS.filter((c) => c.operand).map((c) => c.name)),
       new Set(COMMANDS.filter((c) => c.passthrough).map((c) => c.name)));
+    const setup = COMMANDS.find((c) => c.name === args.action && c.noDeclaration);
+    if (setup && !args.help) {
+      if (args.target !== undefined) throw new UsageError(`${setup.name} takes no instance; got '${args.target}'`);
+      const flags = checkFlags(args.flags, flagKinds(setup), setup.name);
+      await (await setup.load()).runSetup?.({ cwd: process.cwd(), flags, out: io.out, note: (t) => io.err(noteLine(t)) });
+      return 0;
+    }
+    if (!loaded || !usageText) throw missing;
+    const { project, stack } = loaded;
+    const { decl } = stack;
+    const envVar = instanceEnvVar(decl.project);
     if (args.help) {
       io.out(usageText());
       return 0;
     }
-    const root = repoRoot();
+    const { root } = project;
     const sharing = parseSharing(args.flags.infra);
     const proxy = proxySetting(decl, io.env);
     const resolve = (raw: string | number, what?: string, found?: EngineName, named: { port: number } | undefined = proxy, placement?: Placement | null): Target =>
@@ -98,6 +116,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       io.err(warning ? warningLine(text) : noteLine(text));
     };
     const command = await spec.load();
+    if (!command.run) throw new Error(`${spec.name} has no run`);
     const code = await command.run({
       stack, root, target, resolve: (n, found, placement) => resolve(n, undefined, found, proxy, placement), flags, out: io.out,
       proxy, withoutProxy: (t) => resolve(t.plan.instance, undefined, undefined, undefined, t.plan.placement ?? null),

@@ -13,7 +13,8 @@ export const MAX_MCP_LOG_LINES = 500;
 export const FLAGS = {
   engine: { value: 'E' }, infra: { value: 'M' }, host: { value: 'CONTEXT|URL' }, seed: { value: 'SNAPSHOT' },
   timeout: { value: 'S' }, lines: { value: 'K' }, from: { value: 'N' }, 'from-snapshot': { value: 'NAME' }, rm: { value: 'NAME' },
-  'dry-run': {}, json: {}, everywhere: {}, shared: {}, follow: {}, 'no-follow': {}, yes: {}, 'no-backup': {},
+  compose: { value: 'FILE[,FILE…]' },
+  'dry-run': {}, json: {}, force: {}, everywhere: {}, shared: {}, follow: {}, 'no-follow': {}, yes: {}, 'no-backup': {},
 } as const satisfies Record<string, { value?: string }>;
 export type FlagName = keyof typeof FLAGS;
 export type FlagKind = 'boolean' | 'string';
@@ -57,6 +58,8 @@ export interface CommandSpec {
   noInstance?: boolean;
   /** Every word after the command's name goes to another program as it is (compose). */
   passthrough?: boolean;
+  /** Runs before there is a declaration (init writes it): its module's runSetup is called, in the working directory. */
+  noDeclaration?: boolean;
   /** Its tool on the MCP server, when agents get one. */
   mcp?: McpTool;
   load: () => Promise<CommandModule>;
@@ -192,9 +195,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/release.js'),
   },
   {
-    name: 'init', form: 'N', acceptsAll: false, flags: [],
-    summary: 'write .instances/instance-N/: env files, compose override, PM2 app list',
+    name: 'init', form: '', acceptsAll: false, flags: ['compose', 'dry-run', 'force'], noInstance: true, noDeclaration: true,
+    summary: "write the declaration (dev-instances.config.ts) from the project's compose, PM2 and .env files; the justfile and .gitignore lines",
     load: () => import('./commands/init.js'),
+  },
+  {
+    name: 'render', form: 'N', acceptsAll: false, flags: ['json'],
+    summary: 'write .instances/instance-N/: env files, compose override, PM2 app list',
+    load: () => import('./commands/render.js'),
   },
   {
     name: 'info', form: 'N', acceptsAll: false, flags: ['json'],

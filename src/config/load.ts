@@ -1,30 +1,103 @@
-/** Load and validate the stack declaration. */
-import { isAbsolute, resolve } from 'node:path';
+/**
+ * Load and validate the project's declaration, at run time, from the project itself: a `.js`/`.mjs`
+ * file is imported as it is; a TypeScript one (Node 20 strips no types) is bundled by esbuild — its
+ * local imports included, packages left to Node — into a cache under the project's node_modules,
+ * keyed by the content of every file that went into it, so a warm run imports the cached module and
+ * never loads esbuild. A syntax error, or an error thrown while it loads, names the file and line.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import { plan } from '../plan/plan.js';
+import type { Project } from '../project.js';
 import type { StackDeclaration } from './types.js';
 import { validateDeclaration } from './validate.js';
 
-export const DEFAULT_CONFIG_NAME = 'stack.config.ts';
-
 export interface LoadedStack {
   decl: StackDeclaration;
-  /** How the declaration is named in messages. */
+  /** How the declaration is named in messages: its path from the project folder. */
   source: string;
 }
 
-/** DEV_INSTANCES_CONFIG names another (compiled, JavaScript) declaration module. */
-export async function loadStack(): Promise<LoadedStack> {
-  const other = process.env.DEV_INSTANCES_CONFIG;
-  const source = other ?? DEFAULT_CONFIG_NAME;
+const sha = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
+
+/** What a cached build was made from: each input file's hash, and the module it gave. */
+interface Manifest { inputs: Record<string, string>; module: string }
+
+/** Beside the project's packages (so the cached module resolves them as the declaration does), else in .instances/. */
+function cacheDir(project: Project): string {
+  const here = dirname(project.config);
+  return existsSync(join(here, 'node_modules')) ? join(here, 'node_modules', '.cache', 'dev-instances') : join(project.root, '.instances', '.cache');
+}
+
+function cached(manifestFile: string): string | undefined {
+  let m: Manifest;
+  try {
+    m = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    for (const [file, hash] of Object.entries(m.inputs)) if (sha(readFileSync(file)) !== hash) return undefined;
+  } catch {
+    return undefined;
+  }
+  return existsSync(m.module) ? m.module : undefined;
+}
+
+interface EsbuildMessage { text: string; location?: { file: string; line: number; column: number } | null }
+
+/** Bundle a TypeScript declaration into the cache; the module's path. */
+async function build(project: Project, dir: string, manifestFile: string): Promise<string> {
+  const esbuild = await import('esbuild');
+  const here = dirname(project.config);
+  let out;
+  try {
+    out = await esbuild.build({
+      entryPoints: [project.config], bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20',
+      write: false, metafile: true, sourcemap: 'inline', outfile: join(dir, 'declaration.mjs'), absWorkingDir: here, logLevel: 'silent',
+    });
+  } catch (err) {
+    const first = (err as { errors?: EsbuildMessage[] }).errors?.[0];
+    const at = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column + 1}` : relative(project.root, project.config);
+    throw new ConfigError([`${at}: ${first?.text ?? (err as Error).message}`]);
+  }
+  const text = out.outputFiles?.[0]?.text ?? '';
+  const inputs = Object.fromEntries(Object.keys(out.metafile?.inputs ?? {}).map((f) => {
+    const file = resolve(here, f);
+    return [file, sha(readFileSync(file))];
+  }));
+  const module = join(dir, `declaration-${sha(text).slice(0, 16)}.mjs`);
+  await writeFileAtomic(module, text, 0o644);
+  await writeFileAtomic(manifestFile, `${JSON.stringify({ inputs, module } satisfies Manifest)}\n`, 0o644);
+  return module;
+}
+
+/** The first place in the stack of an error thrown while the declaration loads that is a file of the project. */
+function whereThrown(err: unknown, project: Project): string | undefined {
+  const stack = (err as Error)?.stack ?? '';
+  for (const m of stack.matchAll(/(?:\(|at )(?:file:\/\/)?(\/[^\s():]+):(\d+):(\d+)/g)) {
+    const [, file = '', line] = m;
+    if (file.includes('/node_modules/') || file.includes('/.instances/.cache/')) continue;
+    return `${relative(project.root, file) || file}:${line}`;
+  }
+  return undefined;
+}
+
+/** The declaration module of the project: imported, its default export checked. */
+export async function loadStack(project: Project): Promise<LoadedStack> {
+  const source = relative(project.root, project.config) || project.config;
+  let file = project.config;
+  if (/\.m?ts$/.test(file)) {
+    const dir = cacheDir(project);
+    const manifestFile = join(dir, `${sha(file).slice(0, 16)}.json`);
+    file = cached(manifestFile) ?? await build(project, dir, manifestFile);
+    process.setSourceMapsEnabled(true); // an error thrown while it loads points into the TypeScript file
+  }
   let mod: { default?: unknown };
   try {
-    mod = other
-      ? await import(pathToFileURL(isAbsolute(other) ? other : resolve(other)).href)
-      : await import('../../stack.config.js');
+    mod = await import(pathToFileURL(file).href) as { default?: unknown };
   } catch (err) {
-    throw new ConfigError([`${source}: cannot load the declaration: ${(err as Error).message}`]);
+    throw new ConfigError([`${whereThrown(err, project) ?? source}: the declaration failed to load: ${(err as Error).message?.split('\n')[0] ?? String(err)}`]);
   }
   return { decl: checkDeclaration(mod.default, source), source };
 }

@@ -119,8 +119,8 @@ function checkServices(services: unknown, bad: Bad): Found {
 }
 
 function checkApps(apps: unknown, serviceIds: ReadonlySet<string>, bad: Bad): void {
-  if (!isObject(apps) || Object.keys(apps).length === 0) {
-    bad('apps', 'must name at least one app');
+  if (!isObject(apps)) {
+    bad('apps', 'must be an object: app id -> app (empty when the instances are infrastructure only)');
   } else {
     for (const [id, app] of Object.entries(apps)) {
       const at = `apps.${id}`;

@@ -287,7 +287,7 @@ function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (serv
       id,
       pm2Name: names.pm2AppName(decl.project, id, instance),
       cwd: app.cwd,
-      ...programOf(app),
+      ...programOf(app, port),
       ...(port === undefined ? {} : { port }),
       ...(url ? { url } : {}),
       ...(app.health ? { health: app.health } : {}),
@@ -301,11 +301,15 @@ function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (serv
   });
 }
 
-/** What PM2 runs for an app: its Node script, or its command's executable with the command's arguments first. */
-export function programOf(app: AppDecl): Pick<AppPlan, 'script' | 'args' | 'interpreter'> {
-  if (app.command === undefined) return { script: app.script ?? '', args: app.args ?? [], interpreter: 'node' };
+/**
+ * What PM2 runs for an app: its Node script, or its command's executable with the command's arguments
+ * first; `{port}` in a word is the instance's port (`vite --port {port}`).
+ */
+export function programOf(app: AppDecl, port?: number): Pick<AppPlan, 'script' | 'args' | 'interpreter'> {
+  const fill = (w: string) => (port === undefined ? w : w.replaceAll('{port}', String(port)));
+  if (app.command === undefined) return { script: app.script ?? '', args: (app.args ?? []).map(fill), interpreter: 'node' };
   const [exe = '', ...rest] = commandWords(app.command);
-  return { script: exe, args: [...rest, ...(app.args ?? [])], interpreter: 'none' };
+  return { script: exe, args: [...rest, ...(app.args ?? [])].map(fill), interpreter: 'none' };
 }
 
 const pick = <T>(rec: Record<string, T>, keep: (key: string) => boolean): Record<string, T> =>

@@ -56,7 +56,7 @@ describe('manager commands', () => {
   it('--help prints the usage with every action', () => {
     const r = runJust(['dev', '--help']);
     assert.equal(r.code, 0);
-    for (const action of ['start', 'stop', 'restart', 'status', 'logs', 'clean', 'init', 'info', 'ports', 'project-name']) {
+    for (const action of ['start', 'stop', 'restart', 'status', 'logs', 'clean', 'render', 'info', 'ports', 'project-name']) {
       assert.match(r.stdout, new RegExp(`^  ${action} `, 'm'));
     }
   });
@@ -99,7 +99,7 @@ describe('bad input: exit 2, one line naming the value and the range, nothing wr
   };
 
   for (const value of ['-1', 'abc', '1.5', '99999', '', '18', '01', '1e3', ' 1']) {
-    for (const action of ['init', 'ports']) {
+    for (const action of ['render', 'ports']) {
       it(`${action} ${JSON.stringify(value)}`, () => {
         const r = bad([action, value], new RegExp(`invalid instance '${value.replace('.', '\\.')}': expected an integer from 0 to 17`));
         assert.equal(r.stderr.trimEnd().split('\n').length, 1);
@@ -114,11 +114,11 @@ describe('bad input: exit 2, one line naming the value and the range, nothing wr
   });
   it('an unknown flag', () => { bad(['ports', '1', '--jsn'], /unknown flag '--jsn' for ports \(allowed: --json\)/); });
   it('an extra argument', () => { bad(['ports', '1', '2'], /unexpected argument '2'/); });
-  it("'all' for a one-instance action", () => { bad(['init', 'all'], /init works on one instance/); });
-  it('a bad SHIPSEC_INSTANCE', () => { bad(['init'], /invalid SHIPSEC_INSTANCE value 'x': expected an integer from 0 to 17/, { SHIPSEC_INSTANCE: 'x' }); });
+  it("'all' for a one-instance action", () => { bad(['render', 'all'], /render works on one instance/); });
+  it('a bad SHIPSEC_INSTANCE', () => { bad(['render'], /invalid SHIPSEC_INSTANCE value 'x': expected an integer from 0 to 17/, { SHIPSEC_INSTANCE: 'x' }); });
   it('shell metacharacters are never run', () => {
     const marker = join(root.path, 'pwned');
-    const r = runJust(['dev', `1;touch ${marker}`, 'init'], { DEV_INSTANCES_ROOT: root.path });
+    const r = runJust(['dev', `1;touch ${marker}`, 'render'], { DEV_INSTANCES_ROOT: root.path });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /invalid instance '1;touch /);
     assert.ok(!existsSync(marker));
@@ -128,11 +128,11 @@ describe('bad input: exit 2, one line naming the value and the range, nothing wr
     const mod = join(root.path, 'bad-stack.mjs');
     writeFileSync(mod, `import stack from ${JSON.stringify(join(REPO, 'dist', 'stack.config.js'))};\n`
       + 'export default { ...stack, services: { ...stack.services, loki: { ...stack.services.loki, basePort: 9000 } } };\n');
-    bad(['init', '1'], /^dev-instances: .*bad-stack\.mjs: services\.loki\.basePort: 9000 is already the base port of services\.minio-api$/, { DEV_INSTANCES_CONFIG: mod });
+    bad(['render', '1'], /^dev-instances: .*bad-stack\.mjs: services\.loki\.basePort: 9000 is already the base port of services\.minio-api$/, { DEV_INSTANCES_CONFIG: mod });
   });
 });
 
-describe('init N', () => {
+describe('render N', () => {
   const root = tempDir();
   after(root.cleanup);
   const env = { DEV_INSTANCES_ROOT: root.path };
@@ -143,7 +143,7 @@ describe('init N', () => {
   writeFileSync(source, '# keep me\nPORT=3211\nMINIO_URL=http://localhost:9000\nOTHER=http://localhost:90001\nCUSTOM="x y"\n');
 
   it('writes the env files, compose override and PM2 app list, private to the user', () => {
-    const r = runCli(['init', '2'], env);
+    const r = runCli(['render', '2'], env);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(readdirSync(dir).sort(), ['backend.env', 'docker-compose.override.yml', 'ecosystem.json', 'frontend.env', 'worker.env']);
     for (const f of ['backend.env', 'worker.env', 'frontend.env', 'ecosystem.json']) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
@@ -168,7 +168,7 @@ describe('init N', () => {
     writeFileSync(source, 'PORT=3211\nNEW_KEY=added-later\nFEATURE=off\n');
     writeFileSync(join(dir, 'backend.local.env'), 'FEATURE=on\n');
     chmodSync(join(dir, 'backend.env'), 0o644);
-    assert.equal(runCli(['init', '2'], env).code, 0);
+    assert.equal(runCli(['render', '2'], env).code, 0);
     const backend = dotenvParse(readFileSync(join(dir, 'backend.env')));
     assert.equal(backend.NEW_KEY, 'added-later');
     assert.equal(backend.FEATURE, 'on');
@@ -183,7 +183,7 @@ describe('init N', () => {
   });
 
   it('touches no other instance', () => {
-    assert.equal(runCli(['init', '3'], env).code, 0);
+    assert.equal(runCli(['render', '3'], env).code, 0);
     assert.deepEqual(readdirSync(join(root.path, '.instances')).sort(), ['instance-2', 'instance-3']);
     assert.equal(dotenvParse(readFileSync(join(dir, 'backend.env'))).PORT, '3411');
   });

@@ -155,7 +155,7 @@ describe('just dev lifecycle (native engine)', () => {
   });
 
   it('plain PM2 can start the materialized app list (documented path)', async () => {
-    assert.equal(just('dev', '3', 'init').code, 0);
+    assert.equal(just('dev', '3', 'render').code, 0);
     const pm2 = (...args: string[]) => spawnSync(process.execPath, [join(REPO, 'node_modules/pm2/bin/pm2'), ...args],
       { encoding: 'utf8', env: { ...process.env, PM2_HOME: stack.pm2Home } });
     const r = pm2('start', join(stack.root, '.instances/instance-3/ecosystem.json'), '--only', 'shipsec-frontend-3');

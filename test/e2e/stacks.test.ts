@@ -156,11 +156,11 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     const web = "{ web: { cwd: '.', command: 'sh serve.sh', port: 'web', envSources: [] } }";
     const cases: [string, string, RegExp][] = [
       ['reads-redis', base("{ postgres: { service: 'postgres', user: 'u', password: 'p' } }", web, '(ctx) => ({ REDIS_URL: ctx.redis.url })'),
-        /^dev-instances: \S+reads-redis\.mjs: env reads ctx\.redis, but infra\.redis is not declared: declare infra\.redis, or take the keys that read it out of env$/m],
+        /^dev-instances: \S*reads-redis\.mjs: env reads ctx\.redis, but infra\.redis is not declared: declare infra\.redis, or take the keys that read it out of env$/m],
       ['no-program', base('{}', "{ web: { cwd: '.', port: 'web', envSources: [] } }", '() => ({})'),
-        /^dev-instances: \S+no-program\.mjs: apps\.web: needs a command \(\['python3', 'app\.py'\] or 'bun run dev'\) or a Node script$/m],
+        /^dev-instances: \S*no-program\.mjs: apps\.web: needs a command \(\['python3', 'app\.py'\] or 'bun run dev'\) or a Node script$/m],
       ['unknown-kind', base("{ mongo: { service: 'postgres' } }", web, '() => ({})'),
-        /^dev-instances: \S+unknown-kind\.mjs: infra\.mongo: 'mongo' is not a kind this tool knows: postgres, redis, temporal, minio, loki, redpanda$/m],
+        /^dev-instances: \S*unknown-kind\.mjs: infra\.mongo: 'mongo' is not a kind this tool knows: postgres, redis, temporal, minio, loki, redpanda$/m],
     ];
     for (const [name, text, message] of cases) {
       const r = stack.justWith({ DEV_INSTANCES_CONFIG: declaration(name, text) }, 'dev', '4');

@@ -50,7 +50,7 @@ describe('compose files', () => {
   const root = tempDir();
   before(() => {
     cpSync(join(REPO, 'docker'), join(root.path, 'docker'), { recursive: true }); // the project's compose file
-    for (const n of [0, 1, 2, 17]) assert.equal(runCli(['init', String(n)], { DEV_INSTANCES_ROOT: root.path }).code, 0);
+    for (const n of [0, 1, 2, 17]) assert.equal(runCli(['render', String(n)], { DEV_INSTANCES_ROOT: root.path }).code, 0);
   });
   after(root.cleanup);
 

@@ -1,0 +1,88 @@
+/**
+ * What `init` reads as the project's apps, from the first source that has some: a PM2 ecosystem
+ * file's `apps`, a Procfile, or the `dev` scripts of package.json files. Pure: the files come read.
+ */
+
+export interface FoundApp {
+  id: string;
+  /** Relative to the project. */
+  cwd: string;
+  /** A Node script (relative to cwd), or a command line. */
+  script?: string;
+  command?: string[];
+  port?: number;
+  /** Where it was found, for the summary. */
+  from: string;
+}
+
+type Raw = Record<string, unknown>;
+const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** An app id the declaration takes: lower-case letters, digits and '-', starting with a letter. */
+export const appId = (name: string): string => {
+  const id = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+|-+$/g, '');
+  return id || 'app';
+};
+
+const words = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/\s+/).filter(Boolean) : []);
+
+/** The command with the port it names as `{port}`: each instance fills in its own. */
+export const withPortPlaceholder = (command: readonly string[], port: number): string[] =>
+  command.map((w) => w.replace(new RegExp(`(^|=)${port}$`), '$1{port}'));
+
+/** A port a command line names: `--port 3000`, `--port=3000`, `-p 3000`, `PORT=3000`. */
+export function portIn(command: readonly string[]): number | undefined {
+  for (let i = 0; i < command.length; i++) {
+    const w = command[i] ?? '';
+    const m = /^(?:--port=|PORT=)(\d{2,5})$/.exec(w) ?? ((w === '--port' || w === '-p') ? /^(\d{2,5})$/.exec(command[i + 1] ?? '') : null);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+const relativeCwd = (cwd: unknown, projectDir: string): string => {
+  if (typeof cwd !== 'string' || cwd === '' || cwd === '.' || cwd === projectDir) return '.';
+  return cwd.startsWith(`${projectDir}/`) ? cwd.slice(projectDir.length + 1) : cwd.replace(/^\.\//, '');
+};
+
+/** The apps of a PM2 ecosystem module (`{ apps: [...] }`, or its default export). */
+export function appsFromEcosystem(mod: unknown, file: string, projectDir: string): FoundApp[] {
+  const eco = isObject(mod) && isObject(mod.default) ? mod.default : mod;
+  const apps = isObject(eco) && Array.isArray(eco.apps) ? eco.apps : [];
+  return apps.filter(isObject).map((a, i) => {
+    const script = typeof a.script === 'string' ? a.script : '';
+    const args = words(a.args);
+    const env = isObject(a.env) ? a.env : {};
+    const port = Number(env.PORT) || portIn(args);
+    const node = /\.(c|m)?js$/.test(script) && (a.interpreter === undefined || a.interpreter === 'node');
+    return {
+      id: appId(typeof a.name === 'string' ? a.name : `app-${i + 1}`), cwd: relativeCwd(a.cwd, projectDir),
+      ...(node && args.length === 0 ? { script } : { command: [...(a.interpreter && a.interpreter !== 'none' ? [String(a.interpreter)] : []), ...words(script), ...args] }),
+      ...(port ? { port } : {}), from: file,
+    };
+  });
+}
+
+/** `web: node server.js` lines. A command that reads $PORT gets the instance's port in its environment. */
+export function appsFromProcfile(text: string): FoundApp[] {
+  return text.split('\n').flatMap((line) => {
+    const m = /^([A-Za-z0-9_-]+):\s*(.+)$/.exec(line.trim());
+    if (!m || line.trim().startsWith('#')) return [];
+    const command = words(m[2]);
+    const port = portIn(command);
+    return [{ id: appId(m[1] ?? ''), cwd: '.', command, ...(port ? { port } : {}), from: 'Procfile' }];
+  });
+}
+
+/** The `dev` script of each package.json given (relative folder -> its text), run as `npm run dev` there. */
+export function appsFromPackages(packages: readonly { dir: string; text: string }[]): FoundApp[] {
+  return packages.flatMap(({ dir, text }) => {
+    let pkg: unknown;
+    try { pkg = JSON.parse(text); } catch { return []; }
+    const dev = isObject(pkg) && isObject(pkg.scripts) ? pkg.scripts.dev : undefined;
+    if (typeof dev !== 'string') return [];
+    const name = isObject(pkg) && typeof pkg.name === 'string' ? pkg.name.replace(/^@[^/]+\//, '') : dir.split('/').pop() ?? 'app';
+    const port = portIn(words(dev));
+    return [{ id: appId(dir === '.' ? name : dir.split('/').pop() ?? name), cwd: dir, command: ['npm', 'run', 'dev'], ...(port ? { port } : {}), from: `${dir === '.' ? '' : `${dir}/`}package.json` }];
+  });
+}

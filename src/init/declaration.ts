@@ -1,0 +1,133 @@
+/**
+ * The declaration `init` writes, as TypeScript text, from what it read: services (the apps' ports
+ * first, then each published port of the compose services), apps, the infrastructure the tool knows,
+ * and env keys whose URL must name the instance's own database or Redis. Pure.
+ */
+import { type FoundApp, withPortPlaceholder } from './apps.js';
+import type { FoundService } from './compose.js';
+
+export interface InitModel {
+  project: string;
+  composeFiles: string[];
+  services: FoundService[];
+  apps: FoundApp[];
+  /** Env files the apps read (relative to the project). */
+  envSources: string[];
+  /** Keys of those files holding a Postgres or Redis URL. */
+  urlKeys: { key: string; kind: 'database' | 'redis' }[];
+  /** What the files were, for the header. */
+  sources: string[];
+}
+
+export interface PlannedService {
+  id: string;
+  label: string;
+  basePort: number;
+  scheme?: 'http' | 'postgresql' | 'redis' | 'grpc' | 'kafka';
+  container?: { service: string; port: number };
+  /** How its readiness is told, for the summary. */
+  probe: string;
+}
+
+const SCHEMES: Record<string, PlannedService['scheme']> = { postgres: 'postgresql', redis: 'redis', temporal: 'grpc', kafka: 'kafka' };
+/** Kinds whose published port is a web page or an HTTP API (info lists its URL). */
+const HTTP_KINDS = new Set(['temporal-ui', 'minio', 'loki', 'redpanda-console', 'keycloak', 'qdrant', 'search', 'mail']);
+const portKey = (id: string) => id.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+const idOf = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+|-+$/g, '') || 'service';
+
+/** A project name the declaration takes, from package.json's name or the folder's. */
+export const projectName = (name: string): string => idOf(name.replace(/^@[^/]+\//, '')).slice(0, 30).replace(/-+$/, '') || 'app';
+
+/** Every port entry, in order; a base port seen before is left out (said in `dropped`). */
+export function plannedServices(m: InitModel): { services: PlannedService[]; dropped: string[] } {
+  const out: PlannedService[] = [];
+  const dropped: string[] = [];
+  const taken = new Map<number, string>();
+  const ids = new Set<string>();
+  const add = (s: PlannedService) => {
+    const holder = taken.get(s.basePort);
+    if (holder) { dropped.push(`${s.id}: port ${s.basePort} is already ${holder}'s`); return; }
+    let id = s.id;
+    for (let i = 2; ids.has(id); i++) id = `${s.id}-${i}`;
+    ids.add(id);
+    taken.set(s.basePort, id);
+    out.push({ ...s, id });
+  };
+  for (const a of m.apps) if (a.port) add({ id: a.id, label: a.id, basePort: a.port, scheme: 'http', probe: 'its app health' });
+  const kinds = m.services.map((s) => s.kind);
+  for (const s of m.services) {
+    s.ports.forEach((p, i) => {
+      // One server of a kind takes the kind's name (postgres, redis); otherwise its compose name.
+      const base = s.kind && kinds.filter((k) => k === s.kind).length === 1 && !['temporal-ui', 'redpanda-console'].includes(s.kind) ? s.kind : idOf(s.name);
+      add({
+        id: i === 0 ? base : `${base}-${p.target}`, label: i === 0 ? s.label : `${s.label} ${p.target}`, basePort: p.published,
+        ...(s.kind && SCHEMES[s.kind] && i === 0 ? { scheme: SCHEMES[s.kind] } : HTTP_KINDS.has(s.kind ?? '') ? { scheme: 'http' as const } : {}),
+        container: { service: s.name, port: p.target },
+        probe: s.infra && i === 0 ? `${s.label}'s own probe` : s.healthcheck ? 'its compose healthcheck' : 'a TCP connect (no probe known for it)',
+      });
+    });
+  }
+  return { services: out, dropped };
+}
+
+const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/** An object key as written by hand: bare when it can be. */
+const key = (k: string) => (/^[a-z_][a-z0-9_]*$/i.test(k) ? k : q(k));
+const list = (xs: readonly string[]) => `[${xs.map(q).join(', ')}]`;
+
+/** The declaration file's text. */
+export function declarationText(m: InitModel): { text: string; services: PlannedService[]; dropped: string[] } {
+  const { services, dropped } = plannedServices(m);
+  const byContainer = (infra: string) => {
+    const s = m.services.find((x) => x.infra === infra);
+    return s && services.find((p) => p.container?.service === s.name);
+  };
+  const infra: string[] = [];
+  const pg = byContainer('postgres');
+  const pgFound = m.services.find((x) => x.infra === 'postgres');
+  if (pg && pgFound?.credentials) infra.push(`postgres: { service: ${q(pg.id)}, user: ${q(pgFound.credentials.user)}, password: ${q(pgFound.credentials.password)} }`);
+  const redis = byContainer('redis');
+  if (redis) infra.push(`redis: { service: ${q(redis.id)} }`);
+  const temporal = byContainer('temporal');
+  if (temporal) infra.push(`temporal: { service: ${q(temporal.id)}, retention: '72h' }`);
+  for (const k of ['minio', 'loki', 'redpanda'] as const) {
+    const s = byContainer(k);
+    if (s) infra.push(`${k}: { service: ${q(s.id)} }`);
+  }
+  const declared = new Set(infra.map((i) => i.split(':')[0]));
+  const urlKeys: { key: string; value: string; kind: 'database' | 'redis' }[] = m.urlKeys
+    .filter((k) => declared.has(k.kind === 'database' ? 'postgres' : 'redis')).map((k) => ({ ...k, value: `${k.kind}.url` }));
+  // Apps that share one Redis keep apart by prefix: each instance's is in their environment.
+  if (declared.has('redis')) urlKeys.push({ key: 'REDIS_KEY_PREFIX', value: 'redis.keyPrefix', kind: 'redis' });
+  const ctx = [...new Set(urlKeys.map((k) => k.kind))];
+  const appPort = (a: FoundApp) => services.find((s) => s.id === a.id && !s.container);
+  const lines = [
+    `// Written by \`dev-instances init\` from ${m.sources.join(', ') || 'nothing it recognised'}. Yours to edit: every key is in`,
+    '// node_modules/dev-instances/docs/DECLARATION.md. Instance N gets every port at basePort + N * portStride.',
+    "import { defineStack } from 'dev-instances';",
+    '',
+    'export default defineStack({',
+    `  project: ${q(m.project)},`,
+    '  portStride: 100,',
+    "  bindAddress: '127.0.0.1',",
+    ...(m.composeFiles.length ? [`  composeFiles: ${list(m.composeFiles)},`] : []),
+    '  services: {',
+    ...services.map((s) => `    ${key(s.id)}: { label: ${q(s.label)}, portKey: ${q(portKey(s.id))}, basePort: ${s.basePort}${s.scheme ? `, scheme: ${q(s.scheme)}` : ''}${s.container ? `, container: { service: ${q(s.container.service)}, port: ${s.container.port} }` : ''} },`),
+    '  },',
+    '  apps: {',
+    ...(m.apps.length === 0 ? ["    // None found (no PM2 ecosystem file, Procfile or package.json dev script): add yours, e.g.", "    // api: { cwd: 'api', command: 'npm run dev', port: 'api', envSources: ['.env'] },"] : []),
+    ...m.apps.map((a) => {
+      const port = appPort(a);
+      const program = a.script ? `script: ${q(a.script)}` : `command: ${list(a.port ? withPortPlaceholder(a.command ?? [], a.port) : a.command ?? [])}`;
+      return `    ${key(a.id)}: { cwd: ${q(a.cwd)}, ${program}${port ? `, port: ${q(port.id)}` : ''}, envSources: ${list(m.envSources)} },`;
+    }),
+    '  },',
+    ...(infra.length ? ['  infra: {', ...infra.map((i) => `    ${i},`), '  },'] : []),
+    ...(urlKeys.length
+      ? [`  env: ({ ${ctx.join(', ')} }) => ({`, ...urlKeys.map((k) => `    ${key(k.key)}: ${k.value},`), '  }),']
+      : ['  env: () => ({}),']),
+    '});',
+    '',
+  ];
+  return { text: lines.join('\n'), services, dropped };
+}

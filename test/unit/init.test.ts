@@ -1,0 +1,85 @@
+/** `init` reading a project's own files, as real projects write them: compose files, PM2 files, Procfiles, package.json scripts. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { appsFromEcosystem, appsFromPackages, appsFromProcfile } from '../../src/init/apps.js';
+import { interpolate, publishedPorts, readServices } from '../../src/init/compose.js';
+import { declarationText } from '../../src/init/declaration.js';
+
+describe('init reads compose files', () => {
+  it('published ports in every syntax, with .env interpolation; a bare target or a range publishes nothing fixed', () => {
+    const env = { DB_PORT: '5433', EMPTY: '' };
+    const cases: [unknown, { published: number; target: number }[]][] = [
+      ['5432:5432', [{ published: 5432, target: 5432 }]],
+      ['127.0.0.1:6379:6379', [{ published: 6379, target: 6379 }]],
+      ['[::1]:8080:80/tcp', [{ published: 8080, target: 80 }]],
+      ['${DB_PORT:-5432}:5432', [{ published: 5433, target: 5432 }]],
+      ['${EMPTY:-5434}:5432', [{ published: 5434, target: 5432 }]],
+      ['${MISSING-5435}:5432', [{ published: 5435, target: 5432 }]],
+      [{ target: 6379, published: 6380 }, [{ published: 6380, target: 6379 }]],
+      [{ target: 6379, published: '${DB_PORT}' }, [{ published: 5433, target: 6379 }]],
+      ['5432', []],
+      ['9000-9001:9000-9001', []],
+    ];
+    for (const [entry, want] of cases) assert.deepEqual(publishedPorts(entry, env), want, JSON.stringify(entry));
+    assert.equal(interpolate('$A-${B:-b}-${C-c}', { A: 'a', C: '' }), 'a-b-');
+  });
+
+  it('several files merged in order (ports appended), profiles left out and said, kinds from image names, healthchecks, credentials', () => {
+    const base = parse(`
+services:
+  db: { image: "postgis/postgis:16-3.4", environment: { POSTGRES_USER: app, POSTGRES_PASSWORD: "\${PG_PASS:-pw}" }, ports: ["5432:5432"] }
+  kv: { image: valkey/valkey:8, healthcheck: { test: [CMD, valkey-cli, ping] } }
+  odd: { image: ghcr.io/acme/thing:1, ports: ["7000:7000"] }
+  tools: { image: busybox, profiles: [debug], ports: ["9999:9999"] }
+  docs: { image: mongo:7, healthcheck: { disable: true }, ports: ["27017:27017"] }
+`);
+    const dev = parse('services:\n  kv: { ports: ["6380:6379"] }\n  db: { ports: ["15432:5432"] }\n');
+    const r = readServices([base, dev], { PG_PASS: 'secret' });
+    assert.deepEqual(r.skipped, ['tools: only in profile debug']);
+    assert.deepEqual(r.services.map((s) => [s.name, s.kind ?? '-', s.ports.map((p) => p.published), s.healthcheck]), [
+      ['db', 'postgres', [5432, 15432], false], ['kv', 'redis', [6380], true], ['odd', '-', [7000], false], ['docs', 'mongo', [27017], false],
+    ]);
+    assert.deepEqual(r.services[0]?.credentials, { user: 'app', password: 'secret' });
+  });
+});
+
+describe('init reads apps', () => {
+  it('a PM2 ecosystem: Node scripts stay scripts, other programs become commands, the port from env or the arguments', () => {
+    const apps = appsFromEcosystem({ apps: [
+      { name: 'API', script: 'dist/server.js', cwd: '/srv/p/api', env: { PORT: 3000 } },
+      { name: 'web', script: 'npm', args: 'run dev -- --port 5173', cwd: './web' },
+      { name: 'py', script: 'app.py', interpreter: 'python3', args: ['--port=8000'] },
+    ] }, 'ecosystem.config.cjs', '/srv/p');
+    assert.deepEqual(apps.map((a) => [a.id, a.cwd, a.script ?? a.command?.join(' '), a.port]), [
+      ['api', 'api', 'dist/server.js', 3000], ['web', 'web', 'npm run dev -- --port 5173', 5173], ['py', '.', 'python3 app.py --port=8000', 8000],
+    ]);
+  });
+
+  it('a Procfile, and package.json dev scripts', () => {
+    assert.deepEqual(appsFromProcfile('# comment\nweb: bundle exec rails s -p 3000\nworker: bin/jobs\n').map((a) => [a.id, a.command?.join(' '), a.port]),
+      [['web', 'bundle exec rails s -p 3000', 3000], ['worker', 'bin/jobs', undefined]]);
+    assert.deepEqual(appsFromPackages([{ dir: '.', text: '{"name":"@acme/root"}' }, { dir: 'apps/web', text: '{"name":"web","scripts":{"dev":"vite --port 5173"}}' }])
+      .map((a) => [a.id, a.cwd, a.command?.join(' '), a.port]), [['web', 'apps/web', 'npm run dev', 5173]]);
+  });
+});
+
+describe('init writes the declaration', () => {
+  it('apps first, then each published port; a port named in a command becomes {port}; URL keys get the instance\'s database and Redis', () => {
+    const { text, dropped } = declarationText({
+      project: 'acme', composeFiles: ['docker-compose.yml'], envSources: ['.env'], sources: ['docker-compose.yml'],
+      urlKeys: [{ key: 'DATABASE_URL', kind: 'database' }, { key: 'CACHE_URL', kind: 'redis' }],
+      apps: [{ id: 'web', cwd: 'web', command: ['vite', '--port', '5173'], port: 5173, from: 'x' }],
+      services: [
+        { name: 'db', image: 'postgres:16', kind: 'postgres', label: 'PostgreSQL', infra: 'postgres', ports: [{ published: 5432, target: 5432 }], healthcheck: true, credentials: { user: 'u', password: 'p' } },
+        { name: 'other', label: 'other', ports: [{ published: 5173, target: 80 }], healthcheck: false },
+      ],
+    });
+    assert.match(text, /^ {4}web: \{ label: 'web', portKey: 'WEB', basePort: 5173, scheme: 'http' \},$/m);
+    assert.match(text, /^ {4}postgres: \{ label: 'PostgreSQL', portKey: 'POSTGRES', basePort: 5432, scheme: 'postgresql', container: \{ service: 'db', port: 5432 \} \},$/m);
+    assert.match(text, /command: \['vite', '--port', '\{port\}'\], port: 'web'/);
+    assert.match(text, /infra: \{\n {4}postgres: \{ service: 'postgres', user: 'u', password: 'p' \},\n {2}\},/);
+    assert.match(text, /env: \(\{ database \}\) => \(\{\n {4}DATABASE_URL: database\.url,\n {2}\}\),/, 'no Redis declared: its URL key is left to the env file');
+    assert.deepEqual(dropped, ["other: port 5173 is already web's"]);
+  });
+});
