@@ -2,7 +2,8 @@
  * Which project a command is for: the nearest folder at or above the working directory that holds a
  * declaration. Its `.instances/` (instances, backups, snapshots) belongs to that project, so every
  * command works from any subfolder and two projects never mix. DEV_INSTANCES_ROOT names the project
- * folder, and DEV_INSTANCES_CONFIG the declaration, outright (tests, other checkouts).
+ * folder, and DEV_INSTANCES_CONFIG the declaration, outright (tests, other checkouts; with the
+ * declaration alone, the project is the nearest one, else the working directory).
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -34,7 +35,8 @@ export function findProject(cwd: string = process.cwd(), env: NodeJS.ProcessEnv 
   const config = env.DEV_INSTANCES_CONFIG ? resolve(env.DEV_INSTANCES_CONFIG) : undefined;
   if (root && config) return { root, config };
   const found = (root && configIn(root)) ? { root, config: configIn(root) as string } : nearest(cwd);
-  if (config) return { root: root ?? found?.root ?? dirname(config), config };
+  // A declaration named outright belongs to the project here: the nearest one, else this folder.
+  if (config) return { root: root ?? found?.root ?? resolve(cwd), config };
   if (found) return { root: root ?? found.root, config: found.config };
   throw new ConfigError([
     `no declaration (${CONFIG_NAMES[0]}) in ${resolve(cwd)} or any folder above it: run \`npx dev-instances init\` in your project's folder, or name one with DEV_INSTANCES_CONFIG`,

@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { OperationalError } from './errors.js';
 import { pollUntil } from './poll.js';
+import { progressSink } from './progress.js';
 
 export interface ReadinessCheck {
   /** e.g. 'postgres of instance 3' */
@@ -107,9 +108,19 @@ export async function waitReady(check: ReadinessCheck): Promise<void> {
   });
 }
 
+
 /** Wait for all checks at once; the first failure is reported after every check has settled. */
 export async function waitAllReady(checks: ReadinessCheck[]): Promise<void> {
-  const results = await Promise.allSettled(checks.map(waitReady));
+  const pending = new Set(checks.map((c) => c.name));
+  const began = Date.now();
+  const longest = Math.max(0, ...checks.map((c) => c.deadlineMs));
+  const sink = progressSink();
+  const timer = sink && setInterval(() => {
+    if (pending.size) sink.say(`still waiting for ${[...pending].join(', ')} (${Math.round((Date.now() - began) / 1000)} s of ${Math.round(longest / 1000)})`);
+  }, sink.everyMs);
+  timer?.unref();
+  const results = await Promise.allSettled(checks.map((c) => waitReady(c).finally(() => pending.delete(c.name))));
+  if (timer) clearInterval(timer);
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed.length === 1) throw failed[0]?.reason;
   if (failed.length > 1) {

@@ -51,7 +51,8 @@ export function parseArgs(argv: readonly string[], actions: ReadonlySet<string>,
   const takesOperand = action !== undefined && withOperand.has(action);
   for (const tok of positionals) {
     if (out.action === undefined && actions.has(tok)) out.action = tok;
-    else if (takesOperand && out.operand === undefined && tok !== 'all' && (!looksNumeric(tok) || out.target !== undefined)) out.operand = tok;
+    // A name that merely starts with digits (a snapshot '2024-q1') is the operand, not the instance.
+    else if (takesOperand && out.operand === undefined && tok !== 'all' && (!/^[-+]?\d+$/.test(tok) || out.target !== undefined)) out.operand = tok;
     else if (out.target === undefined) out.target = tok;
     else if (out.action === undefined) {
       throw new UsageError(`unknown action '${tok}' (actions: ${[...actions].join(', ')})`, true);

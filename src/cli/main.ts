@@ -9,9 +9,11 @@ import { leasedInstance } from '../leases/registry.js';
 import { instanceEnvVar } from '../plan/names.js';
 import { type Placement, rangeFor, sharedServices } from '../plan/plan.js';
 import { proxySetting } from '../proxy/state.js';
+import { onLongWaits } from '../progress.js';
 import { type Project, findProject } from '../project.js';
 import { checkFlags, parseArgs } from './args.js';
-import { errorLine, eventLine, noAllFor, notATarget, noteLine, usage, warningLine } from './messages.js';
+import { errorLine, eventLine, noAllFor, notATarget, noteLine, warningLine } from './messages.js';
+import { commandHelp, usage } from './help.js';
 import { COMMANDS, flagKinds } from './registry.js';
 
 export interface Io {
@@ -37,11 +39,27 @@ const CHANGES_INSTANCE: Readonly<Record<string, string>> = {
   stop: 'nothing was stopped', restart: 'nothing was restarted', clean: 'nothing was deleted', release: 'nothing was changed',
 };
 
+/** The installed package's version. */
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 /** Returns the exit code; never calls process.exit itself. */
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
   const names = COMMANDS.map((c) => c.name);
   let usageText: (() => string) | undefined;
   try {
+    // Asked of the tool itself, not of a project: answered anywhere, before any declaration is looked for.
+    if (argv[0] === '--version' || argv[0] === '-v') { io.out(await version()); return 0; }
+    // Words after a passthrough command (compose's) are that program's: its -h is not ours.
+    const cut = argv.findIndex((a) => COMMANDS.some((c) => c.passthrough && c.name === a));
+    const ours = cut < 0 ? argv : argv.slice(0, cut + 1);
+    const asked = argv[0] === 'help' ? argv[1] : ours.includes('--help') || ours.includes('-h') ? ours.find((a) => names.includes(a)) : undefined;
+    const helped = asked === undefined ? undefined : COMMANDS.find((c) => c.name === asked);
+    if (argv[0] === 'help' && asked !== undefined && !helped) throw new UsageError(`unknown action '${asked}' (actions: ${names.join(', ')})`);
+    if (helped) { io.out(commandHelp(helped)); return 0; }
     // The declaration first: every usage text (an error's included) gives its range and variable. A
     // command that writes the declaration (init) runs without one, or with a broken one.
     let loaded: { project: Project; stack: LoadedStack } | undefined;
@@ -64,8 +82,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       await (await setup.load()).runSetup?.({ cwd: process.cwd(), flags, out: io.out, note: (t) => io.err(noteLine(t)) });
       return 0;
     }
+    if (args.help && !loaded) { io.out(usage(COMMANDS)); return 0; } // outside a project: what there is to run
     if (!loaded || !usageText) throw missing;
     const { project, stack } = loaded;
+    // What this run found, named outright for what it runs in turn (the MCP server's CLI calls, the
+    // dashboard's controls through the lease): the same project, whatever their working directory.
+    process.env.DEV_INSTANCES_ROOT = project.root;
+    process.env.DEV_INSTANCES_CONFIG = project.config;
     const { decl } = stack;
     const envVar = instanceEnvVar(decl.project);
     if (args.help) {
@@ -115,6 +138,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       const { warning, text } = eventLine(e);
       io.err(warning ? warningLine(text) : noteLine(text));
     };
+    onLongWaits((line) => io.err(noteLine(line)));
     const command = await spec.load();
     if (!command.run) throw new Error(`${spec.name} has no run`);
     const code = await command.run({

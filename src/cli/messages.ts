@@ -1,10 +1,8 @@
 /** User-facing wording of the CLI, in one place. */
-import { type CommandSpec, usageOf } from './registry.js';
 import { basename } from 'node:path';
 import { describeCheckout } from '../leases/checkout.js';
-import type { LifecycleEvent } from '../lifecycle/events.js';
-import type { FillVia } from '../lifecycle/events.js';
-import { type InstancePlan } from '../plan/plan.js';
+import type { FillVia, LifecycleEvent } from '../lifecycle/events.js';
+import type { InstancePlan } from '../plan/plan.js';
 import { placementLabel } from '../plan/views.js';
 import { UNAVAILABLE_SERVICES_KEY } from '../plan/names.js';
 import type { SliceOutcome } from '../provision/index.js';
@@ -14,18 +12,6 @@ import { formatBytes } from '../text/bytes.js';
 import type { Snapshot } from '../data/snapshots.js';
 
 export const PROGRAM = 'dev-instances';
-
-export function usage(commands: readonly CommandSpec[], max: number, envVar: string): string {
-  return [
-    'Usage: just dev [N|all] [ACTION] [FLAGS]     (or: dev-instance-manager ACTION N)',
-    '',
-    'Actions:',
-    ...columns(commands.map((c) => [usageOf(c), c.summary]), { indent: '  ' }),
-    '',
-    `N is an instance number from 0 to ${max}. Without N: ${envVar} when set, else the number this checkout`,
-    "holds (leased machine-wide: 0 in a repository's main worktree, else the lowest number no checkout holds).",
-  ].join('\n');
-}
 
 export const errorLine = (message: string): string => `${PROGRAM}: ${message}`;
 export const warningLine = (message: string): string => `${PROGRAM}: warning: ${message}`;

@@ -11,11 +11,26 @@ export const MAX_MCP_LOG_LINES = 500;
 
 /** Every flag of the CLI: the name of the value it takes (none: a switch). */
 export const FLAGS = {
-  engine: { value: 'E' }, infra: { value: 'M' }, host: { value: 'CONTEXT|URL' }, seed: { value: 'SNAPSHOT' },
-  timeout: { value: 'S' }, lines: { value: 'K' }, from: { value: 'N' }, 'from-snapshot': { value: 'NAME' }, rm: { value: 'NAME' },
-  compose: { value: 'FILE[,FILE…]' },
-  'dry-run': {}, json: {}, force: {}, everywhere: {}, shared: {}, follow: {}, 'no-follow': {}, yes: {}, 'no-backup': {},
-} as const satisfies Record<string, { value?: string }>;
+  engine: { value: 'E', help: 'auto, docker or native: which engine runs the infrastructure' },
+  infra: { value: 'M', help: 'isolated or shared: own servers, or one set on the base ports for every instance' },
+  host: { value: 'CONTEXT|URL', help: "the Docker host the instance's infrastructure runs on ('local': this machine)" },
+  seed: { value: 'SNAPSHOT', help: 'a new database starts from this snapshot' },
+  timeout: { value: 'S', help: 'give up after this many seconds' },
+  lines: { value: 'K', help: 'lines per log' },
+  from: { value: 'N', help: 'the instance to copy' },
+  'from-snapshot': { value: 'NAME', help: 'the snapshot to copy' },
+  rm: { value: 'NAME', help: 'remove this snapshot' },
+  compose: { value: 'FILE[,FILE…]', help: 'the compose files to read (default: the one compose itself would)' },
+  'dry-run': { help: 'say what would happen; change nothing' },
+  json: { help: 'one JSON document on stdout' },
+  everywhere: { help: "every checkout's instances, not only this one's" },
+  shared: { help: 'the shared infrastructure set too' },
+  follow: { help: 'keep printing new lines' },
+  'no-follow': { help: 'print what is there and stop' },
+  yes: { help: 'go ahead without asking (required when not on a terminal)' },
+  'no-backup': { help: 'no backup of the database first' },
+  force: { help: 'write it again even if it exists' },
+} as const satisfies Record<string, { value?: string; help: string }>;
 export type FlagName = keyof typeof FLAGS;
 export type FlagKind = 'boolean' | 'string';
 
@@ -60,6 +75,8 @@ export interface CommandSpec {
   passthrough?: boolean;
   /** Runs before there is a declaration (init writes it): its module's runSetup is called, in the working directory. */
   noDeclaration?: boolean;
+  /** One command line that uses it, for `help CMD`. */
+  example: string;
   /** Its tool on the MCP server, when agents get one. */
   mcp?: McpTool;
   load: () => Promise<CommandModule>;
@@ -84,6 +101,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         host: { to: 'host', type: 'docker-host', describe: "Docker host for the instance's own infrastructure: a context name, tcp://HOST:PORT, ssh://[USER@]HOST or 'local' (an instance that ran before stays where its data is)" },
       },
     },
+    example: 'just dev 2 --seed demo-data',
     load: () => import('./commands/start.js'),
   },
   {
@@ -91,17 +109,20 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: ['everywhere', 'shared', 'dry-run', 'json'],
     summary: "stop apps and own infrastructure, keep data (all: this checkout's; --everywhere: every checkout's)",
     mcp: { description: "Stop an instance's apps and infrastructure; its data is kept. 'all' stops this checkout's instances only." },
+    example: 'just dev stop all',
     load: () => import('./commands/stop.js'),
   },
   {
     name: 'restart', form: 'N', acceptsAll: false, flags: ['engine', 'infra', 'json'],
     summary: 'stop, then start again with freshly rendered env files',
+    example: 'just dev 2 restart',
     load: () => import('./commands/restart.js'),
   },
   {
     name: 'status', form: 'N|all', acceptsAll: true, flags: ['json'],
     summary: 'processes, ports, state, pid, uptime, restarts, health',
     mcp: { description: "Processes of an instance (or 'all': every checkout's) with state, port, pid, uptime, restarts and health, as JSON." },
+    example: 'just dev status all --json',
     load: () => import('./commands/status.js'),
   },
   {
@@ -111,27 +132,31 @@ export const COMMANDS: readonly CommandSpec[] = [
       description: 'Block until every process of the instance is online and healthy; fails naming what is not when the time is up.',
       params: { timeoutSeconds: { to: 'timeout', type: 'seconds', max: 600, describe: 'Give up after this many seconds (default 120)' } },
     },
+    example: 'just dev 2 wait --timeout 60',
     load: () => import('./commands/wait.js'),
   },
   {
     name: 'env', form: 'N [APP]', acceptsAll: false, flags: ['json'], operand: 'APP',
     summary: "an app's environment (without APP: what every app shares), as export lines for eval",
+    example: 'eval "$(just dev 2 env backend)"',
     load: () => import('./commands/env.js'),
   },
   {
     name: 'compose', form: 'N ARGS...', acceptsAll: false, flags: [], passthrough: true,
     summary: "docker compose ARGS with the instance's project, files and environment (ps, config, logs -f postgres, exec postgres psql …)",
+    example: 'just dev 2 compose logs -f postgres',
     load: () => import('./commands/compose.js'),
   },
   {
-    name: 'logs', form: 'N|all', acceptsAll: true,
+    name: 'logs', form: 'N|all [APP]', acceptsAll: true, operand: 'APP',
     flags: ['lines', 'follow', 'no-follow'],
-    summary: 'log lines of apps and infrastructure, prefixed; follows on a terminal',
+    summary: 'log lines of apps and infrastructure (of one app or service with APP), prefixed; follows on a terminal',
     mcp: {
       description: `The last lines of every log of an instance, each prefixed with its process (at most ${MAX_MCP_LOG_LINES} per log).`,
       params: { lines: { to: 'lines', type: 'count', max: MAX_MCP_LOG_LINES, describe: 'Lines per log (default 50)' } },
       fixed: ['--no-follow'],
     },
+    example: 'just dev 2 logs backend --lines 100',
     load: () => import('./commands/logs.js'),
   },
   {
@@ -142,6 +167,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       description: "DELETE an instance's data: back up its database, then drop its slices (database, Redis keys, Temporal namespace, S3 bucket, Kafka topics: those it has) and files, and give its number back. Requires confirm: true.",
       confirm: 'clean deletes data',
     },
+    example: 'just dev 2 clean --yes',
     load: () => import('./commands/clean.js'),
   },
   {
@@ -153,6 +179,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       params: { name: { to: 'operand', type: 'restore-name', describe: 'A backup file name or a snapshot name; default the newest backup' } },
       confirm: 'restore replaces data',
     },
+    example: 'just dev 2 restore before-migration --yes',
     load: () => import('./commands/restore.js'),
   },
   {
@@ -167,6 +194,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
       confirm: 'clone replaces data',
     },
+    example: 'just dev 3 clone 1 --yes',
     load: () => import('./commands/clone.js'),
   },
   {
@@ -176,59 +204,70 @@ export const COMMANDS: readonly CommandSpec[] = [
       description: "Keep the instance's database and Redis keys under a name (e.g. before a risky migration), for restore into it or any other instance.",
       params: { name: { to: 'operand', type: 'snapshot', describe: 'Default: instance-N-<time>' } },
     },
+    example: 'just dev 1 snapshot before-migration',
     load: () => import('./commands/snapshot.js'),
   },
   {
     name: 'snapshots', form: '', acceptsAll: false, flags: ['rm', 'yes', 'json'], noInstance: true,
     summary: "the checkout's snapshots: name, time, source instance, sizes, code; --rm removes one and its golden template",
     mcp: { description: "The checkout's snapshots (name, time, source instance, sizes, branch and commit) as JSON." },
+    example: 'just dev snapshots --rm old-data --yes',
     load: () => import('./commands/snapshots.js'),
   },
   {
     name: 'backups', form: 'N|all', acceptsAll: true, flags: ['json'],
     summary: 'the database backups kept for the instance: name, time, size',
+    example: 'just dev backups all',
     load: () => import('./commands/backups.js'),
   },
   {
     name: 'release', form: 'N', acceptsAll: false, flags: ['json'],
     summary: 'give back the number this checkout holds (an instance without data or processes)',
+    example: 'just dev 4 release',
     load: () => import('./commands/release.js'),
   },
   {
     name: 'init', form: '', acceptsAll: false, flags: ['compose', 'dry-run', 'force'], noInstance: true, noDeclaration: true,
     summary: "write the declaration (dev-instances.config.ts) from the project's compose, PM2 and .env files; the justfile and .gitignore lines",
+    example: 'npx dev-instances init --dry-run',
     load: () => import('./commands/init.js'),
   },
   {
     name: 'render', form: 'N', acceptsAll: false, flags: ['json'],
     summary: 'write .instances/instance-N/: env files, compose override, PM2 app list',
+    example: 'just dev 2 render',
     load: () => import('./commands/render.js'),
   },
   {
     name: 'info', form: 'N', acceptsAll: false, flags: ['json'],
     summary: "the instance's URLs, compose project, database, namespace and key prefix",
     mcp: { description: "The instance's checkout, URLs, ports, compose project, PM2 apps, database, Temporal namespace and Redis prefix as JSON." },
+    example: 'just dev 2 info --json',
     load: () => import('./commands/info.js'),
   },
   {
     name: 'ports', form: 'N', acceptsAll: false, flags: ['json'],
     summary: 'KEY=port lines for eval in shell scripts, or --json',
     mcp: { description: "The instance's ports by key (FRONTEND, BACKEND, POSTGRES, …) as JSON." },
+    example: 'eval "$(just dev 2 ports)"',
     load: () => import('./commands/ports.js'),
   },
   {
     name: 'project-name', form: 'N', acceptsAll: false, flags: [],
     summary: 'the compose project name of instance N',
+    example: 'docker compose -p "$(just dev 2 project-name)" ps',
     load: () => import('./commands/project-name.js'),
   },
   {
     name: 'proxy', form: '[start|stop|status]', acceptsAll: false, flags: ['json'], noInstance: true, operand: 'ACTION',
     summary: 'the local proxy behind named URLs (http://<app>.<N>.<project>.localhost:1380) and the dashboard',
+    example: 'just dev proxy status',
     load: () => import('./commands/proxy.js'),
   },
   {
     name: 'mcp', form: '', acceptsAll: false, flags: [], noInstance: true,
     summary: 'serve start, stop, status, logs, wait, ports, info, clean, snapshot(s), restore and clone to a coding agent (MCP over stdio)',
+    example: 'claude mcp add dev-instances -- npx dev-instances mcp',
     load: () => import('./commands/mcp.js'),
   },
 ];

@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -24,8 +25,13 @@ export interface LoadedStack {
 
 const sha = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
 
-/** What a cached build was made from: each input file's hash, and the module it gave. */
-interface Manifest { inputs: Record<string, string>; module: string }
+/** What a cached build was made from: each input file's hash, the tool that built it, and the module it gave. */
+interface Manifest { inputs: Record<string, string>; tool: string; module: string }
+
+/** The tool's version: a new one builds afresh (how it bundles may have changed). */
+const TOOL = (() => {
+  try { return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version; } catch { return '?'; }
+})();
 
 /** Beside the project's packages (so the cached module resolves them as the declaration does), else in .instances/. */
 function cacheDir(project: Project): string {
@@ -37,6 +43,7 @@ function cached(manifestFile: string): string | undefined {
   let m: Manifest;
   try {
     m = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    if (m.tool !== TOOL) return undefined;
     for (const [file, hash] of Object.entries(m.inputs)) if (sha(readFileSync(file)) !== hash) return undefined;
   } catch {
     return undefined;
@@ -50,11 +57,29 @@ interface EsbuildMessage { text: string; location?: { file: string; line: number
 async function build(project: Project, dir: string, manifestFile: string): Promise<string> {
   const esbuild = await import('esbuild');
   const here = dirname(project.config);
+  // Each file is read here, once: what is hashed is exactly what was built, even if it is saved meanwhile.
+  // import.meta.url (and dirname, filename) keep naming the file itself, not the cache.
+  const inputs: Record<string, string> = {};
+  const plugin = {
+    name: 'dev-instances-inputs',
+    setup(b: { onLoad: (o: { filter: RegExp }, f: (a: { path: string }) => Promise<{ contents: string; loader: 'ts' | 'tsx' | 'js' | 'jsx' | 'json' }>) => void }) {
+      b.onLoad({ filter: /\.(?:[cm]?[jt]sx?|json)$/ }, async ({ path }) => {
+        const raw = await readFile(path, 'utf8');
+        inputs[path] = sha(raw);
+        const contents = raw.replace(/\bimport\.meta\.(url|dirname|filename)\b/g, (_m, k: string) =>
+          JSON.stringify(k === 'url' ? pathToFileURL(path).href : k === 'dirname' ? dirname(path) : path));
+        const ext = path.slice(path.lastIndexOf('.') + 1);
+        return { contents, loader: ext === 'json' ? 'json' : ext.endsWith('tsx') ? 'tsx' : ext.endsWith('jsx') ? 'jsx' : ext.includes('ts') ? 'ts' : 'js' };
+      });
+    },
+  };
   let out;
   try {
     out = await esbuild.build({
       entryPoints: [project.config], bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20',
-      write: false, metafile: true, sourcemap: 'inline', outfile: join(dir, 'declaration.mjs'), absWorkingDir: here, logLevel: 'silent',
+      write: false, sourcemap: 'inline', outfile: join(dir, 'declaration.mjs'), absWorkingDir: here, logLevel: 'silent', plugins: [plugin],
+      // A local CommonJS file that requires a package still can.
+      banner: { js: "import { createRequire as __diCreateRequire } from 'node:module'; const require = __diCreateRequire(import.meta.url);" },
     });
   } catch (err) {
     const first = (err as { errors?: EsbuildMessage[] }).errors?.[0];
@@ -62,13 +87,9 @@ async function build(project: Project, dir: string, manifestFile: string): Promi
     throw new ConfigError([`${at}: ${first?.text ?? (err as Error).message}`]);
   }
   const text = out.outputFiles?.[0]?.text ?? '';
-  const inputs = Object.fromEntries(Object.keys(out.metafile?.inputs ?? {}).map((f) => {
-    const file = resolve(here, f);
-    return [file, sha(readFileSync(file))];
-  }));
   const module = join(dir, `declaration-${sha(text).slice(0, 16)}.mjs`);
   await writeFileAtomic(module, text, 0o644);
-  await writeFileAtomic(manifestFile, `${JSON.stringify({ inputs, module } satisfies Manifest)}\n`, 0o644);
+  await writeFileAtomic(manifestFile, `${JSON.stringify({ inputs, tool: TOOL, module } satisfies Manifest)}\n`, 0o644);
   return module;
 }
 

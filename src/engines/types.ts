@@ -68,6 +68,8 @@ export interface DatabaseRef {
 export interface LogOptions {
   lines: number;
   follow: boolean;
+  /** One compose service's only (logs N postgres). */
+  service?: string;
 }
 
 export type EngineAction = 'up' | 'stop' | 'remove-data';

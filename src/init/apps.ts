@@ -7,8 +7,9 @@ export interface FoundApp {
   id: string;
   /** Relative to the project. */
   cwd: string;
-  /** A Node script (relative to cwd), or a command line. */
+  /** A Node script (relative to cwd) with its arguments, or a command line. */
   script?: string;
+  args?: string[];
   command?: string[];
   port?: number;
   /** Where it was found, for the summary. */
@@ -57,32 +58,42 @@ export function appsFromEcosystem(mod: unknown, file: string, projectDir: string
     const node = /\.(c|m)?js$/.test(script) && (a.interpreter === undefined || a.interpreter === 'node');
     return {
       id: appId(typeof a.name === 'string' ? a.name : `app-${i + 1}`), cwd: relativeCwd(a.cwd, projectDir),
-      ...(node && args.length === 0 ? { script } : { command: [...(a.interpreter && a.interpreter !== 'none' ? [String(a.interpreter)] : []), ...words(script), ...args] }),
+      ...(node ? { script, ...(args.length ? { args } : {}) } : { command: [...(a.interpreter && a.interpreter !== 'none' ? [String(a.interpreter)] : []), ...words(script), ...args] }),
       ...(port ? { port } : {}), from: file,
     };
   });
 }
 
-/** `web: node server.js` lines. A command that reads $PORT gets the instance's port in its environment. */
+/**
+ * `web: bundle exec rails s -p $PORT` lines, run by a shell as a Procfile's are ($PORT, &&); `release`
+ * is a one-off step, not an app. A command that reads $PORT gets the instance's port in its environment.
+ */
 export function appsFromProcfile(text: string): FoundApp[] {
   return text.split('\n').flatMap((line) => {
     const m = /^([A-Za-z0-9_-]+):\s*(.+)$/.exec(line.trim());
-    if (!m || line.trim().startsWith('#')) return [];
-    const command = words(m[2]);
-    const port = portIn(command);
-    return [{ id: appId(m[1] ?? ''), cwd: '.', command, ...(port ? { port } : {}), from: 'Procfile' }];
+    if (!m || line.trim().startsWith('#') || m[1] === 'release') return [];
+    const port = portIn(words(m[2]));
+    return [{ id: appId(m[1] ?? ''), cwd: '.', command: ['sh', '-c', m[2] ?? ''], ...(port ? { port } : {}), from: 'Procfile' }];
   });
 }
 
-/** The `dev` script of each package.json given (relative folder -> its text), run as `npm run dev` there. */
+/**
+ * The `dev` script of each package.json given (relative folder -> its text), run as `npm run dev`
+ * there; a script that is one command naming its port runs as that command through npx, with the
+ * port as `{port}`. In a workspace, the root's `dev` (which runs the others) is left out.
+ */
 export function appsFromPackages(packages: readonly { dir: string; text: string }[]): FoundApp[] {
-  return packages.flatMap(({ dir, text }) => {
+  const withDev = packages.filter(({ text }) => /"dev"\s*:/.test(text));
+  const nested = withDev.some((p) => p.dir !== '.');
+  return packages.filter((p) => !(nested && p.dir === '.')).flatMap(({ dir, text }) => {
     let pkg: unknown;
     try { pkg = JSON.parse(text); } catch { return []; }
     const dev = isObject(pkg) && isObject(pkg.scripts) ? pkg.scripts.dev : undefined;
     if (typeof dev !== 'string') return [];
     const name = isObject(pkg) && typeof pkg.name === 'string' ? pkg.name.replace(/^@[^/]+\//, '') : dir.split('/').pop() ?? 'app';
     const port = portIn(words(dev));
-    return [{ id: appId(dir === '.' ? name : dir.split('/').pop() ?? name), cwd: dir, command: ['npm', 'run', 'dev'], ...(port ? { port } : {}), from: `${dir === '.' ? '' : `${dir}/`}package.json` }];
+    const simple = !/[;&|<>`$()]/.test(dev);
+    const command = port && simple ? ['npx', '--no-install', ...words(dev)] : ['npm', 'run', 'dev'];
+    return [{ id: appId(dir === '.' ? name : dir.split('/').pop() ?? name), cwd: dir, command, ...(port ? { port } : {}), from: `${dir === '.' ? '' : `${dir}/`}package.json` }];
   });
 }

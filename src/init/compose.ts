@@ -4,6 +4,10 @@
  * from the project's .env), whether it has a healthcheck, and its credentials. Pure.
  */
 
+import { interpolate } from '../engines/docker/compose-text.js';
+
+export { interpolate };
+
 /** Kinds the tool knows, from image names; `infra` is the declaration key the tool gives a slice or probe. */
 const KINDS: { re: RegExp; kind: string; label: string; infra?: 'postgres' | 'redis' | 'temporal' | 'minio' | 'loki' | 'redpanda' }[] = [
   { re: /(^|\/)(postgres|postgis|timescaledb|pgvector)[^/]*(:|$)/, kind: 'postgres', label: 'PostgreSQL', infra: 'postgres' },
@@ -48,17 +52,6 @@ export interface ComposeReading {
 
 type Raw = Record<string, unknown>;
 const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `$VAR` with the project's .env (then the default). */
-export function interpolate(text: string, env: Readonly<Record<string, string>>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a?: string, op?: string, dflt?: string, b?: string) => {
-    const key = a ?? b ?? '';
-    const v = env[key];
-    if (op === ':-') return v ? v : dflt ?? '';
-    if (op === '-') return v ?? dflt ?? '';
-    return v ?? '';
-  });
-}
 
 /** The published host ports of one `ports:` entry (a range gives none: it cannot be moved per instance). */
 export function publishedPorts(entry: unknown, env: Readonly<Record<string, string>>): FoundPort[] {

@@ -90,10 +90,14 @@ export function declarationText(m: InitModel): { text: string; services: Planned
   if (redis) infra.push(`redis: { service: ${q(redis.id)} }`);
   const temporal = byContainer('temporal');
   if (temporal) infra.push(`temporal: { service: ${q(temporal.id)}, retention: '72h' }`);
-  for (const k of ['minio', 'loki', 'redpanda'] as const) {
+  for (const k of ['minio', 'loki'] as const) {
     const s = byContainer(k);
     if (s) infra.push(`${k}: { service: ${q(s.id)} }`);
   }
+  // A broker advertises the address its own configuration names: each instance's must name the
+  // instance's port (composeOverrides) before its topic prefix can be served; until then, a port.
+  const broker = byContainer('redpanda');
+  if (broker) dropped.push(`infra.redpanda for ${broker.id}: a Kafka broker advertises its configured listener (the base port); give each instance its own in composeOverrides, then declare infra.redpanda for a topic prefix per instance`);
   const declared = new Set(infra.map((i) => i.split(':')[0]));
   const urlKeys: { key: string; value: string; kind: 'database' | 'redis' }[] = m.urlKeys
     .filter((k) => declared.has(k.kind === 'database' ? 'postgres' : 'redis')).map((k) => ({ ...k, value: `${k.kind}.url` }));
@@ -118,7 +122,8 @@ export function declarationText(m: InitModel): { text: string; services: Planned
     ...(m.apps.length === 0 ? ["    // None found (no PM2 ecosystem file, Procfile or package.json dev script): add yours, e.g.", "    // api: { cwd: 'api', command: 'npm run dev', port: 'api', envSources: ['.env'] },"] : []),
     ...m.apps.map((a) => {
       const port = appPort(a);
-      const program = a.script ? `script: ${q(a.script)}` : `command: ${list(a.port ? withPortPlaceholder(a.command ?? [], a.port) : a.command ?? [])}`;
+      const fill = (ws: readonly string[]) => (a.port ? withPortPlaceholder(ws, a.port) : [...ws]);
+      const program = a.script ? `script: ${q(a.script)}${a.args?.length ? `, args: ${list(fill(a.args))}` : ''}` : `command: ${list(fill(a.command ?? []))}`;
       return `    ${key(a.id)}: { cwd: ${q(a.cwd)}, ${program}${port ? `, port: ${q(port.id)}` : ''}, envSources: ${list(m.envSources)} },`;
     }),
     '  },',

@@ -11,6 +11,8 @@ import { tailOf } from '../readiness.js';
 import type { Target } from './target.js';
 
 interface Source {
+  /** The app or service the file is of. */
+  id: string;
   prefix: string;
   file: string;
   offset: number;
@@ -23,7 +25,7 @@ function sourcesOf(p: InstancePlan, root: string): Source[] {
   return files.map((f) => {
     const id = basename(f, '.log').replace(/\.(out|err)$/, '');
     const stream = /\.err\.log$/.test(f) ? ' (stderr)' : '';
-    return { prefix: `${pm2AppName(p.project, id, p.instance)}${stream}`, file: join(dir, f), offset: statSync(join(dir, f)).size };
+    return { id, prefix: `${pm2AppName(p.project, id, p.instance)}${stream}`, file: join(dir, f), offset: statSync(join(dir, f)).size };
   });
 }
 
@@ -41,19 +43,24 @@ function readNew(s: Source): string {
 export interface LogsOptions {
   lines: number;
   follow: boolean;
+  /** One process only: an app's id, or a piece of infrastructure (its kind, or its compose service on docker). */
+  only?: { id: string; service?: string };
   out: (line: string) => void;
 }
 
 /** Returns false when there was nothing to show (no log files and no engine logs). */
 export async function showLogs(targets: readonly Target[], opts: LogsOptions): Promise<boolean> {
-  const sources = targets.flatMap((t) => sourcesOf(t.plan, t.root));
+  const only = opts.only;
+  const sources = targets.flatMap((t) => sourcesOf(t.plan, t.root)).filter((s) => !only || s.id === only.id);
   const width = Math.max(0, ...sources.map((s) => s.prefix.length));
   const print = (s: Source, text: string) => {
     for (const line of text.split('\n')) if (line !== '') opts.out(`${s.prefix.padEnd(width)} | ${line}`);
   };
   for (const s of sources) print(s, await tailOf(s.file, opts.lines));
-  const streams = (await Promise.all(targets.map((t) =>
-    t.engine.logs(t.own, { lines: opts.lines, follow: opts.follow }, (prefix, line) => opts.out(`${prefix} | ${line}`))))).filter((s) => s !== undefined);
+  // An app's logs are its files alone; infrastructure's are the engine's too (compose keeps them).
+  const engineLogs = !only || only.service !== undefined;
+  const streams = !engineLogs ? [] : (await Promise.all(targets.map((t) =>
+    t.engine.logs(t.own, { lines: opts.lines, follow: opts.follow, ...(only?.service ? { service: only.service } : {}) }, (prefix, line) => opts.out(`${prefix} | ${line}`))))).filter((s) => s !== undefined);
   if (sources.length === 0 && streams.length === 0) return false;
   if (!opts.follow) { await Promise.all(streams.map((s) => s.done)); return true; }
 

@@ -53,6 +53,22 @@ describe('manager commands', () => {
     assert.ok(!r.stdout.includes('shipsec:shipsec@'), 'password shown');
   });
 
+  it('help ACTION and ACTION --help: its usage, each flag with what it does, an example; --version; both outside any project too', () => {
+    const help = runCli(['help', 'clone']);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: just dev clone M \[N\] \[--from N\]/);
+    assert.match(help.stdout, /^ {2}--from-snapshot NAME {2}the snapshot to copy$/m);
+    assert.match(help.stdout, /^Example:\n {2}just dev 3 clone 1 --yes$/m);
+    assert.equal(runCli(['clone', '--help']).stdout, help.stdout);
+    const version = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version;
+    const outside = { DEV_INSTANCES_ROOT: '', DEV_INSTANCES_CONFIG: join(REPO, 'no-such-declaration.mjs') };
+    assert.equal(runCli(['--version'], outside).stdout, `${version}\n`);
+    assert.equal(runCli(['help', 'clone'], outside).stdout, help.stdout);
+    const bad = runCli(['help', 'frobnicate']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^dev-instances: unknown action 'frobnicate' \(actions: start, stop/);
+  });
+
   it('--help prints the usage with every action', () => {
     const r = runJust(['dev', '--help']);
     assert.equal(r.code, 0);

@@ -216,6 +216,19 @@ describe('just dev lifecycle (native engine)', () => {
     assert.match(r.stdout, /^shipsec-postgres-2 +\| /m);
   });
 
+  it('logs N APP: one app\'s lines, or one service\'s by its kind; an unknown name is exit 2 naming what there is', () => {
+    const app = just('dev', '2', 'logs', 'backend', '--no-follow', '--lines', '5');
+    assert.equal(app.code, 0, app.stderr);
+    assert.match(app.stdout, /^shipsec-backend-2 +\| /m);
+    assert.deepEqual([...new Set(app.stdout.trim().split('\n').map((l) => l.split(' ')[0]))], ['shipsec-backend-2']);
+    const pg = just('dev', '2', 'logs', 'postgres', '--no-follow', '--lines', '5');
+    assert.equal(pg.code, 0, pg.stderr);
+    assert.deepEqual([...new Set(pg.stdout.trim().split('\n').map((l) => l.split(' ')[0]))], ['shipsec-postgres-2']);
+    const bad = just('dev', '2', 'logs', 'nope', '--no-follow');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown app or service 'nope' for logs: expected one of frontend, backend, worker, temporal, temporal-ui, postgres/);
+  });
+
   it('clean 1 backs up and removes only instance 1', async () => {
     const r = just('dev', '1', 'clean', '--yes');
     assert.equal(r.code, 0, r.stderr);

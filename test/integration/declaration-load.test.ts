@@ -48,7 +48,9 @@ describe('the project and its declaration', () => {
   it('a local module the declaration imports is part of what the cache is keyed by', async () => {
     const root = join(dir.path, 'two');
     mkdirSync(root);
-    writeFileSync(join(root, 'name.ts'), "export const NAME: string = 'two';\n");
+    // import.meta.url in a bundled file still names that file (here: the text file beside it).
+    writeFileSync(join(root, 'suffix.txt'), '');
+    writeFileSync(join(root, 'name.ts'), "import { readFileSync } from 'node:fs';\nexport const NAME: string = 'two' + readFileSync(new URL('./suffix.txt', import.meta.url), 'utf8');\n");
     writeFileSync(join(root, 'dev-instances.config.ts'), declaration('${NAME}', "import { NAME } from './name.js';").replace("'${NAME}'", 'NAME'));
     const p = findProject(root, noEnv);
     assert.equal((await loadStack(p)).decl.project, 'two');

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { appsFromEcosystem, appsFromPackages, appsFromProcfile } from '../../src/init/apps.js';
 import { interpolate, publishedPorts, readServices } from '../../src/init/compose.js';
 import { declarationText } from '../../src/init/declaration.js';
+import { parseComposeText } from '../../src/engines/docker/compose-text.js';
 
 describe('init reads compose files', () => {
   it('published ports in every syntax, with .env interpolation; a bare target or a range publishes nothing fixed', () => {
@@ -44,23 +45,37 @@ services:
   });
 });
 
+describe('compose text as compose reads it', () => {
+  it('merge keys (<<: *anchor) resolved; v2 tags read as their value; $$ is a dollar', () => {
+    const doc = parseComposeText('x-pg: &pg\n  image: postgres:16\n  ports: ["5432:5432"]\nservices:\n  db:\n    <<: *pg\n    ports: !override ["5433:5432"]\n') as { services: { db: { image: string; ports: string[] } } };
+    assert.deepEqual(doc.services.db, { image: 'postgres:16', ports: ['5433:5432'] });
+    assert.equal(interpolate('a$$b', {}), 'a$b');
+  });
+});
+
 describe('init reads apps', () => {
   it('a PM2 ecosystem: Node scripts stay scripts, other programs become commands, the port from env or the arguments', () => {
     const apps = appsFromEcosystem({ apps: [
       { name: 'API', script: 'dist/server.js', cwd: '/srv/p/api', env: { PORT: 3000 } },
+      { name: 'jobs', script: 'jobs.js', args: '--port 3100' },
       { name: 'web', script: 'npm', args: 'run dev -- --port 5173', cwd: './web' },
       { name: 'py', script: 'app.py', interpreter: 'python3', args: ['--port=8000'] },
     ] }, 'ecosystem.config.cjs', '/srv/p');
     assert.deepEqual(apps.map((a) => [a.id, a.cwd, a.script ?? a.command?.join(' '), a.port]), [
-      ['api', 'api', 'dist/server.js', 3000], ['web', 'web', 'npm run dev -- --port 5173', 5173], ['py', '.', 'python3 app.py --port=8000', 8000],
+      ['api', 'api', 'dist/server.js', 3000], ['jobs', '.', 'jobs.js', 3100], ['web', 'web', 'npm run dev -- --port 5173', 5173], ['py', '.', 'python3 app.py --port=8000', 8000],
     ]);
   });
 
   it('a Procfile, and package.json dev scripts', () => {
-    assert.deepEqual(appsFromProcfile('# comment\nweb: bundle exec rails s -p 3000\nworker: bin/jobs\n').map((a) => [a.id, a.command?.join(' '), a.port]),
-      [['web', 'bundle exec rails s -p 3000', 3000], ['worker', 'bin/jobs', undefined]]);
-    assert.deepEqual(appsFromPackages([{ dir: '.', text: '{"name":"@acme/root"}' }, { dir: 'apps/web', text: '{"name":"web","scripts":{"dev":"vite --port 5173"}}' }])
-      .map((a) => [a.id, a.cwd, a.command?.join(' '), a.port]), [['web', 'apps/web', 'npm run dev', 5173]]);
+    // Run by a shell, as a Procfile's lines are; release is a one-off step.
+    assert.deepEqual(appsFromProcfile('# comment\nweb: bundle exec rails s -p 3000\nworker: bin/jobs && echo $PORT\nrelease: rake db:migrate\n').map((a) => [a.id, a.command, a.port]),
+      [['web', ['sh', '-c', 'bundle exec rails s -p 3000'], 3000], ['worker', ['sh', '-c', 'bin/jobs && echo $PORT'], undefined]]);
+    // A workspace: its packages' dev scripts, not the root's that runs them all; one naming its port runs itself with {port}.
+    assert.deepEqual(appsFromPackages([
+      { dir: '.', text: '{"name":"@acme/root","scripts":{"dev":"turbo dev"}}' },
+      { dir: 'apps/web', text: '{"name":"web","scripts":{"dev":"vite --port 5173"}}' },
+      { dir: 'apps/api', text: '{"name":"api","scripts":{"dev":"tsx watch src/main.ts && echo done"}}' },
+    ]).map((a) => [a.id, a.cwd, a.command?.join(' '), a.port]), [['web', 'apps/web', 'npx --no-install vite --port 5173', 5173], ['api', 'apps/api', 'npm run dev', undefined]]);
   });
 });
 

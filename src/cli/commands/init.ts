@@ -10,8 +10,8 @@ import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { parse } from 'yaml';
 import { DEFAULT_COMPOSE_FILES } from '../../engines/docker/compose-files.js';
+import { parseComposeText } from '../../engines/docker/compose-text.js';
 import { EnvDocument } from '../../env/dotenv-doc.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { type FoundApp, appsFromEcosystem, appsFromPackages, appsFromProcfile } from '../../init/apps.js';
@@ -47,9 +47,7 @@ function composeFiles(dir: string, flag: string | boolean | undefined): string[]
 
 function parseCompose(dir: string, file: string): unknown {
   try {
-    return parse(readFileSync(join(dir, file), 'utf8'), { logLevel: 'error', customTags: ['!override', '!reset'].flatMap((tag) => [
-      { tag, collection: 'seq' as const, resolve: (v: unknown) => v }, { tag, collection: 'map' as const, resolve: (v: unknown) => v }, { tag, resolve: (v: string) => v },
-    ]) });
+    return parseComposeText(readFileSync(join(dir, file), 'utf8'));
   } catch (err) {
     const pos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
     throw new ConfigError([`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: not a compose file: ${(err as Error).message.split('\n')[0]}`]);
@@ -113,9 +111,13 @@ export async function runSetup(ctx: SetupContext): Promise<void> {
 
   const changes: { path: string; content: string }[] = [];
   if (made) changes.push({ path: 'dev-instances.config.ts', content: made.text });
-  const justfile = read(join(dir, 'justfile'));
+  // just's own names for it; a recipe called dev already there is the project's, and stays.
+  const justName = ['justfile', 'Justfile', '.justfile', 'JUSTFILE'].find((n) => existsSync(join(dir, n)));
+  const justfile = justName && read(join(dir, justName));
   if (justfile === undefined) changes.push({ path: 'justfile', content: `${JUST_IMPORT}\n` });
-  else if (!justfile.includes(JUST_IMPORT) && !/^dev\b/m.test(justfile)) changes.push({ path: 'justfile', content: `${justfile.replace(/\n*$/, '\n')}\n${JUST_IMPORT}\n` });
+  else if (!justfile.includes(JUST_IMPORT) && !/^@?dev(\s[^:\n]*)?:(?!=)/m.test(justfile)) {
+    changes.push({ path: justName ?? 'justfile', content: `${justfile.replace(/\n*$/, '\n')}\n${JUST_IMPORT}\n` });
+  }
   const ignore = read(join(dir, '.gitignore'));
   if (!(ignore ?? '').split('\n').some((l) => /^\/?\.instances\/?$/.test(l.trim()))) {
     changes.push({ path: '.gitignore', content: `${(ignore ?? '').replace(/\n*$/, ignore ? '\n' : '')}.instances/\n` });

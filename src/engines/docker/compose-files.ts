@@ -12,15 +12,17 @@
  * the fix. Reading and writing are here; deciding (composeLayout) is pure.
  */
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readFile, readdir } from 'node:fs/promises';
+import { lstat, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { Document, type YAMLSeq, isSeq, parse, stringify } from 'yaml';
+import { Document, type YAMLSeq, isSeq, stringify } from 'yaml';
 import type { StackDeclaration } from '../../config/types.js';
 import { ConfigError } from '../../errors.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
 import type { InfraScope } from '../../plan/plan.js';
 import { run } from '../../proc/run.js';
 import type { EngineTarget } from '../types.js';
+import { interpolate, parseComposeText } from './compose-text.js';
+import { EnvDocument } from '../../env/dotenv-doc.js';
 
 /** What compose itself reads when given no file, in its order of preference. */
 export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
@@ -36,6 +38,8 @@ export interface ComposeSource {
   path: string;
   abs: string;
   doc: RawDoc;
+  /** What compose fills `${VAR}` from: the project's .env (beside the first file), under the environment. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface BaseService {
@@ -55,16 +59,12 @@ export function declaredComposeFiles(root: string, decl: Pick<StackDeclaration, 
   return [found];
 }
 
-// `!override` and `!reset` (compose v2) read as the value they carry.
-const COMPOSE_TAGS = ['!override', '!reset'].flatMap((tag) => [
-  { tag, collection: 'seq' as const, resolve: (v: unknown) => v },
-  { tag, collection: 'map' as const, resolve: (v: unknown) => v },
-  { tag, resolve: (v: string) => v },
-]);
 
 /** Read and parse every compose file of the project, in order. A missing or unreadable one is a ConfigError naming it. */
 export async function readComposeSources(root: string, decl: Pick<StackDeclaration, 'composeFiles'>): Promise<ComposeSource[]> {
   const paths = declaredComposeFiles(root, decl);
+  const dotenv = await readFile(join(dirname(resolve(root, paths[0] ?? '.')), '.env'), 'utf8').then((t) => EnvDocument.parse(t).toObject(), () => ({}));
+  const env = { ...dotenv, ...process.env };
   return Promise.all(paths.map(async (path, i) => {
     const abs = resolve(root, path);
     const key = decl.composeFiles === undefined ? 'composeFiles' : `composeFiles[${i}]`;
@@ -76,9 +76,9 @@ export async function readComposeSources(root: string, decl: Pick<StackDeclarati
       throw new ConfigError([`${key}: ${code === 'ENOENT' ? `${abs} does not exist` : `cannot read ${abs} (${code})`}; composeFiles lists the project's compose files, relative to ${root}`]);
     }
     try {
-      const doc = parse(text, { customTags: COMPOSE_TAGS, logLevel: 'error' }) as unknown;
+      const doc = parseComposeText(text);
       if (doc !== null && doc !== undefined && !isObject(doc)) throw new Error('not a mapping');
-      return { path, abs, doc: (doc ?? {}) as RawDoc };
+      return { path, abs, doc: (doc ?? {}) as RawDoc, env };
     } catch (err) {
       throw new ConfigError([`${key}: ${abs} is not a compose file: ${(err as Error).message.split('\n')[0]}`]);
     }
@@ -117,9 +117,9 @@ export function withDependencies(services: readonly string[], base: Record<strin
 /** A service's volume entry, short (`src:target[:mode]`) or long syntax. */
 interface Mount { source?: string; target: string; readOnly: boolean; type: 'bind' | 'volume' | 'other' }
 
-function mountOf(v: unknown): Mount | undefined {
+function mountOf(v: unknown, env: ComposeSource['env'] = {}): Mount | undefined {
   if (typeof v === 'string') {
-    const parts = v.split(':');
+    const parts = interpolate(v, env).split(':');
     if (parts.length === 1) return { target: v, readOnly: false, type: 'volume' }; // anonymous
     const [source = '', target = '', mode = ''] = parts;
     const bind = /^[./~]/.test(source);
@@ -127,7 +127,7 @@ function mountOf(v: unknown): Mount | undefined {
   }
   if (!isObject(v) || typeof v.target !== 'string') return undefined;
   const type = v.type === 'bind' ? 'bind' : v.type === 'volume' || v.type === undefined ? 'volume' : 'other';
-  return { ...(typeof v.source === 'string' ? { source: v.source } : {}), target: v.target, readOnly: v.read_only === true, type };
+  return { ...(typeof v.source === 'string' ? { source: interpolate(v.source, env) } : {}), target: v.target, readOnly: v.read_only === true, type };
 }
 
 /** A bind mount's host path: relative paths are the first file's folder's, as compose resolves them. */
@@ -138,7 +138,7 @@ const hostPath = (sources: readonly ComposeSource[], m: Mount) =>
 export function writableBinds(scope: Pick<InfraScope, 'services'>, sources: readonly ComposeSource[]): string[] {
   const started = new Set(withDependencies(scope.services, mergedServices(sources)));
   return sources.flatMap(({ doc }) => Object.entries(doc.services ?? {}).flatMap(([svc, s]) => (!s || !started.has(svc) || !Array.isArray(s.volumes) ? []
-    : s.volumes.map(mountOf).flatMap((m) => (m?.type === 'bind' && !m.readOnly ? [hostPath(sources, m)] : [])))));
+    : s.volumes.map((v) => mountOf(v, sources[0]?.env)).flatMap((m) => (m?.type === 'bind' && !m.readOnly ? [hostPath(sources, m)] : [])))));
 }
 
 /** Where a set's service keeps data it would otherwise share: a named volume of its project, or a folder of its own. */
@@ -203,7 +203,7 @@ export function composeLayout(t: Pick<EngineTarget, 'scope' | 'root'>, sources: 
       if (s.container_name !== undefined) serviceOf(svc).container_name = `${scope.composeProject}-${svc}`;
       const nets = Array.isArray(s.networks) ? s.networks.map(String) : Object.keys(isObject(s.networks) ? s.networks : {});
       (nets.length ? nets : ['default']).forEach((n) => usedNetworks.add(n));
-      for (const m of (Array.isArray(s.volumes) ? s.volumes : []).map(mountOf)) {
+      for (const m of (Array.isArray(s.volumes) ? s.volumes : []).map((v) => mountOf(v, sources[0]?.env))) {
         if (!m || m.type === 'other') continue;
         if (m.type === 'volume') {
           if (m.source) usedVolumes.add(m.source);
@@ -289,14 +289,17 @@ export function composeLayout(t: Pick<EngineTarget, 'scope' | 'root'>, sources: 
   };
 }
 
-/** Does git track anything under this path (a folder of configuration, not of data)? Without git: an existing file, or a folder with files in it. */
+/**
+ * Is this bind-mounted host path an input every set reads (a file; a folder of configuration or init
+ * scripts git tracks files in) rather than data? A folder git tracks nothing in but placeholders
+ * (.gitkeep), or that is outside git, is data: each set gets its own.
+ */
 export async function bindIsInput(abs: string): Promise<boolean> {
   const stat = await lstat(abs).catch(() => undefined);
   if (!stat) return false; // absent: compose would create it, empty, to write into
   if (!stat.isDirectory()) return true;
   const git = await run('git', ['-C', abs, 'ls-files', '--', '.'], { timeoutMs: 10_000, reject: false });
-  if (git.code === 0) return git.stdout.trim() !== '';
-  return (await readdir(abs)).length > 0;
+  return git.code === 0 && git.stdout.split('\n').some((f) => f !== '' && !/(^|\/)\.(gitkeep|keep|gitignore)$/.test(f));
 }
 
 /** Compose v2 from 2.24.4 on understands `!override` and `!reset`. */

@@ -336,7 +336,7 @@ export const dockerEngine: Engine = {
   },
 
   async logs(t, opts, onLine) {
-    const { program, args } = await composeCall(t, ['logs', '--no-color', '--tail', String(opts.lines), ...(opts.follow ? ['--follow'] : [])]);
+    const { program, args } = await composeCall(t, ['logs', '--no-color', '--tail', String(opts.lines), ...(opts.follow ? ['--follow'] : []), ...(opts.service ? [opts.service] : [])]);
     return streamLines(program, args, (l) => onLine(t.scope.composeProject, l), { env: projectEnv(t) });
   },
 

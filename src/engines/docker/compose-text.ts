@@ -1,0 +1,23 @@
+/** Compose files as text, read as compose reads them: YAML with merge keys and v2's tags, variables filled in. Pure. */
+import { parse } from 'yaml';
+
+// `!override` and `!reset` (compose v2) read as the value they carry.
+const COMPOSE_TAGS = ['!override', '!reset'].flatMap((tag) => [
+  { tag, collection: 'seq' as const, resolve: (v: unknown) => v },
+  { tag, collection: 'map' as const, resolve: (v: unknown) => v },
+  { tag, resolve: (v: string) => v },
+]);
+
+/** A compose file's YAML as compose reads it: `<<` merge keys resolved, `!override`/`!reset` read as their value. Throws yaml's error. */
+export const parseComposeText = (text: string): unknown => parse(text, { customTags: COMPOSE_TAGS, merge: true, logLevel: 'error' });
+
+/** `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `$VAR`, from the project's .env and the environment, as compose fills them. */
+export function interpolate(text: string, env: Readonly<Record<string, string | undefined>>): string {
+  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, a?: string, op?: string, dflt?: string, b?: string) => {
+    if (m === '$$') return '$';
+    const v = env[a ?? b ?? ''];
+    if (op === ':-') return v ? v : dflt ?? '';
+    if (op === '-') return v ?? dflt ?? '';
+    return v ?? '';
+  });
+}
