@@ -10,6 +10,7 @@ import { instanceEnvVar } from '../plan/names.js';
 import { type Placement, rangeFor, sharedServices } from '../plan/plan.js';
 import { proxySetting } from '../proxy/state.js';
 import { onLongWaits } from '../progress.js';
+import { colourWanted, useColour } from '../text/colour.js';
 import { type Project, findProject } from '../project.js';
 import { checkFlags, parseArgs } from './args.js';
 import { errorLine, eventLine, noAllFor, notATarget, noteLine, warningLine } from './messages.js';
@@ -50,6 +51,7 @@ async function version(): Promise<string> {
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
   const names = COMMANDS.map((c) => c.name);
   let usageText: (() => string) | undefined;
+  useColour(colourWanted(process.stdout, io.env));
   try {
     // Asked of the tool itself, not of a project: answered anywhere, before any declaration is looked for.
     if (argv[0] === '--version' || argv[0] === '-v') { io.out(await version()); return 0; }
@@ -79,7 +81,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     if (setup && !args.help) {
       if (args.target !== undefined) throw new UsageError(`${setup.name} takes no instance; got '${args.target}'`);
       const flags = checkFlags(args.flags, flagKinds(setup), setup.name);
-      await (await setup.load()).runSetup?.({ cwd: process.cwd(), flags, out: io.out, note: (t) => io.err(noteLine(t)) });
+      await (await setup.load()).runSetup?.({ cwd: process.cwd(), flags, out: io.out, note: (t) => io.err(noteLine(t)), ...(args.operand === undefined ? {} : { operand: args.operand }) });
       return 0;
     }
     if (args.help && !loaded) { io.out(usage(COMMANDS)); return 0; } // outside a project: what there is to run

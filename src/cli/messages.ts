@@ -7,14 +7,15 @@ import { placementLabel } from '../plan/views.js';
 import { UNAVAILABLE_SERVICES_KEY } from '../plan/names.js';
 import type { SliceOutcome } from '../provision/index.js';
 import { sliceEntries } from '../slices/table.js';
+import { type Tint, tint } from '../text/colour.js';
 import { columns } from '../text/columns.js';
 import { formatBytes } from '../text/bytes.js';
 import type { Snapshot } from '../data/snapshots.js';
 
 export const PROGRAM = 'dev-instances';
 
-export const errorLine = (message: string): string => `${PROGRAM}: ${message}`;
-export const warningLine = (message: string): string => `${PROGRAM}: warning: ${message}`;
+export const errorLine = (message: string): string => `${PROGRAM}: ${tint('red', message)}`;
+export const warningLine = (message: string): string => `${PROGRAM}: ${tint('yellow', 'warning:')} ${message}`;
 export const noteLine = (message: string): string => `${PROGRAM}: ${message}`;
 
 export const notATarget = (raw: string, max: number, actions: readonly string[]): string =>
@@ -109,6 +110,9 @@ const uptime = (ms: number | undefined): string => {
 };
 
 /** The status table: one row per process, readable at a glance; other checkouts' instances named below it. */
+/** How a process's state looks on a terminal. */
+const STATE_TINT: Readonly<Record<string, Tint>> = { online: 'green', starting: 'yellow', unhealthy: 'red', errored: 'red', orphaned: 'red', stopped: 'dim' };
+
 export function statusTable(instances: {
   instance: number | 'shared'; engine: string; processes: StatusRowView[]; checkout?: { path: string; branch?: string; here: boolean };
 }[]): string {
@@ -122,7 +126,8 @@ export function statusTable(instances: {
   const rows = instances.flatMap((i) => i.processes.map((r) => [
     String(i.instance), ...where(i), r.name, ...(placed ? [r.host ?? 'here'] : []), r.port ? String(r.port) : '-', r.state, r.pid ? String(r.pid) : '-',
     uptime(r.uptimeMs), r.restarts === undefined ? '-' : String(r.restarts), r.health,
-  ]));
+  ].map((cell, c, row) => (c === row.length - 1 ? tint(r.health === 'ok' ? 'green' : r.health === 'failing' ? 'red' : 'dim', cell)
+    : c === row.length - 5 ? tint(STATE_TINT[r.state] ?? 'dim', cell) : cell))));
   const errored = instances.flatMap((i) => i.processes.filter((r) => r.lastLines).map((r) => (r.state === 'orphaned'
     ? `\n${r.name}: ${r.lastLines}`
     : `\n${r.name} is ${r.state}; last lines of its log:\n${r.lastLines}`)));

@@ -30,6 +30,7 @@ export const FLAGS = {
   yes: { help: 'go ahead without asking (required when not on a terminal)' },
   'no-backup': { help: 'no backup of the database first' },
   force: { help: 'write it again even if it exists' },
+  words: { help: 'the words that fit here (what a completion script asks on each TAB)' },
 } as const satisfies Record<string, { value?: string; help: string }>;
 export type FlagName = keyof typeof FLAGS;
 export type FlagKind = 'boolean' | 'string';
@@ -231,6 +232,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "write the declaration (dev-instances.config.ts) from the project's compose, PM2 and .env files; the justfile and .gitignore lines",
     example: 'npx dev-instances init --dry-run',
     load: () => import('./commands/init.js'),
+  },
+  {
+    name: 'completions', form: 'bash|zsh|fish', acceptsAll: false, flags: ['words'], noInstance: true, noDeclaration: true, operand: 'SHELL',
+    summary: 'a completion script for your shell (actions, instance numbers, apps, flags), to eval from its rc file',
+    example: 'eval "$(npx dev-instances completions bash)"',
+    load: () => import('./commands/completions.js'),
   },
   {
     name: 'render', form: 'N', acceptsAll: false, flags: ['json'],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, symlinkSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse as dotenvParse } from 'dotenv';
@@ -67,6 +67,20 @@ describe('manager commands', () => {
     const bad = runCli(['help', 'frobnicate']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^dev-instances: unknown action 'frobnicate' \(actions: start, stop/);
+  });
+
+  it('completions bash: a TAB after dev-instances offers the actions that fit, and the apps of the project here', () => {
+    const bin = tempDir('di-compl-');
+    try {
+      symlinkSync(join(REPO, 'bin', 'dev.mjs'), join(bin.path, 'dev-instances'));
+      const script = runCli(['completions', 'bash']).stdout;
+      const complete = (word: string) => spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(dev-instances ${word}); COMP_CWORD=1; _dev_instances; echo "\${COMPREPLY[*]}"`], {
+        encoding: 'utf8', cwd: REPO, env: { ...process.env, PATH: `${bin.path}:${process.env.PATH}`, DEV_INSTANCES_NO_REBUILD: '1' },
+      }).stdout.trim().split(' ').sort();
+      assert.deepEqual(complete('st'), ['start', 'status', 'stop']);
+      assert.deepEqual(complete('back'), ['backend', 'backups']);
+      assert.equal(runCli(['completions', 'tcsh']).code, 2);
+    } finally { bin.cleanup(); }
   });
 
   it('--help prints the usage with every action', () => {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cliWords } from '../../src/cli/commands/mcp.js';
+import { usage, wrap } from '../../src/cli/help.js';
 import { COMMANDS, usageOf } from '../../src/cli/registry.js';
 
 const spec = (name: string) => {
@@ -24,5 +25,12 @@ describe('MCP tools from the command specs', () => {
       for (const f of c.flags) assert.ok(usageOf(c).includes(`--${f}`), `${c.name} usage lacks --${f}`);
     }
     assert.equal(usageOf(spec('start')), 'start N [--engine E] [--infra M] [--host CONTEXT|URL] [--seed SNAPSHOT] [--dry-run] [--json]');
+  });
+
+  it('the usage wraps to the terminal\'s width: no line longer, every action still at the start of its line', () => {
+    assert.deepEqual(wrap('one two three four', 9, '  '), ['  one two', '  three', '  four']);
+    const text = usage(COMMANDS, 17, 'X_INSTANCE', 60);
+    assert.ok(text.split('\n').every((l) => l.length <= 60), text);
+    for (const c of COMMANDS) assert.match(text, new RegExp(`^  ${c.name}\\b`, 'm'));
   });
 });
