@@ -9,7 +9,7 @@ import { loadStack } from '../../config/load.js';
 import { UsageError } from '../../errors.js';
 import { findProject } from '../../project.js';
 import { COMMANDS, FLAGS } from '../registry.js';
-import type { SetupContext } from './init.js';
+import type { SetupContext } from '../support/context.js';
 
 const SCRIPTS: Record<string, string> = {
   bash: `# dev-instances completion (bash): add to ~/.bashrc
@@ -47,7 +47,7 @@ async function words(cwd: string): Promise<string[]> {
   return [...new Set(out)];
 }
 
-export async function runSetup(ctx: SetupContext & { operand?: string }): Promise<void> {
+export async function runSetup(ctx: SetupContext): Promise<void> {
   if (ctx.flags.words === true) { ctx.out((await words(ctx.cwd)).join(' ')); return; }
   const shell = ctx.operand;
   const script = shell === undefined ? undefined : SCRIPTS[shell];

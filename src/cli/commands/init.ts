@@ -19,13 +19,8 @@ import { type InitModel, declarationText, projectName } from '../../init/declara
 import { readServices } from '../../init/compose.js';
 import { CONFIG_NAMES } from '../../project.js';
 import { columns } from '../../text/columns.js';
+import type { SetupContext } from '../support/context.js';
 
-export interface SetupContext {
-  cwd: string;
-  flags: Record<string, string | boolean>;
-  out: (text: string) => void;
-  note: (text: string) => void;
-}
 
 const ECOSYSTEM_FILES = ['ecosystem.config.cjs', 'ecosystem.config.js', 'pm2.config.cjs', 'pm2.config.js'];
 const ENV_FILES = ['.env.example', '.env'];

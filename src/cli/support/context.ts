@@ -36,7 +36,17 @@ export interface CommandModule {
   /** A number is the exit code (a passthrough command's program's); nothing means 0. */
   run?(ctx: CommandContext): Promise<void | number> | void;
   /** A command that runs before there is a declaration (init). */
-  runSetup?(ctx: { cwd: string; flags: Record<string, string | boolean>; operand?: string; out: (text: string) => void; note: (text: string) => void }): Promise<void>;
+  runSetup?(ctx: SetupContext): Promise<void>;
+}
+
+/** What a command that runs before there is a declaration (init, completions) is handed. */
+export interface SetupContext {
+  /** Where the user stands: the project's folder, or one inside it. */
+  cwd: string;
+  flags: Record<string, string | boolean>;
+  operand?: string;
+  out: (text: string) => void;
+  note: (text: string) => void;
 }
 
 /** Single-instance commands: the CLI has already refused `all` for them. */
