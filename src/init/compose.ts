@@ -41,7 +41,8 @@ export interface FoundService {
   ports: FoundPort[];
   healthcheck: boolean;
   /** POSTGRES_USER and POSTGRES_PASSWORD, where it sets them. */
-  credentials?: { user: string; password: string };
+  /** POSTGRES_USER and POSTGRES_PASSWORD; passwordFrom: the variable the password came from, when it came from .env. */
+  credentials?: { user: string; password: string; passwordFrom?: string };
 }
 
 export interface ComposeReading {
@@ -70,12 +71,19 @@ function kindOf(image: string | undefined) {
   return image === undefined ? undefined : KINDS.find((k) => k.re.test(image.toLowerCase()));
 }
 
-function envOf(s: Raw, env: Readonly<Record<string, string>>): Record<string, string> {
+function envOf(s: Raw, env: Readonly<Record<string, string>>, fill = true): Record<string, string> {
   const e = s.environment;
   const pairs: [string, string][] = Array.isArray(e)
     ? e.map((x) => String(x).split('=')).map(([k = '', ...v]) => [k, v.join('=')])
     : Object.entries(isObject(e) ? e : {}).map(([k, v]) => [k, String(v ?? '')]);
-  return Object.fromEntries(pairs.map(([k, v]) => [k, interpolate(v, env)]));
+  return Object.fromEntries(pairs.map(([k, v]) => [k, fill ? interpolate(v, env) : v]));
+}
+
+/** Postgres's user and password as the service sets them; where the password is a variable of .env, which one. */
+function credentialsOf(s: Raw, env: Readonly<Record<string, string>>): NonNullable<FoundService['credentials']> {
+  const e = envOf(s, env);
+  const from = /\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(envOf(s, {}, false).POSTGRES_PASSWORD ?? '')?.[1];
+  return { user: e.POSTGRES_USER || 'postgres', password: e.POSTGRES_PASSWORD || 'postgres', ...(from && env[from] ? { passwordFrom: from } : {}) };
 }
 
 /**
@@ -102,7 +110,6 @@ export function readServices(docs: readonly unknown[], env: Readonly<Record<stri
     }
     const image = typeof s.image === 'string' ? interpolate(s.image, env) : undefined;
     const k = kindOf(image);
-    const e = envOf(s, env);
     const hc = s.healthcheck;
     const seen = new Set<number>();
     const ports = (s.ports as unknown[]).flatMap((p) => publishedPorts(p, env)).filter((p) => !seen.has(p.published) && seen.add(p.published));
@@ -111,7 +118,7 @@ export function readServices(docs: readonly unknown[], env: Readonly<Record<stri
       label: k?.label ?? name,
       ports,
       healthcheck: isObject(hc) && hc.disable !== true && !(Array.isArray(hc.test) && hc.test[0] === 'NONE'),
-      ...(k?.kind === 'postgres' ? { credentials: { user: e.POSTGRES_USER || 'postgres', password: e.POSTGRES_PASSWORD || 'postgres' } } : {}),
+      ...(k?.kind === 'postgres' ? { credentials: credentialsOf(s, env) } : {}),
     });
   }
   return out;

@@ -46,7 +46,7 @@ export function plannedServices(m: InitModel): { services: PlannedService[]; dro
   const ids = new Set<string>();
   const add = (s: PlannedService) => {
     const holder = taken.get(s.basePort);
-    if (holder) { dropped.push(`${s.id}: port ${s.basePort} is already ${holder}'s`); return; }
+    if (holder) { dropped.push(`left out ${s.id}: port ${s.basePort} is already ${holder}'s`); return; }
     let id = s.id;
     for (let i = 2; ids.has(id); i++) id = `${s.id}-${i}`;
     ids.add(id);
@@ -85,7 +85,11 @@ export function declarationText(m: InitModel): { text: string; services: Planned
   const infra: string[] = [];
   const pg = byContainer('postgres');
   const pgFound = m.services.find((x) => x.infra === 'postgres');
-  if (pg && pgFound?.credentials) infra.push(`postgres: { service: ${q(pg.id)}, user: ${q(pgFound.credentials.user)}, password: ${q(pgFound.credentials.password)} }`);
+  if (pg && pgFound?.credentials) {
+    infra.push(`postgres: { service: ${q(pg.id)}, user: ${q(pgFound.credentials.user)}, password: ${q(pgFound.credentials.password)} }`);
+    const from = pgFound.credentials.passwordFrom;
+    if (from) dropped.push(`the Postgres password in the declaration is .env's ${from}: write process.env.${from} there instead if it must not be committed`);
+  }
   const redis = byContainer('redis');
   if (redis) infra.push(`redis: { service: ${q(redis.id)} }`);
   const temporal = byContainer('temporal');
@@ -97,7 +101,7 @@ export function declarationText(m: InitModel): { text: string; services: Planned
   // A broker advertises the address its own configuration names: each instance's must name the
   // instance's port (composeOverrides) before its topic prefix can be served; until then, a port.
   const broker = byContainer('redpanda');
-  if (broker) dropped.push(`infra.redpanda for ${broker.id}: a Kafka broker advertises its configured listener (the base port); give each instance its own in composeOverrides, then declare infra.redpanda for a topic prefix per instance`);
+  if (broker) dropped.push(`left out infra.redpanda for ${broker.id}: a Kafka broker advertises its configured listener (the base port); give each instance its own in composeOverrides, then declare infra.redpanda for a topic prefix per instance`);
   const declared = new Set(infra.map((i) => i.split(':')[0]));
   const urlKeys: { key: string; value: string; kind: 'database' | 'redis' }[] = m.urlKeys
     .filter((k) => declared.has(k.kind === 'database' ? 'postgres' : 'redis')).map((k) => ({ ...k, value: `${k.kind}.url` }));

@@ -1,7 +1,7 @@
 /**
  * A team's own repository adopts the tool as a user would: the packed tarball installed with
  * `npm install -D`, then `npx dev-instances init`, which writes the declaration from what the
- * repository already has (test/fixtures/adopter: a compose file with Postgres and Redis on fixed ports
+ * repository already has (examples/api-and-web: a compose file with Postgres and Redis on fixed ports
  * and names, a .env, a PM2 ecosystem file with a Node API and a shell-and-python app). Nothing of this
  * repository on the way — no DEV_INSTANCES_ROOT, no DEV_INSTANCES_CONFIG: the project is found from
  * the working directory. Two instances on the native engine (one through `npx`, one through `just`),
@@ -18,7 +18,7 @@ import { REPO } from '../helpers/cli.js';
 import { dockerForTests, removeTestProjects } from '../helpers/docker.js';
 import { processesUnder, usePrivatePm2 } from '../helpers/pm2-home.js';
 
-const FIXTURE = join(REPO, 'test', 'fixtures', 'adopter');
+const EXAMPLE = join(REPO, 'examples', 'api-and-web');
 const ports = (n: number) => ({ api: 4810 + n * 100, web: 4820 + n * 100 });
 
 const page = (port: number): Promise<string> => new Promise((resolve, reject) => {
@@ -49,7 +49,9 @@ describe('adopted by another repository: npm install -D of the packed package, a
     const packed = sh(REPO, 'npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work]);
     ok(packed, 'npm pack');
     const tarball = join(work, (JSON.parse(packed.stdout) as { filename: string }[])[0]?.filename ?? '');
-    cpSync(FIXTURE, repo, { recursive: true });
+    cpSync(EXAMPLE, repo, { recursive: true });
+    // Under the test projects' prefix, so an interrupted run's containers are found and removed.
+    writeFileSync(join(repo, 'package.json'), JSON.stringify({ name: 'ditest-adopt', private: true, type: 'module' }));
     ok(sh(repo, 'git', ['init', '-q']), 'git init');
     ok(sh(repo, 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '-D', tarball], {}, 600_000), 'npm install -D');
   });

@@ -41,7 +41,7 @@ services:
     assert.deepEqual(r.services.map((s) => [s.name, s.kind ?? '-', s.ports.map((p) => p.published), s.healthcheck]), [
       ['db', 'postgres', [5432, 15432], false], ['kv', 'redis', [6380], true], ['odd', '-', [7000], false], ['docs', 'mongo', [27017], false],
     ]);
-    assert.deepEqual(r.services[0]?.credentials, { user: 'app', password: 'secret' });
+    assert.deepEqual(r.services[0]?.credentials, { user: 'app', password: 'secret', passwordFrom: 'PG_PASS' }, 'the password came from .env, and init says so');
   });
 });
 
@@ -95,6 +95,6 @@ describe('init writes the declaration', () => {
     assert.match(text, /command: \['vite', '--port', '\{port\}'\], port: 'web'/);
     assert.match(text, /infra: \{\n {4}postgres: \{ service: 'postgres', user: 'u', password: 'p' \},\n {2}\},/);
     assert.match(text, /env: \(\{ database \}\) => \(\{\n {4}DATABASE_URL: database\.url,\n {2}\}\),/, 'no Redis declared: its URL key is left to the env file');
-    assert.deepEqual(dropped, ["other: port 5173 is already web's"]);
+    assert.deepEqual(dropped, ["left out other: port 5173 is already web's"]);
   });
 });

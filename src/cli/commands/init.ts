@@ -130,7 +130,7 @@ export async function runSetup(ctx: SetupContext): Promise<void> {
   if (made) {
     ctx.out('Per-instance ports (instance N at basePort + N * 100):');
     for (const line of columns(made.services.map((s) => [s.id, String(s.basePort), s.container ? `${s.container.service} (compose), ready by ${s.probe}` : 'app']), { indent: '  ' })) ctx.out(line);
-    for (const s of made.left) ctx.note(`left out ${s}`);
+    for (const s of made.notes) ctx.note(s);
     if (made.apps === 0) ctx.note('no apps found (no PM2 ecosystem file, Procfile or package.json dev script): add yours under apps');
   }
   ctx.out('Next: npx dev-instances 1    (or: just dev 1)');
@@ -155,5 +155,5 @@ async function readProject(dir: string, composeFlag: string | boolean | undefine
     sources: [...files, ...new Set(apps.map((a) => a.from)), ...envFiles],
   };
   const { text, services, dropped } = declarationText(model);
-  return { text, services, sources: model.sources, left: [...composed.skipped, ...dropped], apps: apps.length };
+  return { text, services, sources: model.sources, notes: [...composed.skipped.map((x) => `left out ${x}`), ...dropped], apps: apps.length };
 }
