@@ -19,11 +19,9 @@ export interface FoundApp {
 type Raw = Record<string, unknown>;
 const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** An app id the declaration takes: lower-case letters, digits and '-', starting with a letter. */
-export const appId = (name: string): string => {
-  const id = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+|-+$/g, '');
-  return id || 'app';
-};
+/** An id the declaration takes (an app's, a service's, the project's): lower-case letters, digits and '-', starting with a letter. */
+export const idOf = (name: string, fallback = 'app'): string =>
+  name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+|-+$/g, '') || fallback;
 
 const words = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/\s+/).filter(Boolean) : []);
 
@@ -57,7 +55,7 @@ export function appsFromEcosystem(mod: unknown, file: string, projectDir: string
     const port = Number(env.PORT) || portIn(args);
     const node = /\.(c|m)?js$/.test(script) && (a.interpreter === undefined || a.interpreter === 'node');
     return {
-      id: appId(typeof a.name === 'string' ? a.name : `app-${i + 1}`), cwd: relativeCwd(a.cwd, projectDir),
+      id: idOf(typeof a.name === 'string' ? a.name : `app-${i + 1}`), cwd: relativeCwd(a.cwd, projectDir),
       ...(node ? { script, ...(args.length ? { args } : {}) } : { command: [...(a.interpreter && a.interpreter !== 'none' ? [String(a.interpreter)] : []), ...words(script), ...args] }),
       ...(port ? { port } : {}), from: file,
     };
@@ -73,7 +71,7 @@ export function appsFromProcfile(text: string): FoundApp[] {
     const m = /^([A-Za-z0-9_-]+):\s*(.+)$/.exec(line.trim());
     if (!m || line.trim().startsWith('#') || m[1] === 'release') return [];
     const port = portIn(words(m[2]));
-    return [{ id: appId(m[1] ?? ''), cwd: '.', command: ['sh', '-c', m[2] ?? ''], ...(port ? { port } : {}), from: 'Procfile' }];
+    return [{ id: idOf(m[1] ?? ''), cwd: '.', command: ['sh', '-c', m[2] ?? ''], ...(port ? { port } : {}), from: 'Procfile' }];
   });
 }
 
@@ -94,6 +92,6 @@ export function appsFromPackages(packages: readonly { dir: string; text: string 
     const port = portIn(words(dev));
     const simple = !/[;&|<>`$()]/.test(dev);
     const command = port && simple ? ['npx', '--no-install', ...words(dev)] : ['npm', 'run', 'dev'];
-    return [{ id: appId(dir === '.' ? name : dir.split('/').pop() ?? name), cwd: dir, command, ...(port ? { port } : {}), from: `${dir === '.' ? '' : `${dir}/`}package.json` }];
+    return [{ id: idOf(dir === '.' ? name : dir.split('/').pop() ?? name), cwd: dir, command, ...(port ? { port } : {}), from: `${dir === '.' ? '' : `${dir}/`}package.json` }];
   });
 }

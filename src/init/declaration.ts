@@ -3,7 +3,7 @@
  * first, then each published port of the compose services), apps, the infrastructure the tool knows,
  * and env keys whose URL must name the instance's own database or Redis. Pure.
  */
-import { type FoundApp, withPortPlaceholder } from './apps.js';
+import { type FoundApp, idOf, withPortPlaceholder } from './apps.js';
 import type { FoundService } from './compose.js';
 
 export interface InitModel {
@@ -33,7 +33,6 @@ const SCHEMES: Record<string, PlannedService['scheme']> = { postgres: 'postgresq
 /** Kinds whose published port is a web page or an HTTP API (info lists its URL). */
 const HTTP_KINDS = new Set(['temporal-ui', 'minio', 'loki', 'redpanda-console', 'keycloak', 'qdrant', 'search', 'mail']);
 const portKey = (id: string) => id.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
-const idOf = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+|-+$/g, '') || 'service';
 
 /** A project name the declaration takes, from package.json's name or the folder's. */
 export const projectName = (name: string): string => idOf(name.replace(/^@[^/]+\//, '')).slice(0, 30).replace(/-+$/, '') || 'app';
@@ -58,7 +57,7 @@ export function plannedServices(m: InitModel): { services: PlannedService[]; dro
   for (const s of m.services) {
     s.ports.forEach((p, i) => {
       // One server of a kind takes the kind's name (postgres, redis); otherwise its compose name.
-      const base = s.kind && kinds.filter((k) => k === s.kind).length === 1 && !['temporal-ui', 'redpanda-console'].includes(s.kind) ? s.kind : idOf(s.name);
+      const base = s.kind && kinds.filter((k) => k === s.kind).length === 1 && !['temporal-ui', 'redpanda-console'].includes(s.kind) ? s.kind : idOf(s.name, 'service');
       add({
         id: i === 0 ? base : `${base}-${p.target}`, label: i === 0 ? s.label : `${s.label} ${p.target}`, basePort: p.published,
         ...(s.kind && SCHEMES[s.kind] && i === 0 ? { scheme: SCHEMES[s.kind] } : HTTP_KINDS.has(s.kind ?? '') ? { scheme: 'http' as const } : {}),
