@@ -2,7 +2,6 @@
 // Launcher for the compiled CLI. When a TypeScript source (or the stack declaration) is newer than
 // the last build, rebuild first so an edit never silently runs stale code; otherwise this costs a
 // handful of stat calls.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,8 +24,11 @@ function newestSource() {
 if (process.env.DEV_INSTANCES_NO_REBUILD !== '1'
   && (!existsSync(entry) || newestSource() > statSync(entry).mtimeMs)) {
   process.stderr.write('dev-instances: sources changed, rebuilding (npm run build)...\n');
+  // Loaded only to rebuild: child_process brings net and streams, which a plain run never needs.
+  const { spawnSync } = await import('node:child_process');
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+  const built = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+  const r = built.status === 0 ? spawnSync(process.execPath, [join(root, 'scripts', 'bundle.mjs')], { stdio: 'inherit' }) : built;
   if (r.status !== 0) {
     process.stderr.write('dev-instances: the build failed (see above); fix it or run `npm run build`.\n');
     process.exit(1);

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { stateDir } from '../src/leases/registry.js';
+import { stateDir } from '../src/state-dir.js';
 import { PROXY_BIND_ENV, addressPort } from '../src/proxy/hosts.js';
 import { serveProxy } from '../src/proxy/serve.js';
 import { type ProxyRecord, configuredFront, configuredPort, proxyFile, runningProxy, tokenFile } from '../src/proxy/state.js';

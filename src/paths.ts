@@ -1,6 +1,19 @@
-/** Where the repository is: everything the tool writes lives under <root>/.instances. */
-import { dirname, resolve } from 'node:path';
+/** Where the tool's own files are (its package), and its entries; the project a command is for is src/project.ts. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** The tool's package folder: the nearest above this module with a package.json (a compiled file or a bundle's chunk alike). */
+export function toolRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+/** The tool's version, from its package.json. */
+export const toolVersion = (): string => {
+  try { return (JSON.parse(readFileSync(join(toolRoot(), 'package.json'), 'utf8')) as { version: string }).version; } catch { return '?'; }
+};
 
 /** dist/src/paths.js -> the repository root; DEV_INSTANCES_ROOT points elsewhere (tests, other checkouts). */
 export function repoRoot(): string {
@@ -9,7 +22,7 @@ export function repoRoot(): string {
 }
 
 /** A compiled entry of this install (dist/scripts/NAME.js), for running it as a child or under PM2. */
-const entry = (name: string): string => resolve(dirname(fileURLToPath(import.meta.url)), '..', 'scripts', `${name}.js`);
+const entry = (name: string): string => join(toolRoot(), 'dist', 'scripts', `${name}.js`);
 /** The CLI's entry. */
 export const cliScript = (): string => entry('dev-instance-manager');
 /** The local proxy's entry. */

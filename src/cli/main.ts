@@ -5,7 +5,6 @@ import type { EngineName } from '../engines/types.js';
 import { ConfigError, OperationalError, UsageError } from '../errors.js';
 import type { LifecycleEvent } from '../lifecycle/events.js';
 import { type Target, resolveTarget } from '../lifecycle/target.js';
-import { leasedInstance } from '../leases/registry.js';
 import { instanceEnvVar } from '../plan/names.js';
 import { type Placement, rangeFor, sharedServices } from '../plan/plan.js';
 import { proxySetting } from '../proxy/state.js';
@@ -13,8 +12,7 @@ import { onLongWaits } from '../progress.js';
 import { colourWanted, useColour } from '../text/colour.js';
 import { type Project, findProject } from '../project.js';
 import { checkFlags, parseArgs } from './args.js';
-import { errorLine, eventLine, noAllFor, notATarget, noteLine, warningLine } from './messages.js';
-import { commandHelp, usage } from './help.js';
+import { errorLine, noAllFor, notATarget, noteLine, warningLine } from './lines.js';
 import { COMMANDS, flagKinds } from './registry.js';
 
 export interface Io {
@@ -40,28 +38,23 @@ const CHANGES_INSTANCE: Readonly<Record<string, string>> = {
   stop: 'nothing was stopped', restart: 'nothing was restarted', clean: 'nothing was deleted', release: 'nothing was changed',
 };
 
-/** The installed package's version. */
-async function version(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 /** Returns the exit code; never calls process.exit itself. */
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
   const names = COMMANDS.map((c) => c.name);
-  let usageText: (() => string) | undefined;
+  let usageText: (() => Promise<string>) | undefined;
+  // Wording that commands used in shell scripts (ports) never need: loaded when it is.
+  const help = () => import('./help.js');
   useColour(colourWanted(process.stdout, io.env));
   try {
     // Asked of the tool itself, not of a project: answered anywhere, before any declaration is looked for.
-    if (argv[0] === '--version' || argv[0] === '-v') { io.out(await version()); return 0; }
+    if (argv[0] === '--version' || argv[0] === '-v') { io.out((await import('../paths.js')).toolVersion()); return 0; }
     // Words after a passthrough command (compose's) are that program's: its -h is not ours.
     const cut = argv.findIndex((a) => COMMANDS.some((c) => c.passthrough && c.name === a));
     const ours = cut < 0 ? argv : argv.slice(0, cut + 1);
     const asked = argv[0] === 'help' ? argv[1] : ours.includes('--help') || ours.includes('-h') ? ours.find((a) => names.includes(a)) : undefined;
     const helped = asked === undefined ? undefined : COMMANDS.find((c) => c.name === asked);
     if (argv[0] === 'help' && asked !== undefined && !helped) throw new UsageError(`unknown action '${asked}' (actions: ${names.join(', ')})`);
-    if (helped) { io.out(commandHelp(helped)); return 0; }
+    if (helped) { io.out((await help()).commandHelp(helped)); return 0; }
     // The declaration first: every usage text (an error's included) gives its range and variable. A
     // command that writes the declaration (init) runs without one, or with a broken one.
     let loaded: { project: Project; stack: LoadedStack } | undefined;
@@ -71,7 +64,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       loaded = { project, stack: await loadStack(project) };
       const { decl } = loaded.stack;
       const max = rangeFor(decl).max;
-      usageText = () => usage(COMMANDS, max, instanceEnvVar(decl.project));
+      usageText = async () => (await help()).usage(COMMANDS, max, instanceEnvVar(decl.project));
     } catch (err) {
       missing = err;
     }
@@ -84,7 +77,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       await (await setup.load()).runSetup?.({ cwd: process.cwd(), flags, out: io.out, note: (t) => io.err(noteLine(t)), ...(args.operand === undefined ? {} : { operand: args.operand }) });
       return 0;
     }
-    if (args.help && !loaded) { io.out(usage(COMMANDS)); return 0; } // outside a project: what there is to run
+    if (args.help && !loaded) { io.out((await help()).usage(COMMANDS)); return 0; } // outside a project: what there is to run
     if (!loaded || !usageText) throw missing;
     const { project, stack } = loaded;
     // What this run found, named outright for what it runs in turn (the MCP server's CLI calls, the
@@ -94,7 +87,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const { decl } = stack;
     const envVar = instanceEnvVar(decl.project);
     if (args.help) {
-      io.out(usageText());
+      io.out(await usageText());
       return 0;
     }
     const { root } = project;
@@ -123,7 +116,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       if (fromEnv !== undefined && fromEnv !== '') target = resolve(fromEnv, `${envVar} value`);
       else {
         // No number: the one this checkout holds, else one leased to it now (see src/leases/assign.ts).
-        const held = leasedInstance(decl.project, root);
+        const held = (await import('../leases/registry.js')).leasedInstance(decl.project, root);
         target = resolve(held ?? await (await import('../leases/assign.js')).assignInstance(decl, root));
       }
     }
@@ -136,12 +129,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const flags = checkFlags(args.flags, flagKinds(spec), spec.name);
 
     for (const w of target?.plan.warnings ?? []) io.err(warningLine(w));
+    // The events' wording loads beside the command, except for those used in shell scripts, which report none.
+    const [command, words] = await Promise.all([spec.load(), spec.quick ? undefined : import('./messages.js')]);
     const report = (e: LifecycleEvent) => {
-      const { warning, text } = eventLine(e);
+      const { warning, text } = words ? words.eventLine(e) : { warning: false, text: e.kind };
       io.err(warning ? warningLine(text) : noteLine(text));
     };
     onLongWaits((line) => io.err(noteLine(line)));
-    const command = await spec.load();
     if (!command.run) throw new Error(`${spec.name} has no run`);
     const code = await command.run({
       stack, root, target, resolve: (n, found, placement) => resolve(n, undefined, found, proxy, placement), flags, out: io.out,
@@ -157,7 +151,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     }
     if (err instanceof UsageError) {
       io.err(errorLine(err.message));
-      if (err.showUsage && usageText) io.err(`\n${usageText()}`);
+      if (err.showUsage && usageText) io.err(`\n${await usageText()}`);
       return err.exitCode;
     }
     if (err instanceof OperationalError) {

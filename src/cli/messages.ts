@@ -12,16 +12,6 @@ import { columns } from '../text/columns.js';
 import { formatBytes } from '../text/bytes.js';
 import type { Snapshot } from '../data/snapshots.js';
 
-export const PROGRAM = 'dev-instances';
-
-export const errorLine = (message: string): string => `${PROGRAM}: ${tint('red', message)}`;
-export const warningLine = (message: string): string => `${PROGRAM}: ${tint('yellow', 'warning:')} ${message}`;
-export const noteLine = (message: string): string => `${PROGRAM}: ${message}`;
-
-export const notATarget = (raw: string, max: number, actions: readonly string[]): string =>
-  `'${raw}' is neither an action nor an instance number: expected an integer from 0 to ${max}, or one of ${actions.join(', ')}`;
-
-export const noAllFor = (action: string): string => `${action} works on one instance; give a number, not 'all'`;
 
 
 /** The `info` text: what a person needs to reach and recognise the instance. */

@@ -74,6 +74,8 @@ export interface CommandSpec {
   noInstance?: boolean;
   /** Every word after the command's name goes to another program as it is (compose). */
   passthrough?: boolean;
+  /** Used inside shell scripts (ports): loads nothing it does not need, reports no events. */
+  quick?: boolean;
   /** Runs before there is a declaration (init writes it): its module's runSetup is called, in the working directory. */
   noDeclaration?: boolean;
   /** One command line that uses it, for `help CMD`. */
@@ -253,14 +255,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/info.js'),
   },
   {
-    name: 'ports', form: 'N', acceptsAll: false, flags: ['json'],
+    name: 'ports', form: 'N', acceptsAll: false, flags: ['json'], quick: true,
     summary: 'KEY=port lines for eval in shell scripts, or --json',
     mcp: { description: "The instance's ports by key (FRONTEND, BACKEND, POSTGRES, …) as JSON." },
     example: 'eval "$(just dev 2 ports)"',
     load: () => import('./commands/ports.js'),
   },
   {
-    name: 'project-name', form: 'N', acceptsAll: false, flags: [],
+    name: 'project-name', form: 'N', acceptsAll: false, flags: [], quick: true,
     summary: 'the compose project name of instance N',
     example: 'docker compose -p "$(just dev 2 project-name)" ps',
     load: () => import('./commands/project-name.js'),

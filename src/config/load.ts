@@ -2,17 +2,15 @@
  * Load and validate the project's declaration, at run time, from the project itself: a `.js`/`.mjs`
  * file is imported as it is; a TypeScript one (Node 20 strips no types) is bundled by esbuild — its
  * local imports included, packages left to Node — into a cache under the project's node_modules,
- * keyed by the content of every file that went into it, so a warm run imports the cached module and
- * never loads esbuild. A syntax error, or an error thrown while it loads, names the file and line.
+ * keyed by the content of every file that went into it, so a warm run compares those files and imports
+ * the cached module, and never loads esbuild. A syntax error, or an error thrown while it loads, names the file and line.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
-import { writeFileAtomic } from '../fs/atomic.js';
 import { plan } from '../plan/plan.js';
+import { toolVersion } from '../paths.js';
 import type { Project } from '../project.js';
 import type { StackDeclaration } from './types.js';
 import { validateDeclaration } from './validate.js';
@@ -23,15 +21,14 @@ export interface LoadedStack {
   source: string;
 }
 
-const sha = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
+/** A short name for a text, for file names: only a build needs it (crypto is not loaded by a warm run). */
+const sha = async (text: string): Promise<string> => (await import('node:crypto')).createHash('sha256').update(text).digest('hex');
 
-/** What a cached build was made from: each input file's hash, the tool that built it, and the module it gave. */
+/** What a cached build was made from: each input file's content, the tool that built it, and the module it gave. */
 interface Manifest { inputs: Record<string, string>; tool: string; module: string }
 
 /** The tool's version: a new one builds afresh (how it bundles may have changed). */
-const TOOL = (() => {
-  try { return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version; } catch { return '?'; }
-})();
+const TOOL = toolVersion();
 
 /** Beside the project's packages (so the cached module resolves them as the declaration does), else in .instances/. */
 function cacheDir(project: Project): string {
@@ -44,7 +41,8 @@ function cached(manifestFile: string): string | undefined {
   try {
     m = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
     if (m.tool !== TOOL) return undefined;
-    for (const [file, hash] of Object.entries(m.inputs)) if (sha(readFileSync(file)) !== hash) return undefined;
+    // Compared byte for byte: a declaration is a few kilobytes, and no hash module needs loading.
+    for (const [file, content] of Object.entries(m.inputs)) if (readFileSync(file, 'utf8') !== content) return undefined;
   } catch {
     return undefined;
   }
@@ -64,8 +62,8 @@ async function build(project: Project, dir: string, manifestFile: string): Promi
     name: 'dev-instances-inputs',
     setup(b: { onLoad: (o: { filter: RegExp }, f: (a: { path: string }) => Promise<{ contents: string; loader: 'ts' | 'tsx' | 'js' | 'jsx' | 'json' }>) => void }) {
       b.onLoad({ filter: /\.(?:[cm]?[jt]sx?|json)$/ }, async ({ path }) => {
-        const raw = await readFile(path, 'utf8');
-        inputs[path] = sha(raw);
+        const raw = readFileSync(path, 'utf8');
+        inputs[path] = raw;
         const contents = raw.replace(/\bimport\.meta\.(url|dirname|filename)\b/g, (_m, k: string) =>
           JSON.stringify(k === 'url' ? pathToFileURL(path).href : k === 'dirname' ? dirname(path) : path));
         const ext = path.slice(path.lastIndexOf('.') + 1);
@@ -87,13 +85,30 @@ async function build(project: Project, dir: string, manifestFile: string): Promi
     throw new ConfigError([`${at}: ${first?.text ?? (err as Error).message}`]);
   }
   const text = out.outputFiles?.[0]?.text ?? '';
-  const module = join(dir, `declaration-${sha(text).slice(0, 16)}.mjs`);
+  const module = join(dir, `declaration-${(await sha(text)).slice(0, 16)}.mjs`);
+  const { writeFileAtomic } = await import('../fs/atomic.js');
   await writeFileAtomic(module, text, 0o644);
   await writeFileAtomic(manifestFile, `${JSON.stringify({ inputs, tool: TOOL, module } satisfies Manifest)}\n`, 0o644);
   return module;
 }
 
-/** The first place in the stack of an error thrown while the declaration loads that is a file of the project. */
+/**
+ * Where a declaration that failed to load threw, in the project's own files: the bundle is loaded
+ * again with source maps on (only now: they cost every run something), so the stack names the
+ * TypeScript file and line.
+ */
+async function whereItThrew(err: unknown, project: Project, file: string): Promise<string | undefined> {
+  if (file === project.config) return whereThrown(err, project);
+  process.setSourceMapsEnabled(true);
+  try {
+    await import(`${pathToFileURL(file).href}?mapped`);
+  } catch (again) {
+    return whereThrown(again, project);
+  }
+  return whereThrown(err, project);
+}
+
+/** The first place in the stack of an error that is a file of the project. */
 function whereThrown(err: unknown, project: Project): string | undefined {
   const stack = (err as Error)?.stack ?? '';
   for (const m of stack.matchAll(/(?:\(|at )(?:file:\/\/)?(\/[^\s():]+):(\d+):(\d+)/g)) {
@@ -110,15 +125,15 @@ export async function loadStack(project: Project): Promise<LoadedStack> {
   let file = project.config;
   if (/\.m?ts$/.test(file)) {
     const dir = cacheDir(project);
-    const manifestFile = join(dir, `${sha(file).slice(0, 16)}.json`);
+    // Named by where the declaration is (an unchanged path finds its manifest without a hash).
+    const manifestFile = join(dir, `${file.replace(/[^A-Za-z0-9]+/g, '_').slice(-80)}.json`);
     file = cached(manifestFile) ?? await build(project, dir, manifestFile);
-    process.setSourceMapsEnabled(true); // an error thrown while it loads points into the TypeScript file
   }
   let mod: { default?: unknown };
   try {
     mod = await import(pathToFileURL(file).href) as { default?: unknown };
   } catch (err) {
-    throw new ConfigError([`${whereThrown(err, project) ?? source}: the declaration failed to load: ${(err as Error).message?.split('\n')[0] ?? String(err)}`]);
+    throw new ConfigError([`${await whereItThrew(err, project, file) ?? source}: the declaration failed to load: ${(err as Error).message?.split('\n')[0] ?? String(err)}`]);
   }
   return { decl: checkDeclaration(mod.default, source), source };
 }

@@ -5,8 +5,8 @@
  * without a lock (it is only ever replaced whole), changed under a lock, 0600.
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { stateDir } from '../state-dir.js';
 import { type Checkout, checkoutAt, checkoutLive } from './checkout.js';
 
 export interface Lease {
@@ -41,12 +41,6 @@ export interface LeaseRoute {
   home?: boolean;
 }
 
-/** DEV_INSTANCES_STATE_DIR, else $XDG_STATE_HOME/dev-instances, else ~/.local/state/dev-instances. */
-export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.DEV_INSTANCES_STATE_DIR) return resolve(env.DEV_INSTANCES_STATE_DIR);
-  const base = env.XDG_STATE_HOME ? resolve(env.XDG_STATE_HOME) : join(homedir(), '.local', 'state');
-  return join(base, 'dev-instances');
-}
 export const leaseFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'leases.json');
 
 /** A lease is live while its checkout's folder exists: a removed worktree gives its numbers back. */

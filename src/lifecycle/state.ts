@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isEngineName } from '../engines/registry.js';
 import type { EngineName } from '../engines/types.js';
-import { writeFileAtomic } from '../fs/atomic.js';
 import type { Placement } from '../plan/plan.js';
 
 export interface InstanceState {
@@ -44,5 +43,7 @@ export function readState(root: string, dir: string): InstanceState | undefined 
 }
 
 export async function writeState(root: string, dir: string, state: InstanceState): Promise<void> {
+  // Loaded here: every command reads a state, few write one (and fs/promises costs a shell script's `ports`).
+  const { writeFileAtomic } = await import('../fs/atomic.js');
   await writeFileAtomic(file(root, dir), `${JSON.stringify(state, null, 2)}\n`);
 }

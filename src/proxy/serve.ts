@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
-import { stateDir } from '../leases/registry.js';
+import { stateDir } from '../state-dir.js';
 import { PROXY_FRONT_ENV, type ProxyFront } from './hosts.js';
 import { type NginxFront, findNginx, startNginxFront } from './nginx/front.js';
 import { type ProxyOptions, startProxy } from './server.js';

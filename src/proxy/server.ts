@@ -9,7 +9,8 @@ import { Agent, type IncomingMessage, type Server, ServerResponse, createServer 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
-import { leaseFile, readLeases, stateDir } from '../leases/registry.js';
+import { leaseFile, readLeases } from '../leases/registry.js';
+import { stateDir } from '../state-dir.js';
 import { Monitor } from './dashboard/live.js';
 import { dashboardHandler } from './dashboard/index.js';
 import { hostAllowed, isDashboardHost } from './guard.js';

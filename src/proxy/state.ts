@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
 import { UsageError } from '../errors.js';
-import { stateDir } from '../leases/registry.js';
+import { stateDir } from '../state-dir.js';
 import { processAlive as alive } from '../proc/alive.js';
 import { DEFAULT_PROXY_PORT, PROXY_ENV, PROXY_FRONTS, PROXY_FRONT_ENV, PROXY_PORT_ENV, type ProxyFront } from './hosts.js';
 

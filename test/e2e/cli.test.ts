@@ -139,7 +139,7 @@ describe('bad input: exit 2, one line naming the value and the range, nothing wr
   it('a word where an instance or action belongs', () => { bad(['abc'], /'abc' is neither an action nor an instance number: expected an integer from 0 to 17/); });
   it('an unknown action, with the usage that --help gives (the declaration\'s range and variable)', () => {
     const r = bad(['1', 'frobnicate'], /unknown action 'frobnicate'/);
-    assert.match(r.stderr, /N is an instance number from 0 to 17\. Without N: SHIPSEC_INSTANCE when set, else the number this checkout/);
+    assert.match(r.stderr.replace(/\s+/g, " "), /N is an instance number from 0 to 17\. Without N: SHIPSEC_INSTANCE when set, else the number this checkout/);
     assert.ok(r.stderr.includes(runCli(['--help']).stdout.trim()), 'the usage after the error is the --help text');
   });
   it('an unknown flag', () => { bad(['ports', '1', '--jsn'], /unknown flag '--jsn' for ports \(allowed: --json\)/); });
