@@ -27,7 +27,7 @@ import { mustDev, sandbox } from './sandbox.js';
  * (Postgres up, the database made, both apps started and answering); target: within 1.3x.
  */
 async function pgOnlyBench(repo: string, rounds: number): Promise<void> {
-  const box = sandbox(repo, 'di-bp', { DEV_INSTANCES_CONFIG: join(repo, 'dist', 'test', 'fixtures', 'pg-only-stack.config.js') });
+  const box = sandbox(repo, 'di-bp', { DEV_INSTANCES_CONFIG: join(repo, 'dist', 'test', 'fixtures', 'pg-only-stack.config.js'), DEV_INSTANCES_ENGINE: 'native' });
   cpSync(join(repo, 'test', 'fixtures', 'stacks'), join(box.root, 'stacks'), { recursive: true });
   const dev = (...args: string[]) => mustDev(box, ...args);
   const decl = checkDeclaration(pgOnly, 'pg-only-stack.config.ts');
@@ -65,7 +65,7 @@ async function pgOnlyBench(repo: string, rounds: number): Promise<void> {
 
 export async function lifecycleBench(repo: string, rounds = 3, fleet = 10): Promise<void> {
   await pgOnlyBench(repo, rounds);
-  const box = sandbox(repo, 'di-bl');
+  const box = sandbox(repo, 'di-bl', { DEV_INSTANCES_ENGINE: 'native' });
   const { root, env } = box;
   const dev = (...args: string[]) => mustDev(box, ...args);
   const decl = checkDeclaration(stack, 'stack.config.ts');
@@ -94,7 +94,7 @@ export async function lifecycleBench(repo: string, rounds = 3, fleet = 10): Prom
         const alone = { ...p, apps: backend ? [backend] : [] };
         const t0 = performance.now();
         await nativeEngine.up({ decl, scope: p.infra, root });
-        await provision(decl, p, ['temporal']);
+        await provision(decl, p, ['temporal', 'minio', 'redpanda']); // what the native engine cannot run here
         await withPm2(async (pm2) => {
           const launch = newLaunch();
           const started = await startApps(pm2, alone, root, launch);
