@@ -78,8 +78,9 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
 
     trace('restore: side database filled');
     const appsStopped = await withPm2(async (pm2) => {
-      const names = new Set(p.apps.map((a) => a.pm2Name));
-      const online = (await pm2.list()).filter((x) => names.has(x.name) && x.status === 'online').map((x) => x.name);
+      // In the declaration's order, whatever order PM2 lists them in.
+      const running = new Set((await pm2.list()).filter((x) => x.status === 'online').map((x) => x.name));
+      const online = p.apps.map((a) => a.pm2Name).filter((name) => running.has(name));
       await deleteApps(pm2, online);
       return online;
     });
