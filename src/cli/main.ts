@@ -11,6 +11,7 @@ import { proxySetting } from '../proxy/state.js';
 import { onLongWaits } from '../progress.js';
 import { colourWanted, useColour } from '../text/colour.js';
 import { type Project, findProject } from '../project.js';
+import { trace } from '../trace.js';
 import { checkFlags, parseArgs } from './args.js';
 import { errorLine, noAllFor, notATarget, noteLine, warningLine } from './lines.js';
 import { COMMANDS, flagKinds } from './registry.js';
@@ -62,6 +63,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     try {
       const project = findProject();
       loaded = { project, stack: await loadStack(project) };
+      trace('cli: declaration loaded');
       const { decl } = loaded.stack;
       const max = rangeFor(decl).max;
       usageText = async () => (await help()).usage(COMMANDS, max, instanceEnvVar(decl.project));

@@ -1,8 +1,9 @@
-/** Choose the engine: the one asked for; on auto the recorded one, else docker where an engine answers and has the images, else native. */
+/** Choose the engine: the one asked for; on auto the recorded one, else docker where the project has compose files and an engine answers and has the images, else native. */
 import { OperationalError } from '../errors.js';
 import { type Placement } from '../plan/plan.js';
 import { onHost, placementLabel } from '../plan/views.js';
-import { probeDocker } from './docker/index.js';
+import { DEFAULT_COMPOSE_FILES, hasComposeFiles } from './docker/compose-names.js';
+import { probeDocker } from './docker/probe.js';
 import { dockerEnv } from './docker/placement.js';
 import { type EngineChoice, engineNamed } from './registry.js';
 import type { Engine, EngineName, EngineTarget } from './types.js';
@@ -38,6 +39,9 @@ export async function selectEngine(choice: EngineChoice, ctx: SelectContext = {}
   if (ctx.placement) return placedEngine(ctx.placement, label);
   if (choice === 'auto' && ctx.recorded === 'native') return { engine: engineNamed('native'), reason: 'native engine, as last started (--engine docker to move)' };
   if (choice === 'native') return { engine: engineNamed('native'), reason: 'native engine, as asked' };
+  // auto on a project without a compose file: nothing for docker to run (an explicit docker says so, exit 2).
+  const noCompose = choice === 'auto' && !ctx.recorded && (ctx.sets ?? []).some((set) => !hasComposeFiles(set.root, set.decl));
+  if (noCompose) return { engine: engineNamed('native'), reason: `native engine: the project has no compose file (${DEFAULT_COMPOSE_FILES[0]}, …, or composeFiles in the declaration)` };
   const probe = await probeDocker();
   if (probe.ok) {
     const docker = engineNamed('docker');

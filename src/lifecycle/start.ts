@@ -73,11 +73,14 @@ export async function startInstance(t: Target, opts: StartOptions): Promise<Star
   const t0 = performance.now();
   // The number first: another checkout holding it refuses the start before anything runs.
   await claimInstance(t.plan, t.root);
+  trace('start: number claimed');
   // A daemon launched from a removed checkout, or of another PM2 version, cannot fork our apps.
   const handover = await ensureDaemonCanFork();
   if (handover) opts.report({ kind: 'pm2-handover', ...handover });
+  trace('start: PM2 daemon checked');
   // A second start waits for the first, then finds the instance running: one set of everything.
   const lock = await lockInstance(t, opts.report, START_WAITS_MS);
+  trace('start: instance locked');
   try {
     // Asking Docker and connecting to PM2 both mostly wait: do them at once.
     const selecting = selectEngine(opts.engine, {

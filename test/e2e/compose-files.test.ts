@@ -74,7 +74,33 @@ describe('compose files of the project, per set (pure)', () => {
     });
     const shared = plan(checkDeclaration({ ...fixture, infraSharing: 'shared' }, 'x'), 1).sharedInfra;
     assert.ok(shared);
-    assert.doesNotThrow(() => composeLayout({ scope: shared, root: ROOT }, files, { tags: false, isInput: notInput }));
+    const layout = composeLayout({ scope: shared, root: ROOT }, files, { tags: false, isInput: notInput });
+    assert.deepEqual(layout.data.redis, { '/data': { volume: 'data' } }, 'the external volume is where its data is');
+  });
+
+  it('a volume with a fixed name keeps it on the shared set (its data home says so) and is renamed per instance', () => {
+    const files = [source('compose.yml', 'services:\n  redis:\n    image: redis\n    volumes: ["data:/data"]\nvolumes:\n  data:\n    name: team-redis-data\n')];
+    const shared = plan(checkDeclaration({ ...fixture, infraSharing: 'shared' }, 'x'), 1).sharedInfra;
+    assert.ok(shared);
+    assert.deepEqual(composeLayout({ scope: shared, root: ROOT }, files, { tags: false, isInput: notInput }).data.redis, { '/data': { volume: 'team-redis-data' } });
+    const own = composeLayout(target(1), files, { tags: false, isInput: notInput });
+    assert.deepEqual(own.data.redis, { '/data': { volume: 'ditest-cf-dev-1_data' } });
+    assert.deepEqual(doc(own.override).volumes, { data: { name: 'ditest-cf-dev-1_data' } });
+  });
+
+  it('on another Docker host, a writable data folder becomes a volume of the set and a file of this machine is refused, naming it', () => {
+    const placement = { name: 'build-box', docker: 'tcp://10.1.2.3:2375', address: '10.1.2.3' };
+    const placed = { scope: plan(decl, 1, { placement }).infra, root: ROOT };
+    const files = [source('compose.yml', 'services:\n  redis:\n    image: redis\n    volumes: ["./data/redis:/data"]\n')];
+    const layout = composeLayout(placed, files, { tags: false, isInput: notInput });
+    assert.deepEqual(layout.data.redis, { '/data': { volume: 'ditest-cf-dev-1_redis-data' } });
+    assert.deepEqual(layout.dataDirs, []);
+    const withConfig = [source('compose.yml', 'services:\n  redis:\n    image: redis\n    volumes: ["./redis.conf:/etc/redis.conf:ro"]\n')];
+    assert.doesNotThrow(() => composeLayout(target(1), withConfig, { tags: false, isInput: notInput }), 'this machine\'s engine reads it');
+    assert.throws(() => composeLayout(placed, withConfig, { tags: false, isInput: notInput }), (err: ConfigError) => {
+      assert.deepEqual(err.problems, [`instance 1: services.redis.volumes in ${ROOT}/compose.yml: ./redis.conf is on this machine, which the Docker host build-box (tcp://10.1.2.3:2375) cannot read. Serve redis from this machine's engine (no --host), or build the file into its image`]);
+      return true;
+    });
   });
 
   it('a declared compose file that does not exist is a ConfigError naming the key and the path', async () => {

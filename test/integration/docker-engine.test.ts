@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { checkDeclaration } from '../../src/config/load.js';
-import { composeArgs, composeInvocation, detectCompose, dockerEngine, forgetSeen, probeDocker } from '../../src/engines/docker/index.js';
+import { composeArgs, composeInvocation, dockerEngine, forgetSeen } from '../../src/engines/docker/index.js';
+import { detectCompose, probeDocker } from '../../src/engines/docker/probe.js';
 import { selectEngine } from '../../src/engines/select.js';
 import { forgetObtainedImages } from '../../src/engines/docker/images.js';
 import type { EngineTarget } from '../../src/engines/types.js';
@@ -174,6 +175,15 @@ describe('docker engine', () => {
       assert.equal(auto.engine.name, 'native');
       assert.match(auto.reason, /^native engine: docker answers, but redis: image redis:7-alpine is not on this machine and cannot be pulled [^\n]*DEV_INSTANCES_IMAGE_REDIS/);
       assert.equal((await selectEngine('docker', { sets: [target(1)] })).engine.name, 'docker');
+    });
+
+    it('auto gives a project without a compose file the native engine, without asking Docker; --engine docker refuses, naming composeFiles', async () => {
+      const noCompose: EngineTarget = { ...target(1), decl: { ...decl, composeFiles: undefined } };
+      const auto = await selectEngine('auto', { sets: [noCompose] });
+      assert.equal(auto.engine.name, 'native');
+      assert.match(auto.reason, /^native engine: the project has no compose file \(compose\.yaml, …, or composeFiles in the declaration\)$/);
+      assert.equal(calls().length, 0, 'docker was not asked');
+      await assert.rejects((await selectEngine('docker', { sets: [noCompose] })).engine.inspect(noCompose), /composeFiles: no compose file in /);
     });
 
     it('a dry run pulls nothing and says what a start would pull', async () => {

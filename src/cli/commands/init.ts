@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_COMPOSE_FILES } from '../../engines/docker/compose-files.js';
+import { DEFAULT_COMPOSE_FILES } from '../../engines/docker/compose-names.js';
 import { parseComposeText } from '../../engines/docker/compose-text.js';
 import { EnvDocument } from '../../env/dotenv-doc.js';
 import { ConfigError, UsageError } from '../../errors.js';

@@ -1,5 +1,11 @@
 /** Compose files as text, read as compose reads them: YAML with merge keys and v2's tags, variables filled in. Pure. */
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YamlLib from 'yaml';
+
+type Yaml = typeof YamlLib;
+let loaded: Yaml | undefined;
+/** The YAML library, loaded when a compose file is first read or written: commands that read none (a native start, `status`) never pay for it. */
+export const yaml = (): Yaml => (loaded ??= createRequire(import.meta.url)('yaml') as Yaml);
 
 // `!override` and `!reset` (compose v2) read as the value they carry.
 const COMPOSE_TAGS = ['!override', '!reset'].flatMap((tag) => [
@@ -9,7 +15,7 @@ const COMPOSE_TAGS = ['!override', '!reset'].flatMap((tag) => [
 ]);
 
 /** A compose file's YAML as compose reads it: `<<` merge keys resolved, `!override`/`!reset` read as their value. Throws yaml's error. */
-export const parseComposeText = (text: string): unknown => parse(text, { customTags: COMPOSE_TAGS, merge: true, logLevel: 'error' });
+export const parseComposeText = (text: string): unknown => yaml().parse(text, { customTags: COMPOSE_TAGS, merge: true, logLevel: 'error' });
 
 /** `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `$VAR`, from the project's .env and the environment, as compose fills them. */
 export function interpolate(text: string, env: Readonly<Record<string, string | undefined>>): string {
