@@ -85,9 +85,10 @@ export function declarationText(m: InitModel): { text: string; services: Planned
   const pg = byContainer('postgres');
   const pgFound = m.services.find((x) => x.infra === 'postgres');
   if (pg && pgFound?.credentials) {
-    infra.push(`postgres: { service: ${q(pg.id)}, user: ${q(pgFound.credentials.user)}, password: ${q(pgFound.credentials.password)} }`);
+    // A password from .env stays there: the declaration reads the variable when it loads, as compose does.
     const from = pgFound.credentials.passwordFrom;
-    if (from) dropped.push(`the Postgres password in the declaration is .env's ${from}: write process.env.${from} there instead if it must not be committed`);
+    const password = from ? `composeEnv(new URL('.env', import.meta.url))${/^[A-Za-z_$][\w$]*$/.test(from) ? `.${from}` : `[${q(from)}]`}` : q(pgFound.credentials.password);
+    infra.push(`postgres: { service: ${q(pg.id)}, user: ${q(pgFound.credentials.user)}, password: ${password} }`);
   }
   const redis = byContainer('redis');
   if (redis) infra.push(`redis: { service: ${q(redis.id)} }`);
@@ -111,7 +112,7 @@ export function declarationText(m: InitModel): { text: string; services: Planned
   const lines = [
     `// Written by \`dev-instances init\` from ${m.sources.join(', ') || 'nothing it recognised'}. Yours to edit: every key is in`,
     '// node_modules/dev-instances/docs/DECLARATION.md. Instance N gets every port at basePort + N * portStride.',
-    "import { defineStack } from 'dev-instances';",
+    `import { ${pgFound?.credentials?.passwordFrom && pg ? 'composeEnv, ' : ''}defineStack } from 'dev-instances';`,
     '',
     'export default defineStack({',
     `  project: ${q(m.project)},`,

@@ -72,6 +72,7 @@ describe('adopted by another repository: npm install -D of the packed package, a
     assert.match(init.stdout, /^ {2}postgres +5840 +db \(compose\), ready by PostgreSQL's own probe$/m);
     assert.match(init.stdout, /^Next: npx dev-instances 1/m);
     const files = ['dev-instances.config.ts', 'justfile', '.gitignore'].map((f) => readFileSync(join(repo, f), 'utf8'));
+    assert.match(files[0] ?? '', /password: composeEnv\(new URL\('\.env', import\.meta\.url\)\)\.DB_PASSWORD \}/, 'the password compose takes from .env stays there');
     const again = npx(repo, 'dev-instances', 'init');
     ok(again, 'init again');
     assert.match(again.stdout, /dev-instances\.config\.ts exists: kept/);

@@ -96,5 +96,16 @@ describe('init writes the declaration', () => {
     assert.match(text, /infra: \{\n {4}postgres: \{ service: 'postgres', user: 'u', password: 'p' \},\n {2}\},/);
     assert.match(text, /env: \(\{ database \}\) => \(\{\n {4}DATABASE_URL: database\.url,\n {2}\}\),/, 'no Redis declared: its URL key is left to the env file');
     assert.deepEqual(dropped, ["left out other: port 5173 is already web's"]);
+    assert.match(text, /^import \{ defineStack \} from 'dev-instances';$/m);
+  });
+
+  it('a Postgres password taken from .env stays there: the declaration reads the variable as it loads', () => {
+    const { text } = declarationText({
+      project: 'acme', composeFiles: ['compose.yml'], envSources: [], sources: ['compose.yml'], urlKeys: [], apps: [],
+      services: [{ name: 'db', image: 'postgres:16', kind: 'postgres', label: 'PostgreSQL', infra: 'postgres', ports: [{ published: 5432, target: 5432 }], healthcheck: true, credentials: { user: 'u', password: 's3cret', passwordFrom: 'PG_PASS' } }],
+    });
+    assert.ok(!text.includes('s3cret'), 'the password is not written');
+    assert.match(text, /^import \{ composeEnv, defineStack \} from 'dev-instances';$/m);
+    assert.match(text, /postgres: \{ service: 'postgres', user: 'u', password: composeEnv\(new URL\('\.env', import\.meta\.url\)\)\.PG_PASS \},/);
   });
 });
