@@ -25,43 +25,52 @@ interface EntryLine {
 }
 type Line = RawLine | EntryLine;
 
-const ENTRY_START = /^(\s*(?:export\s+)?([\w.-]+)\s*=[ \t]*)(.*)$/;
+/**
+ * dotenv's own rule for an entry (its LINE expression, with the separator captured too), applied to
+ * the whole text as dotenv applies it: what we read is what dotenv reads, a quoted value spanning
+ * lines and a backslash before a closing quote included.
+ */
+const DOTENV_ENTRY = /(?:^|^)\s*(?:export\s+)?([\w.-]+)(\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/dgm;
+const QUOTED = /^(['"`])([\s\S]*)\1$/gm;
 
 export class EnvDocument {
   private constructor(private readonly lines: Line[]) {}
 
   static parse(text: string): EnvDocument {
-    const src = text.replace(/\r\n?/g, '\n').split('\n');
-    if (src.length > 0 && src[src.length - 1] === '') src.pop();
+    const src = text.replace(/\r\n?/g, '\n');
+    const starts = [0];
+    for (let k = 0; k < src.length; k++) if (src[k] === '\n') starts.push(k + 1);
+    if (src.endsWith('\n')) starts.pop();
+    const lineOf = (pos: number) => { let i = 0; while (i + 1 < starts.length && (starts[i + 1] ?? 0) <= pos) i++; return i; };
+    const lineEnd = (i: number) => { const nl = src.indexOf('\n', starts[i] ?? 0); return nl < 0 ? src.length : nl; };
+    const textOf = (from: number, to: number) => src.slice(starts[from] ?? 0, lineEnd(to));
     const lines: Line[] = [];
-    for (let i = 0; i < src.length; i++) {
-      const line = src[i] ?? '';
-      const m = ENTRY_START.exec(line);
-      if (!m || line.trimStart().startsWith('#')) { lines.push({ kind: 'raw', text: line }); continue; }
-      const head = m[1] ?? '';
-      const key = m[2] ?? '';
-      const rest = m[3] ?? '';
-      const q = rest[0];
-      if (q === '"' || q === "'" || q === '`') {
-        // A quoted value may continue on the following lines until its closing quote.
-        let body = rest.slice(1);
-        let close = findClose(body, q);
-        let j = i;
-        while (close < 0 && j + 1 < src.length) { j++; body += `\n${src[j]}`; close = findClose(body, q); }
-        if (close < 0) { lines.push({ kind: 'raw', text: line }); continue; } // unterminated: leave it alone
-        const raw = body.slice(0, close);
-        const tail = body.slice(close + 1);
-        const value = q === '"' ? raw.replace(/\\n/g, '\n').replace(/\\r/g, '\r') : raw;
-        lines.push({ kind: 'entry', key, head, quote: q, value, tail, text: src.slice(i, j + 1).join('\n'), dirty: false });
-        i = j;
-        continue;
-      }
-      const hash = rest.indexOf('#');
-      const valuePart = hash < 0 ? rest : rest.slice(0, hash);
-      const value = valuePart.trim();
-      const tail = rest.slice(valuePart.trimEnd().length);
-      lines.push({ kind: 'entry', key, head, quote: '', value, tail, text: line, dirty: false });
+    let next = 0;
+    const rawUntil = (line: number) => { for (; next < line; next++) lines.push({ kind: 'raw', text: textOf(next, next) }); };
+    DOTENV_ENTRY.lastIndex = 0;
+    for (let m = DOTENV_ENTRY.exec(src); m; m = DOTENV_ENTRY.exec(src)) {
+      const key = m[1] ?? '';
+      const [keyStart = 0] = m.indices?.[1] ?? [];
+      const [, sepEnd = 0] = m.indices?.[2] ?? [];
+      const [vs = sepEnd] = m.indices?.[3] ?? [];
+      const raw = m[3] ?? '';
+      const trimmed = raw.trim();
+      const valueStart = vs + (raw.length - raw.trimStart().length);
+      const valueEnd = valueStart + trimmed.length;
+      const first = lineOf(keyStart);
+      const last = lineOf(Math.max(keyStart, valueEnd - 1));
+      const q = trimmed[0];
+      let value = trimmed.replace(QUOTED, '$2');
+      if (q === '"') value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
+      const quote: Quote = (q === '"' || q === "'" || q === '`') && value !== trimmed ? q : '';
+      rawUntil(first);
+      lines.push({
+        kind: 'entry', key, head: src.slice(starts[first] ?? 0, valueStart), quote, value,
+        tail: src.slice(valueEnd, lineEnd(last)), text: textOf(first, last), dirty: false,
+      });
+      next = last + 1;
     }
+    rawUntil(starts.length);
     return new EnvDocument(lines);
   }
 
@@ -111,7 +120,7 @@ export class EnvDocument {
   }
 
   toString(): string {
-    const out = this.lines.map((l) => (l.kind === 'raw' || !l.dirty ? l.text : l.head + encode(l.value, l.quote) + l.tail));
+    const out = this.lines.map((l) => (l.kind === 'raw' || !l.dirty ? l.text : l.head + encode(l.key, l.value, l.quote) + l.tail));
     return out.length === 0 ? '' : `${out.join('\n')}\n`;
   }
 
@@ -120,25 +129,31 @@ export class EnvDocument {
   }
 }
 
-function findClose(body: string, q: string): number {
-  for (let k = 0; k < body.length; k++) {
-    if (body[k] === '\\' && q !== "'") { k++; continue; }
-    if (body[k] === q) return k;
-  }
-  return -1;
-}
-
-/** Encode a value keeping the entry's quote style when it can carry the value; otherwise pick one that can. */
-function encode(value: string, preferred: Quote): string {
+/**
+ * Encode a value keeping the entry's quote style when it can carry the value; otherwise pick one that
+ * can. What each form carries is what dotenv reads back unchanged: dotenv has no escapes (only \\n and
+ * \\r inside double quotes), so a quoted value cannot hold its own quote or end with a backslash
+ * (read as an escaped closing quote), and a bare one cannot hold `#`, a newline, surrounding spaces
+ * or a leading quote.
+ */
+function encode(key: string, value: string, preferred: Quote): string {
+  const endsEscaped = value.endsWith('\\');
   const fits: Record<Quote, boolean> = {
-    '': /^[^\s#'"`\\]*$/.test(value),
-    "'": !/['\n\r]/.test(value),
-    '"': !value.includes('"') && !/\\[nr]/.test(value),
-    '`': !value.includes('`') && !/[\n\r]/.test(value),
+    '': value === '' || (/^[^\s#'"`]/.test(value) && !/[#\r\n]/.test(value) && !/\s$/.test(value)),
+    "'": !/['\n\r]/.test(value) && !endsEscaped,
+    '"': !value.includes('"') && !/\\[nr]/.test(value) && !endsEscaped,
+    '`': !/[`\n\r]/.test(value) && !endsEscaped,
   };
-  const order: Quote[] = [preferred, '"', "'", '`'];
+  const order: Quote[] = [preferred, '', '"', "'", '`'];
   const quote = order.find((q) => fits[q]);
-  if (quote === undefined) throw new Error(`cannot write a value containing all of ' " \` and a newline to an env file`);
+  if (quote === undefined) {
+    throw new Error(`${key}: its value cannot be written to an env file so that dotenv reads it back (it holds ${describe(value)})`);
+  }
   if (quote === '"') return `"${value.replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
   return `${quote}${value}${quote}`;
 }
+
+const describe = (value: string): string => [
+  ...(value.includes("'") ? ["'"] : []), ...(value.includes('"') ? ['"'] : []), ...(value.includes('`') ? ['`'] : []),
+  ...(/[\n\r]/.test(value) ? ['a newline'] : []), ...(value.endsWith('\\') ? ['a final backslash'] : []), ...(value.includes('#') ? ['#'] : []),
+].join(', ');

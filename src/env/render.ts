@@ -2,6 +2,7 @@
  * Render an instance's env file from the stack's source env files: by key, never by substring.
  * Pure: the caller reads the files and writes the result.
  */
+import { ConfigError } from '../errors.js';
 import { EnvDocument } from './dotenv-doc.js';
 
 export interface EnvSource {
@@ -48,5 +49,11 @@ export function renderEnv(input: RenderInput): { text: string; values: Record<st
     for (const [k, v] of Object.entries(EnvDocument.parse(input.local.text).toObject())) doc.set(k, v);
   }
   const header = input.header.map((l) => `# ${l}`).join('\n');
-  return { text: `${header}\n${doc.toString()}`, values: doc.toObject() };
+  let text: string;
+  try {
+    text = doc.toString();
+  } catch (err) {
+    throw new ConfigError([`env of ${input.sources.map((s) => s.path).join(', ') || 'the declaration'}: ${(err as Error).message}`]);
+  }
+  return { text: `${header}\n${text}`, values: doc.toObject() };
 }

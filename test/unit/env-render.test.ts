@@ -72,6 +72,53 @@ describe('renderEnv', () => {
     for (const [k, v] of Object.entries(tricky)) assert.equal(back[k], v, k);
   });
 
+  describe('every value round-trips through the writer and the reader, and dotenv reads the same (the env file is never misread)', () => {
+    const values: [string, string][] = [
+      ['a Windows path ending in a backslash', 'C:\\data\\'],
+      ['backslashes inside', 'a\\b\\c'],
+      ['a backslash before n (not a newline)', 'C:\\new'],
+      ['double quotes', 'say "hi"'],
+      ['a single quote', "it's"],
+      ['a backtick', 'run `x`'],
+      ['a dollar and braces', '$HOME ${USER} $$'],
+      ['a hash', 'a#b # c'],
+      ['a newline', 'line1\nline2'],
+      ['a carriage return', 'a\rb'],
+      ['a backslash and a newline', 'a\\\nb'],
+      ['surrounding spaces', '  padded  '],
+      ['a leading quote', '"start'],
+      ['unicode', 'héllo wörld ✓ 日本'],
+      ['an equals sign', 'a=b=c'],
+      ['empty', ''],
+    ];
+    for (const [what, value] of values) {
+      it(what, () => {
+        // Written between two other entries and re-read: the neighbours survive too.
+        const doc = EnvDocument.parse('BEFORE="x"\nX=old\nAFTER="y"\n');
+        doc.set('X', value);
+        const text = doc.toString();
+        const want = { BEFORE: 'x', X: value, AFTER: 'y' };
+        assert.deepEqual(EnvDocument.parse(text).toObject(), want, text);
+        assert.deepEqual(dotenvParse(text), want, text);
+        const again = EnvDocument.parse(text);
+        again.set('AFTER', 'z');
+        assert.deepEqual(dotenvParse(again.toString()), { ...want, AFTER: 'z' }, 'an unchanged entry is written back as it was read');
+      });
+    }
+
+    it('a value no form can carry is refused, naming the key, instead of being written wrong', () => {
+      const doc = EnvDocument.parse('');
+      doc.set('BAD', `'"\`\nend\\`);
+      assert.throws(() => doc.toString(), /^Error: BAD: its value cannot be written to an env file so that dotenv reads it back \(it holds ', ", `, a newline, a final backslash\)$/);
+    });
+
+    it('reads what dotenv reads from files it did not write: a backslash before the closing quote, KEY: value, values spanning lines', () => {
+      const src = 'A="C:\\data\\"\nB=2\nC: colon\nD=\'multi\nline\'\n# E=comment\n  F = spaced # note\nG="esc \\" quote"\n';
+      assert.deepEqual(EnvDocument.parse(src).toObject(), dotenvParse(src));
+      assert.equal(EnvDocument.parse(src).toString(), src, 'an untouched file is written back byte for byte');
+    });
+  });
+
   it('lets a later source override an earlier one, and the local override win over the plan', () => {
     const { values } = render('A=1\nPORT=1\n', { PORT: '3311' }, 'PORT=4000\nEXTRA=yes\n', 'A=2\nB=http://localhost:5433\n');
     assert.equal(values.A, '2');
