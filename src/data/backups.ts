@@ -112,7 +112,8 @@ export async function backUp(t: Target, spare?: string): Promise<Backup | undefi
   while (existsSync(join(dir, `${db.name}-${stamp(new Date(at))}.dump`))) at += 1000;
   const name = `${db.name}-${stamp(new Date(at))}.dump`;
   const file = join(dir, name);
-  const tmp = `${file}.partial`;
+  // Its own partial file: another process's backup within the same second never writes into it.
+  const tmp = `${file}.${process.pid}.partial`;
   const home = databaseHome(t);
   try {
     await home.engine.dumpDatabase(home.set, db, tmp);

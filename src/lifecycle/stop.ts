@@ -19,21 +19,26 @@ export const STOP_WAITS_FOR_START_MS = 180_000;
  * is known not to answer now; `all` asks each host once).
  */
 export async function stopInstance(t: Target, report: Report, { infra = true } = {}): Promise<boolean> {
-  const p = t.plan;
   // A start in progress finishes first: stopping under it would leave what it starts next behind.
   const lock = await lockInstance(t, report, STOP_WAITS_FOR_START_MS);
   try {
-    const appsRan = await withPm2(async (pm2) => {
-      const running = (await pm2.list()).some((x) => x.namespace === p.pm2Namespace);
-      await deleteApps(pm2, p.apps.map((a) => a.pm2Name));
-      return running;
-    });
-    await freeAppPorts(p, await oursOf(t));
-    const infraRan = infra && await t.engine.stop(t.own);
-    return appsRan || infraRan;
+    return await stopLocked(t, { infra });
   } finally {
     lock.release();
   }
+}
+
+/** stopInstance for a command that already holds the instance's lock (clean). */
+export async function stopLocked(t: Target, { infra = true } = {}): Promise<boolean> {
+  const p = t.plan;
+  const appsRan = await withPm2(async (pm2) => {
+    const running = (await pm2.list()).some((x) => x.namespace === p.pm2Namespace);
+    await deleteApps(pm2, p.apps.map((a) => a.pm2Name));
+    return running;
+  });
+  await freeAppPorts(p, await oursOf(t));
+  const infraRan = infra && await t.engine.stop(t.own);
+  return appsRan || infraRan;
 }
 
 /** An instance today's declaration no longer allows (it changed since): remove its PM2 processes by namespace. */

@@ -4,7 +4,8 @@
  * infrastructure at all; and declarations that are refused before anything is written or started.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,7 +14,7 @@ import { portHolder } from '../../src/ports/holder.js';
 import { listTopics } from '../../src/provision/kafka.js';
 import { bucketExists, listKeys } from '../../src/provision/s3.js';
 import { REPO } from '../helpers/cli.js';
-import { api, stackRoot } from '../helpers/stack-root.js';
+import { api, stackRoot, until } from '../helpers/stack-root.js';
 
 const PG_ONLY = join(REPO, 'dist', 'test', 'fixtures', 'pg-only-stack.config.js');
 const S3_STACK = join(REPO, 'dist', 'test', 'fixtures', 's3-stack.config.js');
@@ -106,7 +107,30 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     ok(just('dev', '2', 'stop'), 'stop 2');
     assert.equal(portHolder(ports(2).web), undefined, 'nothing holds the web port');
     assert.equal(existsSync(`/proc/${web?.pid}`), false, `pid ${web?.pid} (python3) is gone`);
-    ok(just('dev', '2', 'clean', '--yes', '--no-backup'), 'clean 2');
+  });
+
+  it('clean holds the instance\'s lock from its first step: while another command holds it, nothing is backed up, dropped or removed', async () => {
+    // A live process named in the lock file, as a restore or start of instance 2 in progress would be.
+    const holder = spawn('sleep', ['120'], { stdio: 'ignore' });
+    const gone = new Promise((resolve) => holder.once('exit', resolve));
+    writeFileSync(join(stack.root, '.instances', 'instance-2', '.lock'), `${holder.pid}\n`);
+    const backupsDir = join(stack.root, '.instances', 'backups', 'instance-2');
+    const backups = () => (existsSync(backupsDir) ? readdirSync(backupsDir).length : 0);
+    const before = backups();
+    const clean = stack.justAsync('dev', '2', 'clean', '--yes');
+    try {
+      await until('clean waits for the lock', async () => clean.output().includes(`waiting for the command that holds instance 2 (pid ${holder.pid}) to finish`));
+      assert.equal(backups(), before, 'nothing backed up while another command holds the instance');
+      assert.ok(existsSync(join(stack.root, '.instances', 'instance-2', 'data')), 'its data is still there');
+    } finally {
+      holder.kill('SIGKILL');
+      await gone;
+    }
+    const r = await clean.done;
+    ok(r, 'clean 2');
+    assert.match(r.stdout, /backed up pgonly_dev_2 to \.instances\/backups\/instance-2\//);
+    assert.equal(backups(), before + 1);
+    assert.equal(existsSync(join(stack.root, '.instances', 'instance-2')), false);
   });
 
   it('no infrastructure the tool knows: apps, and services run from their declared command lines; ports per instance, nothing provisioned', async () => {

@@ -18,7 +18,7 @@ export interface StackRoot {
   just: (...args: string[]) => Run;
   /** `just` with extra environment (e.g. another PATH). */
   justWith: (extra: NodeJS.ProcessEnv, ...args: string[]) => Run;
-  justAsync: (...args: string[]) => { done: Promise<Run>; pid: () => number | undefined };
+  justAsync: (...args: string[]) => { done: Promise<Run>; pid: () => number | undefined; output: () => string };
   names: () => Promise<string[]>;
   /** Stop everything, check nothing is left, remove the root. */
   teardown: () => Promise<string[]>;
@@ -54,6 +54,8 @@ export function stackRoot(prefix: string, opts: StackRootOptions = {}): StackRoo
     return {
       done: new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))),
       pid: () => child.pid,
+      /** What it printed so far, stdout then stderr. */
+      output: () => `${stdout}${stderr}`,
     };
   };
   return {
