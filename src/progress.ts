@@ -10,3 +10,20 @@ export function onLongWaits(say: ((line: string) => void) | undefined, everyMs =
 }
 
 export const progressSink = () => sink;
+
+/**
+ * Say every few seconds that a long step is still under way, while `work` runs: `still <doing> (N s)`.
+ * Nothing when nobody listens, or when the step ends before the first interval.
+ */
+export async function sayingWhile<T>(doing: string, work: Promise<T>): Promise<T> {
+  const listener = sink;
+  if (!listener) return work;
+  const began = Date.now();
+  const timer = setInterval(() => listener.say(`still ${doing} (${Math.round((Date.now() - began) / 1000)} s)`), listener.everyMs);
+  timer.unref();
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -9,6 +9,7 @@ import { imageEnvVar } from '../../plan/names.js';
 import { type InfraScope } from '../../plan/plan.js';
 import { onHost, placementLabel } from '../../plan/views.js';
 import { run, runPiped } from '../../proc/run.js';
+import { sayingWhile } from '../../progress.js';
 import { trace } from '../../trace.js';
 import { type BaseService, mergedServices, readComposeSources, withDependencies } from './compose-files.js';
 import { HOST_DEADLINE_MS, dockerEnv, engineKey, unreachable } from './placement.js';
@@ -87,7 +88,8 @@ const lastLine = (r: { stderr: string; code: number }, what: string) =>
 
 /** Pull the image on the set's engine; undefined when it arrived, else why not in one line. */
 export async function pullImage(image: string, on: On = HERE): Promise<string | undefined> {
-  const r = await run('docker', ['pull', '--quiet', image], { env: dockerEnv(on), reject: false, timeoutMs: 1_800_000 });
+  const r = await sayingWhile(`pulling ${image}${onHost(on.placement)}`,
+    run('docker', ['pull', '--quiet', image], { env: dockerEnv(on), reject: false, timeoutMs: 1_800_000 }));
   return r.code === 0 ? undefined : lastLine(r, 'docker pull');
 }
 

@@ -10,6 +10,7 @@ import {
 import { dirname, join, parse } from 'node:path';
 import { OperationalError } from '../../errors.js';
 import { run, runSync } from '../../proc/run.js';
+import { sayingWhile } from '../../progress.js';
 import { type PgBinaries, postgresBinaries } from './binaries.js';
 
 export interface RunAs {
@@ -123,8 +124,9 @@ export async function initCluster(
     chownSync(pwfile, who.uid, who.gid);
   }
   try {
-    await run(initdb, ['-D', dataDir, '-U', superuser.user, `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync'],
-      who ? { uid: who.uid, gid: who.gid } : {});
+    await sayingWhile(`initialising Postgres's data in ${dataDir} (initdb)`,
+      run(initdb, ['-D', dataDir, '-U', superuser.user, `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync'],
+        who ? { uid: who.uid, gid: who.gid } : {}));
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true }); // a half-made cluster would block the next try
     throw new OperationalError(`initdb failed for ${dataDir}: ${(err as Error).message}`, (err as OperationalError).hint);
