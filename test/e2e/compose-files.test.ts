@@ -4,16 +4,17 @@
  * instances of such a project side by side on a real Docker engine (compose v1 here).
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { checkDeclaration } from '../../src/config/load.js';
-import { type ComposeSource, composeHasTags, composeLayout, readComposeSources } from '../../src/engines/docker/compose-files.js';
+import { composeHasTags, composeLayout } from '../../src/engines/docker/compose-files.js';
+import { type ComposeSource, readComposeSources } from '../../src/engines/docker/compose-read.js';
 import { ConfigError } from '../../src/errors.js';
 import { plan } from '../../src/plan/plan.js';
 import fixture from '../fixtures/compose-files-stack.config.js';
-import { REPO } from '../helpers/cli.js';
+import { REPO, tempDir } from '../helpers/cli.js';
 import { containers, docker, dockerForTests, redisCli, removeTestProjects, skipUnlessDocker } from '../helpers/docker.js';
 import { stackRoot } from '../helpers/stack-root.js';
 
@@ -100,6 +101,64 @@ describe('compose files of the project, per set (pure)', () => {
     assert.throws(() => composeLayout(placed, withConfig, { tags: false, isInput: notInput }), (err: ConfigError) => {
       assert.deepEqual(err.problems, [`instance 1: services.redis.volumes in ${ROOT}/compose.yml: ./redis.conf is on this machine, which the Docker host build-box (tcp://10.1.2.3:2375) cannot read. Serve redis from this machine's engine (no --host), or build the file into its image`]);
       return true;
+    });
+  });
+
+  describe('include: and extends:, read as compose reads them', () => {
+    // compose.yml includes the database's file and extends a service of a file beside it.
+    const project = tempDir('di-cf-inc-');
+    const write = (path: string, text: string) => { mkdirSync(dirname(join(project.path, path)), { recursive: true }); writeFileSync(join(project.path, path), text); };
+    write('compose.yml', 'include:\n  - infra/db.yml\nservices:\n  redis:\n    extends: { file: common.yml, service: cache }\n    volumes: ["./data/redis:/data"]\n');
+    write('infra/db.yml', 'services:\n  db:\n    image: postgres:16\n    container_name: fixed-db\n    ports: ["5432:5432"]\n');
+    write('common.yml', 'services:\n  cache:\n    image: redis:7\n    container_name: fixed-cache\n    ports: ["6379:6379"]\n    depends_on: [db]\n');
+    const withDb = checkDeclaration({
+      ...fixture, composeFiles: ['compose.yml'],
+      services: { ...fixture.services, db: { label: 'PostgreSQL', portKey: 'DB', basePort: 5480, scheme: 'postgresql', container: { service: 'db', port: 5432 } } },
+    }, 'x');
+    const at = (n: number) => ({ scope: plan(withDb, n).infra, root: project.path });
+    after(() => project.cleanup());
+
+    it('an included file is read before the file that includes it, and never named with -f; an extended service brings its ports, name and image but not its dependencies', async () => {
+      const files = await readComposeSources(project.path, withDb);
+      assert.deepEqual(files.map((f) => [f.path, f.included ?? false]), [['infra/db.yml', true], ['compose.yml', false]]);
+      const redis = files[1]?.doc.services?.redis;
+      assert.deepEqual([redis?.image, redis?.container_name, redis?.ports, redis?.volumes, redis?.depends_on], ['redis:7', 'fixed-cache', ['6379:6379'], ['./data/redis:/data'], undefined]);
+      assert.equal(files[1]?.written?.services?.redis?.image, undefined, 'the file as written is kept for copies');
+    });
+
+    it('compose v2.24.4 and later: every inherited or included port is taken away, every fixed name replaced', async () => {
+      const layout = composeLayout(at(1), await readComposeSources(project.path, withDb), { tags: true, isInput: notInput });
+      assert.deepEqual(layout.files, [join(project.path, 'compose.yml'), join(project.path, '.instances/instance-1/docker-compose.override.yml')]);
+      const o = doc(layout.override).services ?? {};
+      assert.deepEqual([o.db?.ports, o.db?.container_name], [['127.0.0.1:5580:5432'], 'ditest-cf-dev-1-db']);
+      assert.deepEqual([o.redis?.ports, o.redis?.container_name], [['127.0.0.1:6580:6379'], 'ditest-cf-dev-1-redis']);
+      assert.match(layout.override, /^ {2}db:\n {4}ports: !override\n/m);
+      assert.match(layout.override, /^ {2}redis:\n {4}ports: !override\n/m);
+    });
+
+    it('compose v1 (no !override): ports it cannot take away are refused, naming the service, the file and the fix', async () => {
+      const sources = await readComposeSources(project.path, withDb);
+      assert.throws(() => composeLayout(at(1), sources, { tags: false, isInput: notInput }), (err: ConfigError) => {
+        assert.deepEqual(err.problems, [
+          `instance 1: services.db.ports in ${project.path}/infra/db.yml (an included file): this compose cannot take them away per set (v1 and v2 before 2.24.4 have no !override). Write the ports in db itself in a file named in composeFiles, or use compose v2.24.4 or later`,
+          `instance 1: services.redis.ports in ${project.path}/compose.yml (taken from the service it extends): this compose cannot take them away per set (v1 and v2 before 2.24.4 have no !override). Write the ports in redis itself in a file named in composeFiles, or use compose v2.24.4 or later`,
+        ]);
+        return true;
+      });
+    });
+
+    it('an include circle or an extends naming nothing is a ConfigError naming the file', async () => {
+      const loop = tempDir('di-cf-loop-');
+      try {
+        writeFileSync(join(loop.path, 'compose.yml'), 'include: [other.yml]\nservices: {}\n');
+        writeFileSync(join(loop.path, 'other.yml'), 'include: [compose.yml]\n');
+        await assert.rejects(readComposeSources(loop.path, {}), /includes itself \(.*compose\.yml -> .*other\.yml -> .*compose\.yml\)/);
+        writeFileSync(join(loop.path, 'compose.yml'), 'services:\n  a:\n    extends: { file: other.yml, service: nope }\n');
+        writeFileSync(join(loop.path, 'other.yml'), 'services: {}\n');
+        await assert.rejects(readComposeSources(loop.path, {}), /services\.a\.extends in .*compose\.yml: .*other\.yml has no service nope/);
+      } finally {
+        loop.cleanup();
+      }
     });
   });
 

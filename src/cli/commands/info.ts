@@ -1,5 +1,6 @@
 /** `info N`: URLs and names of one instance, passwords masked, and the image of each compose service. */
-import { type BaseService, mergedServices, readComposeSources } from '../../engines/docker/compose-files.js';
+import { type BaseService, mergedServices } from '../../engines/docker/compose-files.js';
+import { readComposeSources } from '../../engines/docker/compose-read.js';
 import { checkoutAt } from '../../leases/checkout.js';
 import { composeServices } from '../../plan/plan.js';
 import { httpUrls, namedUrls, portsByKey } from '../../plan/views.js';

@@ -9,71 +9,25 @@
  * v2 the set gets its own copy of each file that publishes ports of a service it starts, without them,
  * run from the first file's folder (`--project-directory`) so relative paths mean what they meant.
  * What cannot be made per set (an `external` volume or network) is refused, naming it, the file and
- * the fix. Reading and writing are here; deciding (composeLayout) is pure.
+ * the fix. Writing is here, reading in compose-read.ts; deciding (composeLayout) is pure.
  */
-import { lstat, mkdir, readFile } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { YAMLSeq } from 'yaml';
-import type { StackDeclaration } from '../../config/types.js';
 import { ConfigError } from '../../errors.js';
 import { writeFileAtomic } from '../../fs/atomic.js';
 import type { InfraScope } from '../../plan/plan.js';
 import { placementLabel } from '../../plan/views.js';
 import { run } from '../../proc/run.js';
 import type { EngineTarget } from '../types.js';
-import { interpolate, parseComposeText, yaml } from './compose-text.js';
-import { EnvDocument } from '../../env/dotenv-doc.js';
-import { declaredComposeFiles } from './compose-names.js';
-
-type Raw = Record<string, unknown>;
-interface RawService {
-  image?: unknown; depends_on?: unknown; healthcheck?: unknown; ports?: unknown; container_name?: unknown; volumes?: unknown; networks?: unknown;
-}
-interface RawDoc { services?: Record<string, RawService | null>; volumes?: Record<string, Raw | null>; networks?: Record<string, Raw | null> }
-
-/** One compose file as declared: its path as the user wrote it (relative to the project), absolute, parsed. */
-export interface ComposeSource {
-  path: string;
-  abs: string;
-  doc: RawDoc;
-  /** What compose fills `${VAR}` from: the project's .env (beside the first file), under the environment. */
-  env?: Readonly<Record<string, string | undefined>>;
-}
+import { type ComposeSource, type Raw, type RawService, isObject } from './compose-read.js';
+import { interpolate, yaml } from './compose-text.js';
 
 export interface BaseService {
   image?: string;
   dependsOn: string[];
   /** The files give it a healthcheck (not disabled). */
   healthcheck?: boolean;
-}
-
-const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-
-
-/** Read and parse every compose file of the project, in order. A missing or unreadable one is a ConfigError naming it. */
-export async function readComposeSources(root: string, decl: Pick<StackDeclaration, 'composeFiles'>): Promise<ComposeSource[]> {
-  const paths = declaredComposeFiles(root, decl);
-  const dotenv = await readFile(join(dirname(resolve(root, paths[0] ?? '.')), '.env'), 'utf8').then((t) => EnvDocument.parse(t).toObject(), () => ({}));
-  const env = { ...dotenv, ...process.env };
-  return Promise.all(paths.map(async (path, i) => {
-    const abs = resolve(root, path);
-    const key = decl.composeFiles === undefined ? 'composeFiles' : `composeFiles[${i}]`;
-    let text: string;
-    try {
-      text = await readFile(abs, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ConfigError([`${key}: ${code === 'ENOENT' ? `${abs} does not exist` : `cannot read ${abs} (${code})`}; composeFiles lists the project's compose files, relative to ${root}`]);
-    }
-    try {
-      const doc = parseComposeText(text);
-      if (doc !== null && doc !== undefined && !isObject(doc)) throw new Error('not a mapping');
-      return { path, abs, doc: (doc ?? {}) as RawDoc, env };
-    } catch (err) {
-      throw new ConfigError([`${key}: ${abs} is not a compose file: ${(err as Error).message.split('\n')[0]}`]);
-    }
-  }));
 }
 
 const dependsOf = (s: RawService): string[] => (Array.isArray(s.depends_on) ? s.depends_on.map(String) : Object.keys(isObject(s.depends_on) ? s.depends_on : {}));
@@ -122,8 +76,11 @@ function mountOf(v: unknown, env: ComposeSource['env'] = {}): Mount | undefined 
 }
 
 /** A bind mount's host path: relative paths are the first file's folder's, as compose resolves them. */
+/** The first file named with -f: compose's project directory is its folder. */
+const firstFile = (sources: readonly ComposeSource[]) => sources.find((s) => !s.included) ?? sources[0];
+
 const hostPath = (sources: readonly ComposeSource[], m: Mount) =>
-  resolve(dirname(sources[0]?.abs ?? '.'), (m.source ?? '').replace(/^~(?=\/|$)/, process.env.HOME ?? '~'));
+  resolve(dirname(firstFile(sources)?.abs ?? '.'), (m.source ?? '').replace(/^~(?=\/|$)/, process.env.HOME ?? '~'));
 
 /** The host paths of the writable bind mounts of the services a set starts: those composeLayout asks isInput about. Pure. */
 export function writableBinds(scope: Pick<InfraScope, 'services'>, sources: readonly ComposeSource[]): string[] {
@@ -255,14 +212,22 @@ export function composeLayout(t: Pick<EngineTarget, 'scope' | 'root'>, sources: 
 
   // Ports: the set's own, never a base file's as well.
   const copies: ComposeLayout['copies'] = [];
-  const files = sources.map((s) => s.abs);
+  // Included files are brought in by the file that includes them, never named with -f.
+  const files: (string | undefined)[] = sources.map((s) => (s.included ? undefined : s.abs));
   for (const [i, svcs] of withPorts) {
     if (opts.tags) {
       for (const svc of svcs) serviceOf(svc).ports ??= [];
       continue;
     }
     const source = sources[i] as ComposeSource;
-    const doc = structuredClone(source.doc);
+    // A copy without the ports can only be made of a file named with -f, and of ports written in it.
+    const written = source.written ?? source.doc;
+    const unreachable = [...svcs].filter((svc) => source.included || (written.services?.[svc]?.ports as unknown[] | undefined)?.length !== (source.doc.services?.[svc]?.ports as unknown[]).length);
+    for (const svc of unreachable) {
+      problems.push(`services.${svc}.ports in ${source.abs}${source.included ? ' (an included file)' : ' (taken from the service it extends)'}: this compose cannot take them away per set (v1 and v2 before 2.24.4 have no !override). Write the ports in ${svc} itself in a file named in composeFiles, or use compose v2.24.4 or later`);
+    }
+    if (unreachable.length) continue;
+    const doc = structuredClone(written);
     for (const svc of svcs) delete (doc.services?.[svc] as RawService).ports;
     const path = join(scope.dir, 'compose', `${i + 1}-${source.abs.split('/').pop() ?? 'compose.yml'}`);
     copies.push({
@@ -272,6 +237,7 @@ export function composeLayout(t: Pick<EngineTarget, 'scope' | 'root'>, sources: 
     });
     files[i] = join(root, path);
   }
+  if (problems.length > 0) throw new ConfigError(problems.map((p) => `${scope.label}: ${p}`));
   const portsTagged = opts.tags ? [...withPorts.values()].flatMap((s) => [...s]) : [];
 
   const doc = new (yaml().Document)({
@@ -287,8 +253,8 @@ export function composeLayout(t: Pick<EngineTarget, 'scope' | 'root'>, sources: 
     + `# Its own ports, names and data${portsTagged.length ? '; !override/!reset take the base files\' ports away' : ''}.\n${doc.toString()}`;
 
   return {
-    files: [...files, join(root, scope.files.composeOverride)],
-    ...(copies.length ? { projectDirectory: dirname(sources[0]?.abs ?? root) } : {}),
+    files: [...files.filter((f): f is string => f !== undefined), join(root, scope.files.composeOverride)],
+    ...(copies.length ? { projectDirectory: dirname(firstFile(sources)?.abs ?? root) } : {}),
     override, copies, dataDirs, data,
   };
 }
