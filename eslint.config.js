@@ -17,7 +17,7 @@ const SIBLING = { group: ['./*'], message: 'A command does not import another: w
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.instances/', 'apps/frontend/dist/'] },
+  { ignores: ['dist/', 'node_modules/', '**/.instances/', 'examples/*/apps/frontend/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -33,7 +33,7 @@ export default tseslint.config(
     files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  { files: ['apps/frontend/src/**'], languageOptions: { globals: { document: 'readonly', window: 'readonly' } } },
+  { files: ['examples/*/apps/frontend/src/**'], languageOptions: { globals: { document: 'readonly', window: 'readonly' } } },
   { files: ['src/**/*.ts'], ignores: ['src/cli/**', 'src/proc/run.ts'], rules: restrict(CLI, SPAWN) },
   { files: ['src/cli/**/*.ts'], rules: restrict(SPAWN) },
   { files: ['src/cli/commands/*.ts'], rules: restrict(SPAWN, SIBLING) },

@@ -6,10 +6,10 @@ set positional-arguments
 default:
     @just --list
 
-# Run, inspect or reset instances: just dev [N|all] [ACTION] [FLAGS] (just dev --help)
+# Run, inspect or reset instances of the ShipSec example (examples/shipsec): just dev [N|all] [ACTION] [FLAGS] (just dev --help)
 [no-exit-message]
 dev *args:
-    @node bin/dev.mjs "$@"
+    @cd examples/shipsec && node ../../bin/dev.mjs "$@"
 
 # Run the test suite (what CI runs)
 test:

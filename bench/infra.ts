@@ -14,7 +14,7 @@ import { nativeEngine } from '../src/engines/native/index.js';
 import type { EngineTarget } from '../src/engines/types.js';
 import { type InfraScope, plan } from '../src/plan/plan.js';
 import { withPm2 } from '../src/pm2/client.js';
-import stack from '../stack.config.js';
+import stack from '../examples/shipsec/dev-instances.config.js';
 import { printTable } from './lib.js';
 import { treeMem } from './proc.js';
 

@@ -17,7 +17,7 @@ import { type InfraScope, plan } from '../src/plan/plan.js';
 import { withPm2 } from '../src/pm2/client.js';
 import { provision } from '../src/provision/index.js';
 import { waitReady } from '../src/readiness.js';
-import stack from '../stack.config.js';
+import stack from '../examples/shipsec/dev-instances.config.js';
 import pgOnly from '../test/fixtures/pg-only-stack.config.js';
 import { median, printTable } from './lib.js';
 import { mustDev, sandbox } from './sandbox.js';

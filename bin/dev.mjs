@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Launcher for the compiled CLI. When a TypeScript source (or the stack declaration) is newer than
+// Launcher for the compiled CLI. When a TypeScript source of the tool is newer than
 // the last build, rebuild first so an edit never silently runs stale code; otherwise this costs a
 // handful of stat calls.
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -17,7 +17,7 @@ function newestSource() {
     if (st.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
     else if (path.endsWith('.ts') && st.mtimeMs > newest) newest = st.mtimeMs;
   };
-  for (const p of ['stack.config.ts', 'ecosystem.config.ts', 'src', 'scripts']) visit(join(root, p));
+  for (const p of ['src', 'scripts']) visit(join(root, p));
   return newest;
 }
 

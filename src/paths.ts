@@ -15,12 +15,6 @@ export const toolVersion = (): string => {
   try { return (JSON.parse(readFileSync(join(toolRoot(), 'package.json'), 'utf8')) as { version: string }).version; } catch { return '?'; }
 };
 
-/** dist/src/paths.js -> the repository root; DEV_INSTANCES_ROOT points elsewhere (tests, other checkouts). */
-export function repoRoot(): string {
-  const fromEnv = process.env.DEV_INSTANCES_ROOT;
-  return fromEnv ? resolve(fromEnv) : resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
-
 /** A compiled entry of this install (dist/scripts/NAME.js), for running it as a child or under PM2. */
 const entry = (name: string): string => join(toolRoot(), 'dist', 'scripts', `${name}.js`);
 /** The CLI's entry. */

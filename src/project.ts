@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 
-/** The declaration's file names, in the order they are looked for (stack.config.ts: this repository's own). */
+/** The declaration's file names, in the order they are looked for (stack.config.ts: the name of the first versions). */
 export const CONFIG_NAMES = ['dev-instances.config.ts', 'dev-instances.config.mts', 'dev-instances.config.mjs', 'dev-instances.config.js', 'stack.config.ts'] as const;
 
 export interface Project {

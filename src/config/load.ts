@@ -10,7 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { plan } from '../plan/plan.js';
-import { toolVersion } from '../paths.js';
+import { toolRoot, toolVersion } from '../paths.js';
 import type { Project } from '../project.js';
 import type { StackDeclaration } from './types.js';
 import { validateDeclaration } from './validate.js';
@@ -30,10 +30,16 @@ interface Manifest { inputs: Record<string, string>; tool: string; module: strin
 /** The tool's version: a new one builds afresh (how it bundles may have changed). */
 const TOOL = toolVersion();
 
-/** Beside the project's packages (so the cached module resolves them as the declaration does), else in .instances/. */
+/**
+ * In the nearest node_modules at or above the declaration, where its packages are (so the cached
+ * module resolves them as the declaration does; a project in a folder of a monorepo included), else
+ * in .instances/.
+ */
 function cacheDir(project: Project): string {
-  const here = dirname(project.config);
-  return existsSync(join(here, 'node_modules')) ? join(here, 'node_modules', '.cache', 'dev-instances') : join(project.root, '.instances', '.cache');
+  for (let dir = dirname(project.config); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules'))) return join(dir, 'node_modules', '.cache', 'dev-instances');
+    if (dirname(dir) === dir) return join(project.root, '.instances', '.cache');
+  }
 }
 
 function cached(manifestFile: string): string | undefined {
@@ -60,7 +66,13 @@ async function build(project: Project, dir: string, manifestFile: string): Promi
   const inputs: Record<string, string> = {};
   const plugin = {
     name: 'dev-instances-inputs',
-    setup(b: { onLoad: (o: { filter: RegExp }, f: (a: { path: string }) => Promise<{ contents: string; loader: 'ts' | 'tsx' | 'js' | 'jsx' | 'json' }>) => void }) {
+    setup(b: {
+      onLoad: (o: { filter: RegExp }, f: (a: { path: string }) => Promise<{ contents: string; loader: 'ts' | 'tsx' | 'js' | 'jsx' | 'json' }>) => void;
+      onResolve: (o: { filter: RegExp }, f: () => { path: string; external: true }) => void;
+    }) {
+      // `import { defineStack } from 'dev-instances'`: the helpers of the tool that loads it, wherever
+      // the project keeps (or does not keep) its own copy.
+      b.onResolve({ filter: /^dev-instances$/ }, () => ({ path: pathToFileURL(join(toolRoot(), 'dist', 'src', 'index.js')).href, external: true }));
       b.onLoad({ filter: /\.(?:[cm]?[jt]sx?|json)$/ }, async ({ path }) => {
         const raw = readFileSync(path, 'utf8');
         inputs[path] = raw;

@@ -1,6 +1,6 @@
 /**
  * The shape of a stack declaration: everything the tool needs to know about a user's stack.
- * The tool itself knows nothing about any particular stack; `stack.config.ts` fills this in.
+ * The tool itself knows nothing about any particular stack; the project's declaration fills this in.
  */
 import type { SliceContext } from '../slices/table.js';
 

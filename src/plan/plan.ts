@@ -128,7 +128,7 @@ export interface PlanOptions {
 
 export interface ImageChoice {
   image: string;
-  /** Where it was chosen: the variable's name, or 'stack.config images'. */
+  /** Where it was chosen: the variable's name, or 'images in the declaration'. */
   from: string;
 }
 
@@ -139,7 +139,7 @@ export function imageOverrides(decl: StackDeclaration, env: PlanOptions['env'] =
     const fromEnv = env[names.imageEnvVar(svc)];
     const declared = decl.images?.[svc];
     if (fromEnv) out[svc] = { image: fromEnv, from: names.imageEnvVar(svc) };
-    else if (declared) out[svc] = { image: declared, from: 'stack.config images' };
+    else if (declared) out[svc] = { image: declared, from: 'images in the declaration' };
   }
   return out;
 }

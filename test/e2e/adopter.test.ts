@@ -120,6 +120,23 @@ describe('adopted by another repository: npm install -D of the packed package, a
     assert.deepEqual(readdirSync(join(repo, '.instances')).filter((d) => d.startsWith('instance-')), []);
   });
 
+  it('the ShipSec example in a folder of the repository: its declaration takes defineStack from the installed package; ports, render and info from there', () => {
+    // The example as a team would keep it: its declaration imports 'dev-instances', found in the
+    // repository's node_modules (the packed package), never this checkout.
+    const dir = join(repo, 'shipsec');
+    for (const part of ['dev-instances.config.ts', 'docker', 'apps']) cpSync(join(REPO, 'examples', 'shipsec', part), join(dir, part), { recursive: true });
+    assert.match(readFileSync(join(dir, 'dev-instances.config.ts'), 'utf8'), /^import \{ defineStack \} from 'dev-instances';$/m);
+    const p = npx(dir, 'dev-instances', 'ports', '3');
+    ok(p, 'ports 3');
+    assert.match(p.stdout, /^FRONTEND=5473\nBACKEND=3511\n/);
+    ok(npx(dir, 'dev-instances', 'render', '3'), 'render 3');
+    assert.match(readFileSync(join(dir, '.instances', 'instance-3', 'backend.env'), 'utf8'), /^DATABASE_URL="?postgresql:\/\/shipsec:shipsec@localhost:5733\/shipsec_dev_3"?$/m);
+    const info = npx(dir, 'dev-instances', 'info', '3');
+    ok(info, 'info 3');
+    assert.match(info.stdout, /shipsec-dev-3/);
+    ok(npx(dir, 'dev-instances', '3', 'clean', '--yes'), 'clean 3 (rendered only)');
+  });
+
   const docker = dockerForTests();
   it('the same repository on the docker engine: its compose file (fixed ports and names) run per instance', { skip: docker.reason }, async () => {
     removeTestProjects();

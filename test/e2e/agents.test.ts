@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { LAUNCHER } from '../helpers/cli.js';
+import { LAUNCHER, SHIPSEC } from '../helpers/cli.js';
 import { api, stackRoot } from '../helpers/stack-root.js';
 
 const stack = stackRoot('di-agents-');
@@ -66,7 +66,7 @@ describe('for coding agents: wait, env, --json, MCP', () => {
     before(async () => {
       client = new Client({ name: 'test-agent', version: '1.0.0' });
       await client.connect(new StdioClientTransport({
-        command: process.execPath, args: [LAUNCHER, 'mcp'],
+        command: process.execPath, args: [LAUNCHER, 'mcp'], cwd: SHIPSEC,
         env: { ...process.env, DEV_INSTANCES_NO_REBUILD: '1', SHIPSEC_INSTANCE: '', ...stack.env } as Record<string, string>,
         stderr: 'pipe',
       }));

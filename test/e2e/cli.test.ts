@@ -4,7 +4,7 @@ import { chmodSync, cpSync, existsSync, symlinkSync, mkdirSync, readFileSync, re
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse as dotenvParse } from 'dotenv';
-import { LAUNCHER, REPO, runCli, runJust, tempDir } from '../helpers/cli.js';
+import { LAUNCHER, REPO, SHIPSEC, runCli, runJust, tempDir } from '../helpers/cli.js';
 
 const PORTS_1 = [
   'FRONTEND=5273', 'BACKEND=3311', 'TEMPORAL_CLIENT=7333', 'TEMPORAL_UI=8181', 'POSTGRES=5533', 'MINIO_API=9100',
@@ -21,7 +21,7 @@ describe('manager commands', () => {
 
   it('ports output can be eval-ed by a shell script', () => {
     const r = spawnSync('bash', ['-c', `eval "$("${process.execPath}" "${LAUNCHER}" ports 2)"; echo "$BACKEND $POSTGRES $REDPANDA_UI"`], {
-      encoding: 'utf8', env: { ...process.env, DEV_INSTANCES_NO_REBUILD: '1' },
+      encoding: 'utf8', cwd: SHIPSEC, env: { ...process.env, DEV_INSTANCES_NO_REBUILD: '1' },
     });
     assert.equal(r.stdout, '3411 5633 8282\n');
   });
@@ -75,7 +75,7 @@ describe('manager commands', () => {
       symlinkSync(join(REPO, 'bin', 'dev.mjs'), join(bin.path, 'dev-instances'));
       const script = runCli(['completions', 'bash']).stdout;
       const complete = (word: string) => spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(dev-instances ${word}); COMP_CWORD=1; _dev_instances; echo "\${COMPREPLY[*]}"`], {
-        encoding: 'utf8', cwd: REPO, env: { ...process.env, PATH: `${bin.path}:${process.env.PATH}`, DEV_INSTANCES_NO_REBUILD: '1' },
+        encoding: 'utf8', cwd: SHIPSEC, env: { ...process.env, PATH: `${bin.path}:${process.env.PATH}`, DEV_INSTANCES_NO_REBUILD: '1' },
       }).stdout.trim().split(' ').sort();
       assert.deepEqual(complete('st'), ['start', 'status', 'stop']);
       assert.deepEqual(complete('back'), ['backend', 'backups']);
@@ -91,10 +91,12 @@ describe('manager commands', () => {
     }
   });
 
-  it('ecosystem.config exports the PM2 apps of SHIPSEC_INSTANCE', () => {
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e',
-      `const { default: e } = await import(${JSON.stringify(join(REPO, 'dist/ecosystem.config.js'))}); console.log(e.apps.map((a) => a.name + ' ' + a.namespace + ' ' + a.env.PORT).join('\\n'))`],
-    { encoding: 'utf8', env: { ...process.env, SHIPSEC_INSTANCE: '4' } });
+  it('the example\'s ecosystem.config.cjs gives PM2 the apps of SHIPSEC_INSTANCE', () => {
+    const root = tempDir();
+    const r = spawnSync(process.execPath, ['-e',
+      `const e = require(${JSON.stringify(join(SHIPSEC, 'ecosystem.config.cjs'))}); console.log(e.apps.map((a) => a.name + ' ' + a.namespace + ' ' + a.env.PORT).join('\\n'))`],
+    { encoding: 'utf8', env: { ...process.env, SHIPSEC_INSTANCE: '4', DEV_INSTANCES_ROOT: root.path, DEV_INSTANCES_NO_REBUILD: '1' } });
+    root.cleanup();
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'shipsec-frontend-4 shipsec-dev-4 5573\nshipsec-backend-4 shipsec-dev-4 3611\nshipsec-worker-4 shipsec-dev-4 undefined\n');
   });
@@ -156,7 +158,7 @@ describe('bad input: exit 2, one line naming the value and the range, nothing wr
 
   it('a bad declaration names the key and the problem', () => {
     const mod = join(root.path, 'bad-stack.mjs');
-    writeFileSync(mod, `import stack from ${JSON.stringify(join(REPO, 'dist', 'stack.config.js'))};\n`
+    writeFileSync(mod, `import stack from ${JSON.stringify(join(REPO, 'dist', 'examples', 'shipsec', 'dev-instances.config.js'))};\n`
       + 'export default { ...stack, services: { ...stack.services, loki: { ...stack.services.loki, basePort: 9000 } } };\n');
     bad(['render', '1'], /^dev-instances: .*bad-stack\.mjs: services\.loki\.basePort: 9000 is already the base port of services\.minio-api$/, { DEV_INSTANCES_CONFIG: mod });
   });
@@ -169,7 +171,7 @@ describe('render N', () => {
   const dir = join(root.path, '.instances', 'instance-2');
   const source = join(root.path, 'apps', 'backend', '.env.example');
   mkdirSync(join(root.path, 'apps', 'backend'), { recursive: true });
-  cpSync(join(REPO, 'docker'), join(root.path, 'docker'), { recursive: true }); // the project's compose file
+  cpSync(join(SHIPSEC, 'docker'), join(root.path, 'docker'), { recursive: true }); // the project's compose file
   writeFileSync(source, '# keep me\nPORT=3211\nMINIO_URL=http://localhost:9000\nOTHER=http://localhost:90001\nCUSTOM="x y"\n');
 
   it('writes the env files, compose override and PM2 app list, private to the user', () => {

@@ -107,7 +107,7 @@ describe('clones and seeds on shared infrastructure', () => {
   it("starts a new instance from the declaration's seed; a declared seed that is no snapshot here is a warning; a malformed one exit 2", async () => {
     const declaration = (seed: string) => {
       const file = join(stack.root, `seeded-${seed.replace(/\W/g, '')}.mjs`);
-      writeFileSync(file, `import stack from ${JSON.stringify(join(REPO, 'dist', 'stack.config.js'))};\nexport default { ...stack, seed: ${JSON.stringify(seed)} };\n`);
+      writeFileSync(file, `import stack from ${JSON.stringify(join(REPO, 'dist', 'examples', 'shipsec', 'dev-instances.config.js'))};\nexport default { ...stack, seed: ${JSON.stringify(seed)} };\n`);
       return { DEV_INSTANCES_CONFIG: file };
     };
     const seeded = stack.justWith(declaration('golden'), 'dev', '5', '--infra', 'shared');

@@ -6,6 +6,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** The example project the tests run (ShipSec's stack): its declaration, apps and compose file. */
+export const SHIPSEC = join(REPO, 'examples', 'shipsec');
 export const LAUNCHER = join(REPO, 'bin', 'dev.mjs');
 export const JUST = join(REPO, 'node_modules', 'rust-just-linux-x64', 'bin', 'just');
 
@@ -32,8 +34,9 @@ export interface Run {
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+  // From the example's folder, as its users run it.
   const r = spawnSync(process.execPath, [LAUNCHER, ...args], {
-    encoding: 'utf8',
+    encoding: 'utf8', cwd: SHIPSEC,
     env: { ...process.env, DEV_INSTANCES_NO_REBUILD: '1', SHIPSEC_INSTANCE: '', ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

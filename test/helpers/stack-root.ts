@@ -8,7 +8,7 @@ import { chmodSync, cpSync, symlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { withPm2 } from '../../src/pm2/client.js';
-import { JUST, REPO, type Run, runJust, tempDir } from './cli.js';
+import { JUST, REPO, SHIPSEC, type Run, runJust, tempDir } from './cli.js';
 import { processesUnder, usePrivatePm2 } from './pm2-home.js';
 
 export interface StackRoot {
@@ -35,8 +35,8 @@ export function stackRoot(prefix: string, opts: StackRootOptions = {}): StackRoo
   const pm2 = usePrivatePm2();
   const dir = tempDir(prefix);
   chmodSync(dir.path, 0o755); // Postgres runs as an unprivileged user that must reach its data
-  cpSync(join(REPO, 'apps'), join(dir.path, 'apps'), { recursive: true });
-  cpSync(join(REPO, 'docker'), join(dir.path, 'docker'), { recursive: true });
+  cpSync(join(SHIPSEC, 'apps'), join(dir.path, 'apps'), { recursive: true });
+  cpSync(join(SHIPSEC, 'docker'), join(dir.path, 'docker'), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(dir.path, 'node_modules'));
   // Native unless a test asks otherwise: on a machine whose dockerd runs, auto would choose docker.
   const env = {

@@ -12,8 +12,9 @@ import { REPO, type Run } from './cli.js';
 
 const exec = promisify(execFile);
 
-/** What a checkout needs to run the tool: the launcher, the demo apps, the manifest and lock file. */
-const TRACKED = ['apps', 'bin', 'docker', 'justfile', 'package.json', 'package-lock.json', '.gitignore', '.instances/.gitkeep'];
+/** What a checkout needs to run the tool (the launcher, the manifest and lock file) and the example's apps at its root. */
+const TRACKED = ['bin', 'justfile', 'package.json', 'package-lock.json', '.gitignore'].map((p) => [p, p])
+  .concat(['apps', 'docker', '.instances/.gitkeep'].map((p) => [join('examples', 'shipsec', p), p]));
 const CONFIG = join(REPO, 'dist', 'test', 'fixtures', 'worktree-stack.config.js');
 
 export interface Checkouts {
@@ -50,7 +51,7 @@ export async function makeCheckouts(pm2Home: string): Promise<Checkouts> {
   const main = join(base, 'main');
   mkdirSync(main);
   git(main, 'init', '-q', '-b', 'main');
-  for (const path of TRACKED) cpSync(join(REPO, path), join(main, path), { recursive: true });
+  for (const [from = '', to = ''] of TRACKED) cpSync(join(REPO, from), join(main, to), { recursive: true });
   git(main, 'add', '-A');
   git(main, 'commit', '-q', '-m', 'the project');
   const env: NodeJS.ProcessEnv = {

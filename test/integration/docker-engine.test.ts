@@ -16,8 +16,8 @@ import { forgetObtainedImages } from '../../src/engines/docker/images.js';
 import type { EngineTarget } from '../../src/engines/types.js';
 import { materialize } from '../../src/materialize.js';
 import { plan } from '../../src/plan/plan.js';
-import stack from '../../stack.config.js';
-import { REPO, tempDir } from '../helpers/cli.js';
+import stack from '../../examples/shipsec/dev-instances.config.js';
+import { REPO, SHIPSEC, tempDir } from '../helpers/cli.js';
 
 const root = tempDir('di-docker-');
 const decl = checkDeclaration(stack, 'stack.config.ts');
@@ -38,7 +38,7 @@ describe('docker engine', () => {
     process.env.PATH = `${bin}:${savedPath}`;
     process.env.DOCKER_SHIM_LOG = log;
     mkdirSync(join(root.path, 'docker'));
-    copyFileSync(join(REPO, 'docker', 'docker-compose.infra.yml'), join(root.path, 'docker', 'docker-compose.infra.yml'));
+    copyFileSync(join(SHIPSEC, 'docker', 'docker-compose.infra.yml'), join(root.path, 'docker', 'docker-compose.infra.yml'));
     await materialize(plan(decl, 1), root.path);
   });
   beforeEach(() => {

@@ -13,7 +13,7 @@ import { checkoutAt, checkoutLive } from '../../src/leases/checkout.js';
 import { leaseFile, leasedInstance, readLeases } from '../../src/leases/registry.js';
 import { plan } from '../../src/plan/plan.js';
 import { daemonProblem } from '../../src/pm2/daemon.js';
-import stack from '../../stack.config.js';
+import stack from '../../examples/shipsec/dev-instances.config.js';
 import { tempDir } from '../helpers/cli.js';
 
 const git = (cwd: string, ...args: string[]) => {

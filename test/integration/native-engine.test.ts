@@ -16,7 +16,7 @@ import { withPm2 } from '../../src/pm2/client.js';
 import { portInUse } from '../../src/ports/holder.js';
 import { dropDatabase, ensureDatabase, listDatabases } from '../../src/provision/postgres.js';
 import { dropPrefix } from '../../src/provision/redis.js';
-import stack from '../../stack.config.js';
+import stack from '../../examples/shipsec/dev-instances.config.js';
 import { tempDir } from '../helpers/cli.js';
 import { processesUnder, usePrivatePm2 } from '../helpers/pm2-home.js';
 

@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import type { StackDeclaration } from '../../src/config/types.js';
 import { dockerEnv, requestedHost, resolvePlacement } from '../../src/engines/docker/placement.js';
 import { UsageError } from '../../src/errors.js';
-import stack from '../../stack.config.js';
+import stack from '../../examples/shipsec/dev-instances.config.js';
 import { tempDir } from '../helpers/cli.js';
 
 const decl = stack as unknown as StackDeclaration;

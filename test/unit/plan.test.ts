@@ -5,7 +5,7 @@ import { defineStack } from '../../src/config/types.js';
 import { plan } from '../../src/plan/plan.js';
 import { pgServerOf, redisUrlOf } from '../../src/provision/index.js';
 import { instanceRange } from '../../src/plan/range.js';
-import stack from '../../stack.config.js';
+import stack from '../../examples/shipsec/dev-instances.config.js';
 
 const decl = checkDeclaration(stack, 'stack.config.ts');
 const MAX = instanceRange(Object.entries(decl.services).map(([id, s]) => ({ id, basePort: s.basePort })), decl.portStride).max;
@@ -149,7 +149,7 @@ describe('plan(N)', () => {
     assert.equal(svc['redpanda-console']?.image, 'rc:1', 'a dashed service name becomes _ in the variable');
     assert.equal(svc.temporal?.image, undefined, 'no override: the base file decides');
     assert.deepEqual(p.infra.images.postgres, { image: 'dev-instances/postgres:local', from: 'DEV_INSTANCES_IMAGE_POSTGRES' });
-    assert.deepEqual(p.infra.images.redis, { image: 'mirror.internal/redis:7', from: 'stack.config images' });
+    assert.deepEqual(p.infra.images.redis, { image: 'mirror.internal/redis:7', from: 'images in the declaration' });
     assert.deepEqual(plan(stack, 2).infra.images, {}, 'nothing without a declaration key or variable');
   });
 });

@@ -15,7 +15,7 @@ import { hostLabel } from '../../src/plan/named-urls.js';
 import { routeTable } from '../../src/proxy/routes.js';
 import { nginxConfig } from '../../src/proxy/nginx/config.js';
 import { configuredFront, configuredPort, proxySetting } from '../../src/proxy/state.js';
-import stack from '../../stack.config.js';
+import stack from '../../examples/shipsec/dev-instances.config.js';
 
 const decl = checkDeclaration(stack, 'stack.config.ts');
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateDeclaration } from '../../src/config/validate.js';
-import stack from '../../stack.config.js';
+import stack from '../../examples/shipsec/dev-instances.config.js';
 
 const withService = (id: string, patch: object) => ({
   ...stack, services: { ...stack.services, [id]: { ...(stack.services as Record<string, object>)[id], ...patch } },

@@ -1,9 +1,10 @@
 /**
- * The stack declaration: the one file to edit to adapt dev-instances to your own stack.
- * Instance N gets every port below at `basePort + N * portStride`; every name derives from `project`.
- * `npm test` checks this file against the port table of ShipSec Studio's multi-instance stack.
+ * ShipSec Studio's stack, the reference the tool was built for: Postgres, Redis, Temporal, MinIO,
+ * Loki and Redpanda under docker compose (docker/docker-compose.infra.yml), and three apps (a Vite
+ * frontend, a backend, a Temporal worker). Instance N gets every port at `basePort + N * portStride`;
+ * every name derives from `project`. The tool's tests check this file against ShipSec's port table.
  */
-import { defineStack } from './src/config/types.js';
+import { defineStack } from 'dev-instances';
 
 export default defineStack({
   project: 'shipsec',
@@ -56,7 +57,7 @@ export default defineStack({
 
   apps: {
     frontend: {
-      cwd: 'apps/frontend', script: '../../node_modules/vite/bin/vite.js', port: 'frontend',
+      cwd: 'apps/frontend', script: 'dev.mjs', port: 'frontend',
       needsInfrastructure: false, // Vite serves files; the page calls the backend later
       envSources: ['apps/frontend/.env.example', 'apps/frontend/.env'],
     },
