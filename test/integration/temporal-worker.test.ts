@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { REPO } from '../helpers/cli.js';
+import { SHIPSEC } from '../helpers/cli.js';
 import { type TemporalFake, startTemporalFake } from '../helpers/temporal-fake.js';
 
 type RunWorker = (o: {
@@ -20,7 +20,7 @@ describe('demo worker: Temporal activities on its own task queue', () => {
   let running: Promise<void>;
   before(async () => {
     fake = await startTemporalFake({ pollTimeoutMs: 300 });
-    const { runActivityWorker } = (await import(pathToFileURL(join(REPO, 'apps/worker/temporal-activities.mjs')).href)) as { runActivityWorker: RunWorker };
+    const { runActivityWorker } = (await import(pathToFileURL(join(SHIPSEC, 'apps/worker/temporal-activities.mjs')).href)) as { runActivityWorker: RunWorker };
     running = runActivityWorker({
       address: fake.address, namespace: 'shipsec-dev-3', taskQueue: 'shipsec-dev-3', identity: 'worker-3', signal: stop.signal,
       activities: {
