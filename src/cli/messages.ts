@@ -172,8 +172,11 @@ export function eventLine(e: LifecycleEvent): { warning: boolean; text: string }
     case 'pm2-handover':
       return {
         warning: true,
-        text: `the PM2 daemon could not start this checkout's apps (${e.problem}): replaced it with this checkout's PM2 and started its ${e.restored.length} process(es) again`
-          + (e.leftOut.length > 0 ? `; left out ${e.leftOut.join(', ')} (their scripts no longer exist)` : ''),
+        text: (e.problem
+          ? `the PM2 daemon could not start this checkout's apps (${e.problem}): replaced it with this checkout's PM2 and started its ${e.restored.length} process(es) again`
+          : `finished a PM2 daemon handover an earlier command began: started ${e.restored.length} more process(es) again`)
+          + (e.leftOut.length > 0 ? `; left out ${e.leftOut.join(', ')} (their scripts no longer exist)` : '')
+          + (e.failed.length > 0 ? `; PM2 refused ${e.failed.map((f) => `${f.name} (${f.reason})`).join(', ')}` : ''),
       };
     case 'reclaimed': return note(`instance ${e.instance}: deleted ${e.apps.join(', ')}, left running by ${e.from}, which no longer exists`);
   }

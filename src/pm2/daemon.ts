@@ -28,21 +28,39 @@ export interface DaemonReport {
   pid?: number;
 }
 
-/** Why the daemon cannot fork this checkout's apps, or undefined when it can. Pure. */
+/** -1, 0 or 1 as version a is older than, the same as or newer than b (numeric parts; a missing part is 0). Pure. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
+
+/**
+ * Why the daemon cannot fork this checkout's apps, or undefined when it can. A daemon of an older
+ * PM2 is replaced by this checkout's; a newer one is kept (it serves older clients): so two checkouts
+ * of different PM2 versions never replace each other's daemon back and forth. Pure.
+ */
 export function daemonProblem(d: DaemonReport, ours: string, exists: (path: string) => boolean = existsSync): string | undefined {
   if (d.install && !exists(join(d.install, 'lib', 'ProcessContainerFork.js'))) {
     return `it was launched from ${d.install}, which no longer exists (a removed checkout?)`;
   }
-  if (d.version !== ours) return `it runs PM2 ${d.version} and this checkout's PM2 is ${ours}`;
+  if (compareVersions(d.version, ours) < 0) return `it runs PM2 ${d.version}, older than this checkout's ${ours}`;
   return undefined;
 }
 
 export interface Handover {
-  problem: string;
+  /** Why the daemon was replaced; undefined when this only finished an interrupted handover. */
+  problem?: string;
   /** Names of the processes started again under the new daemon. */
   restored: string[];
   /** Processes whose script no longer exists (their checkout is gone): not started again. */
   leftOut: string[];
+  /** Processes the new daemon refused, with its reason. */
+  failed: { name: string; reason: string }[];
 }
 
 interface SavedProcess { name?: string; pm_exec_path?: string; pmx_module?: boolean; [k: string]: unknown }
@@ -70,19 +88,35 @@ async function reportOf(api: Pm2Api): Promise<DaemonReport> {
   }
 }
 
+/** Where a handover keeps the processes it has yet to start again: read back when it was interrupted. */
+const savedFile = () => join(pm2Home(), 'dev-instances-handover.json');
+
+function readSaved(file: string): SavedProcess[] {
+  try {
+    const list = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return Array.isArray(list) ? (list as SavedProcess[]) : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
- * Make sure the daemon of PM2_HOME can fork this checkout's apps; hand it over when it cannot.
- * Returns what a handover did, or undefined when none was needed (or no daemon runs: ours will).
+ * Make sure the daemon of PM2_HOME can fork this checkout's apps; hand it over when it cannot, and
+ * finish a handover an earlier command began (its list is still on disk). Returns what a handover
+ * did, or undefined when none was needed (or no daemon runs: ours will).
  */
 export async function ensureDaemonCanFork(): Promise<Handover | undefined> {
   const home = pm2Home();
-  if (!(await socketAnswers(join(home, 'rpc.sock')))) return undefined;
+  const pending = existsSync(savedFile());
+  if (!pending && !(await socketAnswers(join(home, 'rpc.sock')))) return undefined;
   const ours = ourPm2Version();
-  const first = await connected();
-  let problem: string | undefined;
-  try { problem = daemonProblem(await reportOf(first), ours); } finally { first.disconnect(); }
-  if (!problem) return undefined;
-  // One handover at a time: whoever waited finds a fit daemon and does nothing.
+  if (!pending) {
+    const first = await connected();
+    let problem: string | undefined;
+    try { problem = daemonProblem(await reportOf(first), ours); } finally { first.disconnect(); }
+    if (!problem) return undefined;
+  }
+  // One handover at a time: whoever waited finds a fit daemon and nothing on disk, and does nothing.
   const lock = await acquireLock(join(home, 'dev-instances-launch.lock'), 'the PM2 daemon launch', { waitMs: 120_000 });
   try {
     return await handOver(ours);
@@ -92,49 +126,65 @@ export async function ensureDaemonCanFork(): Promise<Handover | undefined> {
 }
 
 async function handOver(ours: string): Promise<Handover | undefined> {
-  const home = pm2Home();
-  const saving = join(home, 'dev-instances-handover.json');
-  const old = await connected();
-  let pid: number | undefined;
+  const saving = savedFile();
+  // What an interrupted handover had not started again yet.
+  const left = readSaved(saving);
   let problem: string | undefined;
-  let saved: SavedProcess[];
-  try {
-    const report = await reportOf(old);
-    problem = daemonProblem(report, ours);
-    if (!problem) return undefined; // handed over meanwhile by another command
-    pid = report.pid;
-    const list = await call<{ pm2_env: SavedProcess }[]>((cb) => old.Client.executeRemote('getMonitorData', {}, cb));
-    // As `pm2 save` writes them: without the daemon's ids (the new daemon gives its own).
-    saved = list.map((p) => p.pm2_env).filter((e) => !e.pmx_module).map((e) => {
-      const env = { ...e };
-      for (const key of ['pm_id', 'instances', 'prev_restart_delay']) delete env[key];
-      return env;
-    });
-    // Kept until the new daemon runs them all: if this command dies midway, nothing is forgotten.
-    await writeFileAtomic(saving, `${JSON.stringify(saved, null, 2)}\n`);
-  } finally {
-    old.disconnect();
+  let saved = left;
+  if (await socketAnswers(join(pm2Home(), 'rpc.sock'))) {
+    const old = await connected();
+    let pid: number | undefined;
+    try {
+      const report = await reportOf(old);
+      problem = daemonProblem(report, ours);
+      if (!problem && left.length === 0) return undefined; // handed over meanwhile by another command
+      pid = report.pid;
+      if (problem) {
+        const list = await call<{ pm2_env: SavedProcess }[]>((cb) => old.Client.executeRemote('getMonitorData', {}, cb));
+        // As `pm2 save` writes them: without the daemon's ids (the new daemon gives its own).
+        const running = list.map((p) => p.pm2_env).filter((e) => !e.pmx_module).map((e) => {
+          const env = { ...e };
+          for (const key of ['pm_id', 'instances', 'prev_restart_delay']) delete env[key];
+          return env;
+        });
+        const names = new Set(running.map((e) => e.name));
+        saved = [...running, ...left.filter((e) => !names.has(e.name))];
+        // Kept until the new daemon runs them all: if this command dies midway, the next one finishes.
+        await writeFileAtomic(saving, `${JSON.stringify(saved, null, 2)}\n`);
+      }
+    } finally {
+      old.disconnect();
+    }
+    if (problem) {
+      if (!pid) throw new OperationalError(`the PM2 daemon cannot start apps (${problem}), and its pid is unknown`, 'Run `npx pm2 update` in this checkout.');
+      const daemon = pid;
+      process.kill(daemon, 'SIGTERM'); // PM2 stops every process, then exits
+      await pollUntil(() => (alive(daemon) ? undefined : true), {
+        deadlineMs: 60_000, intervalMs: 100,
+        timeout: () => new OperationalError(`the PM2 daemon (pid ${daemon}) did not exit within 60 s of SIGTERM`, `Its processes are listed in ${saving}; the next start resumes.`),
+      });
+    }
   }
-  if (!pid) throw new OperationalError(`the PM2 daemon cannot start apps (${problem}), and its pid is unknown`, 'Run `npx pm2 update` in this checkout.');
-  const daemon = pid;
-  process.kill(daemon, 'SIGTERM'); // PM2 stops every process, then exits
-  await pollUntil(() => (alive(daemon) ? undefined : true), {
-    deadlineMs: 60_000, intervalMs: 100,
-    timeout: () => new OperationalError(`the PM2 daemon (pid ${daemon}) did not exit within 60 s of SIGTERM`, `Its processes are listed in ${saving}.`),
-  });
-  const fresh = await connected(); // launched from this checkout's PM2
+  const fresh = await connected(); // a daemon of this checkout's PM2 (launched now, when none runs)
   const restored: string[] = [];
   const leftOut: string[] = [];
+  const failed: Handover['failed'] = [];
   try {
+    const present = new Set((await call<{ name?: string }[]>((cb) => fresh.list(cb))).map((p) => p.name));
     for (const env of saved) {
       const name = String(env.name ?? '?');
+      if (present.has(name)) continue; // started again before the interruption
       if (typeof env.pm_exec_path === 'string' && !existsSync(env.pm_exec_path)) { leftOut.push(name); continue; }
-      await call((cb) => fresh.Client.executeRemote('prepare', env, cb));
-      restored.push(name);
+      try {
+        await call((cb) => fresh.Client.executeRemote('prepare', env, cb));
+        restored.push(name);
+      } catch (err) {
+        failed.push({ name, reason: (err as Error).message.split('\n')[0] ?? String(err) });
+      }
     }
   } finally {
     fresh.disconnect();
   }
   rmSync(saving, { force: true });
-  return { problem, restored, leftOut };
+  return { ...(problem ? { problem } : {}), restored, leftOut, failed };
 }

@@ -87,9 +87,11 @@ describe('the PM2 daemon fitness rule', () => {
     assert.equal(daemonProblem({ version: '7.0.4', install: '/gone/node_modules/pm2' }, '7.0.4', exists),
       'it was launched from /gone/node_modules/pm2, which no longer exists (a removed checkout?)');
   });
-  it('a daemon of another version is out of step; the same version from a live install is fine', () => {
+  it('a daemon of an older version is replaced; the same or a newer one from a live install is kept (two checkouts never hand it back and forth)', () => {
     assert.equal(daemonProblem({ version: '6.0.14', install: '/here/node_modules/pm2' }, '7.0.4', exists),
-      "it runs PM2 6.0.14 and this checkout's PM2 is 7.0.4");
+      "it runs PM2 6.0.14, older than this checkout's 7.0.4");
     assert.equal(daemonProblem({ version: '7.0.4', install: '/here/node_modules/pm2' }, '7.0.4', exists), undefined);
+    assert.equal(daemonProblem({ version: '7.0.10', install: '/here/node_modules/pm2' }, '7.0.4', exists), undefined, 'newer (7.0.10 > 7.0.4, by number)');
+    assert.equal(daemonProblem({ version: '7.0.4' }, '7.0.10', exists), "it runs PM2 7.0.4, older than this checkout's 7.0.10");
   });
 });
