@@ -49,8 +49,8 @@ const TAIL_LINES = 15;
 export const tail = (text: string, lines = TAIL_LINES): string => text.trim().split('\n').slice(-lines).join('\n');
 
 /** How a run ended, in words. */
-function meaningOf(code: number | null, signal: NodeJS.Signals | null, timedOut: boolean, codes: Record<number, string> = {}): string {
-  if (timedOut) return 'did not finish in time and was stopped';
+function meaningOf(code: number | null, signal: NodeJS.Signals | null, timedOut: number | false, codes: Record<number, string> = {}): string {
+  if (timedOut) return `did not finish within ${Math.round(timedOut / 1000)} s and was stopped`;
   if (signal) return `was killed by ${signal}`;
   if (code === 127) return 'was not found (is it installed and on PATH?)';
   return codes[code ?? -1] ?? `exited with code ${code}`;
@@ -87,7 +87,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       const exit = notFound ? 127 : code ?? -1;
       if (exit === 0 && !timedOut) return resolve({ code: 0, stdout, stderr });
       const error = new ProcessError(commandLine(cmd, args), notFound ? undefined : code ?? undefined,
-        meaningOf(notFound ? 127 : code, signal, timedOut, opts.codes), tail(stderr), opts.hint);
+        meaningOf(notFound ? 127 : code, signal, timedOut && (opts.timeoutMs ?? 0), opts.codes), tail(stderr), opts.hint);
       if (opts.reject === false) resolve({ code: exit, stdout, stderr, error, ...(timedOut ? { timedOut } : {}) });
       else reject(error);
     });

@@ -21,6 +21,7 @@ import { composeFingerprint, lastFingerprint, recordFingerprint, startableInPlac
 import { missingError } from '../inspection.js';
 import { HOST_DEADLINE_MS, dockerEnv, engineKey, unreachable } from './placement.js';
 import { type ComposeCli, composeOnce, runDocker } from './probe.js';
+import { DUMP_DEADLINE_MS, dumpArgs } from '../dump.js';
 import { serviceProbe } from '../probes.js';
 import type { Engine, EngineTarget, ServiceState, UpReport } from '../types.js';
 import { type InfraScope, clientAddress } from '../../plan/plan.js';
@@ -59,7 +60,7 @@ async function composeCall(t: EngineTarget, action: string[], layout?: ComposeLa
   return composeInvocation(await composeOnce(), t, layout ?? await writeComposeFiles(t), action);
 }
 
-async function compose(t: EngineTarget, action: string[], opts: { stdoutFile?: string; stdinFile?: string } = {}, layout?: ComposeLayout): Promise<RunResult> {
+async function compose(t: EngineTarget, action: string[], opts: { stdoutFile?: string; stdinFile?: string; timeoutMs?: number } = {}, layout?: ComposeLayout): Promise<RunResult> {
   forgetSeen();
   const { program, args } = await composeCall(t, action, layout);
   const r = await run(program, args, { env: projectEnv(t), timeoutMs: 600_000, ...opts, reject: false });
@@ -269,11 +270,11 @@ export const dockerEngine: Engine = {
 
   async dumpDatabase(t, db, file) {
     // The server's own pg_dump inside its container: always the matching version.
-    await compose(t, ['exec', '-T', postgresService(t), 'pg_dump', '-U', db.user, '-Fc', db.name], { stdoutFile: file });
+    await compose(t, ['exec', '-T', postgresService(t), 'pg_dump', ...dumpArgs(db)], { stdoutFile: file, timeoutMs: DUMP_DEADLINE_MS });
   },
 
   async restoreDatabase(t, db, file) {
-    await compose(t, ['exec', '-T', postgresService(t), 'pg_restore', '--exit-on-error', '--no-owner', '-U', db.user, '-d', db.name], { stdinFile: file });
+    await compose(t, ['exec', '-T', postgresService(t), 'pg_restore', '--exit-on-error', '--no-owner', '-U', db.user, '-d', db.name], { stdinFile: file, timeoutMs: DUMP_DEADLINE_MS });
   },
 
   async processMarks() {

@@ -17,6 +17,7 @@ import { freePorts } from '../../ports/reaper.js';
 import { waitAllReady } from '../../readiness.js';
 import type { Engine, EngineTarget, Inspection, ServiceState, UpReport } from '../types.js';
 import { missingError } from '../inspection.js';
+import { DUMP_DEADLINE_MS, DUMP_HINT, dumpArgs } from '../dump.js';
 import { isInitialised } from './postgres.js';
 import { type NativeService, nativeServices } from './recipes.js';
 
@@ -167,15 +168,16 @@ export const nativeEngine: Engine = {
 
   async dumpDatabase(_t, db, file) {
     // Debian's pg_dump reads the embedded Postgres 15 (a client is backwards compatible, not forwards).
-    await run('pg_dump', ['-Fc', '-f', file, '-h', '127.0.0.1', '-p', String(db.port), '-U', db.user, db.name], {
-      env: { PGPASSWORD: db.password },
-      hint: 'Install the PostgreSQL client (apt-get install postgresql-client), or clean with --no-backup.',
+    await run('pg_dump', ['-f', file, '-h', '127.0.0.1', '-p', String(db.port), ...dumpArgs(db)], {
+      env: { PGPASSWORD: db.password }, timeoutMs: DUMP_DEADLINE_MS,
+      codes: { 127: 'was not found: install the PostgreSQL client (apt-get install postgresql-client), or clean with --no-backup' },
+      hint: DUMP_HINT,
     });
   },
 
   async restoreDatabase(_t, db, file) {
     await run('pg_restore', ['--exit-on-error', '--no-owner', '-h', '127.0.0.1', '-p', String(db.port), '-U', db.user, '-d', db.name, file], {
-      env: { PGPASSWORD: db.password },
+      env: { PGPASSWORD: db.password }, timeoutMs: DUMP_DEADLINE_MS,
       hint: 'Install the PostgreSQL client (apt-get install postgresql-client).',
     });
   },

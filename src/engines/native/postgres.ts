@@ -103,6 +103,9 @@ export function isInitialised(dataDir: string): boolean {
   return existsSync(join(dataDir, 'PG_VERSION'));
 }
 
+/** A new cluster is a few seconds' work; a stuck initdb is stopped and said so. */
+const INITDB_DEADLINE_MS = 120_000;
+
 /** initdb once; returns true when this call created the cluster. */
 export async function initCluster(
   wanted: string, dataDir: string, superuser: { user: string; password: string }, who: RunAs | undefined,
@@ -126,7 +129,7 @@ export async function initCluster(
   try {
     await sayingWhile(`initialising Postgres's data in ${dataDir} (initdb)`,
       run(initdb, ['-D', dataDir, '-U', superuser.user, `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync'],
-        who ? { uid: who.uid, gid: who.gid } : {}));
+        { timeoutMs: INITDB_DEADLINE_MS, ...(who ? { uid: who.uid, gid: who.gid } : {}) }));
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true }); // a half-made cluster would block the next try
     throw new OperationalError(`initdb failed for ${dataDir}: ${(err as Error).message}`, (err as OperationalError).hint);
