@@ -2,19 +2,21 @@
  * restore N [BACKUP|SNAPSHOT]: the instance's database becomes the dump's, all or nothing. What it
  * has is backed up first; the dump is restored into a new database beside it; only when that
  * succeeded do the two change names in one transaction. A damaged dump leaves the instance exactly
- * as it was. A snapshot also brings its Redis keys, under this instance's prefix (one MULTI/EXEC
- * replaces the prefix's keys); a backup holds none, and the keys stay as they are.
+ * as it was. A snapshot also brings its Redis keys, under this instance's prefix: staged beside the
+ * live ones before anything changes, swapped in at once just before the database, and swapped back
+ * if the database cannot be; a backup holds none, and the keys stay as they are.
  *
  * Apps: the instance's running apps are stopped before the names change (no pool holds a connection
  * to a database that is about to be replaced) and the CLI starts them again afterwards, health-gated
- * like any start. The Temporal namespace is never touched.
+ * like any start, whether the restore succeeded or not (RestoreFailed says which apps). The Temporal
+ * namespace is never touched.
  */
 import { OperationalError, firstLines } from '../errors.js';
 import { trace } from '../trace.js';
 import { withPm2 } from '../pm2/client.js';
 import { pgServerOf, redisUrlOf } from '../provision/index.js';
 import { dropDatabase, swapDatabase } from '../provision/postgres.js';
-import { replacePrefix } from '../provision/redis.js';
+import { commitKeys, forgetReplaced, revertKeys, stageKeys } from '../provision/redis.js';
 import { deleteApps, freeAppPorts } from '../lifecycle/apps.js';
 import { type Backup, backUp, needDatabase } from './backups.js';
 import type { FillVia } from '../lifecycle/events.js';
@@ -38,6 +40,13 @@ export interface RestoreResult {
   before?: Backup;
   /** Apps that ran and were stopped for the swap: the caller starts the instance again. */
   appsStopped: string[];
+}
+
+/** A restore that failed after it stopped the instance's apps: nothing changed, and these apps are to be started again. */
+export class RestoreFailed extends OperationalError {
+  constructor(message: string, hint: string, readonly appsStopped: string[]) {
+    super(message, hint);
+  }
 }
 
 /** Data is replaced only in an instance that was started (its database and prefix exist). */
@@ -77,6 +86,16 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
     }
 
     trace('restore: side database filled');
+    const redis = keys && p.redis ? { url: redisUrlOf(p), prefix: p.redis.keyPrefix } : undefined;
+    if (redis && keys) {
+      try {
+        await stageKeys(redis.url, redis.prefix, keys);
+      } catch (err) {
+        await dropDatabase(server, side.incoming).catch(() => {});
+        throw new OperationalError(`could not restore ${o.from.label}: its Redis keys could not be staged: ${firstLines(err)}`,
+          `Nothing changed: instance ${p.instance}'s database ${db.name} and keys under ${redis.prefix} are as they were.`);
+      }
+    }
     const appsStopped = await withPm2(async (pm2) => {
       // In the declaration's order, whatever order PM2 lists them in.
       const running = new Set((await pm2.list()).filter((x) => x.status === 'online').map((x) => x.name));
@@ -89,13 +108,25 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
       await freeAppPorts(p, await oursOf(t));
     }
     trace('restore: apps stopped');
-    await swapDatabase(server, db.name, side.incoming, side.replaced);
-    trace('restore: swapped');
-    o.report({ kind: 'restored', database: db.name, from: o.from.label, via, ...(o.from.template ? { template: o.from.template } : {}) });
-    if (keys && p.redis) {
-      await replacePrefix(redisUrlOf(p), p.redis.keyPrefix, keys);
-      o.report({ kind: 'keys-restored', keys: keys.length, prefix: p.redis.keyPrefix });
+    // The keys first (they can be swapped back), then the database (which cannot, once renamed).
+    try {
+      if (redis) await commitKeys(redis.url, redis.prefix);
+      try {
+        await swapDatabase(server, db.name, side.incoming, side.replaced);
+      } catch (err) {
+        if (redis) await revertKeys(redis.url, redis.prefix);
+        throw err;
+      }
+    } catch (err) {
+      await dropDatabase(server, side.incoming).catch(() => {});
+      if (redis) await forgetReplaced(redis.url, redis.prefix).catch(() => {});
+      throw new RestoreFailed(`could not restore ${o.from.label}: ${firstLines(err)}`,
+        `Nothing changed: instance ${p.instance}'s database ${db.name}${redis ? ` and keys under ${redis.prefix}` : ''} are as they were.`, appsStopped);
     }
+    trace('restore: swapped');
+    if (redis) await forgetReplaced(redis.url, redis.prefix).catch(() => {}); // set-aside keys: dropped again by the next restore
+    o.report({ kind: 'restored', database: db.name, from: o.from.label, via, ...(o.from.template ? { template: o.from.template } : {}) });
+    if (redis && keys) o.report({ kind: 'keys-restored', keys: keys.length, prefix: redis.prefix });
     // Its infrastructure was stopped before: stopped again, as it was.
     if (appsStopped.length === 0 && startedFromStopped(up)) await t.engine.stop(t.own);
     return { ...(before ? { before } : {}), appsStopped };

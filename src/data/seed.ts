@@ -8,7 +8,7 @@
 import { OperationalError, firstLines } from '../errors.js';
 import { pgServerOf, redisUrlOf } from '../provision/index.js';
 import { databaseExists, dropDatabase, renameDatabase } from '../provision/postgres.js';
-import { replacePrefix } from '../provision/redis.js';
+import { commitKeys, forgetReplaced, stageKeys } from '../provision/redis.js';
 import { needDatabase } from './backups.js';
 import type { Report } from '../lifecycle/events.js';
 import type { Snapshot } from './snapshots.js';
@@ -43,8 +43,24 @@ export async function seedInstance(t: Target, seed: { snapshot: Snapshot; declar
     throw new OperationalError(`could not seed instance ${p.instance} from snapshot ${s.name}: ${firstLines(err)}`,
       `Its database was not created. Check the snapshot (just dev snapshots), or start without --seed.`);
   }
-  await renameDatabase(server, incoming, db.name);
-  if (keys && p.redis) await replacePrefix(redisUrlOf(p), p.redis.keyPrefix, keys);
+  // The keys staged first, committed once the database has its name; a failure undoes both.
+  const redis = keys && p.redis ? { url: redisUrlOf(p), prefix: p.redis.keyPrefix } : undefined;
+  try {
+    if (redis && keys) await stageKeys(redis.url, redis.prefix, keys);
+    await renameDatabase(server, incoming, db.name);
+    try {
+      if (redis) await commitKeys(redis.url, redis.prefix);
+    } catch (err) {
+      await dropDatabase(server, db.name).catch(() => {});
+      throw err;
+    }
+  } catch (err) {
+    await dropDatabase(server, incoming).catch(() => {});
+    if (redis) await forgetReplaced(redis.url, redis.prefix).catch(() => {});
+    throw new OperationalError(`could not seed instance ${p.instance} from snapshot ${s.name}: ${firstLines(err)}`,
+      `Its database was not created and its keys are as they were. Check Redis and the snapshot (just dev snapshots), or start without --seed.`);
+  }
+  if (redis) await forgetReplaced(redis.url, redis.prefix).catch(() => {});
   report({ kind: 'seeded', instance: p.instance, database: db.name, snapshot: s.name, via, ...(source.template ? { template: source.template } : {}) });
   return true;
 }

@@ -83,23 +83,82 @@ export async function dumpPrefix(url: string, prefix: string, batch = 500): Prom
 }
 
 /**
- * The keys under prefix become exactly these (each under prefix, with its TTL), in one MULTI/EXEC:
- * another client sees the old set or the new one, never a mix.
+ * Replacing a prefix's keys, all or nothing, in three steps around whatever else must change with
+ * them (a database): stageKeys puts the new keys under a staging prefix (nothing of the live prefix
+ * changes; a failure removes what was staged); commitKeys then, in one Lua script (no other client
+ * runs meanwhile, so a key written since the dump cannot survive), moves the live keys aside and the
+ * staged ones in; revertKeys undoes that; forgetReplaced drops what was set aside. The staging and
+ * set-aside prefixes never fall under the live one.
  */
-export async function replacePrefix(url: string, prefix: string, keys: readonly KeyDump[], batch = 500): Promise<void> {
-  if (prefix === '') throw new Error('refusing to replace an empty Redis prefix (that is every key)');
+const stagedPrefix = (live: string) => `dev-instances:staged:${live}`;
+const asidePrefix = (live: string) => `dev-instances:replaced:${live}`;
+
+// Every key under a pattern first (a SCAN that renames while it walks may miss some), then the moves.
+const LUA_KEYS = `local function keys(pattern)
+  local out, cursor = {}, '0'
+  repeat
+    local r = redis.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)
+    cursor = r[1]
+    for _, k in ipairs(r[2]) do out[#out + 1] = k end
+  until cursor == '0'
+  return out
+end
+local function move(pattern, from, to)
+  local ks = keys(pattern)
+  for _, k in ipairs(ks) do redis.call('RENAME', k, to .. string.sub(k, #from + 1)) end
+  return #ks
+end
+`;
+// ARGV: live, its pattern, aside, staged, its pattern.
+const COMMIT = `${LUA_KEYS}local aside = move(ARGV[2], ARGV[1], ARGV[3])
+local moved = move(ARGV[5], ARGV[4], ARGV[1])
+return { aside, moved }`;
+// ARGV: live, its pattern, aside, its pattern.
+const REVERT = `${LUA_KEYS}for _, k in ipairs(keys(ARGV[2])) do redis.call('UNLINK', k) end
+return move(ARGV[4], ARGV[3], ARGV[1])`;
+
+const pattern = (prefix: string) => `${escapeGlob(prefix)}*`;
+
+async function withClient<T>(url: string, fn: (r: Redis) => Promise<T>): Promise<T> {
   const r = client(url);
   await r.connect();
   try {
-    const old: Buffer[] = [];
-    for await (const keys of scanPrefix(r, prefix, batch)) old.push(...keys);
-    const tx = r.multi();
-    if (old.length > 0) tx.unlink(...old);
-    for (const k of keys) tx.restore(Buffer.concat([Buffer.from(prefix), k.key]), k.ttlMs, k.value, 'REPLACE');
-    const results = (await tx.exec()) ?? [];
-    const failed = results.find(([err]) => err);
-    if (failed?.[0]) throw failed[0];
+    return await fn(r);
   } finally {
     r.disconnect();
   }
+}
+
+/** The new keys under the staging prefix of `live` (what an earlier try left there removed first). Throws with nothing staged. */
+export async function stageKeys(url: string, live: string, keys: readonly KeyDump[]): Promise<void> {
+  if (live === '') throw new Error('refusing to replace an empty Redis prefix (that is every key)');
+  const staged = stagedPrefix(live);
+  await forgetReplaced(url, live); // what an interrupted replacement left
+  try {
+    await withClient(url, async (r) => {
+      const pipe = r.pipeline();
+      for (const k of keys) pipe.restore(Buffer.concat([Buffer.from(staged), k.key]), k.ttlMs, k.value, 'REPLACE');
+      const failed = ((await pipe.exec()) ?? []).find(([err]) => err);
+      if (failed?.[0]) throw failed[0];
+    });
+  } catch (err) {
+    await dropPrefix(url, staged).catch(() => {});
+    throw err;
+  }
+}
+
+/** The staged keys become the live ones and the live ones are set aside, atomically. */
+export async function commitKeys(url: string, live: string): Promise<void> {
+  await withClient(url, (r) => r.eval(COMMIT, 0, live, pattern(live), asidePrefix(live), stagedPrefix(live), pattern(stagedPrefix(live))));
+}
+
+/** Undo commitKeys: the live keys go, the set-aside ones come back, atomically. */
+export async function revertKeys(url: string, live: string): Promise<void> {
+  await withClient(url, (r) => r.eval(REVERT, 0, live, pattern(live), asidePrefix(live), pattern(asidePrefix(live))));
+}
+
+/** After a commit that stays: the set-aside keys (and anything left staged) are dropped. */
+export async function forgetReplaced(url: string, live: string): Promise<void> {
+  await dropPrefix(url, asidePrefix(live));
+  await dropPrefix(url, stagedPrefix(live));
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { withPm2 } from '../../src/pm2/client.js';
 import { listDatabases } from '../../src/provision/postgres.js';
 import { api, stackRoot } from '../helpers/stack-root.js';
 
@@ -93,6 +94,25 @@ describe('backups and restore (native engine)', () => {
     assert.deepEqual((await listDatabases(PG)).filter((d) => d.startsWith('di_')), [], 'nothing left beside it');
   });
 
+  it('a snapshot whose dump cannot lock a table (an app holds it in an open transaction) fails after the lock wait, naming the table, instead of hanging', async () => {
+    const c = new pg.Client({ ...PG, database: 'shipsec_dev_1' });
+    await c.connect();
+    let r: ReturnType<typeof just>;
+    try {
+      await c.query('BEGIN');
+      await c.query('LOCK TABLE records IN ACCESS EXCLUSIVE MODE');
+      r = stack.justWith({ DEV_INSTANCES_PG_LOCK_WAIT: '1s' }, 'dev', '1', 'snapshot', 'locked');
+    } finally {
+      await c.query('ROLLBACK');
+      await c.end();
+    }
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /pg_dump .*--lock-wait-timeout=1s.* exited with code 1/);
+    assert.match(r.stderr, /canceling statement due to statement timeout\n.*Query was: LOCK TABLE public\.records IN ACCESS SHARE MODE/);
+    assert.match(r.stderr, /DEV_INSTANCES_PG_LOCK_WAIT sets how long a dump waits for a lock/);
+    assert.equal(just('dev', 'snapshots').stdout.includes('locked'), false, 'no snapshot, nothing half-written listed');
+  });
+
   it("restores instance 1's snapshot into instance 2: its rows, and its keys under 2's prefix with their TTLs; 1 untouched", async () => {
     assert.equal((await api(BACKEND, '/kv/owner', { value: 'one' })).status, 200);
     await withRedis(6479, (r) => r.set('shipsec-dev-1:session:abc', 'alice', 'PX', 600_000));
@@ -116,6 +136,28 @@ describe('backups and restore (native engine)', () => {
     const ttl = await withRedis(6579, (c) => c.pttl('shipsec-dev-2:session:abc'));
     assert.ok(ttl > 500_000 && ttl <= 600_000, `TTL kept: ${ttl}`);
     assert.deepEqual(await instanceData(1), one, 'instance 1 byte for byte as before');
+  });
+
+  it('a restore whose keys Redis refuses changes nothing: instance 2\'s rows and keys as they were, its apps never stopped', async () => {
+    const two = await instanceData(2);
+    const backendPid = async () => (await withPm2((pm2) => pm2.list())).find((x) => x.name === 'shipsec-backend-2')?.pid;
+    const backend = await backendPid();
+    assert.ok(backend);
+    await withRedis(6579, (r) => r.config('SET', 'maxmemory', '1')); // every write refused: out of memory
+    let r: ReturnType<typeof just>;
+    try {
+      r = just('dev', '2', 'restore', 'golden', '--yes', '--no-backup');
+    } finally {
+      await withRedis(6579, (c) => c.config('SET', 'maxmemory', '0'));
+    }
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /could not restore snapshot golden: its Redis keys could not be staged: .*OOM/);
+    assert.match(r.stderr, /Nothing changed: instance 2's database shipsec_dev_2 and keys under shipsec-dev-2: are as they were\./);
+    assert.doesNotMatch(r.stdout, /stopped .* while the database is replaced/, 'the apps were never stopped');
+    assert.deepEqual(await instanceData(2), two, 'rows and keys byte for byte as before');
+    assert.equal(await backendPid(), backend, 'the same backend process runs');
+    assert.equal((await api(3411, '/health')).status, 200);
+    assert.deepEqual((await listDatabases({ ...PG, port: 5633 })).filter((d) => d.startsWith('di_')), [], 'nothing left beside it');
   });
 
   it("clones instance 1 into instance 2 across their two Postgres servers (pg_dump, pg_restore); 1 untouched", async () => {

@@ -1,5 +1,5 @@
 /** What restore and clone share: confirm, replace the instance's data all or nothing, start again what was stopped for it. */
-import { requireStarted, restoreInstance } from '../../data/restore.js';
+import { RestoreFailed, requireStarted, restoreInstance } from '../../data/restore.js';
 import type { RestoreSource } from '../../data/sources.js';
 import type { LifecycleEvent, Report } from '../../lifecycle/events.js';
 import { startInstance } from '../../lifecycle/start.js';
@@ -33,16 +33,21 @@ export async function replaceData(ctx: CommandContext, t: Target, r: Replacement
   const report = (e: LifecycleEvent) => { events.push(e); if (!ctx.flags.json) ctx.out(eventLine(e).text); };
   const source = await r.take(report);
   let done: Awaited<ReturnType<typeof restoreInstance>>;
-  try {
-    done = await restoreInstance(t, { from: source, backup: r.backup, report });
-  } finally {
-    await source.dispose?.();
-  }
-  if (done.appsStopped.length > 0) {
+  const startAgain = async () => {
     const planned = await withProxy(ctx, t);
     const started = await startInstance(planned, { engine: engineFlag(ctx), report: ctx.report });
     if (!ctx.flags.json) printStart(ctx, started);
+  };
+  try {
+    done = await restoreInstance(t, { from: source, backup: r.backup, report });
+  } catch (err) {
+    // Nothing changed, but its apps were stopped for the swap: they run again before the error is told.
+    if (err instanceof RestoreFailed && err.appsStopped.length > 0) await startAgain();
+    throw err;
+  } finally {
+    await source.dispose?.();
   }
+  if (done.appsStopped.length > 0) await startAgain();
   const json = { instance: n, [r.verb === 'restore' ? 'restored' : 'cloned']: source.label, before: done.before ?? null, restarted: done.appsStopped, events };
   if (ctx.flags.json) ctx.out(JSON.stringify(json, null, 2));
   else ctx.out(`${r.verb === 'restore' ? 'restored' : 'cloned'} instance ${n} from ${source.label}`);
