@@ -103,17 +103,19 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
 
     // `start` is the default action: `just dev` starts the active instance, `just dev 2` instance 2.
     const spec = COMMANDS.find((c) => c.name === (args.action ?? 'start'));
+    if (!spec) throw new UsageError(`unknown action '${args.action}'`, true);
+    // Flags first: bad input is refused before a number is leased or anything is written.
+    const flags = checkFlags(args.flags, flagKinds(spec), spec.name);
     let target: Target | undefined;
-    if (spec?.noInstance && args.target !== undefined) throw new UsageError(`${spec.name} takes no instance; got '${args.target}'`);
+    if (spec.noInstance && args.target !== undefined) throw new UsageError(`${spec.name} takes no instance; got '${args.target}'`);
     if (args.target === 'all') {
-      if (spec && !spec.acceptsAll) throw new UsageError(noAllFor(spec.name));
+      if (!spec.acceptsAll) throw new UsageError(noAllFor(spec.name));
     } else if (args.target !== undefined) {
       if (args.action === undefined && !/^[-+]?\d/.test(args.target)) {
         throw new UsageError(notATarget(args.target, rangeFor(decl, sharedServices(decl, sharing)).max, names), true);
       }
-      if (!spec) throw new UsageError(`unknown action '${args.action}'`, true);
       target = resolve(args.target);
-    } else if (spec && !spec.noInstance) {
+    } else if (!spec.noInstance) {
       const fromEnv = io.env[envVar];
       if (fromEnv !== undefined && fromEnv !== '') target = resolve(fromEnv, `${envVar} value`);
       else {
@@ -122,14 +124,11 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
         target = resolve(held ?? await (await import('../leases/assign.js')).assignInstance(decl, root));
       }
     }
-    if (!spec) throw new UsageError(`unknown action '${args.action}'`, true);
     const refusal = target && CHANGES_INSTANCE[spec.name];
     if (target && refusal) {
       const { refuseIfHeldElsewhere } = await import('../leases/assign.js');
       refuseIfHeldElsewhere(decl.project, root, target.plan.instance, refusal);
     }
-    const flags = checkFlags(args.flags, flagKinds(spec), spec.name);
-
     for (const w of target?.plan.warnings ?? []) io.err(warningLine(w));
     // The events' wording loads beside the command, except for those used in shell scripts, which report none.
     const [command, words] = await Promise.all([spec.load(), spec.quick ? undefined : import('./messages.js')]);

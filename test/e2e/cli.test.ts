@@ -145,6 +145,16 @@ describe('bad input: exit 2, one line naming the value and the range, nothing wr
     assert.ok(r.stderr.includes(runCli(['--help']).stdout.trim()), 'the usage after the error is the --help text');
   });
   it('an unknown flag', () => { bad(['ports', '1', '--jsn'], /unknown flag '--jsn' for ports \(allowed: --json\)/); });
+  it('an unknown flag with no instance number: refused before a number is leased to the checkout', () => {
+    const state = tempDir('di-state-bad-');
+    try {
+      bad(['--bogus'], /unknown flag '--bogus' for start/, { DEV_INSTANCES_STATE_DIR: state.path });
+      assert.deepEqual(readdirSync(state.path), [], 'no lease written');
+    } finally { state.cleanup(); }
+  });
+  it('a source instance with leading zeros (clone 1 08) is refused, as every instance number is', () => {
+    bad(['1', 'clone', '08', '--yes'], /invalid source instance '08': expected a number, as in just dev 1 clone 1/);
+  });
   it('an extra argument', () => { bad(['ports', '1', '2'], /unexpected argument '2'/); });
   it("'all' for a one-instance action", () => { bad(['render', 'all'], /render works on one instance/); });
   it('a bad SHIPSEC_INSTANCE', () => { bad(['render'], /invalid SHIPSEC_INSTANCE value 'x': expected an integer from 0 to 17/, { SHIPSEC_INSTANCE: 'x' }); });

@@ -45,7 +45,8 @@ export async function run(ctx: CommandContext): Promise<void> {
     await replaceData(ctx, t, { verb: 'clone', what, backup, take: async () => snapshotSource(t, s) });
     return;
   }
-  if (!/^\d+$/.test(raw)) throw new UsageError(`invalid source instance '${raw}': expected a number, as in just dev ${m} clone 1`);
+  // A plain decimal, as every instance number: 08 and 0002 are refused, not read as 8 and 2.
+  if (!/^(0|[1-9]\d*)$/.test(raw)) throw new UsageError(`invalid source instance '${raw}': expected a number, as in just dev ${m} clone 1`);
   const from = ctx.resolve(Number(raw));
   if (from.plan.instance === m) throw new UsageError(`cannot clone instance ${m} into itself: name another instance as the source`);
   if (backup) backupsKept();
