@@ -4,20 +4,20 @@
  * and keeps the dashboard's token there (0600, made once per machine).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { stateDir } from '../src/state-dir.js';
 import { PROXY_BIND_ENV, addressPort } from '../src/proxy/hosts.js';
 import { serveProxy } from '../src/proxy/serve.js';
-import { type ProxyRecord, configuredFront, configuredPort, proxyFile, runningProxy, tokenFile } from '../src/proxy/state.js';
+import { type ProxyRecord, configuredFront, configuredPort, dashboardKey, proxyFile, runningProxy, tokenFile } from '../src/proxy/state.js';
 
+/** The machine's dashboard key: kept while its file stays private; a file anyone else could read gets a new key. */
 function token(): string {
+  const kept = dashboardKey();
+  if (kept) return kept;
   const file = tokenFile();
-  try {
-    const t = readFileSync(file, 'utf8').trim();
-    if (t.length >= 32) return t;
-  } catch { /* made below */ }
+  rmSync(file, { force: true }); // a new file, so its mode is 0600 whatever the old one's was
   const t = randomBytes(32).toString('hex');
-  writeFileSync(file, `${t}\n`, { mode: 0o600 });
+  writeFileSync(file, `${t}\n`, { mode: 0o600, flag: 'wx' });
   return t;
 }
 

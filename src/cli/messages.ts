@@ -63,7 +63,7 @@ export function startSummary(r: {
   plan: InstancePlan; engineReason: string; alreadyRunning: boolean; ms: number;
   unavailable: { service: string; detail: string }[];
   provisioned?: SliceOutcome[];
-}): string {
+}, dashboard?: string): string {
   const p = r.plan;
   const head = r.alreadyRunning
     ? `Instance ${p.instance} is already running; nothing changed.`
@@ -82,7 +82,7 @@ export function startSummary(r: {
     ], { indent: '  ' }),
     ...r.unavailable.map((u) => `    ${u.service}: ${u.detail}`),
     `Logs: just dev ${p.instance} logs    Status: just dev ${p.instance} status    Stop: just dev ${p.instance} stop`,
-    ...(p.proxy ? [`Dashboard of every instance: http://localhost:${p.proxy.port}/`] : []),
+    ...(p.proxy ? [`Dashboard of every instance: ${dashboard ?? `http://localhost:${p.proxy.port}/`}`] : []),
   ].join('\n');
 }
 

@@ -15,9 +15,8 @@ import { type Pm2Process, type Pm2Session, withPm2 } from '../pm2/client.js';
 import { portHolder, portInUse } from '../ports/holder.js';
 import { tailOf, tcpAccepts } from '../readiness.js';
 import { PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONT_ENV, PROXY_PORT_ENV } from './hosts.js';
-import { hostUrl } from '../plan/named-urls.js';
 import { routeTable } from './routes.js';
-import { type ProxyRecord, configuredFront, runningProxy } from './state.js';
+import { type ProxyRecord, configuredFront, dashboardKey, dashboardLink, runningProxy } from './state.js';
 
 export const PROXY_APP = 'dev-instances-proxy';
 const NAMESPACE = 'dev-instances';
@@ -51,7 +50,7 @@ export async function proxyStatus(): Promise<ProxyStatus> {
   if (!serving(proc, rec)) return { state: proc ? proc.status : 'not started', routes };
   return {
     state: 'online', port: rec.port, pid: rec.pid, addresses: rec.addresses, front: rec.front ?? 'node', ...(proc?.script ? { script: proc.script } : {}),
-    dashboard: `${hostUrl('localhost', rec.port)}/`, routes,
+    dashboard: dashboardLink(rec.port, dashboardKey()), routes,
   };
 }
 

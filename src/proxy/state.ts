@@ -3,7 +3,7 @@
  * its port, pid and addresses) and `proxy-token` (the dashboard's secret, 0600). And the setting the
  * CLI plans with: off, or the port named URLs use. Light: read on every command's path.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
 import { UsageError } from '../errors.js';
@@ -25,6 +25,23 @@ export interface ProxyRecord {
 
 export const proxyFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'proxy.json');
 export const tokenFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'proxy-token');
+
+/** The dashboard's key when its file is the user's own and private (0600), else undefined (the proxy makes a new one). */
+export function dashboardKey(env?: NodeJS.ProcessEnv): string | undefined {
+  try {
+    const file = tokenFile(env);
+    const st = statSync(file);
+    if ((st.mode & 0o077) !== 0 || (process.getuid && st.uid !== process.getuid())) return undefined;
+    const key = readFileSync(file, 'utf8').trim();
+    return /^[0-9a-f]{64}$/.test(key) ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The dashboard's link that carries the key (opened once, it sets the browser's cookie), or its plain address. */
+export const dashboardLink = (port: number, key: string | undefined): string =>
+  key ? `http://dev.localhost:${port}/?key=${key}` : `http://localhost:${port}/`;
 
 /** The running proxy's record; undefined when none runs (no file, or its process is gone). */
 export function runningProxy(env?: NodeJS.ProcessEnv): ProxyRecord | undefined {

@@ -21,9 +21,24 @@ import { api, stackRoot, until } from '../helpers/stack-root.js';
 const PORT = await getPort({ port: [13801, 13802, 13803, 13804, 13805] });
 const stack = stackRoot('di-proxy-', { env: { DEV_INSTANCES_PROXY: '', DEV_INSTANCES_PROXY_PORT: String(PORT) } });
 const named = (host: string) => `http://${host}:${PORT}`;
-const DASHBOARD = `http://localhost:${PORT}/`;
+/** The machine's dashboard key, as the proxy made it (0600 in the state folder). */
+const key = () => readFileSync(join(stack.root, '.leases', 'proxy-token'), 'utf8').trim();
+/** The link with the key, as a start and `just dev proxy` print it. */
+const keyLink = () => `http://dev.localhost:${PORT}/?key=${key()}`;
 /** Where the dashboard's screenshot is kept after the run. */
 const SCREENSHOT = join(REPO, 'test-output', 'dashboard.png');
+
+/** A raw request's status and headers (a redirect, a cookie). */
+function rawHead(method: string, path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: PORT, path, method, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 /** A raw request to the proxy: any Host, any headers (what a browser on another site could send). */
 function raw(method: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
@@ -64,13 +79,13 @@ describe('named URLs through the local proxy, and the dashboard', () => {
     assert.match(one.stdout, new RegExp(`Open +http://1\\.shipsec\\.localhost:${PORT}\\n`));
     assert.match(one.stdout, new RegExp(`Frontend +http://frontend\\.1\\.shipsec\\.localhost:${PORT}  \\(direct http://localhost:5273\\)`));
     assert.match(two.stdout, new RegExp(`Backend +http://backend\\.2\\.shipsec\\.localhost:${PORT}  \\(direct http://localhost:3411\\)`));
-    assert.match(two.stdout, new RegExp(`Dashboard of every instance: http://localhost:${PORT}/`));
+    assert.match(two.stdout, new RegExp(`Dashboard of every instance: http://dev\\.localhost:${PORT}/\\?key=[0-9a-f]{64}\\n`));
     // One proxy for both starts: exactly one of them started it.
     assert.equal([one, two].filter((r) => r.stderr.includes('started the local proxy')).length, 1, one.stderr + two.stderr);
     const status = JSON.parse(stack.just('dev', 'proxy', 'status', '--json').stdout);
     assert.equal(status.state, 'online');
     assert.equal(status.port, PORT);
-    assert.equal(status.dashboard, DASHBOARD);
+    assert.equal(status.dashboard, keyLink());
     // nginx carries the named apps' traffic wherever it is installed (CI installs it).
     assert.equal(status.front, findNginx() ? 'nginx' : 'node');
     const info = JSON.parse(stack.just('dev', '2', 'info', '--json').stdout);
@@ -127,8 +142,27 @@ describe('named URLs through the local proxy, and the dashboard', () => {
     await page.close();
   });
 
+  it('without the key: the page lists the instances with no buttons and never holds the key; logs and changes are refused; the key\'s link sets a cookie on dev.localhost only', async () => {
+    const page = await raw('GET', '/', { host: `localhost:${PORT}` });
+    assert.equal(page.status, 200);
+    assert.match(page.body, /Read only: logs and the Start, Stop and Restart buttons need this machine's dashboard key/);
+    assert.ok(!page.body.includes(key()), 'the key is not in the page');
+    assert.equal((await raw('GET', '/api/logs?process=shipsec-backend-2', { host: `localhost:${PORT}` })).status, 403);
+    assert.equal((await raw('GET', `/?key=${'0'.repeat(64)}`, { host: `localhost:${PORT}` })).status, 403, 'a wrong key');
+    const onLocalhost = await rawHead('GET', `/?key=${key()}`, { host: `localhost:${PORT}` });
+    assert.equal(onLocalhost.status, 303);
+    assert.equal(onLocalhost.headers.location, `${keyLink()}`, 'sent on to dev.localhost, the only host the cookie lives on');
+    assert.equal(onLocalhost.headers['set-cookie'], undefined);
+    const onDev = await rawHead('GET', `/?key=${key()}`, { host: `dev.localhost:${PORT}` });
+    assert.equal(onDev.status, 303);
+    assert.equal(onDev.headers.location, `http://dev.localhost:${PORT}/`, 'the key leaves the address bar');
+    assert.deepEqual(onDev.headers['set-cookie'], [`dev_instances_key=${key()}; HttpOnly; SameSite=Strict; Path=/`]);
+    const logs = await raw('GET', '/api/logs?process=shipsec-backend-2&lines=5', { host: `dev.localhost:${PORT}`, cookie: `dev_instances_key=${key()}` });
+    assert.equal(logs.status, 200, logs.body);
+  });
+
   it('refuses, with 403 and nothing stopped, a change from another site, for another Host, or without the token', async () => {
-    const token = readFileSync(join(stack.root, '.leases', 'proxy-token'), 'utf8').trim();
+    const token = key();
     const before = await stack.names();
     const path = '/api/instances/shipsec/2/stop';
     const cases = {
@@ -147,7 +181,8 @@ describe('named URLs through the local proxy, and the dashboard', () => {
 
   it('lists both instances on the dashboard; its Stop button stops instance 1 and the page follows without a reload', async (t) => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(DASHBOARD);
+    await page.goto(keyLink()); // as the user clicks it in the terminal: the cookie, then the page
+    assert.equal(page.url(), `http://dev.localhost:${PORT}/`);
     const card = (id: string) => `section[data-instance="${id}"]`;
     await page.waitForSelector(`${card('shipsec/1')}[data-state="running"]`, { timeout: 15_000 });
     await page.waitForSelector(`${card('shipsec/2')}[data-state="running"]`, { timeout: 15_000 });

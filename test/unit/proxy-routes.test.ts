@@ -9,7 +9,7 @@ import { validateDeclaration } from '../../src/config/validate.js';
 import type { Lease } from '../../src/leases/registry.js';
 import { plan } from '../../src/plan/plan.js';
 import { namedUrls } from '../../src/plan/views.js';
-import { hostAllowed, mutationAllowed } from '../../src/proxy/guard.js';
+import { hasKey, hostAllowed, mutationAllowed } from '../../src/proxy/guard.js';
 import { hostName } from '../../src/proxy/hosts.js';
 import { hostLabel } from '../../src/plan/named-urls.js';
 import { routeTable } from '../../src/proxy/routes.js';
@@ -133,5 +133,15 @@ describe('localhost control surface', () => {
       'wrong token': { ...ok, 'x-dev-instances-token': 'b'.repeat(64) },
     };
     for (const [what, headers] of Object.entries(refusals)) assert.equal(mutationAllowed(headers, token).ok, false, what);
+  });
+
+  it('takes the key from its cookie on dev.localhost only: on localhost every app would have been sent it', () => {
+    const cookie = `other=1; dev_instances_key=${token}`;
+    const dev = { host: 'dev.localhost:1380', origin: 'http://dev.localhost:1380', 'sec-fetch-site': 'same-origin', cookie };
+    assert.deepEqual(mutationAllowed(dev, token), { ok: true });
+    assert.equal(hasKey(dev, token), true);
+    assert.equal(hasKey({ ...dev, host: 'localhost:1380' }, token), false, 'the cookie on localhost does not count');
+    assert.equal(hasKey({ ...dev, cookie: `dev_instances_key=${'b'.repeat(64)}` }, token), false, 'a wrong key');
+    assert.deepEqual(mutationAllowed({ ...dev, cookie: undefined }, token), { ok: false, reason: 'no dashboard key (the link just dev proxy prints, or a x-dev-instances-token header)' });
   });
 });

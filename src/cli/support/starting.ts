@@ -3,6 +3,7 @@ import type { StartResult } from '../../lifecycle/start.js';
 import type { Target } from '../../lifecycle/target.js';
 import { httpUrls, namedUrls, portsByKey } from '../../plan/views.js';
 import { sliceJson } from '../../slices/table.js';
+import { dashboardKey, dashboardLink } from '../../proxy/state.js';
 import { startSummary } from '../messages.js';
 import type { CommandContext } from './context.js';
 /**
@@ -24,7 +25,11 @@ export async function withProxy(ctx: CommandContext, t: Target): Promise<Target>
 
 /** The end of a start (and restart): the summary for people, or one JSON object with --json. */
 export function printStart(ctx: CommandContext, r: StartResult): void {
-  if (!ctx.flags.json) { ctx.out(startSummary(r)); return; }
+  if (!ctx.flags.json) {
+    // The link with the machine's key (its file is the user's own): opened, it gives the browser the dashboard's controls.
+    ctx.out(startSummary(r, r.plan.proxy ? dashboardLink(r.plan.proxy.port, dashboardKey()) : undefined));
+    return;
+  }
   const p = r.plan;
   const down = new Set(r.unavailable.map((u) => u.service));
   ctx.out(JSON.stringify({

@@ -1,10 +1,13 @@
 /**
  * The dashboard's HTTP side, on the proxy's own names (localhost, dev.localhost): the page, its
  * state as JSON and as server-sent events, a process's last log lines, and the start, stop and
- * restart actions, each refused with 403 unless it passes src/proxy/guard.ts.
+ * restart actions. Logs and actions need the machine's key (src/proxy/guard.ts): the key's link
+ * (`/?key=…`) sets it as a cookie on dev.localhost and sends the browser on without it in the URL;
+ * without the key the page lists the instances and says where the link is.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { mutationAllowed } from '../guard.js';
+import { KEY_COOKIE, KEY_HOST, hasKey, keyMatches, mutationAllowed } from '../guard.js';
+import { hostName } from '../hosts.js';
 import { ACTIONS, type Action, type Monitor } from './live.js';
 import { dashboardPage } from './page.js';
 
@@ -37,11 +40,24 @@ export function dashboardHandler(monitor: Monitor, token: string) {
       return json(res, result.ok ? 200 : 500, result);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { ok: false, error: `${req.method} is not served here` });
+    const keyed = hasKey(req.headers, token);
+    if (url.pathname === '/' && url.searchParams.has('key')) {
+      const key = url.searchParams.get('key');
+      if (!keyMatches(key, token)) return send(res, 403, 'text/plain; charset=utf-8', 'refused: not this machine\'s dashboard key (just dev proxy prints the link)\n');
+      // The cookie lives on dev.localhost only; the browser goes on to the page without the key in its address.
+      const port = (req.headers.host ?? '').match(/:(\d+)$/)?.[1];
+      const here = `http://${KEY_HOST}${port ? `:${port}` : ''}/`;
+      if (hostName(req.headers.host) !== KEY_HOST) { res.writeHead(303, { ...HEADERS, location: `${here}?key=${encodeURIComponent(key ?? '')}` }); res.end(); return; }
+      res.writeHead(303, { ...HEADERS, location: here, 'set-cookie': `${KEY_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/` });
+      res.end();
+      return;
+    }
     switch (url.pathname) {
-      case '/': return send(res, 200, 'text/html; charset=utf-8', dashboardPage(token, await monitor.json()));
+      case '/': return send(res, 200, 'text/html; charset=utf-8', dashboardPage(await monitor.json(), keyed));
       case '/api/state': return send(res, 200, 'application/json', await monitor.json());
       case '/api/events': return events(req, res, monitor);
       case '/api/logs': {
+        if (!keyed) return json(res, 403, { error: 'refused: logs need the dashboard key (the link just dev proxy prints)' });
         const name = url.searchParams.get('process') ?? '';
         const lines = Math.min(MAX_LOG_LINES, Math.max(1, Number(url.searchParams.get('lines')) || 40));
         const text = await monitor.logs(name, lines);

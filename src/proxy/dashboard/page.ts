@@ -1,27 +1,27 @@
 /**
  * The dashboard page: one HTML document with its style and script inline, no build step, no
  * framework. It is served with the state of the moment inside (a first paint needs no second
- * request), then follows server-sent events. Its buttons post with the per-machine token, which
- * only a page of the dashboard's own origin can read.
+ * request), then follows server-sent events. With the machine's key (its cookie) it shows logs and
+ * the start, stop and restart buttons; without it, the instances and where the key's link is. The key
+ * itself is never in the page.
  */
-import { escapeHtml } from '../pages.js';
 
 /** JSON inside a <script> element: nothing in it may close the element. */
 const scriptJson = (json: string): string => json.replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
-export function dashboardPage(token: string, stateJson: string): string {
+export function dashboardPage(stateJson: string, keyed: boolean): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="dev-instances-token" content="${escapeHtml(token)}">
 <title>dev-instances</title>
 <style>${STYLE}</style>
 </head>
 <body>
 <header><h1>dev-instances</h1><span id="summary"></span><span id="live" class="live">connecting…</span></header>
-<main id="instances"></main>
+${keyed ? '' : '<p class="keyless">Read only: logs and the Start, Stop and Restart buttons need this machine\'s dashboard key. Open the link <code>just dev proxy</code> prints (a start prints it too).</p>'}
+<main id="instances" data-keyed="${keyed ? 'yes' : 'no'}"></main>
 <script type="application/json" id="initial">${scriptJson(stateJson)}</script>
 <script>${SCRIPT}</script>
 </body>
@@ -51,11 +51,12 @@ th,td{padding:.25rem .5rem;border-top:1px solid var(--line)}td.n{font-variant-nu
 pre{background:#101828;color:#e4e7ec;padding:.6rem .8rem;border-radius:6px;overflow:auto;max-height:22rem;font-size:.78rem;margin:.5rem 0 0}
 .msg{font-size:.8rem;margin-top:.4rem;white-space:pre-wrap}.msg.bad{color:var(--bad)}
 .empty{color:var(--muted);padding:2rem;text-align:center}
+.keyless{margin:1rem 1.5rem 0;padding:.6rem .9rem;border:1px solid var(--line);border-radius:6px;background:#fff;color:var(--muted)}
 `;
 
 const SCRIPT = `
-const token = document.querySelector('meta[name="dev-instances-token"]').content;
 const $ = (s, el = document) => el.querySelector(s);
+const keyed = $('#instances').dataset.keyed === 'yes';
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'})[c]);
 const busy = new Map();   // instance id -> action running
 const notes = new Map();  // instance id -> {bad, text}
@@ -77,12 +78,12 @@ function card(i) {
   const rows = i.processes.map((p) => '<tr data-process="' + esc(p.name) + '"><td>' + esc(p.name) + '</td><td>' + p.kind + '</td><td class="n">' + (p.port || '-')
     + '</td><td class="' + esc(p.state) + '">' + esc(p.state) + '</td><td class="n">' + (p.pid || '-') + '</td><td class="n" data-started="' + (p.startedAt || '')
     + '">' + uptime(p.startedAt) + '</td><td class="n">' + (p.restarts ?? '-') + '</td><td class="' + p.health + '">' + p.health
-    + '</td><td><button data-logs="' + esc(p.name) + '">' + (logs.has(p.name) ? 'hide logs' : 'logs') + '</button></td></tr>'
+    + '</td><td>' + (keyed ? '<button data-logs="' + esc(p.name) + '">' + (logs.has(p.name) ? 'hide logs' : 'logs') + '</button>' : '') + '</td></tr>'
     + (logs.has(p.name) ? '<tr><td colspan="9"><pre>' + esc(logs.get(p.name) || '(empty)') + '</pre></td></tr>' : '')).join('');
   const button = (a, label) => '<button data-act="' + a + '" data-id="' + esc(i.id) + '"' + (b ? ' disabled' : '') + '>' + (b === a ? label + '…' : label) + '</button>';
   return '<section class="card" data-instance="' + esc(i.id) + '" data-state="' + i.state + '"><div class="top"><h2>' + esc(i.project) + ' · instance ' + i.instance + '</h2>'
     + '<span class="pill ' + i.state + '">' + i.state + '</span><span class="where">' + where + '</span><span class="actions">'
-    + button('start', 'Start') + button('stop', 'Stop') + button('restart', 'Restart') + '</span></div>'
+    + (keyed ? button('start', 'Start') + button('stop', 'Stop') + button('restart', 'Restart') : '') + '</span></div>'
     + '<div class="urls">' + urls + '</div>'
     + '<table><tr><th>process</th><th>kind</th><th>port</th><th>state</th><th>pid</th><th>uptime</th><th>restarts</th><th>health</th><th></th></tr>' + rows + '</table>'
     + (note ? '<div class="msg' + (note.bad ? ' bad' : '') + '">' + esc(note.text) + '</div>' : '') + '</section>';
@@ -99,7 +100,7 @@ async function act(id, action) {
   const [project, n] = id.split('/');
   busy.set(id, action); notes.delete(id); render();
   try {
-    const res = await fetch('/api/instances/' + encodeURIComponent(project) + '/' + n + '/' + action, { method: 'POST', headers: { 'x-dev-instances-token': token } });
+    const res = await fetch('/api/instances/' + encodeURIComponent(project) + '/' + n + '/' + action, { method: 'POST' });
     const body = await res.json();
     notes.set(id, body.ok ? { bad: false, text: action + ': done' } : { bad: true, text: action + ' failed: ' + (body.output || body.error || res.status) });
   } catch (err) {
