@@ -31,7 +31,10 @@ export function validateDeclaration(decl: unknown): Problem[] {
   if (!isObject(decl)) return [{ key: '(root)', message: 'the default export must be an object (use defineStack)' }];
   checkTop(decl, bad);
   const found = checkServices(decl.services, bad);
-  checkApps(decl.apps, found.serviceIds, bad);
+  // The native engine's processes are named <project>-<kind or service>-N, as apps are: an app may not take such a name.
+  const services = isObject(decl.services) ? decl.services : {};
+  const processNames = new Set([...Object.keys(INFRA_KINDS), ...Object.keys(services).filter((id) => isObject(services[id]) && services[id].native !== undefined)]);
+  checkApps(decl.apps, found.serviceIds, processNames, bad);
   checkInfra(decl, found.serviceIds, bad);
   checkComposeOverrides(decl.composeOverrides, found.composeServices, bad);
   checkComposeFiles(decl.composeFiles, bad);
@@ -118,13 +121,14 @@ function checkServices(services: unknown, bad: Bad): Found {
   return { serviceIds, composeServices, portSpecs };
 }
 
-function checkApps(apps: unknown, serviceIds: ReadonlySet<string>, bad: Bad): void {
+function checkApps(apps: unknown, serviceIds: ReadonlySet<string>, processNames: ReadonlySet<string>, bad: Bad): void {
   if (!isObject(apps)) {
     bad('apps', 'must be an object: app id -> app (empty when the instances are infrastructure only)');
   } else {
     for (const [id, app] of Object.entries(apps)) {
       const at = `apps.${id}`;
       if (!APP_RE.test(id)) bad(at, `app name '${id}' must be lower-case letters, digits and '-'`);
+      else if (processNames.has(id)) bad(at, `app name '${id}' is the name of a server's process under PM2 (${[...processNames].join(', ')} are taken): rename the app`);
       if (!isObject(app)) { bad(at, 'must be an object'); continue; }
       if (typeof app.cwd !== 'string' || app.cwd === '') bad(`${at}.cwd`, 'must be a non-empty path');
       checkProgram(app, at, bad);

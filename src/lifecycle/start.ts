@@ -146,6 +146,13 @@ async function inspect(t: Target, pm2: Pm2Session, selecting: Promise<{ engine: 
  */
 async function othersApps(t: Target, pm2: Pm2Session, procs: Pm2Process[], report: Report): Promise<Pm2Process[]> {
   const apps = new Set(t.plan.apps.map((a) => a.pm2Name));
+  // PM2 names join project, app and number with '-': project shop's app api-v2 and project shop-api's
+  // app v2 are both shop-api-v2-1. The other one is another project's: never deleted, never replaced.
+  const clash = procs.find((x) => apps.has(x.name) && x.namespace !== t.plan.pm2Namespace);
+  if (clash) {
+    throw new OperationalError(`PM2 already runs ${clash.name} for another project (namespace ${clash.namespace}): this instance's app has the same PM2 name; nothing was started`,
+      'Rename the app or the project so that <project>-<app> differs, or stop that process first.');
+  }
   const foreign = procs.filter((x) => x.namespace === t.plan.pm2Namespace && foreignTo(t.root, x, apps));
   const live = foreign.find((x) => !ownerGone(x, apps));
   if (live) {

@@ -171,6 +171,25 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     assert.equal(portHolder(4637), undefined);
   });
 
+  it('two projects whose PM2 names meet (clash + web-a, clash-web + a: both clash-web-a-3): the second start is refused, the first keeps running', async () => {
+    const one = (project: string, app: string, port: number) => declaration(project, `export default {
+  project: '${project}', portStride: 100, bindAddress: '127.0.0.1',
+  services: { web: { label: 'Web', portKey: 'WEB', basePort: ${port} } },
+  apps: { '${app}': { cwd: 'stacks/pg-only', command: ['sh', 'serve.sh'], port: 'web', envSources: [] } },
+  env: () => ({}),
+};\n`);
+    const first = { DEV_INSTANCES_CONFIG: one('clash', 'web-a', 4340) };
+    const second = { DEV_INSTANCES_CONFIG: one('clash-web', 'a', 4345) };
+    ok(stack.justWith(first, 'dev', '3'), 'clash 3');
+    const r = stack.justWith(second, 'dev', '3');
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /PM2 already runs clash-web-a-3 for another project \(namespace clash-dev-3\): this instance's app has the same PM2 name; nothing was started/);
+    assert.deepEqual(await page(4640), { status: 200, body: 'web on port 4640\n' }, 'the first project\'s app still answers');
+    assert.equal(portHolder(4645), undefined, 'nothing of the second started');
+    ok(stack.justWith(first, 'dev', '3', 'clean', '--yes'), 'clean clash 3');
+    stack.justWith(second, 'dev', '3', 'release');
+  });
+
   it('refused with exit 2 and one line naming the key, nothing written: env reading an undeclared piece, an app without a program, an unknown kind', () => {
     const base = (infra: string, apps: string, env: string) => `export default {
   project: 'bad', portStride: 100, bindAddress: '127.0.0.1',

@@ -37,6 +37,7 @@ describe('validateDeclaration', () => {
     ['an infrastructure kind the tool does not know', { ...stack, infra: { ...stack.infra, mongo: { service: 'redis' } } }, /^infra\.mongo: 'mongo' is not a kind this tool knows: postgres, redis, temporal, minio, loki, redpanda$/],
     ['an app with neither command nor script', { ...stack, apps: { api: { cwd: '.', envSources: [] } } }, /^apps\.api: needs a command/],
     ['an app with both command and script', { ...stack, apps: { api: { cwd: '.', script: 'a.js', command: 'bun run dev', envSources: [] } } }, /^apps\.api: has both script and command: give one$/],
+    ['an app named like a server the native engine runs under PM2', { ...stack, apps: { redis: { cwd: '.', command: 'redis-commander', envSources: [] } } }, /^apps\.redis: app name 'redis' is the name of a server's process under PM2 \(postgres, redis, temporal, minio, loki, redpanda are taken\): rename the app$/],
     ['a ready signal for a command', { ...stack, apps: { api: { cwd: '.', command: 'bun run dev', ready: 'signal', envSources: [] } } }, /^apps\.api\.ready: 'signal' is for Node scripts/],
     ['an empty command', { ...stack, apps: { api: { cwd: '.', command: '  ', envSources: [] } } }, /^apps\.api\.command: ' {2}' must be a command line/],
     ['a retention without unit', { ...stack, infra: { ...stack.infra, temporal: { service: 'temporal', retention: '72' } } }, /^infra\.temporal\.retention: '72' must be hours or days/],
