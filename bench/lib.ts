@@ -14,13 +14,13 @@ export const median = (xs: number[]): number => {
 
 /** Time each command `rounds` times, interleaved so drift in machine load hits all of them alike. */
 export function timeInterleaved(
-  commands: { label: string; cmd: string; args: string[]; env?: NodeJS.ProcessEnv }[], rounds: number,
+  commands: { label: string; cmd: string; args: string[]; env?: NodeJS.ProcessEnv; cwd?: string }[], rounds: number,
 ): Timed[] {
   const out = commands.map((c) => ({ label: c.label, samples: [] as number[] }));
   for (let r = 0; r < rounds + 1; r++) {
     commands.forEach((c, i) => {
       const t0 = process.hrtime.bigint();
-      const res = spawnSync(c.cmd, c.args, { encoding: 'utf8', env: { ...process.env, ...c.env } });
+      const res = spawnSync(c.cmd, c.args, { encoding: 'utf8', env: { ...process.env, ...c.env }, ...(c.cwd ? { cwd: c.cwd } : {}) });
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (res.status !== 0) throw new Error(`${c.label} failed (${res.status}): ${res.stderr}`);
       if (r > 0) out[i]?.samples.push(ms); // round 0 warms the file cache

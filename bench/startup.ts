@@ -27,15 +27,17 @@ export function startupBench(repo: string, rounds = 20): void {
   const justArgs = ['--justfile', join(repo, 'justfile'), '--working-directory', repo, 'dev', '1', 'ports'];
   const env = { DEV_INSTANCES_NO_REBUILD: '0' }; // the real launcher path, staleness check included
   const empty = mkdtempSync(join(tmpdir(), 'di-bench-noleases-'));
-  const fifty = leaseFile(repo, 50, 1);
+  // The project is the ShipSec example; its commands run from its folder, as its users run them.
+  const example = join(repo, 'examples', 'shipsec');
+  const fifty = leaseFile(example, 50, 1);
   const results = timeInterleaved([
     { label: 'node -e 0 (baseline)', cmd: node, args: ['-e', '0'] },
-    { label: '(a) node bin/dev.mjs ports 1', cmd: node, args: [join(repo, 'bin', 'dev.mjs'), 'ports', '1'], env: { ...env, DEV_INSTANCES_STATE_DIR: empty } },
-    { label: '(d) node bin/dev.mjs ports (leased, 50 leases)', cmd: node, args: [join(repo, 'bin', 'dev.mjs'), 'ports'], env: { ...env, DEV_INSTANCES_STATE_DIR: fifty.dir, SHIPSEC_INSTANCE: '' } },
+    { label: '(a) node bin/dev.mjs ports 1', cmd: node, args: [join(repo, 'bin', 'dev.mjs'), 'ports', '1'], env: { ...env, DEV_INSTANCES_STATE_DIR: empty }, cwd: example },
+    { label: '(d) node bin/dev.mjs ports (leased, 50 leases)', cmd: node, args: [join(repo, 'bin', 'dev.mjs'), 'ports'], env: { ...env, DEV_INSTANCES_STATE_DIR: fifty.dir, SHIPSEC_INSTANCE: '' }, cwd: example },
     { label: '(b) just dev 1 ports (native just)', cmd: join(repo, 'node_modules', 'rust-just-linux-x64', 'bin', 'just'), args: justArgs, env },
     { label: '(c) just dev 1 ports (node_modules/.bin/just)', cmd: join(repo, 'node_modules', '.bin', 'just'), args: justArgs, env },
     // The declaration (TypeScript) loaded as an adopter's is: from the content-keyed cache, or bundled afresh.
-    { label: '(e) cold: ports 1 with the declaration cache removed', cmd: 'sh', args: ['-c', `rm -rf "$1" && exec "$2" "$3" ports 1`, 'sh', join(repo, 'node_modules', '.cache', 'dev-instances'), node, join(repo, 'bin', 'dev.mjs')], env: { ...env, DEV_INSTANCES_STATE_DIR: empty } },
+    { label: '(e) cold: ports 1 with the declaration cache removed', cmd: 'sh', args: ['-c', `rm -rf "$1" && exec "$2" "$3" ports 1`, 'sh', join(repo, 'node_modules', '.cache', 'dev-instances'), node, join(repo, 'bin', 'dev.mjs')], env: { ...env, DEV_INSTANCES_STATE_DIR: empty }, cwd: example },
   ], rounds);
   rmSync(empty, { recursive: true, force: true });
   fifty.cleanup();

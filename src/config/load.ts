@@ -68,11 +68,11 @@ async function build(project: Project, dir: string, manifestFile: string): Promi
     name: 'dev-instances-inputs',
     setup(b: {
       onLoad: (o: { filter: RegExp }, f: (a: { path: string }) => Promise<{ contents: string; loader: 'ts' | 'tsx' | 'js' | 'jsx' | 'json' }>) => void;
-      onResolve: (o: { filter: RegExp }, f: () => { path: string; external: true }) => void;
+      onResolve: (o: { filter: RegExp }, f: () => { path: string }) => void;
     }) {
       // `import { defineStack } from 'dev-instances'`: the helpers of the tool that loads it, wherever
-      // the project keeps (or does not keep) its own copy.
-      b.onResolve({ filter: /^dev-instances$/ }, () => ({ path: pathToFileURL(join(toolRoot(), 'dist', 'src', 'index.js')).href, external: true }));
+      // the project keeps (or does not keep) its own copy; bundled in, so a warm load reads one module.
+      b.onResolve({ filter: /^dev-instances$/ }, () => ({ path: join(toolRoot(), 'dist', 'src', 'index.js') }));
       b.onLoad({ filter: /\.(?:[cm]?[jt]sx?|json)$/ }, async ({ path }) => {
         const raw = readFileSync(path, 'utf8');
         inputs[path] = raw;
