@@ -1,13 +1,14 @@
 /**
- * A lock file holding its owner's pid: one command at a time per instance, one launch of the PM2
- * daemon at a time. A lock whose owner is gone (a crashed or killed run) is recovered with a
+ * A lock file holding its owner's pid and start time: one command at a time per instance, one launch
+ * of the PM2 daemon at a time. A lock whose owner is gone (a crashed or killed run, or a reboot that
+ * gave its pid to another process) is recovered with a
  * message; a live one is reported, or waited for.
  */
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { OperationalError } from '../errors.js';
 import { pollUntil } from '../poll.js';
-import { processAlive as alive } from '../proc/alive.js';
+import { markAlive, processStart } from '../proc/alive.js';
 
 export interface Lock {
   release(): void;
@@ -45,8 +46,13 @@ export async function acquireLock(file: string, label: string, opts: LockOptions
 /** The error the last attempt gives (or a plain one if the lock came free just now). */
 function tryLockError(file: string, label: string): Error {
   const owner = ownerOf(file);
-  return owner ? new LockBusyError(label, owner) : new OperationalError(`${label}: could not take its lock at ${file}`);
+  return owner?.pid ? new LockBusyError(label, owner.pid) : new OperationalError(`${label}: could not take its lock at ${file}`);
 }
+
+interface Owner { pid: number; start?: string }
+const MY_START = processStart(process.pid);
+const isMine = (o: Owner | undefined) => o?.pid === process.pid && o.start === MY_START;
+const lives = (o: Owner) => o.pid > 0 && markAlive(o.pid, o.start);
 
 function tryLock(file: string, label: string, opts: LockOptions): Lock {
   // A folder made only to hold the lock goes with it (stopping an instance that never ran leaves nothing).
@@ -61,7 +67,7 @@ function tryLock(file: string, label: string, opts: LockOptions): Lock {
           if (released) return;
           released = true;
           try {
-            if (ownerOf(file) === process.pid) rmSync(file, { force: true });
+            if (isMine(ownerOf(file))) rmSync(file, { force: true });
             if (made) rmdirSync(dir);
           } catch { /* already gone, or the folder holds more now */ }
         },
@@ -69,8 +75,8 @@ function tryLock(file: string, label: string, opts: LockOptions): Lock {
     }
     const owner = ownerOf(file);
     if (owner === undefined) continue; // released meanwhile: try again
-    if (owner > 0 && alive(owner)) throw new LockBusyError(label, owner);
-    if (setAside(file, owner)) opts.onRecovered?.(owner);
+    if (lives(owner)) throw new LockBusyError(label, owner.pid);
+    if (recover(file, owner, label)) opts.onRecovered?.(owner.pid);
   }
   throw new OperationalError(`${label}: could not take its lock at ${file}`);
 }
@@ -81,7 +87,7 @@ function tryLock(file: string, label: string, opts: LockOptions): Lock {
  */
 function createWithPid(path: string): boolean {
   const mine = `${path}.${process.pid}`;
-  writeFileSync(mine, `${process.pid}\n`, { mode: 0o600 });
+  writeFileSync(mine, `${process.pid}${MY_START ? ` ${MY_START}` : ''}\n`, { mode: 0o600 });
   try {
     linkSync(mine, path);
     return true;
@@ -93,32 +99,37 @@ function createWithPid(path: string): boolean {
   }
 }
 
-function ownerOf(path: string): number | undefined {
+/** The lock's owner: its pid (0 when the file says nothing readable) and, when written, its start time. */
+function ownerOf(path: string): Owner | undefined {
+  let text: string;
   try {
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    return Number.isInteger(pid) ? pid : 0;
+    text = readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
+  const [pid = '', start] = text.trim().split(/\s+/);
+  return /^\d+$/.test(pid) ? { pid: Number(pid), ...(start ? { start } : {}) } : { pid: 0 };
 }
 
 /**
- * Move a dead owner's lock out of the way. Two recoverers can race: the one whose rename finds a
- * different (live) owner in the file it moved puts that lock back and lets the caller try again.
+ * Remove a dead owner's lock, under a second lock (`.recover`, taken the same way): the lock is
+ * read again under it and removed only if it still names that owner. Without it, two recoverers and
+ * a newcomer could each act on what another had just changed and end with two holders.
  */
-function setAside(path: string, deadOwner: number): boolean {
-  const aside = `${path}.stale.${process.pid}`;
-  try {
-    renameSync(path, aside);
-  } catch {
-    return false; // someone else recovered it first
-  }
-  const moved = ownerOf(aside);
-  if (moved !== deadOwner && moved !== undefined && moved > 0 && alive(moved)) {
-    try { linkSync(aside, path); } catch { /* a newer lock is in place */ }
-    rmSync(aside, { force: true });
+function recover(path: string, dead: Owner, label: string): boolean {
+  const guard = `${path}.recover`;
+  if (!createWithPid(guard)) {
+    const holder = ownerOf(guard);
+    if (holder && lives(holder)) throw new LockBusyError(label, holder.pid); // another command is recovering it
+    rmSync(guard, { force: true }); // a recoverer that died within these few calls
     return false;
   }
-  rmSync(aside, { force: true });
-  return true;
+  try {
+    const now = ownerOf(path);
+    if (now?.pid !== dead.pid || now.start !== dead.start) return false; // released or taken meanwhile
+    rmSync(path, { force: true });
+    return true;
+  } finally {
+    rmSync(guard, { force: true });
+  }
 }

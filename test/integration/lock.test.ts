@@ -61,4 +61,15 @@ describe('instance lock', () => {
     assert.equal(outcomes.filter((o) => o.startsWith('busy')).length, 3, outcomes.join('\n'));
     assert.equal(outcomes.filter((o) => o.includes('recovered a stale lock of instance 7 left by a run that is gone (pid 999999)')).length, 1, outcomes.join('\n'));
   });
+
+  it('a lock whose pid now belongs to another process (a reboot, a pid reused) is recovered: the start time it recorded differs', async () => {
+    const dir = join(root, 'reused');
+    mkdirSync(dir);
+    // This very test process is alive: only its recorded start time says the lock is not its own.
+    writeFileSync(join(dir, '.lock'), `${process.pid} 1\n`);
+    const outcome = await contender(dir, Date.now());
+    assert.equal(outcome, `won [recovered a stale lock of instance 7 left by a run that is gone (pid ${process.pid})]`);
+    writeFileSync(join(dir, '.lock'), `${process.pid}\n`); // no start time written: the pid alone decides, and it lives
+    assert.equal(await contender(dir, Date.now()), 'busy');
+  });
 });
