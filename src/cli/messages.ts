@@ -169,6 +169,7 @@ export function eventLine(e: LifecycleEvent): { warning: boolean; text: string }
     case 'removed': return note(`removed ${e.dir}/`);
     case 'shared-stopped': return note('stopped the shared infrastructure');
     case 'released': return note(`gave instance number ${e.instance} back (any checkout may take it now)`);
+    case 'leftovers-swept': return note(`removed what interrupted commands left: ${e.paths.join(', ')}`);
     case 'pm2-handover':
       return {
         warning: true,

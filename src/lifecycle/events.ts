@@ -35,6 +35,7 @@ export type LifecycleEvent =
   /** The instance number went back to the machine-wide pool. */
   | { kind: 'released'; instance: number }
   /** The PM2 daemon could not fork this checkout's apps and was replaced; its processes were started again. */
+  | { kind: 'leftovers-swept'; paths: string[] }
   | { kind: 'pm2-handover'; problem?: string; restored: string[]; leftOut: string[]; failed: { name: string; reason: string }[] }
   /** Apps of this instance left running by a checkout that no longer exists, deleted before the start. */
   | { kind: 'reclaimed'; instance: number; apps: string[]; from: string };

@@ -1,5 +1,6 @@
 /** The instance lock of a lifecycle command, with its waits and recoveries reported as events. */
 import { join } from 'node:path';
+import { sweepLeftovers } from '../fs/leftovers.js';
 import { type Lock, type LockOptions, acquireLock } from '../fs/lock.js';
 import { lockFile } from '../plan/names.js';
 import type { Report } from './events.js';
@@ -10,8 +11,14 @@ export const lockEvents = (label: string, report: Report): Pick<LockOptions, 'on
   onRecovered: (owner) => report({ kind: 'lock-recovered', label, owner }),
 });
 
-/** One lifecycle command at a time per instance; waitMs > 0 waits for a command in progress. */
-export function lockInstance(t: Target, report: Report, waitMs = 0): Promise<Lock> {
+/**
+ * One lifecycle command at a time per instance; waitMs > 0 waits for a command in progress. Once it
+ * holds the lock, what killed commands left in .instances/ (their pids gone) is swept.
+ */
+export async function lockInstance(t: Target, report: Report, waitMs = 0): Promise<Lock> {
   const label = `instance ${t.plan.instance}`;
-  return acquireLock(join(t.root, lockFile(t.plan.dir)), label, { waitMs, ...lockEvents(label, report) });
+  const lock = await acquireLock(join(t.root, lockFile(t.plan.dir)), label, { waitMs, ...lockEvents(label, report) });
+  const swept = sweepLeftovers(t.root);
+  if (swept.length > 0) report({ kind: 'leftovers-swept', paths: swept });
+  return lock;
 }

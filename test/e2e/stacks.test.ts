@@ -117,6 +117,10 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     const backupsDir = join(stack.root, '.instances', 'backups', 'instance-2');
     const backups = () => (existsSync(backupsDir) ? readdirSync(backupsDir).length : 0);
     const before = backups();
+    // What a clone killed midway left (its pid long gone): swept once the clean holds the lock.
+    const leftover = join(stack.root, '.instances', '.clone-2-999999');
+    mkdirSync(leftover);
+    writeFileSync(join(leftover, 'database.dump'), 'half');
     const clean = stack.justAsync('dev', '2', 'clean', '--yes');
     try {
       await until('clean waits for the lock', async () => clean.output().includes(`waiting for the command that holds instance 2 (pid ${holder.pid}) to finish`));
@@ -129,6 +133,8 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     const r = await clean.done;
     ok(r, 'clean 2');
     assert.match(r.stdout, /backed up pgonly_dev_2 to \.instances\/backups\/instance-2\//);
+    assert.match(`${r.stdout}${r.stderr}`, /removed what interrupted commands left: \.instances\/\.clone-2-999999/);
+    assert.equal(existsSync(leftover), false);
     assert.equal(backups(), before + 1);
     assert.equal(existsSync(join(stack.root, '.instances', 'instance-2')), false);
   });
