@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { type IncomingHttpHeaders, type IncomingMessage, createServer, request } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
@@ -170,6 +170,27 @@ function passthrough(front: 'node' | 'nginx'): void {
       await pollUntil(async () => ((await get('web.2.demo.localhost', '/')).status === 404 ? true : undefined),
         { deadlineMs: 5_000, timeout: () => new Error('web.2.demo.localhost still answers 5 s after its lease went') });
     });
+
+    if (front === 'nginx') {
+      it('keeps serving when nginx\'s configuration cannot be written (a full or unwritable disk), and catches up once it can', async () => {
+        const tmp = join(state, 'nginx', 'nginx.conf.tmp');
+        mkdirSync(tmp); // writing the new configuration now fails (EISDIR), as on a full disk
+        try {
+          writeLeases([leaseOf(1, upstreamPort), leaseOf(4, upstreamPort)]);
+          // The Node proxy behind nginx has the new name: nginx passes what it does not know to it.
+          await pollUntil(async () => ((await get('web.4.demo.localhost', '/')).body === 'hello' ? true : undefined),
+            { deadlineMs: 5_000, timeout: () => new Error('web.4.demo.localhost never answered') });
+          assert.equal(readFileSync(join(state, 'nginx', 'nginx.conf'), 'utf8').includes('web.4.demo.localhost'), false, 'the configuration could not be written');
+        } finally {
+          rmSync(tmp, { recursive: true, force: true });
+        }
+        writeLeases([leaseOf(1, upstreamPort)]);
+        writeLeases([leaseOf(1, upstreamPort), leaseOf(4, upstreamPort)]);
+        await pollUntil(() => (readFileSync(join(state, 'nginx', 'nginx.conf'), 'utf8').includes('web.4.demo.localhost') ? true : undefined),
+          { deadlineMs: 5_000, timeout: () => new Error('nginx.conf never caught up') });
+        writeLeases([leaseOf(1, upstreamPort)]);
+      });
+    }
 
     it('answers for an instance that is down: which one, stopped, and the command that starts it', async () => {
       const closed = await getPort();

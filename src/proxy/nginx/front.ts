@@ -108,7 +108,13 @@ export async function startNginxFront(o: NginxFrontOptions): Promise<NginxFront>
     pid: nginx.pid,
     addresses,
     update: (routes) => {
-      if (write(routes)) nginx.signal('SIGHUP');
+      // A full or unwritable disk must not end the proxy: nginx keeps the last routes it read (the
+      // Node proxy behind it has the new ones) until a later change can be written.
+      try {
+        if (write(routes)) nginx.signal('SIGHUP');
+      } catch (err) {
+        process.stderr.write(`dev-instances proxy: could not write ${conf} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nginx keeps its last routes\n`);
+      }
     },
     // SIGTERM is nginx's fast shutdown: workers close their connections now.
     close: () => nginx.stop(),
