@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { stateDir } from '../src/state-dir.js';
-import { PROXY_BIND_ENV, addressPort } from '../src/proxy/hosts.js';
+import { addressPort } from '../src/proxy/hosts.js';
 import { serveProxy } from '../src/proxy/serve.js';
-import { type ProxyRecord, configuredFront, configuredPort, dashboardKey, proxyFile, runningProxy, tokenFile } from '../src/proxy/state.js';
+import { type ProxyRecord, configuredBind, configuredFront, configuredPort, dashboardKey, proxyFile, runningProxy, tokenFile } from '../src/proxy/state.js';
 
 /** The machine's dashboard key: kept while its file stays private; a file anyone else could read gets a new key. */
 function token(): string {
@@ -23,7 +23,7 @@ function token(): string {
 
 mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
 const port = configuredPort();
-const bind = process.env[PROXY_BIND_ENV];
+const bind = configuredBind();
 const running = await serveProxy({ port, addresses: ['127.0.0.1', '::1', ...(bind ? [bind] : [])], env: process.env, token: token(), front: configuredFront() });
 const record: ProxyRecord = { port, pid: process.pid, addresses: running.addresses, front: running.front, script: process.argv[1] ?? '', startedAt: new Date().toISOString() };
 writeFileSync(proxyFile(), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });

@@ -2,6 +2,7 @@
  * Validate a stack declaration as data: a pure function returning problems that name the key.
  * The declaration is user input; it is checked as `unknown` so a JavaScript user gets the same care.
  */
+import { isIpAddress } from '../plan/addresses.js';
 import { COMPOSE_PROJECT_RE, DOCKER_HOST_RE, MAX_IDENTIFIER_BYTES, databaseName, isSnapshotName } from '../plan/names.js';
 import { MAX_PORT, instanceRange } from '../plan/range.js';
 import { commandWords } from './types.js';
@@ -57,7 +58,7 @@ function checkTop(decl: Record<string, unknown>, bad: Bad): void {
     bad('project', `${show(project)} must be lower-case letters, digits and '-', starting with a letter`);
   }
   if (!isInt(portStride) || portStride < 1) bad('portStride', `${show(portStride)} must be a positive integer`);
-  if (typeof bindAddress !== 'string' || bindAddress === '') bad('bindAddress', 'must be a non-empty address such as 127.0.0.1');
+  if (typeof bindAddress !== 'string' || !isIpAddress(bindAddress)) bad('bindAddress', `${show(bindAddress)} must be an IP address such as 127.0.0.1 or ::1`);
   if (typeof env !== 'function') bad('env', 'must be a function (ctx) => ({ KEY: value })');
 
 }

@@ -338,7 +338,7 @@ function composeOverride(decl: StackDeclaration, ports: PortEntry[], ctx: PlanCo
   for (const p of ports) {
     if (!p.container) continue;
     const svc = (services[p.container.service] ??= { ports: [] });
-    svc.ports.push(`${bind}:${p.port}:${p.container.port}`);
+    svc.ports.push(`${bind.includes(':') ? `[${bind}]` : bind}:${p.port}:${p.container.port}`);
   }
   const inScope = new Set(ports.flatMap((p) => (p.container ? [p.container.service] : [])));
   for (const [name, extra] of Object.entries(decl.composeOverrides ?? {})) {

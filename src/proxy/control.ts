@@ -16,7 +16,7 @@ import { portHolder, portInUse } from '../ports/holder.js';
 import { tailOf, tcpAccepts } from '../readiness.js';
 import { PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONT_ENV, PROXY_PORT_ENV } from './hosts.js';
 import { routeTable } from './routes.js';
-import { type ProxyRecord, configuredFront, dashboardKey, dashboardLink, runningProxy } from './state.js';
+import { type ProxyRecord, configuredBind, configuredFront, dashboardKey, dashboardLink, runningProxy } from './state.js';
 
 export const PROXY_APP = 'dev-instances-proxy';
 const NAMESPACE = 'dev-instances';
@@ -89,7 +89,7 @@ async function launch(pm2: Pm2Session, port: number): Promise<void> {
     throw new OperationalError(`the proxy's port ${port} is taken by ${h ? `pid ${h.pid} (${h.command.slice(0, 100)})` : 'another process'}`,
       `Named URLs need it: set ${PROXY_PORT_ENV} to a free port, or ${PROXY_ENV}=off to use http://localhost:PORT only.`);
   }
-  const bind = process.env[PROXY_BIND_ENV];
+  const bind = configuredBind();
   await pm2.start({
     name: PROXY_APP, namespace: NAMESPACE, script: proxyScript(), interpreter: 'node', cwd: stateDir(),
     env: {

@@ -4,12 +4,13 @@
  * CLI plans with: off, or the port named URLs use. Light: read on every command's path.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { stateDir } from '../state-dir.js';
 import { processAlive as alive } from '../proc/alive.js';
-import { DEFAULT_PROXY_PORT, PROXY_ENV, PROXY_FRONTS, PROXY_FRONT_ENV, PROXY_PORT_ENV, type ProxyFront } from './hosts.js';
+import { DEFAULT_PROXY_PORT, PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONTS, PROXY_FRONT_ENV, PROXY_PORT_ENV, type ProxyFront } from './hosts.js';
 
 export interface ProxyRecord {
   port: number;
@@ -65,6 +66,14 @@ export function configuredPort(env: NodeJS.ProcessEnv = process.env): number {
   return Number(raw);
 }
 
+/** DEV_INSTANCES_PROXY_BIND, checked: an IP address (it goes into nginx's listen line and the proxy's sockets), exit 2 on anything else. */
+export function configuredBind(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const raw = env[PROXY_BIND_ENV];
+  if (raw === undefined || raw === '') return undefined;
+  if (isIP(raw) === 0) throw new UsageError(`invalid ${PROXY_BIND_ENV} '${raw}': expected an IP address of this machine (192.168.1.20, fd00::20)`);
+  return raw;
+}
+
 /** DEV_INSTANCES_PROXY_FRONT, checked: exit 2 on anything but auto, nginx or node. */
 export function configuredFront(env: NodeJS.ProcessEnv = process.env): ProxyFront {
   const raw = (env[PROXY_FRONT_ENV] ?? '').toLowerCase();
@@ -84,5 +93,6 @@ export function proxySetting(decl: StackDeclaration, env: NodeJS.ProcessEnv = pr
   if (OFF.has((env[PROXY_ENV] ?? '').toLowerCase()) || decl.proxy?.enabled === false) return undefined;
   const configured = configuredPort(env);
   configuredFront(env);
+  configuredBind(env);
   return { port: runningProxy(env)?.port ?? configured };
 }

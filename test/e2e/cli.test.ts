@@ -158,6 +158,12 @@ describe('bad input: exit 2, one line naming the value and the range, nothing wr
   it('an extra argument', () => { bad(['ports', '1', '2'], /unexpected argument '2'/); });
   it("'all' for a one-instance action", () => { bad(['render', 'all'], /render works on one instance/); });
   it('a bad SHIPSEC_INSTANCE', () => { bad(['render'], /invalid SHIPSEC_INSTANCE value 'x': expected an integer from 0 to 17/, { SHIPSEC_INSTANCE: 'x' }); });
+  it('a DEV_INSTANCES_PROXY_BIND that is not an IP address (it would reach nginx\'s listen line)', () => {
+    bad(['render', '1'], /^dev-instances: invalid DEV_INSTANCES_PROXY_BIND '0\.0\.0\.0; include \/etc\/passwd': expected an IP address of this machine/, { DEV_INSTANCES_PROXY: '', DEV_INSTANCES_PROXY_BIND: '0.0.0.0; include /etc/passwd' });
+  });
+  it('a relative DEV_INSTANCES_STATE_DIR (one lease registry per working directory)', () => {
+    bad(['ports'], /^dev-instances: invalid DEV_INSTANCES_STATE_DIR 'rel\/state': expected an absolute path/, { DEV_INSTANCES_STATE_DIR: 'rel/state' });
+  });
   it('shell metacharacters are never run', () => {
     const marker = join(root.path, 'pwned');
     const r = runJust(['dev', `1;touch ${marker}`, 'render'], { DEV_INSTANCES_ROOT: root.path });

@@ -111,6 +111,12 @@ describe('plan(N)', () => {
     assert.equal(o.services.frontend, undefined, 'apps are not compose services');
   });
 
+  it('an IPv6 bindAddress is bracketed in the compose ports; a name that is not an address is refused', () => {
+    const v6 = checkDeclaration({ ...stack, bindAddress: '::1' }, 'x');
+    assert.deepEqual(plan(v6, 2).compose.override.services.postgres?.ports, ['[::1]:5633:5432']);
+    assert.throws(() => checkDeclaration({ ...stack, bindAddress: 'localhost' }, 'x'), /bindAddress: 'localhost' must be an IP address such as 127\.0\.0\.1 or ::1/);
+  });
+
   it("placed on another Docker host: the instance's own infrastructure answers there (env, override, the tool's clients); apps and the shared set stay here", () => {
     const remote = { name: 'build-box', docker: 'tcp://10.77.0.2:2375', address: '10.77.0.2' };
     const p = plan(decl, 2, { placement: remote });

@@ -77,8 +77,8 @@ export function reachableBinaries(bins: PgBinaries, who: RunAs | undefined): PgB
   const native = dirname(dirname(bins.postgres));
   const copy = join(runtimeDir(), `postgres-${shortHash(`${realpathSync(native)}:${statSync(bins.postgres).size}`)}`);
   if (!existsSync(join(copy, 'bin', 'postgres'))) {
-    mkdirSync(runtimeDir(), { recursive: true, mode: 0o755 });
-    chmodSync(runtimeDir(), 0o755);
+    // Made here: 0755 whatever the umask (Postgres's user must enter it). One that exists keeps its mode (/tmp keeps its sticky bit).
+    if (mkdirSync(runtimeDir(), { recursive: true, mode: 0o755 }) !== undefined) chmodSync(runtimeDir(), 0o755);
     const tmp = `${copy}.${process.pid}.tmp`;
     cpSync(native, tmp, { recursive: true, verbatimSymlinks: true });
     try { renameSync(tmp, copy); } catch { rmSync(tmp, { recursive: true, force: true }); } // another process won
