@@ -13,6 +13,7 @@ import { hasKey, hostAllowed, mutationAllowed } from '../../src/proxy/guard.js';
 import { hostName } from '../../src/proxy/hosts.js';
 import { hostLabel } from '../../src/plan/named-urls.js';
 import { routeTable } from '../../src/proxy/routes.js';
+import { snapshotOf } from '../../src/proxy/dashboard/model.js';
 import { nginxConfig } from '../../src/proxy/nginx/config.js';
 import { configuredFront, configuredPort, proxySetting } from '../../src/proxy/state.js';
 import stack from '../../examples/shipsec/dev-instances.config.js';
@@ -86,6 +87,13 @@ describe('route table', () => {
     assert.equal(at('feature-login-form.shipsec.localhost'), '1:frontend:5273');
     // A branch named like a number gets no branch name (it would read as instance 1).
     assert.equal([...table.values()].filter((r) => r.instance === 2).length, 3);
+  });
+
+  it('the dashboard shows a branch URL only on the instance it routes to (two checkouts on main: the lowest number)', () => {
+    const snap = snapshotOf([lease(1, { branch: 'main' }), lease(4, { branch: 'main' })], [], new Map(), 1380);
+    const aliases = (n: number) => snap.instances.find((i) => i.instance === n)?.urls.map((u) => u.alias ?? '-');
+    assert.deepEqual(aliases(1), ['http://frontend.main.shipsec.localhost:1380', 'http://backend.main.shipsec.localhost:1380']);
+    assert.deepEqual(aliases(4), ['-', '-'], 'instance 4 does not own the branch name');
   });
 
   it("gives nginx one server per app port with all of its names, and everything else to the Node proxy", () => {

@@ -6,6 +6,7 @@
 import type { Lease } from '../../leases/registry.js';
 import type { Pm2Process } from '../../pm2/client.js';
 import { appHost, hostLabel, hostUrl } from '../../plan/named-urls.js';
+import { routeTable } from '../routes.js';
 
 export type Health = 'ok' | 'failing' | '-';
 
@@ -61,6 +62,10 @@ function processOf(name: string, kind: DashProcess['kind'], proc: Pm2Process | u
 /** The instances of the registry as the dashboard shows them, by project and number. */
 export function snapshotOf(leases: readonly Lease[], procs: readonly Pm2Process[], health: ReadonlyMap<string, Health>, port: number): Snapshot {
   const byName = new Map(procs.map((p) => [p.name, p]));
+  // A branch name goes to one instance (the lowest number of the first project): two checkouts on the
+  // same branch share it, and only the one it routes to shows it.
+  const table = routeTable(leases);
+  const owns = (host: string, l: Lease) => { const r = table.get(host); return r?.project === l.project && r.instance === l.instance; };
   const instances = [...leases].sort((a, b) => a.project.localeCompare(b.project) || a.instance - b.instance).map((l): DashInstance => {
     const apps = l.apps ?? [];
     const routeOf = new Map((l.routes ?? []).map((r) => [r.pm2Name, r]));
@@ -77,7 +82,7 @@ export function snapshotOf(leases: readonly Lease[], procs: readonly Pm2Process[
       ...(routes.some((r) => r.home) ? { home: hostUrl(appHost(l.project, l.instance), port) } : {}),
       urls: routes.map((r) => ({
         app: r.app, named: hostUrl(appHost(l.project, l.instance, r.app), port), direct: `http://localhost:${r.port}`,
-        ...(label ? { alias: hostUrl(appHost(l.project, label, r.app), port) } : {}),
+        ...(label && owns(appHost(l.project, label, r.app), l) ? { alias: hostUrl(appHost(l.project, label, r.app), port) } : {}),
       })),
     };
   });
