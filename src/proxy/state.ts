@@ -4,7 +4,7 @@
  * CLI plans with: off, or the port named URLs use. Light: read on every command's path.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isIpAddress } from '../plan/addresses.js';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
 import { UsageError } from '../errors.js';
@@ -70,7 +70,7 @@ export function configuredPort(env: NodeJS.ProcessEnv = process.env): number {
 export function configuredBind(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const raw = env[PROXY_BIND_ENV];
   if (raw === undefined || raw === '') return undefined;
-  if (isIP(raw) === 0) throw new UsageError(`invalid ${PROXY_BIND_ENV} '${raw}': expected an IP address of this machine (192.168.1.20, fd00::20)`);
+  if (!isIpAddress(raw)) throw new UsageError(`invalid ${PROXY_BIND_ENV} '${raw}': expected an IP address of this machine (192.168.1.20, fd00::20)`);
   return raw;
 }
 
