@@ -12,14 +12,18 @@ export function onLongWaits(say: ((line: string) => void) | undefined, everyMs =
 export const progressSink = () => sink;
 
 /**
- * Say every few seconds that a long step is still under way, while `work` runs: `still <doing> (N s)`.
- * Nothing when nobody listens, or when the step ends before the first interval.
+ * Say every few seconds that a long step is still under way, while `work` runs: `still <doing> (N s)`,
+ * or `(N s; <detail>)` when the step can say how far it is. Nothing when nobody listens, or when the
+ * step ends before the first interval.
  */
-export async function sayingWhile<T>(doing: string, work: Promise<T>): Promise<T> {
+export async function sayingWhile<T>(doing: string, work: Promise<T>, detail: () => string | undefined = () => undefined): Promise<T> {
   const listener = sink;
   if (!listener) return work;
   const began = Date.now();
-  const timer = setInterval(() => listener.say(`still ${doing} (${Math.round((Date.now() - began) / 1000)} s)`), listener.everyMs);
+  const timer = setInterval(() => {
+    const more = detail();
+    listener.say(`still ${doing} (${Math.round((Date.now() - began) / 1000)} s${more ? `; ${more}` : ''})`);
+  }, listener.everyMs);
   timer.unref();
   try {
     return await work;

@@ -8,7 +8,21 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
+import { Duplex } from 'node:stream';
 import { ProcessError } from '../errors.js';
+import { onInterrupt } from './interrupt.js';
+
+/** Every child running now: told SIGTERM when this process is interrupted (interrupt.ts). */
+const live = new Set<ChildProcess>();
+onInterrupt(() => { for (const c of live) terminate(c); });
+
+/** Count the child as running until it has ended. */
+function tracked<C extends ChildProcess>(child: C): C {
+  live.add(child);
+  child.once('close', () => live.delete(child));
+  child.once('error', () => live.delete(child));
+  return child;
+}
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
@@ -63,11 +77,11 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
   const fd = opts.stdoutFile === undefined ? undefined : openSync(opts.stdoutFile, 'w', 0o600);
   const input = opts.stdinFile === undefined ? undefined : openSync(opts.stdinFile, 'r');
   return new Promise<RunResult>((resolve, reject) => {
-    const child = spawn(cmd, args, {
+    const child = tracked(spawn(cmd, args, {
       stdio: [input ?? 'ignore', fd ?? 'pipe', 'pipe'],
       env: opts.inheritEnv === false ? opts.env : { ...process.env, ...opts.env },
       ...(opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.gid }),
-    });
+    }));
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -110,7 +124,7 @@ export interface Piped {
  */
 export function runPiped(from: Piped, to: Piped, opts: { timeoutMs: number }): Promise<RunResult> {
   return new Promise<RunResult>((resolve) => {
-    const spawned = [from, to].map((p, i) => spawn(p.cmd, p.args, { stdio: [i === 0 ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, ...p.env } }));
+    const spawned = [from, to].map((p, i) => tracked(spawn(p.cmd, p.args, { stdio: [i === 0 ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, ...p.env } })));
     const [a, b] = spawned as [ChildProcess, ChildProcess];
     a.stdout?.pipe(b.stdin as NodeJS.WritableStream);
     b.stdin?.on('error', () => {}); // the reader ended first: its own exit says why
@@ -164,7 +178,7 @@ export interface Streaming {
 
 /** Run cmd and hand each line of its standard output to onLine (a log follower). */
 export function streamLines(cmd: string, args: readonly string[], onLine: (line: string) => void, opts: { env?: NodeJS.ProcessEnv } = {}): Streaming {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...opts.env } });
+  const child = tracked(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...opts.env } }));
   child.on('error', () => {}); // a missing program ends the stream; 'close' follows
   createInterface({ input: child.stdout }).on('line', onLine);
   return {
@@ -178,7 +192,7 @@ export function streamLines(cmd: string, args: readonly string[], onLine: (line:
  * 128 + the signal's number when a signal ended it. For commands handed to the user as they are.
  */
 export function runAttached(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<number> {
-  const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, ...opts.env } });
+  const child = tracked(spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, ...opts.env } }));
   // Ctrl-C reaches the child from the terminal; this process waits for it to end rather than die first.
   const ignore = () => {};
   process.on('SIGINT', ignore);
@@ -186,6 +200,29 @@ export function runAttached(cmd: string, args: readonly string[], opts: { env?: 
     child.on('error', (err) => reject(new ProcessError(commandLine(cmd, args), undefined, `could not start: ${err.message}`, '')));
     child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? osConstants.signals[signal] ?? 0 : 0)));
   }).finally(() => process.off('SIGINT', ignore));
+}
+
+/** A child spoken to over its standard input and output, as over a socket (`docker system dial-stdio`). */
+export interface Conversation {
+  /** Writes go to its standard input; reads come from its standard output. */
+  stream: Duplex;
+  /** Settles when it has ended: its exit code (127: not installed) and the tail of its stderr. */
+  ended: Promise<{ code: number; stderr: string }>;
+  stop: () => void;
+}
+
+export function converse(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Conversation {
+  const child = tracked(spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } }));
+  let stderr = '';
+  let notFound = false;
+  child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4_000); });
+  child.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') notFound = true; else stderr += err.message; });
+  child.stdin.on('error', () => {}); // it ended first: its exit says why
+  return {
+    stream: Duplex.from({ readable: child.stdout, writable: child.stdin }),
+    ended: new Promise((resolve) => child.on('close', (code) => resolve({ code: notFound ? 127 : code ?? -1, stderr: tail(stderr) }))),
+    stop: () => terminate(child, 1_000),
+  };
 }
 
 /** A long-running child this process owns (a server it fronts): signals, and its end. */
@@ -199,7 +236,7 @@ export interface OwnedChild {
 
 /** Start cmd with its standard output shared with this process and its standard error handed to onStderr. */
 export function own(cmd: string, args: readonly string[], onStderr: (chunk: Buffer) => void): OwnedChild {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'pipe'] });
+  const child = tracked(spawn(cmd, args, { stdio: ['ignore', 'inherit', 'pipe'] }));
   let running = true;
   const ended = new Promise<void>((resolve) => {
     child.once('exit', () => { running = false; resolve(); });

@@ -10,10 +10,12 @@ import { type InfraScope } from '../../plan/plan.js';
 import { onHost, placementLabel } from '../../plan/views.js';
 import { run, runPiped } from '../../proc/run.js';
 import { sayingWhile } from '../../progress.js';
+import { formatBytes } from '../../text/bytes.js';
 import { trace } from '../../trace.js';
 import { type BaseService, mergedServices, withDependencies } from './compose-files.js';
 import { readComposeSources } from './compose-read.js';
 import { HOST_DEADLINE_MS, dockerEnv, engineKey, unreachable } from './placement.js';
+import { type PullProgress, pullThroughApi } from './pull.js';
 import { kindOfService } from '../probes.js';
 import type { EngineTarget, Inspection } from '../types.js';
 
@@ -87,11 +89,25 @@ export async function imagePresent(image: string, on: InfraScope | On = HERE): P
 const lastLine = (r: { stderr: string; code: number }, what: string) =>
   r.stderr.trim().split('\n').pop()?.replace(/^Error response from daemon: /, '') || `${what} exited with ${r.code}`;
 
-/** Pull the image on the set's engine; undefined when it arrived, else why not in one line. */
+const PULL_DEADLINE_MS = 1_800_000;
+
+/**
+ * Pull the image on the set's engine, saying every few seconds how many bytes have come; undefined
+ * when it arrived, else why not in one line. The Engine API pulls; `docker pull` takes over where
+ * only the CLI can (credentials), its progress then in seconds alone.
+ */
 export async function pullImage(image: string, on: On = HERE): Promise<string | undefined> {
-  const r = await sayingWhile(`pulling ${image}${onHost(on.placement)}`,
-    run('docker', ['pull', '--quiet', image], { env: dockerEnv(on), reject: false, timeoutMs: 1_800_000 }));
-  return r.code === 0 ? undefined : lastLine(r, 'docker pull');
+  let bytes: PullProgress = { done: 0, total: 0 };
+  const detail = () => (bytes.total > 0 ? `${formatBytes(bytes.done)} of ${formatBytes(bytes.total)}` : undefined);
+  return sayingWhile(`pulling ${image}${onHost(on.placement)}`, (async () => {
+    const api = await pullThroughApi(image, dockerEnv(on), (p) => { bytes = p; }, PULL_DEADLINE_MS);
+    if (api.ok) return undefined;
+    trace(`docker: the Engine API's pull of ${image} failed (${api.why})${api.retryWithCli ? '; docker pull tries' : ''}`);
+    if (!api.retryWithCli) return api.why;
+    bytes = { done: 0, total: 0 };
+    const r = await run('docker', ['pull', '--quiet', image], { env: dockerEnv(on), reject: false, timeoutMs: PULL_DEADLINE_MS });
+    return r.code === 0 ? undefined : lastLine(r, 'docker pull');
+  })(), detail);
 }
 
 /**

@@ -1,0 +1,59 @@
+/**
+ * A command interrupted (Ctrl-C, the dashboard's timeout, a closed terminal) ends the way a failed
+ * one does: the children it runs get SIGTERM (a terminal's Ctrl-C reaches them anyway; a SIGTERM sent
+ * to this process alone would not), every wait stops at its next look (pollUntil), the step's own
+ * undo runs (a start removes what it started, a restore starts the apps it stopped), locks are
+ * released on the way out, and the exit code is 128 + the signal's number. A second signal ends the
+ * process at once. Leftovers of a process that could not finish are swept by the next command
+ * (fs/leftovers.ts).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { constants } from 'node:os';
+import { OperationalError } from '../errors.js';
+
+let received: NodeJS.Signals | undefined;
+const listeners = new Set<() => void>();
+const undoScope = new AsyncLocalStorage<true>();
+
+export class InterruptedError extends OperationalError {
+  override readonly exitCode: number;
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}`);
+    this.name = 'InterruptedError';
+    this.exitCode = exitCodeOf(signal);
+  }
+}
+
+export const exitCodeOf = (signal: NodeJS.Signals): number => 128 + (constants.signals[signal] ?? 0);
+
+/** The signal this process received, if any. */
+export const interrupted = (): NodeJS.Signals | undefined => received;
+
+/** Throws InterruptedError once a signal came, except inside an undo (which must run to its end). */
+export function stopIfInterrupted(): void {
+  if (received && !undoScope.getStore()) throw new InterruptedError(received);
+}
+
+/** fn runs to its end even after a signal: what a failed or interrupted step does to take itself back. */
+export const undoing = <T>(fn: () => Promise<T>): Promise<T> => undoScope.run(true, fn);
+
+/** Called once, when the first signal comes (proc/run.ts: stop the children). */
+export function onInterrupt(fn: () => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/**
+ * Take these signals as interruptions (the CLI's entry). The first is remembered and told to the
+ * listeners; the second exits at once. graceMs: how long the unwinding may take before the process exits anyway.
+ */
+export function interruptOn(signals: readonly NodeJS.Signals[], graceMs = 60_000): void {
+  for (const sig of signals) {
+    process.on(sig, () => {
+      if (received) process.exit(exitCodeOf(received));
+      received = sig;
+      for (const fn of listeners) fn();
+      setTimeout(() => process.exit(exitCodeOf(sig)), graceMs).unref();
+    });
+  }
+}
