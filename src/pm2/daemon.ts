@@ -14,8 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { OperationalError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { acquireLock } from '../fs/lock.js';
-import { pollUntil } from '../poll.js';
-import { processAlive as alive } from '../proc/alive.js';
+import { stopProcess } from '../proc/stop.js';
 import { type Pm2Api, call, loadPm2, pm2Home, socketAnswers } from './client.js';
 
 /** The PM2 version this checkout installed. */
@@ -157,12 +156,8 @@ async function handOver(ours: string): Promise<Handover | undefined> {
     }
     if (problem) {
       if (!pid) throw new OperationalError(`the PM2 daemon cannot start apps (${problem}), and its pid is unknown`, 'Run `npx pm2 update` in this checkout.');
-      const daemon = pid;
-      process.kill(daemon, 'SIGTERM'); // PM2 stops every process, then exits
-      await pollUntil(() => (alive(daemon) ? undefined : true), {
-        deadlineMs: 60_000, intervalMs: 100,
-        timeout: () => new OperationalError(`the PM2 daemon (pid ${daemon}) did not exit within 60 s of SIGTERM`, `Its processes are listed in ${saving}; the next start resumes.`),
-      });
+      // On SIGTERM PM2 stops every process, then exits; never SIGKILL, which would orphan them.
+      await stopProcess(pid, { graceMs: Infinity, deadlineMs: 60_000, what: `the PM2 daemon (pid ${pid})`, hint: `Its processes are listed in ${saving}; the next start resumes.` });
     }
   }
   const fresh = await connected(); // a daemon of this checkout's PM2 (launched now, when none runs)

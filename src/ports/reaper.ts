@@ -5,6 +5,7 @@
  */
 import { OperationalError } from '../errors.js';
 import { pollUntil } from '../poll.js';
+import { escalation } from '../proc/stop.js';
 import { type Holder, portHolder, portInUse } from './holder.js';
 
 export interface PortToFree {
@@ -21,23 +22,14 @@ export interface ReapOptions {
   context: string;
 }
 
-const signal = (pid: number, sig: NodeJS.Signals) => {
-  try { process.kill(pid, sig); } catch { /* already gone */ }
-};
-
 export async function freePorts(ports: readonly PortToFree[], opts: ReapOptions): Promise<void> {
-  const grace = opts.graceMs ?? 3_000;
-  const termed = new Map<number, number>(); // pid -> when SIGTERM went out
+  const push = escalation(opts.graceMs ?? 3_000);
   await Promise.all(ports.map(async ({ port, what }) => {
     let last: Holder | undefined;
     await pollUntil(async () => {
       if (!(await portInUse(port))) return true;
       last = portHolder(port);
-      if (last && opts.ours(last)) {
-        const at = termed.get(last.pid);
-        if (at === undefined) { signal(last.pid, 'SIGTERM'); termed.set(last.pid, Date.now()); }
-        else if (Date.now() - at > grace) signal(last.pid, 'SIGKILL');
-      }
+      if (last && opts.ours(last)) push(last.pid);
       return undefined;
     }, {
       deadlineMs: opts.deadlineMs, intervalMs: 50,

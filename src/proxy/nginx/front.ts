@@ -12,10 +12,10 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { OperationalError } from '../../errors.js';
-import { pause, pollUntil } from '../../poll.js';
-import { processAlive as alive } from '../../proc/alive.js';
+import { pollUntil } from '../../poll.js';
 import { onPath } from '../../proc/on-path.js';
 import { own } from '../../proc/run.js';
+import { stopProcess } from '../../proc/stop.js';
 import { tcpAccepts } from '../../readiness.js';
 import type { Route } from '../routes.js';
 import { nginxConfig } from './config.js';
@@ -68,8 +68,7 @@ async function stopStale(dir: string, conf: string): Promise<void> {
   } catch {
     return;
   }
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 40 && alive(pid); i++) await pause(50);
+  await stopProcess(pid, { graceMs: 2_000, deadlineMs: 5_000, what: `an earlier nginx of this proxy (pid ${pid})` });
 }
 
 export async function startNginxFront(o: NginxFrontOptions): Promise<NginxFront> {
