@@ -4,6 +4,7 @@
  * `ports` pay only for Node's start-up.
  */
 import { main } from '../src/cli/main.js';
+import { interruptOn } from '../src/proc/interrupt.js';
 import { trace } from '../src/trace.js';
 
 // A reader that goes away (`just dev 2 | head -1`) must not kill a start halfway: its lines are lost,
@@ -11,6 +12,10 @@ import { trace } from '../src/trace.js';
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err; });
 }
+
+// Ctrl-C, a closed terminal, or a SIGTERM to this process alone: the command ends like a failed one
+// (children stopped, its undo run, locks released), exit 128 + the signal.
+interruptOn(['SIGINT', 'SIGTERM', 'SIGHUP'], 30_000);
 
 trace('cli: modules loaded');
 const code = await main(process.argv.slice(2));

@@ -20,7 +20,7 @@ export class ConfigError extends UsageError {
 
 /** Something outside went wrong (a server, a file, a process): exit 1. */
 export class OperationalError extends Error {
-  readonly exitCode = 1;
+  readonly exitCode: number = 1;
   constructor(message: string, readonly hint?: string) {
     super(message);
     this.name = 'OperationalError';

@@ -2,6 +2,8 @@
  * The one deadline loop: ask until there is an answer or the time is up. Every wait in the tool
  * (readiness, ports to free, locks, PM2) is this loop with its own question and its own failure.
  */
+import { stopIfInterrupted } from './proc/interrupt.js';
+
 export interface PollOptions {
   deadlineMs: number;
   /** Pause between attempts; a function of the time waited so far lets a long wait poll less often. */
@@ -14,12 +16,16 @@ export interface PollOptions {
 
 export const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** attempt returns a value when done, undefined to keep waiting, and throws to stop waiting. */
+/**
+ * attempt returns a value when done, undefined to keep waiting, and throws to stop waiting. A
+ * signal to the process stops the wait at its next look (proc/interrupt.ts), unless it is an undo's.
+ */
 export async function pollUntil<T>(attempt: () => Promise<T | undefined> | T | undefined, opts: PollOptions): Promise<T> {
   const began = Date.now();
   let woken = false;
   const wake = opts.wake?.then(() => { woken = true; }, () => { woken = true; });
   for (;;) {
+    stopIfInterrupted();
     const value = await attempt();
     if (value !== undefined) return value;
     const elapsed = Date.now() - began;

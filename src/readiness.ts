@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { OperationalError } from './errors.js';
 import { pollUntil } from './poll.js';
+import { InterruptedError } from './proc/interrupt.js';
 import { progressSink } from './progress.js';
 
 export interface ReadinessCheck {
@@ -122,6 +123,8 @@ export async function waitAllReady(checks: ReadinessCheck[]): Promise<void> {
   const results = await Promise.allSettled(checks.map((c) => waitReady(c).finally(() => pending.delete(c.name))));
   if (timer) clearInterval(timer);
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const interruption = failed.find((f) => f.reason instanceof InterruptedError);
+  if (interruption) throw interruption.reason; // every wait stopped for the one signal: said once
   if (failed.length === 1) throw failed[0]?.reason;
   if (failed.length > 1) {
     const errs = failed.map((f) => f.reason as OperationalError);

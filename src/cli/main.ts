@@ -8,6 +8,7 @@ import { type Target, resolveTarget } from '../lifecycle/target.js';
 import { instanceEnvVar } from '../plan/names.js';
 import { type Placement, rangeFor, sharedServices } from '../plan/plan.js';
 import { proxySetting } from '../proxy/state.js';
+import { InterruptedError, exitCodeOf, interrupted } from '../proc/interrupt.js';
 import { onLongWaits } from '../progress.js';
 import { colourWanted, useColour } from '../text/colour.js';
 import { type Project, findProject } from '../project.js';
@@ -140,12 +141,20 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     if (!command.run) throw new Error(`${spec.name} has no run`);
     const code = await command.run({
       stack, root, target, resolve: (n, found, placement) => resolve(n, undefined, found, proxy, placement), flags, out: io.out,
+      resolveRecorded: (n) => resolveTarget(decl, root, n, proxy ? { proxy } : {}),
       proxy, withoutProxy: (t) => resolve(t.plan.instance, undefined, undefined, undefined, t.plan.placement ?? null),
       ...(args.operand === undefined ? {} : { operand: args.operand }), ...(args.rest ? { rest: args.rest } : {}),
       note: (t) => io.err(noteLine(t)), warn: (t) => io.err(warningLine(t)), report,
     });
     return typeof code === 'number' ? code : 0;
   } catch (err) {
+    // Interrupted: whatever failed on the way out failed because of the signal.
+    const signal = interrupted();
+    if (signal) {
+      io.err(errorLine(`interrupted by ${signal}`));
+      if (!(err instanceof InterruptedError)) io.err(`It stopped at: ${(err as Error)?.message?.split('\n')[0] ?? String(err)}`);
+      return exitCodeOf(signal);
+    }
     if (err instanceof ConfigError) {
       for (const line of err.problems) io.err(errorLine(line));
       return err.exitCode;

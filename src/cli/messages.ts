@@ -58,18 +58,26 @@ function sliceRows(p: InstancePlan, down: readonly string[], provisioned: SliceO
 const serversOf = (p: InstancePlan): string[] =>
   sliceEntries(p).map((e) => `${e.kind.infra[0]?.toUpperCase()}${e.kind.infra.slice(1)} ${e.kind.server(e.value)}`);
 
+/** The command that replaces an instance's data with a source's ('snapshot NAME', 'instance M'). */
+const replaceWith = (n: number, from: string): string => {
+  const [kind, name] = from.split(' ');
+  return `just dev ${n} ${kind === 'instance' ? 'clone' : 'restore'} ${name} --yes`;
+};
+
 /** What a finished `start` prints: where everything of the instance lives. */
 export function startSummary(r: {
   plan: InstancePlan; engineReason: string; alreadyRunning: boolean; ms: number;
   unavailable: { service: string; detail: string }[];
-  provisioned?: SliceOutcome[];
+  provisioned?: SliceOutcome[]; appsLeft?: boolean;
 }, dashboard?: string): string {
   const p = r.plan;
+  const took = `${(r.ms / 1000).toFixed(1)} s (${r.engineReason})`;
   const head = r.alreadyRunning
     ? `Instance ${p.instance} is already running; nothing changed.`
-    : `Instance ${p.instance} is up in ${(r.ms / 1000).toFixed(1)} s (${r.engineReason}).`;
+    : r.appsLeft ? `Instance ${p.instance}'s infrastructure and data are ready in ${took}; its apps start with: just dev ${p.instance}`
+      : `Instance ${p.instance} is up in ${took}.`;
   const down = r.unavailable.map((u) => u.service);
-  const urls = p.ports.filter((x) => x.scheme === 'http' && !down.some((d) => x.label.toLowerCase().startsWith(d)))
+  const urls = r.appsLeft ? [] : p.ports.filter((x) => x.scheme === 'http' && !down.some((d) => x.label.toLowerCase().startsWith(d)))
     .map((x): [string, string] => [x.label, namedFirst(p, x.port) ?? `http://${x.host}:${x.port}`]);
   return [
     head,
@@ -161,8 +169,8 @@ export function eventLine(e: LifecycleEvent): { warning: boolean; text: string }
     case 'backed-up': return note(`backed up ${e.database} to ${e.file}`);
     case 'nothing-to-back-up': return note(`no database ${e.database} to back up`);
     case 'restored': return note(`restored ${e.database} from ${e.from}${viaWords(e.via, e.template)}`);
-    case 'seeded': return note(`instance ${e.instance} starts with the data of snapshot ${e.snapshot}${viaWords(e.via, e.template)}`);
-    case 'seed-skipped': return { warning: true, text: `instance ${e.instance} has a database already (${e.database}): snapshot ${e.snapshot} was not applied; just dev ${e.instance} restore ${e.snapshot} --yes replaces its data` };
+    case 'seeded': return note(`instance ${e.instance} starts with the data of ${e.from}${viaWords(e.via, e.template)}`);
+    case 'seed-skipped': return { warning: true, text: `instance ${e.instance} has a database already (${e.database}): the data of ${e.from} was not applied; ${replaceWith(e.instance, e.from)} replaces its data` };
     case 'keys-restored': return note(`restored ${e.keys} Redis key(s) under ${e.prefix}`);
     case 'apps-stopped': return note(`stopped ${e.apps.join(', ')} of instance ${e.instance} while the database is replaced; they start again next`);
     case 'dropped': return note(`dropped ${e.slices.join(', ')}`);

@@ -29,6 +29,7 @@ export const FLAGS = {
   'no-follow': { help: 'print what is there and stop' },
   yes: { help: 'go ahead without asking (required when not on a terminal)' },
   'no-backup': { help: 'no backup of the database first' },
+  start: { help: 'start the apps too (a clone into an instance that never ran leaves them for just dev N)' },
   force: { help: 'write it again even if it exists' },
   words: { help: 'the words that fit here (what a completion script asks on each TAB)' },
 } as const satisfies Record<string, { value?: string; help: string }>;
@@ -187,8 +188,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'clone', form: 'M [N]', acceptsAll: false, operand: 'N',
-    flags: ['from', 'from-snapshot', 'yes', 'no-backup', 'json'],
-    summary: "replace M's database and keys with a copy of instance N's (N undisturbed) or of a snapshot's, all or nothing",
+    flags: ['from', 'from-snapshot', 'yes', 'no-backup', 'start', 'engine', 'infra', 'json'],
+    summary: "replace M's database and keys with a copy of instance N's (N undisturbed) or of a snapshot's, all or nothing; a new M is created from it (--start: with its apps)",
     mcp: {
       description: "REPLACE an instance's database and Redis keys with a copy of another instance's, as they are now (it keeps running), or of a snapshot's. Requires confirm: true.",
       params: {

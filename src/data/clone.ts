@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
 import { INSTANCES_DIR } from '../plan/names.js';
 import { withPm2 } from '../pm2/client.js';
-import { processAlive } from '../proc/alive.js';
+import { markAlive, processStart } from '../proc/alive.js';
 import { pgServerOf } from '../provision/index.js';
 import { copyDatabase, databasesNamed, dropDatabase, renameDatabase, sessionsOn } from '../provision/postgres.js';
 import { databaseHome, databaseRef, needDatabase } from './backups.js';
@@ -35,8 +35,17 @@ export interface TakenCopy {
   dispose: () => Promise<void>;
 }
 
-/** `di_clone_<M's database>_<pid>`: the server-side copy before M's restore takes it. */
-const cloneFamily = (into: string) => `di_clone_${createHash('sha256').update(into).digest('hex').slice(0, 12)}_`;
+/** `di_clone_<M's database>_<pid>_<its start time>`: the server-side copy before M's restore takes it. */
+export const cloneFamily = (into: string): string => `di_clone_${createHash('sha256').update(into).digest('hex').slice(0, 12)}_`;
+
+/** This process, as a clone's copy names its maker: a pid reused by another process after a crash is not taken for it. */
+const maker = (): string => `${process.pid}_${processStart(process.pid) ?? '0'}`;
+
+/** Whether the process that named a copy (the part of its name after the family) still runs. */
+function makerAlive(mark: string): boolean {
+  const [pid, start] = mark.split('_');
+  return markAlive(Number(pid), start === undefined || start === '0' ? undefined : start);
+}
 
 export async function takeCopy(from: Target, to: Target, report: Report): Promise<TakenCopy> {
   const n = from.plan.instance;
@@ -65,11 +74,11 @@ async function serverCopy(from: Target, to: Target): Promise<TakenCopy | undefin
   const family = cloneFamily(needDatabase(to, 'nothing to clone into').name);
   // What a clone killed on the way left (its process is gone).
   for (const old of await databasesNamed(server, family)) {
-    if (!processAlive(Number(old.slice(family.length)))) await dropDatabase(server, old);
+    if (!makerAlive(old.slice(family.length))) await dropDatabase(server, old);
   }
   const source = needDatabase(from, 'nothing to clone').name;
   if ((await sessionsOn(server, source)) > 0) return undefined;
-  const copy = `${family}${process.pid}`;
+  const copy = `${family}${maker()}`;
   try {
     await copyDatabase(server, source, copy);
   } catch (err) {

@@ -1,9 +1,10 @@
 /**
- * --seed NAME (or the declaration's `seed`): an instance whose database does not exist yet starts
- * with a snapshot's data instead of an empty database, and with its keys under the instance's
- * prefix. A database that exists is kept as it is (a warning says how to replace it), the way a
- * Postgres image runs its init scripts on an empty volume only. On a shared server the copy comes from
- * the snapshot's golden template, so ten instances seeded at once restore the dump once.
+ * A new instance's database made from data instead of empty: --seed NAME (or the declaration's
+ * `seed`) gives a snapshot's, `clone` into an instance that never ran gives another instance's. The
+ * keys come along under the instance's prefix. A database that exists is kept as it is (a warning
+ * says how to replace it), the way a Postgres image runs its init scripts on an empty volume only.
+ * On a shared server a snapshot's copy comes from its golden template, so ten instances seeded at
+ * once restore the dump once; another instance's comes as the server's file copy, or its dump.
  */
 import { OperationalError, firstLines } from '../errors.js';
 import { pgServerOf, redisUrlOf } from '../provision/index.js';
@@ -11,25 +12,24 @@ import { databaseExists, dropDatabase, renameDatabase } from '../provision/postg
 import { commitKeys, forgetReplaced, stageKeys } from '../provision/redis.js';
 import { needDatabase } from './backups.js';
 import type { Report } from '../lifecycle/events.js';
-import type { Snapshot } from './snapshots.js';
 import type { FillVia } from '../lifecycle/events.js';
-import { sideNames, snapshotSource } from './sources.js';
+import { type RestoreSource, sideNames } from './sources.js';
 import type { Target } from '../lifecycle/target.js';
 
 /**
- * Under the instance's start lock, with its infrastructure up. Returns whether the snapshot was
- * applied. declared: the declaration's seed, which says nothing when the database exists.
+ * Under the instance's start lock, with its infrastructure up. Returns whether the data was applied.
+ * declared: the declaration's seed, which says nothing when the database exists. hint: what the user
+ * can do when it fails.
  */
-export async function seedInstance(t: Target, seed: { snapshot: Snapshot; declared: boolean }, report: Report): Promise<boolean> {
+export async function seedInstance(t: Target, seed: { source: RestoreSource; declared: boolean; hint: string }, report: Report): Promise<boolean> {
   const p = t.plan;
-  const s = seed.snapshot;
-  const db = needDatabase(t, `no seed from snapshot ${s.name}`);
+  const source = seed.source;
+  const db = needDatabase(t, `no seed from ${source.label}`);
   const server = pgServerOf(p);
   if (await databaseExists(server, db.name)) {
-    if (!seed.declared) report({ kind: 'seed-skipped', instance: p.instance, database: db.name, snapshot: s.name });
+    if (!seed.declared) report({ kind: 'seed-skipped', instance: p.instance, database: db.name, from: source.label });
     return false;
   }
-  const source = snapshotSource(t, s);
   const keys = await source.keys?.();
   // Made beside it and renamed at the end: an interrupted seed never leaves a half-filled database
   // that the next start would take for the instance's data.
@@ -40,8 +40,8 @@ export async function seedInstance(t: Target, seed: { snapshot: Snapshot; declar
     via = await source.fill(incoming);
   } catch (err) {
     await dropDatabase(server, incoming).catch(() => {});
-    throw new OperationalError(`could not seed instance ${p.instance} from snapshot ${s.name}: ${firstLines(err)}`,
-      `Its database was not created. Check the snapshot (just dev snapshots), or start without --seed.`);
+    throw new OperationalError(`could not seed instance ${p.instance} from ${source.label}: ${firstLines(err)}`,
+      `Its database was not created. ${seed.hint}`);
   }
   // The keys staged first, committed once the database has its name; a failure undoes both.
   const redis = keys && p.redis ? { url: redisUrlOf(p), prefix: p.redis.keyPrefix } : undefined;
@@ -57,10 +57,10 @@ export async function seedInstance(t: Target, seed: { snapshot: Snapshot; declar
   } catch (err) {
     await dropDatabase(server, incoming).catch(() => {});
     if (redis) await forgetReplaced(redis.url, redis.prefix).catch(() => {});
-    throw new OperationalError(`could not seed instance ${p.instance} from snapshot ${s.name}: ${firstLines(err)}`,
-      `Its database was not created and its keys are as they were. Check Redis and the snapshot (just dev snapshots), or start without --seed.`);
+    throw new OperationalError(`could not seed instance ${p.instance} from ${source.label}: ${firstLines(err)}`,
+      `Its database was not created and its keys are as they were. Check Redis; ${seed.hint}`);
   }
   if (redis) await forgetReplaced(redis.url, redis.prefix).catch(() => {});
-  report({ kind: 'seeded', instance: p.instance, database: db.name, snapshot: s.name, via, ...(source.template ? { template: source.template } : {}) });
+  report({ kind: 'seeded', instance: p.instance, database: db.name, from: source.label, via, ...(source.template ? { template: source.template } : {}) });
   return true;
 }

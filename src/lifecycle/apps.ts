@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { EnvDocument } from '../env/dotenv-doc.js';
+import { privateDir } from '../fs/private.js';
 import type { AppPlan, InstancePlan } from '../plan/plan.js';
 import { pm2Apps } from '../pm2/ecosystem.js';
 import { checkoutEnv } from '../leases/checkout.js';
@@ -48,6 +49,8 @@ export async function startApps(
     const app = p.apps.find((a) => a.id === id);
     return app ? EnvDocument.parse(readFileSync(join(root, app.envFile), 'utf8')).toObject() : {};
   };
+  // PM2 writes the apps' logs here (with what they print: tokens, queries): only this user reads them.
+  await privateDir(join(root, p.files.logs));
   const running = new Map((await pm2.list()).map((x) => [x.name, x]));
   const started: string[] = [];
   const starts: Promise<void>[] = [];

@@ -21,9 +21,9 @@ export type LifecycleEvent =
   /** The instance's database is now the source's (a backup's file relative to the checkout, a snapshot, an instance). */
   | { kind: 'restored'; database: string; from: string; via: FillVia; template?: string }
   /** A new instance's database was made from a snapshot (--seed) instead of empty. */
-  | { kind: 'seeded'; instance: number; database: string; snapshot: string; via: FillVia; template?: string }
+  | { kind: 'seeded'; instance: number; database: string; /** 'snapshot NAME', 'instance N' */ from: string; via: FillVia; template?: string }
   /** --seed was given, but the instance has a database already: it is kept as it is. */
-  | { kind: 'seed-skipped'; instance: number; database: string; snapshot: string }
+  | { kind: 'seed-skipped'; instance: number; database: string; from: string }
   /** A snapshot's Redis keys now fill the instance's prefix (what was under it before is gone). */
   | { kind: 'keys-restored'; keys: number; prefix: string }
   /** Apps stopped so that no connection holds a database about to be replaced; started again after. */

@@ -11,6 +11,7 @@ import { OperationalError } from '../errors.js';
 import { claimInstance } from '../leases/assign.js';
 import { foreignTo, ownerGone, ownerOf } from '../leases/owner.js';
 import { materialize } from '../materialize.js';
+import { InterruptedError, undoing } from '../proc/interrupt.js';
 import { backupsDir } from '../plan/names.js';
 import { type InstancePlan, LOCAL_HOST } from '../plan/plan.js';
 import { placementLabel } from '../plan/views.js';
@@ -43,7 +44,9 @@ export interface StartOptions {
    * it under the start's lock with the infrastructure up (data/seed.ts). declared: the declaration's
    * default, which says nothing when it does not apply.
    */
-  seed?: { name: string; declared: boolean; fill: (t: Target, report: Report) => Promise<boolean> };
+  seed?: { /** 'snapshot NAME', 'instance N' */ name: string; declared: boolean; fill: (t: Target, report: Report) => Promise<boolean> };
+  /** false: infrastructure and slices only, no app started (a clone into a new instance, left ready to start). */
+  apps?: boolean;
 }
 
 export interface StartResult {
@@ -54,6 +57,8 @@ export interface StartResult {
   unavailable: Unavailable[];
   /** Each slice and how the start left it (created, there already, skipped). */
   provisioned?: SliceOutcome[];
+  /** Started without its apps (apps: false): ready for `just dev N`. */
+  appsLeft?: boolean;
   ms: number;
 }
 
@@ -100,18 +105,19 @@ export async function startInstance(t: Target, opts: StartOptions): Promise<Star
       await materialize(t.plan, t.root, { unavailable: s.unavailable.map((u) => u.service) });
       trace('start: files materialized');
       if (s.running) {
-        if (opts.seed && !opts.seed.declared && t.plan.database) opts.report({ kind: 'seed-skipped', instance: t.plan.instance, database: t.plan.database.name, snapshot: opts.seed.name });
+        if (opts.seed && !opts.seed.declared && t.plan.database) opts.report({ kind: 'seed-skipped', instance: t.plan.instance, database: t.plan.database.name, from: opts.seed.name });
         return done({ alreadyRunning: true });
       }
       await prepare(t, pm2, s, opts);
-      const began: Began = { apps: [], ownUp: undefined };
+      const began: Began = { apps: [], handing: [], ownUp: undefined };
       try {
-        const early = await infrastructure(t, pm2, s, began, opts.report);
+        const withApps = opts.apps !== false;
+        const early = await infrastructure(t, pm2, s, began, withApps, opts.report);
         const provisioned = await provisionSlice(t, s, opts);
-        await apps(t, pm2, s, early, began, opts.report);
-        return done({ provisioned });
+        if (withApps) await apps(t, pm2, s, early, began, opts.report);
+        return done({ provisioned, ...(withApps ? {} : { appsLeft: true }) });
       } catch (err) {
-        await undo(t, pm2, s.engine, began);
+        await undoing(() => undo(t, pm2, s.engine, began));
         throw withLogsHint(t, err);
       }
     });
@@ -208,14 +214,18 @@ async function checkPorts(t: Target, pm2: Pm2Session, ownStates: ServiceState[])
 /** What a start has begun, so a failure can take exactly that back. */
 interface Began {
   apps: string[];
+  /** The hand-overs of those apps to PM2, which may still be under way when the start fails. */
+  handing: Promise<unknown>[];
   ownUp: UpReport | undefined;
 }
 
 /** Infrastructure: the apps that need none boot meanwhile; then the shared set, then the instance's own. */
-async function infrastructure(t: Target, pm2: Pm2Session, s: Situation, began: Began, report: Report): Promise<{ launch: Launch; early: AppsStart }> {
+async function infrastructure(t: Target, pm2: Pm2Session, s: Situation, began: Began, withApps: boolean,
+  report: Report): Promise<{ launch: Launch; early: AppsStart }> {
   const launch = newLaunch();
-  const early = await startApps(pm2, t.plan, t.root, launch, s.healthy, (a) => !a.needsInfrastructure);
+  const early = await startApps(pm2, t.plan, t.root, launch, s.healthy, (a) => withApps && !a.needsInfrastructure);
   began.apps.push(...early.started);
+  began.handing.push(early.done);
   report({ kind: 'infra-starting', instance: t.plan.instance, engineReason: s.reason, meanwhile: early.started });
   if (t.sharedSet) await upShared(s.engine, t.sharedSet, [...t.shared], report);
   began.ownUp = await s.engine.up(t.own);
@@ -232,7 +242,8 @@ async function infrastructure(t: Target, pm2: Pm2Session, s: Situation, began: B
 async function provisionSlice(t: Target, s: Situation, { report, seed }: StartOptions): Promise<SliceOutcome[]> {
   const slices = sliceEntries(t.plan).map(phrase);
   if (slices.length > 0) report({ kind: 'provisioning', instance: t.plan.instance, slices });
-  if (seed) await seed.fill(t, report);
+  // On the engine this start chose (a new instance's target knows none): a dump is restored by that engine's server.
+  if (seed) await seed.fill({ ...t, engine: s.engine }, report);
   const provisioned = await provision(t.decl, t.plan, s.unavailable.map((u) => u.service));
   trace('start: provisioned');
   return provisioned;
@@ -243,6 +254,7 @@ async function apps(t: Target, pm2: Pm2Session, s: Situation, first: { launch: L
   began: Began, report: Report): Promise<void> {
   const late = await startApps(pm2, t.plan, t.root, first.launch, s.healthy, (a) => a.needsInfrastructure);
   began.apps.push(...late.started);
+  began.handing.push(late.done);
   if (late.started.length > 0) report({ kind: 'apps-starting', instance: t.plan.instance, apps: late.started });
   trace('start: apps handed to PM2');
   await Promise.all([first.early.done, late.done, waitAppsHealthy(pm2, t.plan, t.root, first.launch)]);
@@ -251,12 +263,13 @@ async function apps(t: Target, pm2: Pm2Session, s: Situation, first: { launch: L
 
 /** Leave nothing half-started: the apps and the instance's own infrastructure this start began. */
 async function undo(t: Target, pm2: Pm2Session, engine: Engine, began: Began): Promise<void> {
+  await Promise.allSettled(began.handing); // an app still being handed to PM2 is listed only once it is there
   await deleteApps(pm2, began.apps).catch(() => {});
   if (began.ownUp && began.ownUp.started.length > 0) await engine.down(t.own).catch(() => {});
 }
 
 function withLogsHint(t: Target, err: unknown): unknown {
-  if (!(err instanceof OperationalError)) return err;
+  if (!(err instanceof OperationalError) || err instanceof InterruptedError) return err;
   const n = t.plan.instance;
   return new OperationalError(err.message, [err.hint, `Logs: just dev ${n} logs --no-follow (files in ${t.plan.files.logs}/)`].filter(Boolean).join('\n'));
 }

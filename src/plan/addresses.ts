@@ -18,3 +18,7 @@ export function isIpAddress(s: string): boolean {
     return false;
   }
 }
+
+/** An address only this machine reaches: 127.0.0.0/8, ::1, localhost. Pure. */
+export const isLoopback = (address: string): boolean =>
+  address === LOCAL_HOST || /^127\./.test(address) || address === '::1' || address === '[::1]';

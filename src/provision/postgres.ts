@@ -3,6 +3,8 @@
  * Connects to the server's maintenance database; never touches any database but the one named.
  */
 import pg from 'pg';
+import { DUMP_DEADLINE_MS } from '../engines/dump.js';
+import { OperationalError } from '../errors.js';
 import { trace } from '../trace.js';
 import { DATABASE_NAME_RE, MAX_IDENTIFIER_BYTES } from '../plan/names.js';
 
@@ -167,11 +169,23 @@ export async function allowConnections(server: PgServer, name: string, allow: bo
 
 /**
  * fn while holding a server-wide advisory lock named `key`: one holder at a time, across processes
- * and checkouts that share the server. Released when fn ends or the session dies.
+ * and checkouts that share the server. Released when fn ends or the session dies. The wait for it has
+ * a deadline (a holder may build a template: as long as a restore), whose error names the lock and
+ * the session holding it.
  */
-export async function withServerLock<T>(server: PgServer, key: string, fn: () => Promise<T>): Promise<T> {
+export async function withServerLock<T>(server: PgServer, key: string, fn: () => Promise<T>, waitMs = DUMP_DEADLINE_MS): Promise<T> {
   return withClient(server, async (c) => {
-    await c.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+    try {
+      await c.query(`SET lock_timeout = ${Math.max(1, Math.round(waitMs))}`);
+      await c.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+      await c.query('SET lock_timeout = 0');
+    } catch (err) {
+      if ((err as { code?: string }).code !== '55P03') throw err;
+      const holder = (await c.query<{ pid: number; app: string }>(`SELECT l.pid, a.application_name AS app FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+        WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0)`, [key]).catch(() => undefined))?.rows[0];
+      throw new OperationalError(`waited ${Math.round(waitMs / 1000)} s for the server lock ${key} on port ${server.port}${holder ? `, held by the session of pid ${holder.pid}${holder.app ? ` (${holder.app})` : ''}` : ''}`,
+        'Another command is building or copying the same golden template; let it finish, or end that session, and try again.');
+    }
     try {
       return await fn();
     } finally {

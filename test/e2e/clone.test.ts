@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { cloneFamily } from '../../src/data/clone.js';
 import { withPm2 } from '../../src/pm2/client.js';
 import { REPO } from '../helpers/cli.js';
 import { api, stackRoot } from '../helpers/stack-root.js';
@@ -27,18 +28,18 @@ async function query<T>(database: string, sql: string): Promise<T[]> {
   try { return (await c.query(sql)).rows as T[]; } finally { await c.end(); }
 }
 
-async function withRedis<T>(fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
+async function withRedis<T>(fn: (r: Redis) => Promise<T>, port = 6379): Promise<T> {
+  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
   await r.connect();
   try { return await fn(r); } finally { r.disconnect(); }
 }
 
-/** The keys under an instance's prefix, with their values, without the prefix. */
-const keysOf = (n: number) => withRedis(async (r) => {
+/** The keys under an instance's prefix, with their values, without the prefix (on the shared Redis, unless port says another). */
+const keysOf = (n: number, port?: number) => withRedis(async (r) => {
   const prefix = `shipsec-dev-${n}:`;
   const names = (await r.keys(`${prefix}*`)).sort();
   return Object.fromEntries(await Promise.all(names.map(async (k) => [k.slice(prefix.length), await r.get(k)])));
-});
+}, port);
 
 /** pid and restart count of each of the instance's PM2 apps: a clone must not touch them. */
 const processes = (n: number) => withPm2(async (s) =>
@@ -62,6 +63,7 @@ describe('clones and seeds on shared infrastructure', () => {
       [['dev', '2', 'clone', '1', '--from', '3'], /clone got two sources, 1 and --from 3: give one/],
       [['dev', '2', 'clone', '--from-snapshot', 'nope', '--yes'], /unknown snapshot 'nope': expected one just dev snapshots lists \(there are none\)/],
       [['dev', '2', 'clone', '--from', 'x1'], /invalid source instance 'x1': expected a number/],
+      [['dev', '1', 'clone', '3', '--start', '--yes'], /--start is for a clone into an instance that never ran; instance 1 has run/],
       [['dev', '2', '--seed', '../golden'], /invalid snapshot name '\.\.\/golden'/],
       [['dev', '2', '--seed', 'nope'], /unknown snapshot 'nope'/],
     ];
@@ -70,9 +72,6 @@ describe('clones and seeds on shared infrastructure', () => {
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
     }
-    const never = just('dev', '7', 'clone', '1', '--yes');
-    assert.equal(never.code, 1);
-    assert.match(never.stderr, /instance 7 has nothing to restore into: it was never started here, or it was cleaned/);
     assert.deepEqual(await processes(2), [], 'nothing of instance 2 was started');
     assert.deepEqual(await bodies(1), ['alpha', 'beta']);
   });
@@ -99,7 +98,7 @@ describe('clones and seeds on shared infrastructure', () => {
     assert.equal(just('dev', '2', 'stop').code, 0);
     const kept = just('dev', '2', '--seed', 'golden');
     assert.equal(kept.code, 0, kept.stderr);
-    assert.match(kept.stderr, /instance 2 has a database already \(shipsec_dev_2\): snapshot golden was not applied; just dev 2 restore golden --yes replaces its data/);
+    assert.match(kept.stderr, /instance 2 has a database already \(shipsec_dev_2\): the data of snapshot golden was not applied; just dev 2 restore golden --yes replaces its data/);
     assert.deepEqual(await bodies(2), ['alpha', 'beta', 'two']);
     for (const n of [3, 4]) assert.equal(just('dev', String(n), 'stop').code, 0);
   });
@@ -168,6 +167,9 @@ describe('clones and seeds on shared infrastructure', () => {
     assert.equal(just('dev', '1', 'stop').code, 0);
     await withRedis((r) => r.set('shipsec-dev-1:colour', 'green'));
     const lsn = async () => (await query<{ l: string }>('postgres', 'SELECT pg_current_wal_lsn() AS l'))[0]?.l ?? '';
+    // What a clone killed midway left, under a pid that now belongs to another process (this test's):
+    // its start time tells them apart, and the next clone into 3 drops it.
+    await query('postgres', `CREATE DATABASE ${cloneFamily('shipsec_dev_3')}${process.pid}_1`);
     const walBefore = await lsn();
     const r = just('dev', '3', 'clone', '--from', '1', '--yes', '--json', '--no-backup');
     assert.equal(r.code, 0, r.stderr);
@@ -185,6 +187,29 @@ describe('clones and seeds on shared infrastructure', () => {
     assert.deepEqual(await keysOf(3), { colour: 'green' });
     const left = await query<{ datname: string }>('postgres', "SELECT datname FROM pg_database WHERE datname LIKE 'di\\_clone%' OR datname LIKE 'di\\_incoming%'");
     assert.deepEqual(left, [], 'no side database is left');
+  });
+
+  it('makes an instance that never ran from a copy: its database holds the copy from the start, its apps wait for just dev N (or --start)', async () => {
+    const rows = (await query('shipsec_dev_1', 'SELECT 1 FROM records')).length;
+    // Instance 1 is stopped: on the shared server, the server copies its files.
+    const r = just('dev', '8', 'clone', '1', '--infra', 'shared');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /instance 8 starts with the data of instance 1 \(a file copy/);
+    assert.match(r.stdout, /^Instance 8's infrastructure and data are ready in [\d.]+ s \([^)]*\); its apps start with: just dev 8$/m);
+    assert.deepEqual(await processes(8), [], 'no app of instance 8 was started');
+    assert.equal((await query('shipsec_dev_8', 'SELECT 1 FROM records')).length, rows);
+    assert.deepEqual(await keysOf(8), { colour: 'green' });
+    assert.equal(just('dev', '8').code, 0);
+    assert.equal((await bodies(8)).length, rows, 'the start keeps the cloned data');
+
+    // Instance 8 runs: its copy is read with pg_dump, restored into instance 9's own new Postgres, and --start starts 9's apps.
+    const own = just('dev', '9', 'clone', '8', '--infra', 'isolated', '--start');
+    assert.equal(own.code, 0, own.stderr);
+    assert.match(own.stderr, /instance 9 starts with the data of instance 8 \(pg_restore/);
+    assert.match(own.stdout, /^Instance 9 is up in /m);
+    assert.deepEqual(await bodies(9), await bodies(8));
+    assert.deepEqual(await keysOf(9, 6379 + 900), { colour: 'green' }, 'on its own Redis');
+    for (const n of [8, 9]) assert.equal(just('dev', String(n), 'clean', '--yes', '--no-backup').code, 0);
   });
 
   it('removes a snapshot with its golden template, only when confirmed', async () => {

@@ -3,7 +3,7 @@
  * daemon, interrupted and concurrent commands, stale locks, corrupted files, missing data.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { withPm2 } from '../../src/pm2/client.js';
@@ -118,7 +118,7 @@ describe('faults', () => {
     assert.doesNotMatch(just('dev', '5', 'status').stdout, /orphaned/);
   });
 
-  it('a start interrupted half way: the next start completes, and stop removes everything', async () => {
+  it('a start interrupted half way (SIGTERM to the CLI alone) takes back what it started, releases its lock, exits 143; the next start completes', async () => {
     const run = stack.justAsync('dev', '6');
     await until('instance 6 has infrastructure running', async () => (await proc('shipsec-postgres-6'))?.status === 'online', 30_000);
     const { execSync } = await import('node:child_process');
@@ -126,7 +126,12 @@ describe('faults', () => {
     const cli = execSync('ps -eo pid,args', { encoding: 'utf8' }).split('\n').find((l) => /bin\/dev\.mjs 6$/.test(l.trim()));
     assert.ok(cli, 'the start is not running any more');
     process.kill(Number(cli.trim().split(/\s+/)[0]), 'SIGTERM');
-    await run.done;
+    const ended = await run.done;
+    assert.equal(ended.code, 143, ended.stderr);
+    assert.match(ended.stderr, /^dev-instances: interrupted by SIGTERM$/m);
+    assert.doesNotMatch(ended.stderr, /It stopped at/);
+    assert.deepEqual((await names()).filter((n) => n.endsWith('-6')), [], 'what the start had started is gone');
+    assert.equal(existsSync(join(stack.root, '.instances/instance-6/.lock')), false, 'the lock was released');
     const again = just('dev', '6');
     assert.equal(again.code, 0, again.stderr);
     assert.equal((await api(3811, '/health')).status, 200);

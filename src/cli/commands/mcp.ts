@@ -9,7 +9,8 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { type ZodType, z } from 'zod';
-import { cliScript } from '../../paths.js';
+import { DUMP_DEADLINE_MS } from '../../engines/dump.js';
+import { cliScript, toolVersion } from '../../paths.js';
 import { DOCKER_HOST_RE, isSnapshotName } from '../../plan/names.js';
 import { run as runProcess } from '../../proc/run.js';
 import { COMMANDS, type CommandSpec, type McpParam } from '../registry.js';
@@ -18,13 +19,25 @@ const CLI = cliScript();
 
 interface ToolResult { [key: string]: unknown; content: { type: 'text'; text: string }[]; isError?: boolean }
 
-async function runCli(args: string[]): Promise<ToolResult> {
-  const r = await runProcess(process.execPath, [CLI, ...args], { reject: false });
+const refusal = (text: string): ToolResult => ({ content: [{ type: 'text', text }], isError: true });
+
+/** A command's own waits are 5 min at most (a start's); a data command's dumps and restores 30 min each; a wait's as asked. */
+const PLAIN_DEADLINE_MS = 10 * 60_000;
+
+/** How long one tool call may run before the CLI is stopped (SIGTERM: it undoes what it began) and the agent is told. Pure. */
+export function deadlineOf(c: CommandSpec, input: Record<string, unknown>): number {
+  if (c.name === 'wait') return (typeof input.timeoutSeconds === 'number' ? input.timeoutSeconds : 120) * 1000 + 60_000;
+  if (c.mcp?.confirm || c.name === 'snapshot') return 2 * DUMP_DEADLINE_MS + PLAIN_DEADLINE_MS; // a backup, then the copy
+  return PLAIN_DEADLINE_MS;
+}
+
+async function runCli(args: string[], deadlineMs: number): Promise<ToolResult> {
+  const r = await runProcess(process.execPath, [CLI, ...args], { reject: false, timeoutMs: deadlineMs, killAfterMs: 30_000 });
+  if (r.timedOut) return refusal(`dev-instances ${args[0]} did not finish within ${Math.round(deadlineMs / 1000)} s and was stopped${r.stderr.trim() ? `; it said: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`);
   const text = r.code === 0 ? r.stdout.trim() || r.stderr.trim() : [r.stderr.trim(), r.stdout.trim()].filter(Boolean).join('\n');
   return { content: [{ type: 'text', text: text || `exit code ${r.code}` }], ...(r.code === 0 ? {} : { isError: true }) };
 }
 
-const refusal = (text: string): ToolResult => ({ content: [{ type: 'text', text }], isError: true });
 
 const number = z.number().int().min(0);
 /** A backup's file name or a snapshot's name: a plain file name, never digits alone (that reads as an instance). */
@@ -67,12 +80,12 @@ function register(server: McpServer, c: CommandSpec & { mcp: NonNullable<Command
   if (c.mcp.confirm) inputSchema.confirm = z.boolean().describe(`Must be true: ${c.mcp.confirm}`);
   server.registerTool(c.name, { description: c.mcp.description, inputSchema }, (input: Record<string, unknown>) => {
     if (c.mcp.confirm && input.confirm !== true) return refusal(`${c.mcp.confirm}: call it again with confirm: true to go ahead`);
-    return runCli(cliWords(c, input));
+    return runCli(cliWords(c, input), deadlineOf(c, input));
   });
 }
 
 export async function run(): Promise<void> {
-  const server = new McpServer({ name: 'dev-instances', version: '0.1.0' });
+  const server = new McpServer({ name: 'dev-instances', version: toolVersion() });
   for (const c of COMMANDS) if (c.mcp) register(server, c as Parameters<typeof register>[1]);
   await server.connect(new StdioServerTransport());
   // Serve until the client closes stdin.

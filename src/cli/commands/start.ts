@@ -2,6 +2,7 @@
 import { refuseIfHeldElsewhere } from '../../leases/assign.js';
 import { type StartOptions, startInstance } from '../../lifecycle/start.js';
 import type { Target } from '../../lifecycle/target.js';
+import { isLoopback } from '../../plan/addresses.js';
 import { placementLabel } from '../../plan/views.js';
 import { dryRunText } from '../messages.js';
 import { type CommandContext, needTarget } from '../support/context.js';
@@ -22,9 +23,13 @@ async function seedOf(ctx: CommandContext, t: Target): Promise<StartOptions['see
   if (typeof flag !== 'string' && declared === undefined) return undefined;
   const { listSnapshots, snapshotNamed } = await import('../../data/snapshots.js');
   const seeded = (snapshot: Snapshot, isDeclared: boolean): StartOptions['seed'] => ({
-    name: snapshot.name, declared: isDeclared,
+    name: `snapshot ${snapshot.name}`, declared: isDeclared,
     // pg and ioredis load only for a seed: a plain start provisions through lazily loaded clients.
-    fill: async (into, report) => (await import('../../data/seed.js')).seedInstance(into, { snapshot, declared: isDeclared }, report),
+    fill: async (into, report) => {
+      const [{ seedInstance }, { snapshotSource }] = await Promise.all([import('../../data/seed.js'), import('../../data/sources.js')]);
+      const hint = 'Check the snapshot (just dev snapshots), or start without --seed.';
+      return seedInstance(into, { source: snapshotSource(into, snapshot), declared: isDeclared, hint }, report);
+    },
   });
   if (typeof flag === 'string') return seeded(snapshotNamed(t.root, flag), false);
   const found = listSnapshots(t.root).find((s) => s.name === declared);
@@ -55,8 +60,23 @@ async function placed(ctx: CommandContext, t: Target): Promise<Target> {
   return sameHost(t.plan.placement, wanted) ? t : ctx.resolve(n, undefined, wanted ?? null);
 }
 
+/**
+ * A placed instance's servers answer on the host's own address, to anyone who can reach it, with the
+ * credentials the declaration (a file in the repository) gives: said before each start there.
+ */
+function warnExposure(ctx: CommandContext, t: Target): void {
+  const p = t.plan;
+  if (!p.placement || isLoopback(p.placement.address)) return;
+  const servers = [...(p.database ? [`Postgres on ${p.placement.address}:${p.database.port} (user ${p.database.user}, the declaration's password)`] : []),
+    ...(p.redis ? [`Redis on ${p.placement.address}:${p.redis.port} (no password)`] : [])];
+  if (servers.length === 0) return;
+  ctx.warn(`instance ${p.instance} publishes ${servers.join(' and ')} on ${placementLabel(p.placement)}: anyone who reaches that address and reads the repository can use them. `
+    + 'Keep the host on a private network, or set passwords of your own (composeEnv in the declaration reads them from .env)');
+}
+
 export async function run(ctx: CommandContext): Promise<void> {
   const t = await placed(ctx, needTarget(ctx));
+  warnExposure(ctx, t);
   const seed = await seedOf(ctx, t);
   if (ctx.flags['dry-run'] === true) {
     // The start would be refused before anything: so is its dry run.

@@ -15,6 +15,8 @@ export interface CommandContext {
    * found holding it; placement: where a start places its infrastructure (null: this machine), else as recorded.
    */
   resolve: (n: number, found?: EngineName, placement?: Placement | null) => Target;
+  /** Another instance a command reads (clone's source): as it was last started, whatever --infra says of this one. */
+  resolveRecorded: (n: number) => Target;
   flags: Record<string, string | boolean>;
   /** Named URLs: the local proxy's port, or undefined when they are off (src/proxy/state.ts). */
   proxy: { port: number } | undefined;

@@ -3,6 +3,7 @@ import { RestoreFailed, requireStarted, restoreInstance } from '../../data/resto
 import type { RestoreSource } from '../../data/sources.js';
 import type { LifecycleEvent, Report } from '../../lifecycle/events.js';
 import { startInstance } from '../../lifecycle/start.js';
+import { undoing } from '../../proc/interrupt.js';
 import type { Target } from '../../lifecycle/target.js';
 import { confirmed } from '../confirm.js';
 import { eventLine } from '../messages.js';
@@ -42,10 +43,10 @@ export async function replaceData(ctx: CommandContext, t: Target, r: Replacement
     done = await restoreInstance(t, { from: source, backup: r.backup, report });
   } catch (err) {
     // Nothing changed, but its apps were stopped for the swap: they run again before the error is told.
-    if (err instanceof RestoreFailed && err.appsStopped.length > 0) await startAgain();
+    if (err instanceof RestoreFailed && err.appsStopped.length > 0) await undoing(startAgain);
     throw err;
   } finally {
-    await source.dispose?.();
+    await undoing(async () => source.dispose?.());
   }
   if (done.appsStopped.length > 0) await startAgain();
   const json = { instance: n, [r.verb === 'restore' ? 'restored' : 'cloned']: source.label, before: done.before ?? null, restarted: done.appsStopped, events };

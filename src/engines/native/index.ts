@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OperationalError } from '../../errors.js';
+import { privateDir } from '../../fs/private.js';
 import { instanceDataDir, pm2AppName } from '../../plan/names.js';
 import { checkoutEnv } from '../../leases/checkout.js';
 import { type Pm2Process, type Pm2Session, withPm2 } from '../../pm2/client.js';
@@ -108,6 +109,7 @@ export const nativeEngine: Engine = {
       const toStart = available.filter((s) => !alive(before.get(processName(t, s))));
       report.alreadyRunning = available.filter((s) => !toStart.includes(s)).map((s) => processName(t, s));
       await refuseForeignHolders(t, toStart);
+      if (toStart.length > 0) await privateDir(join(t.root, t.scope.files.logs)); // the servers' logs: this user's alone
       await Promise.all(toStart.map((s) => s.prepare()));
       try {
         for (const s of toStart) {

@@ -3,12 +3,13 @@
  * (which binary, which arguments from the instance's ports and data directory, how to prepare data,
  * how to tell it is ready). Adding a kind fails to compile until it has a recipe.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../../config/types.js';
 import type { InfraScope } from '../../plan/plan.js';
 import { type InfraKind, PROBES, serviceProbe, superuserOf } from '../probes.js';
 import { clientAddress } from '../../plan/addresses.js';
+import { privateDir } from '../../fs/private.js';
 import { onPath } from '../../proc/on-path.js';
 import { postgresBinaries } from './binaries.js';
 import { type RunAs, clusterDir, initCluster, postgresArgs, postgresRunAs, reachableBinaries } from './postgres.js';
@@ -71,7 +72,7 @@ interface Recipe {
 }
 
 const folder = (extra?: (at: Place) => Promise<void>) => async (at: Place) => {
-  await mkdir(at.dir, { recursive: true });
+  await privateDir(at.dir); // the server runs as this user: nobody else reads its data (Redis's AOF included)
   await extra?.(at);
   return false;
 };
