@@ -10,11 +10,12 @@
  *   (DROP DATABASE, CREATE DATABASE, pg_restore) (target: at least 0.9x).
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { median, printTable } from './lib.js';
-import { mustDev, sandbox } from './sandbox.js';
+import { type Sandbox, mustDev, sandbox } from './sandbox.js';
 
 const SHARED = { host: '127.0.0.1', port: 5433, user: 'shipsec', password: 'shipsec' };
 const MB = 1024 * 1024;
@@ -41,7 +42,7 @@ function timed(cmd: string, args: string[]): number {
 const pgArgs = (server: typeof SHARED) => ['-h', server.host, '-p', String(server.port), '-U', server.user];
 
 /** Rows of random-looking text (md5s compress like real data, not like repeated letters) until the database holds `targetMb`. */
-async function fill(database: string, targetMb: number): Promise<number> {
+export async function fill(database: string, targetMb: number): Promise<number> {
   await sql(database, 'CREATE TABLE IF NOT EXISTS bench_rows (id bigint PRIMARY KEY, a text, b text, n numeric, at timestamptz)');
   let from = 1;
   for (;;) {
@@ -60,8 +61,62 @@ function phase(stderr: string, from: string, to: string): number {
   return at(to) - at(from);
 }
 
+/**
+ * A new instance made from another's data, against the closest peer's `wt new` (@tokenbooks/wt from
+ * npm, in the same run): a git worktree, a slot and `CREATE DATABASE … TEMPLATE` of the main
+ * database. Here: `just dev M clone 1` for an instance M that never ran, on the shared Postgres,
+ * with instance 1's apps stopped (a template copy needs a source nobody is connected to, for wt too).
+ * Each round removes what it made (wt remove; clean --no-backup), untimed.
+ */
+export async function newInstanceFromData(box: Sandbox, rounds: number): Promise<{ wt: number[]; ours: number[] }> {
+  const wtDir = mkdtempSync(join(tmpdir(), 'di-bwt-'));
+  const home = join(wtDir, 'home');
+  const repo = join(wtDir, 'repo');
+  try {
+    const installed = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', wtDir, `@tokenbooks/wt@${WT_VERSION}`], { encoding: 'utf8' });
+    if (installed.status !== 0) throw new Error(`npm install @tokenbooks/wt failed: ${installed.stderr}`);
+    // wt asks npm for a newer version once a day, in the timed process: its cache says it asked just now.
+    mkdirSync(join(home, '.cache'), { recursive: true });
+    writeFileSync(join(home, '.cache', 'wt-update-check.json'), JSON.stringify({ latest: WT_VERSION, checkedAt: Date.now() + 86_400_000 }));
+    mkdirSync(repo);
+    writeFileSync(join(repo, '.env'), `DATABASE_URL=postgresql://${SHARED.user}:${SHARED.password}@${SHARED.host}:${SHARED.port}/shipsec_dev_1\n`);
+    writeFileSync(join(repo, 'wt.config.json'), JSON.stringify({
+      baseDatabaseName: 'shipsec_dev_1', baseWorktreePath: '.worktrees', portStride: 100, maxSlots: 20, services: [{ name: 'backend', defaultPort: 3211 }],
+      envFiles: [{ source: '.env', patches: [{ var: 'DATABASE_URL', type: 'database' }] }],
+    }));
+    writeFileSync(join(repo, '.gitignore'), '.worktrees/\n.worktree-registry.json\n');
+    const git = (...args: string[]) => spawnSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
+    git('init', '-q', '-b', 'main');
+    git('-c', 'user.name=bench', '-c', 'user.email=bench@localhost', 'commit', '-q', '--allow-empty', '-m', 'start');
+    const wtBin = join(wtDir, 'node_modules', '.bin', 'wt');
+    const wt = (...args: string[]) => {
+      const t0 = performance.now();
+      const r = spawnSync(wtBin, args, { cwd: repo, encoding: 'utf8', env: { ...process.env, HOME: home } });
+      if (r.status !== 0) throw new Error(`wt ${args.join(' ')} failed: ${r.stderr}`);
+      return performance.now() - t0;
+    };
+    const out = { wt: [] as number[], ours: [] as number[] };
+    for (let r = 0; r < rounds; r++) {
+      const branch = `bench-${r}`;
+      const steps = [
+        () => { out.wt.push(wt('new', branch, '--no-install')); },
+        async () => { out.ours.push(await mustDev(box, '5', 'clone', '1', '--infra', 'shared')); },
+      ];
+      for (const step of r % 2 ? steps.reverse() : steps) await step();
+      wt('remove', join(repo, '.worktrees', branch), '--force');
+      await mustDev(box, '5', 'clean', '--yes', '--no-backup');
+    }
+    return out;
+  } finally {
+    rmSync(wtDir, { recursive: true, force: true });
+  }
+}
+
+/** The version of wt the comparison installs: fixed, so runs compare like with like. */
+const WT_VERSION = '0.6.1';
+
 export async function dataBench(repo: string, targetMb = 520, rounds = 3): Promise<void> {
-  const box = sandbox(repo, 'di-bdata', { DEV_INSTANCES_TRACE: '1' });
+  const box = sandbox(repo, 'di-bdata', { DEV_INSTANCES_TRACE: '1', DEV_INSTANCES_ENGINE: 'native' });
   const dev = (...args: string[]) => mustDev(box, ...args);
   const scratch = join(box.root, 'raw.dump');
   const own = { ...SHARED, port: 5633 }; // instance 2's own Postgres
@@ -73,6 +128,13 @@ export async function dataBench(repo: string, targetMb = 520, rounds = 3): Promi
     await sql('postgres', 'CHECKPOINT');
     for (const n of ['1', '3', '4']) await dev(n, 'stop');
     const mb = bytes / MB;
+
+    const fresh = await newInstanceFromData(box, rounds);
+    printTable(`A new instance from instance 1's data (${mb.toFixed(0)} MB), median of ${rounds} interleaved (target: at most 1.0x wt new)`,
+      ['how', 'time', 'x wt new'], [
+        [`wt new BRANCH (@tokenbooks/wt ${WT_VERSION}: git worktree + CREATE DATABASE … TEMPLATE)`, `${(median(fresh.wt) / 1000).toFixed(2)} s`, '1.00'],
+        ['just dev 5 clone 1 (5 never ran; apps left for just dev 5)', `${(median(fresh.ours) / 1000).toFixed(2)} s`, (median(fresh.ours) / median(fresh.wt)).toFixed(2)],
+      ]);
 
     // Throughput, interleaved rounds: raw pg_dump against snapshot; a raw replace (drop, create,
     // pg_restore) against restore, on the same server (instance 2's).

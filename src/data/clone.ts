@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
 import { INSTANCES_DIR } from '../plan/names.js';
+import { trace } from '../trace.js';
 import { withPm2 } from '../pm2/client.js';
 import { markAlive, processStart } from '../proc/alive.js';
 import { pgServerOf } from '../provision/index.js';
@@ -55,9 +56,11 @@ export async function takeCopy(from: Target, to: Target, report: Report): Promis
   needDatabase(from, 'nothing to clone');
   needDatabase(to, 'nothing to clone into');
   return withServersUp(from, report, async () => {
-    const keys = await instanceKeys(from);
-    const running = await appsOnline(from);
+    trace('clone: source servers up');
+    const [keys, running] = await Promise.all([instanceKeys(from), appsOnline(from)]);
+    trace('clone: keys read');
     const copy = (running ? undefined : await serverCopy(from, to)) ?? await dumpCopy(from, to);
+    trace('clone: copy taken');
     return { ...copy, source: { ...copy.source, ...(keys ? { keys: async () => keys } : {}) } };
   });
 }

@@ -10,6 +10,7 @@ import { OperationalError, firstLines } from '../errors.js';
 import { pgServerOf, redisUrlOf } from '../provision/index.js';
 import { databaseExists, dropDatabase, renameDatabase } from '../provision/postgres.js';
 import { commitKeys, forgetReplaced, stageKeys } from '../provision/redis.js';
+import { trace } from '../trace.js';
 import { needDatabase } from './backups.js';
 import type { Report } from '../lifecycle/events.js';
 import type { FillVia } from '../lifecycle/events.js';
@@ -24,6 +25,7 @@ import type { Target } from '../lifecycle/target.js';
 export async function seedInstance(t: Target, seed: { source: RestoreSource; declared: boolean; hint: string }, report: Report): Promise<boolean> {
   const p = t.plan;
   const source = seed.source;
+  trace('seed: source ready');
   const db = needDatabase(t, `no seed from ${source.label}`);
   const server = pgServerOf(p);
   if (await databaseExists(server, db.name)) {
@@ -61,6 +63,7 @@ export async function seedInstance(t: Target, seed: { source: RestoreSource; dec
       `Its database was not created and its keys are as they were. Check Redis; ${seed.hint}`);
   }
   if (redis) await forgetReplaced(redis.url, redis.prefix).catch(() => {});
+  trace('seed: applied');
   report({ kind: 'seeded', instance: p.instance, database: db.name, from: source.label, via, ...(source.template ? { template: source.template } : {}) });
   return true;
 }

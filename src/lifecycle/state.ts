@@ -45,5 +45,5 @@ export function readState(root: string, dir: string): InstanceState | undefined 
 export async function writeState(root: string, dir: string, state: InstanceState): Promise<void> {
   // Loaded here: every command reads a state, few write one (and fs/promises costs a shell script's `ports`).
   const { writeFileAtomic } = await import('../fs/atomic.js');
-  await writeFileAtomic(file(root, dir), `${JSON.stringify(state, null, 2)}\n`);
+  await writeFileAtomic(file(root, dir), `${JSON.stringify(state, null, 2)}\n`, 0o600, { durable: true });
 }

@@ -149,7 +149,7 @@ async function handOver(ours: string): Promise<Handover | undefined> {
         const names = new Set(running.map((e) => e.name));
         saved = [...running, ...left.filter((e) => !names.has(e.name))];
         // Kept until the new daemon runs them all: if this command dies midway, the next one finishes.
-        await writeFileAtomic(saving, `${JSON.stringify(saved, null, 2)}\n`);
+        await writeFileAtomic(saving, `${JSON.stringify(saved, null, 2)}\n`, 0o600, { durable: true });
       }
     } finally {
       old.disconnect();

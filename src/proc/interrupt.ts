@@ -7,13 +7,14 @@
  * process at once. Leftovers of a process that could not finish are swept by the next command
  * (fs/leftovers.ts).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import { constants } from 'node:os';
 import { OperationalError } from '../errors.js';
 
 let received: NodeJS.Signals | undefined;
 const listeners = new Set<() => void>();
-const undoScope = new AsyncLocalStorage<true>();
+// Made by the first undo: commands that never undo (ports, in shell scripts) never load async_hooks.
+let undoScope: AsyncLocalStorage<true> | undefined;
 
 export class InterruptedError extends OperationalError {
   override readonly exitCode: number;
@@ -31,11 +32,14 @@ export const interrupted = (): NodeJS.Signals | undefined => received;
 
 /** Throws InterruptedError once a signal came, except inside an undo (which must run to its end). */
 export function stopIfInterrupted(): void {
-  if (received && !undoScope.getStore()) throw new InterruptedError(received);
+  if (received && !undoScope?.getStore()) throw new InterruptedError(received);
 }
 
 /** fn runs to its end even after a signal: what a failed or interrupted step does to take itself back. */
-export const undoing = <T>(fn: () => Promise<T>): Promise<T> => undoScope.run(true, fn);
+export async function undoing<T>(fn: () => Promise<T>): Promise<T> {
+  undoScope ??= new (await import('node:async_hooks')).AsyncLocalStorage<true>();
+  return undoScope.run(true, fn);
+}
 
 /** Called once, when the first signal comes (proc/run.ts: stop the children). */
 export function onInterrupt(fn: () => void): () => void {
