@@ -1,47 +1,68 @@
 /**
- * The infrastructure set shared by instances: brought up by one command at a time, never stopped by
- * an instance's stop or clean, stopped by `stop --shared` only when no instance uses it.
+ * The infrastructure set shared by instances: brought up by one command at a time on the machine,
+ * from its one home (shared-home.ts), never stopped by an instance's stop or clean, stopped by
+ * `stop --shared` only when no instance of any checkout uses it.
  */
-import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
 import type { Engine, EngineTarget, UpReport } from '../engines/types.js';
 import { OperationalError } from '../errors.js';
 import { acquireLock } from '../fs/lock.js';
-import { SHARED_DIR, lockFile } from '../plan/names.js';
+import { SHARED_DIR } from '../plan/names.js';
 import { composeServices, plan } from '../plan/plan.js';
 import { engineNamed } from '../engines/registry.js';
 import type { Report } from './events.js';
 import { lockEvents } from './locking.js';
+import { recordSharedHome, sharedHome, sharedLockFile } from './shared-home.js';
 import { readState, writeState } from './state.js';
 
+const lockShared = (project: string, report: Report) =>
+  acquireLock(sharedLockFile(project), 'the shared infrastructure', { waitMs: 180_000, ...lockEvents('the shared infrastructure', report) });
+
 export async function upShared(engine: Engine, t: EngineTarget, shared: readonly string[], report: Report): Promise<UpReport> {
-  const lock = await acquireLock(join(t.root, lockFile(t.scope.dir)), 'the shared infrastructure',
-    { waitMs: 180_000, ...lockEvents('the shared infrastructure', report) });
+  const lock = await lockShared(t.decl.project, report);
   try {
-    const up = await engine.up(t);
-    await writeState(t.root, t.scope.dir, { engine: engine.name, shared: [...shared], startedAt: new Date().toISOString(), unavailable: [] });
+    // Asked again under the lock: another checkout may have started (and homed) it meanwhile.
+    const home = sharedHome(t.decl.project, t.root);
+    const set = home === t.root ? t : { ...t, root: home };
+    const up = await engine.up(set);
+    await writeState(set.root, set.scope.dir, { engine: engine.name, shared: [...shared], startedAt: new Date().toISOString(), unavailable: [] });
+    if (home === t.root) await recordSharedHome(t.decl.project, home);
     return up;
   } finally {
     lock.release();
   }
 }
 
-/** Stop the shared set; refused while an instance (users) still uses it. */
-export async function stopShared(decl: StackDeclaration, root: string, users: readonly number[], report: Report): Promise<void> {
-  if (users.length > 0) {
-    throw new OperationalError(`the shared infrastructure is still used by instance${users.length > 1 ? 's' : ''} ${users.join(', ')}`,
-      'Stop them first (just dev stop all --shared stops everything).');
-  }
-  const shared = sharedSetOf(decl, root);
-  if (!shared) return;
-  await shared.engine.down(shared.set);
-  report({ kind: 'shared-stopped' });
+/** An instance that uses the shared set, and the checkout it belongs to when that is another one. */
+export interface SharedUser {
+  instance: number;
+  elsewhere?: string;
 }
 
-/** The shared set as it was last started (for status all), or undefined when none was. */
+/** Stop the shared set; refused while an instance of any checkout (users) still uses it. */
+export async function stopShared(decl: StackDeclaration, root: string, users: readonly SharedUser[], report: Report): Promise<void> {
+  if (users.length > 0) {
+    const named = users.map((u) => `${u.instance}${u.elsewhere ? ` (of ${u.elsewhere})` : ''}`).join(', ');
+    throw new OperationalError(`the shared infrastructure is still used by instance${users.length > 1 ? 's' : ''} ${named}`,
+      users.some((u) => u.elsewhere) ? 'Stop them first, in their checkouts (just dev stop all there); nothing was stopped of the shared infrastructure.'
+        : 'Stop them first (just dev stop all --shared stops everything).');
+  }
+  const lock = await lockShared(decl.project, report);
+  try {
+    const shared = sharedSetOf(decl, root);
+    if (!shared) return;
+    await shared.engine.down(shared.set);
+    report({ kind: 'shared-stopped' });
+  } finally {
+    lock.release();
+  }
+}
+
+/** The shared set as it was last started, from its home (for status all, stop --shared), or undefined when none was. */
 export function sharedSetOf(decl: StackDeclaration, root: string): { engine: Engine; set: EngineTarget } | undefined {
-  const state = readState(root, SHARED_DIR);
+  const home = sharedHome(decl.project, root);
+  const state = readState(home, SHARED_DIR);
   const p = plan(decl, 0, { shared: new Set(composeServices(decl)) });
   if (!state || !p.sharedInfra) return undefined;
-  return { engine: engineNamed(state.engine), set: { decl, scope: p.sharedInfra, root } };
+  return { engine: engineNamed(state.engine), set: { decl, scope: p.sharedInfra, root: home } };
 }

@@ -9,6 +9,7 @@ import type { Engine, EngineName, EngineTarget } from '../engines/types.js';
 import { SHARED_DIR, instanceDir } from '../plan/names.js';
 import { type InstancePlan, LOCAL_HOST, type Placement, plan, rangeFor, sharedServices } from '../plan/plan.js';
 import { parseInstance } from '../plan/range.js';
+import { sharedHome } from './shared-home.js';
 import { type InstanceState, readState } from './state.js';
 
 export interface Target {
@@ -56,13 +57,15 @@ export function resolveTarget(decl: StackDeclaration, root: string, raw: string 
   parseInstance(token, range.max, opts.what, range.reason);
   const placement = opts.placement === undefined ? state?.placement : opts.placement ?? undefined;
   const p = plan(decl, n, { shared, env: opts.env ?? process.env, ...(opts.proxy ? { proxy: opts.proxy } : {}), ...(placement ? { placement } : {}) });
-  const sharedState = p.sharedInfra && readState(root, SHARED_DIR);
+  // The shared set's data and state are where the machine has them (another worktree's folder, maybe).
+  const home = p.sharedInfra ? sharedHome(decl.project, root) : root;
+  const sharedState = p.sharedInfra && readState(home, SHARED_DIR);
   return {
     decl, root, plan: p, shared, state,
     engine: engineOfRecord(state?.engine ?? opts.found),
     sharedEngine: p.sharedInfra && engineOfRecord(sharedState?.engine ?? state?.engine),
     own: { decl, scope: p.infra, root },
-    sharedSet: p.sharedInfra && { decl, scope: p.sharedInfra, root },
+    sharedSet: p.sharedInfra && { decl, scope: p.sharedInfra, root: home },
   };
 }
 

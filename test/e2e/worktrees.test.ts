@@ -33,6 +33,14 @@ const get = (port: number): Promise<string> => new Promise((resolve) => {
   req.end();
 });
 
+/** The status code of GET path, or 0 when nothing answers. */
+const getStatus = (port: number, path: string): Promise<number> => new Promise((resolve) => {
+  const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 2000 }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+  req.on('error', () => resolve(0));
+  req.on('timeout', () => req.destroy());
+  req.end();
+});
+
 describe('parallel checkouts (git worktrees, one PM2 daemon)', { timeout: 600_000 }, () => {
   const pm2 = usePrivatePm2();
   let c: Checkouts;
@@ -120,6 +128,31 @@ describe('parallel checkouts (git worktrees, one PM2 daemon)', { timeout: 600_00
     const after = status(c.main);
     assert.deepEqual(after.instances.map((i) => [i.instance, i.running]), [[0, true], [1, true], [2, false]]);
     assert.equal(c.dev(wtB).code, 0);
+  });
+
+  test('one shared infrastructure for every checkout, with one home: stop --shared in one is refused while another uses it', async () => {
+    // The shared set runs on the base ports, which instance 0's own servers hold: 0 stops first.
+    assert.equal(c.dev(c.main, 'stop').code, 0);
+    const b = c.dev(wtB, '5', '--infra', 'shared');
+    assert.equal(b.code, 0, b.stderr);
+    const m = c.dev(c.main, '6', '--infra', 'shared');
+    assert.equal(m.code, 0, m.stderr);
+    assert.ok(existsSync(join(wtB, '.instances', 'shared', 'data')), 'the set started from the checkout that started it first');
+    assert.ok(!existsSync(join(c.main, '.instances', 'shared')), 'the other checkout used that set: no second home, no second data');
+    const r = c.dev(c.main, 'stop', 'all', '--shared');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`the shared infrastructure is still used by instance 5 \\(of ${wtB} \\(branch feat-b\\)\\)`));
+    const infra = (JSON.parse(pm2Cli(PM2, 'jlist').stdout) as { name: string; pm2_env: { status: string } }[]).filter((p) => p.name.endsWith('-infra'));
+    assert.deepEqual(infra.map((p) => [p.name, p.pm2_env.status]).sort(), [['diwt-postgres-infra', 'online'], ['diwt-redis-infra', 'online']]);
+    assert.equal(await getStatus(3271 + 500, '/health'), 200, "the other checkout's backend still reaches its database");
+    for (const [dir, n] of [[wtB, '5'], [c.main, '6']] as const) {
+      const cleaned = c.dev(dir, n, 'clean', '--yes', '--no-backup');
+      assert.equal(cleaned.code, 0, cleaned.stderr);
+    }
+    const stopped = c.dev(c.main, 'stop', 'all', '--shared');
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, /stopped the shared infrastructure/);
+    assert.equal(c.dev(c.main).code, 0);
   });
 
   test("removing the worktree whose PM2 launched the daemon strands no one; its number goes to the next worktree", async () => {

@@ -2,7 +2,8 @@
 import { EngineUnreachableError, OperationalError, UsageError } from '../../errors.js';
 import { checkoutAt, describeCheckout } from '../../leases/checkout.js';
 import { onHost, placementLabel } from '../../plan/views.js';
-import { stopShared } from '../../lifecycle/shared.js';
+import { type SharedUser, stopShared } from '../../lifecycle/shared.js';
+import type { Target } from '../../lifecycle/target.js';
 import { stopInstance, stopStray } from '../../lifecycle/stop.js';
 import { dryRunText } from '../messages.js';
 import type { CommandContext } from '../support/context.js';
@@ -57,10 +58,15 @@ export async function run(ctx: CommandContext): Promise<void> {
   }
   if (ctx.flags.json) ctx.out(JSON.stringify({ stopped: results, ...(failed.length ? { failed } : {}) }, null, 2));
   if (ctx.flags.shared === true) {
-    // Users: instances on the shared set with an app still running (a stopped docker instance is still found, by its state).
+    // Users: instances on the shared set with an app still running, this checkout's and every other
+    // checkout's of the project (the set is the machine's: another worktree's backend may need it).
     const left = await targetsOf({ ...ctx, target: undefined });
     const running = new Set(left.procs.filter((x) => x.status === 'online').map((x) => x.namespace));
-    const users = left.targets.filter((t) => t.sharedSet && running.has(t.plan.pm2Namespace)).map((t) => t.plan.instance);
+    const uses = (t: Target) => Boolean(t.sharedSet) && running.has(t.plan.pm2Namespace);
+    const users: SharedUser[] = [
+      ...left.targets.filter(uses).map((t) => ({ instance: t.plan.instance })),
+      ...othersTargets(ctx).filter(uses).map((t) => ({ instance: t.plan.instance, elsewhere: describeCheckout(checkoutAt(t.root)) })),
+    ];
     await stopShared(decl, ctx.root, users, (e) => { if (e.kind === 'shared-stopped') ctx.out('stopped the shared infrastructure'); });
   }
   if (failed.length) throw new OperationalError(failed.join('\n'), 'Its containers keep running there; stop it again once the host answers.');
