@@ -48,12 +48,17 @@ function makerAlive(mark: string): boolean {
   return markAlive(Number(pid), start === undefined || start === '0' ? undefined : start);
 }
 
-export async function takeCopy(from: Target, to: Target, report: Report): Promise<TakenCopy> {
+/** A clone's source must have run here (its database and prefix exist): refused before anything starts. */
+export function requireSource(from: Target): void {
   const n = from.plan.instance;
   if (!from.state) {
     throw new OperationalError(`instance ${n} has no data to clone: it was never started here, or it was cleaned`, `Start it first: just dev ${n}`);
   }
   needDatabase(from, 'nothing to clone');
+}
+
+export async function takeCopy(from: Target, to: Target, report: Report): Promise<TakenCopy> {
+  requireSource(from);
   needDatabase(to, 'nothing to clone into');
   return withServersUp(from, report, async () => {
     trace('clone: source servers up');

@@ -5,7 +5,7 @@
  * three instances seeded at once build the snapshot's template once and each get its data.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
@@ -72,6 +72,10 @@ describe('clones and seeds on shared infrastructure', () => {
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
     }
+    const nothing = just('dev', '7', 'clone', '6');
+    assert.equal(nothing.code, 1);
+    assert.match(nothing.stderr, /instance 6 has no data to clone: it was never started here, or it was cleaned/);
+    assert.equal(existsSync(join(stack.root, '.instances', 'instance-7')), false, 'instance 7 was not started for it');
     assert.deepEqual(await processes(2), [], 'nothing of instance 2 was started');
     assert.deepEqual(await bodies(1), ['alpha', 'beta']);
   });

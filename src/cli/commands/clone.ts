@@ -7,7 +7,7 @@
  * holding the copy (never first empty), and its apps are left for `just dev M` (or started now with
  * --start). Nothing is replaced, so nothing is asked.
  */
-import { type TakenCopy, takeCopy } from '../../data/clone.js';
+import { type TakenCopy, requireSource, takeCopy } from '../../data/clone.js';
 import { seedInstance } from '../../data/seed.js';
 import { type Snapshot, snapshotNamed } from '../../data/snapshots.js';
 import { snapshotSource } from '../../data/sources.js';
@@ -55,6 +55,7 @@ async function cloneIntoNew(ctx: CommandContext, t: Target, raw: string | undefi
   const m = t.plan.instance;
   refuseIfHeldElsewhere(t.decl.project, t.root, m, 'nothing was cloned');
   const from = raw === undefined ? undefined : sourceTarget(ctx, m, raw);
+  if (from) requireSource(from); // before M's infrastructure starts: a source without data leaves M untouched
   const snapshot = raw === undefined ? snapshotNamed(t.root, String(ctx.flags['from-snapshot'])) : undefined;
   const label = from ? `instance ${from.plan.instance}` : `snapshot ${snapshot?.name}`;
   const copies: TakenCopy[] = [];

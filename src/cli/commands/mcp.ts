@@ -12,6 +12,7 @@ import { type ZodType, z } from 'zod';
 import { DUMP_DEADLINE_MS } from '../../engines/dump.js';
 import { cliScript, toolVersion } from '../../paths.js';
 import { DOCKER_HOST_RE, isSnapshotName } from '../../plan/names.js';
+import { onInterrupt } from '../../proc/interrupt.js';
 import { run as runProcess } from '../../proc/run.js';
 import { COMMANDS, type CommandSpec, type McpParam } from '../registry.js';
 
@@ -88,6 +89,6 @@ export async function run(): Promise<void> {
   const server = new McpServer({ name: 'dev-instances', version: toolVersion() });
   for (const c of COMMANDS) if (c.mcp) register(server, c as Parameters<typeof register>[1]);
   await server.connect(new StdioServerTransport());
-  // Serve until the client closes stdin.
-  await new Promise<void>((resolve) => { process.stdin.once('close', resolve); process.stdin.once('end', resolve); });
+  // Serve until the client closes stdin, or a signal ends the server (its calls' CLIs get SIGTERM: run.ts).
+  await new Promise<void>((resolve) => { process.stdin.once('close', resolve); process.stdin.once('end', resolve); onInterrupt(resolve); });
 }
