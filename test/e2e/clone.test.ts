@@ -5,7 +5,7 @@
  * three instances seeded at once build the snapshot's template once and each get its data.
  */
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
@@ -13,7 +13,7 @@ import pg from 'pg';
 import { cloneFamily } from '../../src/data/clone.js';
 import { withPm2 } from '../../src/pm2/client.js';
 import { REPO } from '../helpers/cli.js';
-import { api, stackRoot } from '../helpers/stack-root.js';
+import { api, stackRoot, until } from '../helpers/stack-root.js';
 
 const stack = stackRoot('di-clone-');
 const { just } = stack;
@@ -78,6 +78,36 @@ describe('clones and seeds on shared infrastructure', () => {
     assert.equal(existsSync(join(stack.root, '.instances', 'instance-7')), false, 'instance 7 was not started for it');
     assert.deepEqual(await processes(2), [], 'nothing of instance 2 was started');
     assert.deepEqual(await bodies(1), ['alpha', 'beta']);
+  });
+
+  it('a restore interrupted by SIGTERM while its backup waits changes nothing: exit 143, the rows and the running apps as they were', async () => {
+    assert.equal(just('dev', '1', 'snapshot', 'pre').code, 0);
+    const before = await processes(1);
+    // An open transaction holds the table: the restore's backup (pg_dump) waits for it, visibly.
+    const holder = new pg.Client({ ...PG, database: 'shipsec_dev_1' });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE records IN ACCESS EXCLUSIVE MODE');
+      const run = stack.justAsync('dev', '1', 'restore', 'pre', '--yes');
+      await until('the restore\'s pg_dump waits for the lock', async () => (await query<{ n: number }>('postgres',
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'pg_dump' AND wait_event_type = 'Lock'"))[0]?.n === 1, 30_000);
+      const { execSync } = await import('node:child_process');
+      const cli = execSync('ps -eo pid,args', { encoding: 'utf8' }).split('\n').find((l) => /bin\/dev\.mjs 1 restore pre --yes$/.test(l.trim()));
+      assert.ok(cli, 'the restore is running');
+      process.kill(Number(cli.trim().split(/\s+/)[0]), 'SIGTERM');
+      const ended = await run.done;
+      assert.equal(ended.code, 143, ended.stderr);
+      assert.match(ended.stderr, /^dev-instances: interrupted by SIGTERM$/m);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => {});
+      await holder.end();
+    }
+    assert.deepEqual(await bodies(1), ['alpha', 'beta'], 'the data is as it was');
+    assert.deepEqual(await processes(1), before, 'the apps ran throughout, untouched');
+    assert.equal(just('dev', 'snapshots', '--rm', 'pre', '--yes').code, 0);
+    const left = readdirSync(join(stack.root, '.instances', 'backups', 'instance-1')).filter((f) => f.includes('partial'));
+    assert.deepEqual(left, [], 'no half-written backup is left');
   });
 
   it('seeds three instances started at once from one snapshot: the template is built once, each gets the rows and keys', async () => {
