@@ -47,7 +47,8 @@ export const VALUE_FLAGS: ReadonlySet<string> = new Set((Object.keys(FLAGS) as F
  */
 export interface McpParam {
   to: FlagName | 'operand';
-  type: 'snapshot' | 'restore-name' | 'docker-host' | 'instance' | 'count' | 'seconds';
+  /** switch: a flag without a value, passed when the argument is true. */
+  type: 'snapshot' | 'restore-name' | 'docker-host' | 'instance' | 'count' | 'seconds' | 'switch';
   describe: string;
   max?: number;
 }
@@ -191,10 +192,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: ['from', 'from-snapshot', 'yes', 'no-backup', 'start', 'engine', 'infra', 'json'],
     summary: "replace M's database and keys with a copy of instance N's (N undisturbed) or of a snapshot's, all or nothing; a new M is created from it (--start: with its apps)",
     mcp: {
-      description: "REPLACE an instance's database and Redis keys with a copy of another instance's, as they are now (it keeps running), or of a snapshot's. Requires confirm: true.",
+      description: "REPLACE an instance's database and Redis keys with a copy of another instance's, as they are now (it keeps running), or of a snapshot's. An instance that never ran is created from the copy instead (its apps left stopped unless start: true). Requires confirm: true.",
       params: {
         from: { to: 'from', type: 'instance', describe: 'The instance to copy' },
         fromSnapshot: { to: 'from-snapshot', type: 'snapshot', describe: 'Or the snapshot to copy' },
+        start: { to: 'start', type: 'switch', describe: 'For an instance that never ran: start its apps too' },
       },
       confirm: 'clone replaces data',
     },

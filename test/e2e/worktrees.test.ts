@@ -145,7 +145,12 @@ describe('parallel checkouts (git worktrees, one PM2 daemon)', { timeout: 600_00
     const infra = (JSON.parse(pm2Cli(PM2, 'jlist').stdout) as { name: string; pm2_env: { status: string } }[]).filter((p) => p.name.endsWith('-infra'));
     assert.deepEqual(infra.map((p) => [p.name, p.pm2_env.status]).sort(), [['diwt-postgres-infra', 'online'], ['diwt-redis-infra', 'online']]);
     assert.equal(await getStatus(3271 + 500, '/health'), 200, "the other checkout's backend still reaches its database");
-    for (const [dir, n] of [[wtB, '5'], [c.main, '6']] as const) {
+    // A new instance here from the other checkout's instance, which keeps running.
+    const copied = c.dev(c.main, '7', 'clone', '5', '--infra', 'shared');
+    assert.equal(copied.code, 0, copied.stderr);
+    assert.match(copied.stderr, /instance 7 starts with the data of instance 5 \(pg_restore\)/);
+    assert.equal(await getStatus(3271 + 500, '/health'), 200, 'the source instance runs on');
+    for (const [dir, n] of [[wtB, '5'], [c.main, '6'], [c.main, '7']] as const) {
       const cleaned = c.dev(dir, n, 'clean', '--yes', '--no-backup');
       assert.equal(cleaned.code, 0, cleaned.stderr);
     }

@@ -18,6 +18,8 @@ describe('MCP tools from the command specs', () => {
     assert.deepEqual(cliWords(spec('restore'), { name: 'agent-4' }), ['restore', '--yes', '--json', '--', 'agent-4']);
     assert.deepEqual(cliWords(spec('logs'), { instance: 'all', lines: 5 }), ['logs', '--lines', '5', '--no-follow', '--', 'all']);
     assert.deepEqual(cliWords(spec('clone'), { instance: 2, from: 1 }), ['clone', '--from', '1', '--yes', '--json', '--', '2']);
+    assert.deepEqual(cliWords(spec('clone'), { instance: 3, from: 1, start: true }), ['clone', '--from', '1', '--start', '--yes', '--json', '--', '3']);
+    assert.deepEqual(cliWords(spec('clone'), { instance: 3, from: 1, start: false }), ['clone', '--from', '1', '--yes', '--json', '--', '3']);
   });
 
   it('every tool call has a deadline beyond what the command itself may wait: a wait its own timeout, a data command a dump and a restore', () => {

@@ -12,9 +12,10 @@ import { seedInstance } from '../../data/seed.js';
 import { type Snapshot, snapshotNamed } from '../../data/snapshots.js';
 import { snapshotSource } from '../../data/sources.js';
 import { refuseIfHeldElsewhere } from '../../leases/assign.js';
+import { othersLeases } from '../../leases/registry.js';
 import type { StartOptions } from '../../lifecycle/start.js';
 import { startInstance } from '../../lifecycle/start.js';
-import type { Target } from '../../lifecycle/target.js';
+import { type Target, resolveTarget } from '../../lifecycle/target.js';
 import { undoing } from '../../proc/interrupt.js';
 import { backupsKept, needDatabase } from '../../data/backups.js';
 import { UsageError } from '../../errors.js';
@@ -42,10 +43,16 @@ function sourceInstance(ctx: CommandContext, m: number): string | undefined {
   return instance;
 }
 
-/** Instance N as given: a plain decimal, as every instance number (08 and 0002 are refused, not read as 8 and 2), and not M. */
+/**
+ * Instance N as given: a plain decimal, as every instance number (08 and 0002 are refused, not read
+ * as 8 and 2), and not M. A number another checkout holds is that checkout's instance (an agent's new
+ * worktree copying the main worktree's data): it is only read, and left as it was found.
+ */
 function sourceTarget(ctx: CommandContext, m: number, raw: string): Target {
   if (!/^(0|[1-9]\d*)$/.test(raw)) throw new UsageError(`invalid source instance '${raw}': expected a number, as in just dev ${m} clone 1`);
-  const from = ctx.resolveRecorded(Number(raw));
+  const n = Number(raw);
+  const elsewhere = othersLeases(ctx.stack.decl.project, ctx.root).find((l) => l.instance === n);
+  const from = elsewhere ? resolveTarget(ctx.stack.decl, elsewhere.checkout, n) : ctx.resolveRecorded(n);
   if (from.plan.instance === m) throw new UsageError(`cannot clone instance ${m} into itself: name another instance as the source`);
   return from;
 }

@@ -52,6 +52,7 @@ function schemaOf(p: McpParam): ZodType {
     instance: number,
     count: z.number().int().min(1).max(p.max ?? Number.MAX_SAFE_INTEGER),
     seconds: z.number().min(1).max(p.max ?? Number.MAX_SAFE_INTEGER),
+    switch: z.boolean(),
   }[p.type];
   return base.optional().describe(p.describe);
 }
@@ -64,6 +65,7 @@ export function cliWords(c: CommandSpec, input: Record<string, unknown>): string
     const v = input[key];
     if (v === undefined) continue;
     if (p.to === 'operand') operand = String(v);
+    else if (p.type === 'switch') { if (v === true) flags.push(`--${p.to}`); }
     else flags.push(`--${p.to}`, String(v));
   }
   const target = input.instance === undefined ? [] : [String(input.instance)];
