@@ -10,7 +10,8 @@ import { trace } from '../src/trace.js';
 // A reader that goes away (`just dev 2 | head -1`) must not kill a start halfway: its lines are lost,
 // the command carries on and leaves the instance whole.
 for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err; });
+  // EIO: the terminal closed (SIGHUP); the command still unwinds.
+  stream.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err; });
 }
 
 // Ctrl-C, a closed terminal, or a SIGTERM to this process alone: the command ends like a failed one

@@ -105,7 +105,15 @@ export async function restoreInstance(t: Target, o: RestoreOptions): Promise<Res
     });
     if (appsStopped.length > 0) {
       o.report({ kind: 'apps-stopped', instance: p.instance, apps: appsStopped });
-      await freeAppPorts(p, await oursOf(t));
+      try {
+        await freeAppPorts(p, await oursOf(t));
+      } catch (err) {
+        // Nothing swapped yet (a port still held, or a signal): the apps are started again by the caller.
+        await dropDatabase(server, side.incoming).catch(() => {});
+        if (redis) await forgetReplaced(redis.url, redis.prefix).catch(() => {});
+        throw new RestoreFailed(`could not restore ${o.from.label}: ${firstLines(err)}`,
+          `Nothing changed: instance ${p.instance}'s database ${db.name}${redis ? ` and keys under ${redis.prefix}` : ''} are as they were.`, appsStopped);
+      }
     }
     trace('restore: apps stopped');
     // The keys first (they can be swapped back), then the database (which cannot, once renamed).

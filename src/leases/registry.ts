@@ -85,7 +85,7 @@ export async function changeLeases<T>(fn: (leases: Lease[]) => T | Promise<T>, e
     const before = JSON.stringify(leases);
     const value = await fn(leases);
     if (pruned.length > 0 || JSON.stringify(leases) !== before) {
-      await writeFileAtomic(file, `${JSON.stringify({ version: 1, leases }, null, 2)}\n`, 0o600);
+      await writeFileAtomic(file, `${JSON.stringify({ version: 1, leases }, null, 2)}\n`, 0o600, { durable: true });
     }
     return { value, pruned };
   } finally {

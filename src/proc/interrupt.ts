@@ -3,8 +3,8 @@
  * one does: the children it runs get SIGTERM (a terminal's Ctrl-C reaches them anyway; a SIGTERM sent
  * to this process alone would not), every wait stops at its next look (pollUntil), the step's own
  * undo runs (a start removes what it started, a restore starts the apps it stopped), locks are
- * released on the way out, and the exit code is 128 + the signal's number. A second signal ends the
- * process at once. Leftovers of a process that could not finish are swept by the next command
+ * released on the way out, and the exit code is 128 + the signal's number. A second signal (a second
+ * later or more) ends the process at once. Leftovers of a process that could not finish are swept by the next command
  * (fs/leftovers.ts).
  */
 import type { AsyncLocalStorage } from 'node:async_hooks';
@@ -47,15 +47,25 @@ export function onInterrupt(fn: () => void): () => void {
   return () => listeners.delete(fn);
 }
 
+/** Signals closer together than this are one interruption. */
+const REPEAT_MS = 1_000;
+
 /**
  * Take these signals as interruptions (the CLI's entry). The first is remembered and told to the
  * listeners; the second exits at once. graceMs: how long the unwinding may take before the process exits anyway.
  */
 export function interruptOn(signals: readonly NodeJS.Signals[], graceMs = 60_000): void {
+  let at = 0;
   for (const sig of signals) {
     process.on(sig, () => {
-      if (received) process.exit(exitCodeOf(received));
+      if (received) {
+        // One Ctrl-C under npx arrives twice (npm passes it on), a closed terminal sends SIGHUP twice:
+        // only a signal well after the first means "stop now".
+        if (Date.now() - at > REPEAT_MS) process.exit(exitCodeOf(received));
+        return;
+      }
       received = sig;
+      at = Date.now();
       for (const fn of listeners) fn();
       setTimeout(() => process.exit(exitCodeOf(sig)), graceMs).unref();
     });

@@ -48,7 +48,7 @@ export async function replaceData(ctx: CommandContext, t: Target, r: Replacement
   } finally {
     await undoing(async () => source.dispose?.());
   }
-  if (done.appsStopped.length > 0) await startAgain();
+  if (done.appsStopped.length > 0) await undoing(startAgain); // the apps it stopped run again, a signal or not
   const json = { instance: n, [r.verb === 'restore' ? 'restored' : 'cloned']: source.label, before: done.before ?? null, restarted: done.appsStopped, events };
   if (ctx.flags.json) ctx.out(JSON.stringify(json, null, 2));
   else ctx.out(`${r.verb === 'restore' ? 'restored' : 'cloned'} instance ${n} from ${source.label}`);

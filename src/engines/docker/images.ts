@@ -8,6 +8,7 @@ import type { StackDeclaration } from '../../config/types.js';
 import { imageEnvVar } from '../../plan/names.js';
 import { type InfraScope } from '../../plan/plan.js';
 import { onHost, placementLabel } from '../../plan/views.js';
+import { interrupted } from '../../proc/interrupt.js';
 import { run, runPiped } from '../../proc/run.js';
 import { sayingWhile } from '../../progress.js';
 import { formatBytes } from '../../text/bytes.js';
@@ -103,7 +104,7 @@ export async function pullImage(image: string, on: On = HERE): Promise<string | 
     const api = await pullThroughApi(image, dockerEnv(on), (p) => { bytes = p; }, PULL_DEADLINE_MS);
     if (api.ok) return undefined;
     trace(`docker: the Engine API's pull of ${image} failed (${api.why})${api.retryWithCli ? '; docker pull tries' : ''}`);
-    if (!api.retryWithCli) return api.why;
+    if (!api.retryWithCli || interrupted()) return api.why; // an interrupted pull is not started again
     bytes = { done: 0, total: 0 };
     const r = await run('docker', ['pull', '--quiet', image], { env: dockerEnv(on), reject: false, timeoutMs: PULL_DEADLINE_MS });
     return r.code === 0 ? undefined : lastLine(r, 'docker pull');
