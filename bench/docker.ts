@@ -56,7 +56,7 @@ export async function dockerBench(repo: string, rounds = 3, fleet = 5): Promise<
     compose('up', '-d', 'postgres', 'redis');
     await waitAllReady(p.infra.ports.filter((x) => x.container && ['postgres', 'redis'].includes(x.container.service)).map((x) => {
       const kind = x.container?.service as 'postgres' | 'redis';
-      return { name: kind, port: x.port, probe: () => PROBES[kind](x.port, p.infra.superuser), deadlineMs: 120_000 };
+      return { name: kind, port: x.port, probe: () => PROBES[kind](x.port, p.infra), deadlineMs: 120_000 };
     }));
     return performance.now() - t0;
   };

@@ -86,7 +86,7 @@ export async function remoteBench(repo: string, rounds = 3): Promise<void> {
       compose('up', '-d', 'postgres', 'redis');
       await waitAllReady(p.infra.ports.filter((x) => x.container && ['postgres', 'redis'].includes(x.container.service)).map((x) => {
         const kind = x.container?.service as 'postgres' | 'redis';
-        return { name: kind, port: x.port, probe: () => PROBES[kind](x.port, p.infra.superuser, ADDRESS), deadlineMs: 120_000 };
+        return { name: kind, port: x.port, probe: () => PROBES[kind](x.port, p.infra, ADDRESS), deadlineMs: 120_000 };
       }));
       return performance.now() - t0;
     };

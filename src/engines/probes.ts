@@ -4,7 +4,7 @@
  * others accept a TCP connection. Clients load on first use.
  */
 import type { StackDeclaration } from '../config/types.js';
-import type { InfraScope } from '../plan/plan.js';
+import type { Credentials, InfraScope } from '../plan/plan.js';
 import { run } from '../proc/run.js';
 import { httpAnswers, tcpAccepts } from '../readiness.js';
 
@@ -16,14 +16,14 @@ export function superuserOf(su: InfraScope['superuser']): NonNullable<InfraScope
   return su;
 }
 
-export const PROBES: Record<InfraKind, (port: number, superuser: InfraScope['superuser'], host?: string) => Promise<void>> = {
-  postgres: async (port, su, host = '127.0.0.1') => {
+export const PROBES: Record<InfraKind, (port: number, creds: Credentials, host?: string) => Promise<void>> = {
+  postgres: async (port, creds, host = '127.0.0.1') => {
     const { pgAnswers } = await import('../provision/postgres.js');
-    await pgAnswers({ host, port, ...superuserOf(su) });
+    await pgAnswers({ host, port, ...superuserOf(creds.superuser) });
   },
-  redis: async (port, _su, host = '127.0.0.1') => {
+  redis: async (port, creds, host = '127.0.0.1') => {
     const { redisAnswers } = await import('../provision/redis.js');
-    await redisAnswers(`redis://${host}:${port}`);
+    await redisAnswers(`redis://${creds.redisPassword ? `:${encodeURIComponent(creds.redisPassword)}@` : ''}${host}:${port}`);
   },
   temporal: async (port, _su, host = '127.0.0.1') => {
     const { temporalAnswers } = await import('../provision/temporal.js');
@@ -58,12 +58,12 @@ async function commandSucceeds(command: readonly string[], port: number): Promis
  * The probe that tells a declared service is ready, whoever runs it: its declared `ready` (an HTTP
  * path, or a command), else its kind's probe, else `fallback` (a container's own healthcheck), else a TCP connect.
  */
-export function serviceProbe(decl: StackDeclaration, serviceId: string, port: number, superuser: InfraScope['superuser'], host: string,
+export function serviceProbe(decl: StackDeclaration, serviceId: string, port: number, creds: Credentials, host: string,
   fallback?: () => Promise<void>): () => Promise<void> {
   const ready = decl.services[serviceId]?.ready;
   if (ready && 'http' in ready) return () => httpAnswers(port, ready.http, host);
   if (ready && 'command' in ready) return () => commandSucceeds(ready.command, port);
   const kind = kindOfService(decl, serviceId);
-  if (kind) return () => PROBES[kind](port, superuser, host);
+  if (kind) return () => PROBES[kind](port, creds, host);
   return fallback ?? (() => tcpAccepts(port, host));
 }

@@ -7,6 +7,7 @@ import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pm2AppName } from '../plan/names.js';
 import type { InstancePlan } from '../plan/plan.js';
+import { interrupted, onInterrupt } from '../proc/interrupt.js';
 import { tailOf } from '../readiness.js';
 import type { Target } from './target.js';
 
@@ -64,14 +65,17 @@ export async function showLogs(targets: readonly Target[], opts: LogsOptions): P
   if (sources.length === 0 && streams.length === 0) return false;
   if (!opts.follow) { await Promise.all(streams.map((s) => s.done)); return true; }
 
-  // Follow until interrupted: poll the files for new bytes (fs.watch misses appends on some systems).
+  // Follow until interrupted (Ctrl-C, SIGTERM, a closed terminal: the usual end of following, so exit 0):
+  // poll the files for new bytes (fs.watch misses appends on some systems).
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       for (const s of sources) {
         try { print(s, readNew(s)); } catch { /* file went away: keep the others */ }
       }
     }, 250);
-    process.once('SIGINT', () => { clearInterval(timer); for (const s of streams) s.stop(); resolve(); });
+    const end = () => { clearInterval(timer); for (const s of streams) s.stop(); resolve(); };
+    if (interrupted()) end();
+    else onInterrupt(end);
   });
   return true;
 }

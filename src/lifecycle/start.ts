@@ -29,7 +29,7 @@ import { lockInstance } from './locking.js';
 import { endOrphans, findOrphans } from './orphans.js';
 import { upShared } from './shared.js';
 import { writeState } from './state.js';
-import { type Target, instancePorts, sharesDatabaseServer } from './target.js';
+import { type Target, instancePorts, onEngine, sharesDatabaseServer } from './target.js';
 
 /** How long a port on a placed host has to accept a connection before it counts as free. */
 const REMOTE_PORT_MS = 1_500;
@@ -74,7 +74,8 @@ interface Situation {
   running: boolean;
 }
 
-export async function startInstance(t: Target, opts: StartOptions): Promise<StartResult> {
+export async function startInstance(given: Target, opts: StartOptions): Promise<StartResult> {
+  let t = given;
   const t0 = performance.now();
   // The number first: another checkout holding it refuses the start before anything runs.
   await claimInstance(t.plan, t.root);
@@ -95,7 +96,10 @@ export async function startInstance(t: Target, opts: StartOptions): Promise<Star
     selecting.catch(() => {}); // awaited in inspect
     return await withPm2(async (pm2) => {
       trace('start: connected to PM2');
-      const s = await inspect(t, pm2, selecting, opts.report);
+      const chosen = await selecting;
+      trace(`start: engine chosen (${chosen.engine.name})`);
+      t = onEngine(t, chosen.engine.name); // the native engine's Redis asks for a password: its URL says so
+      const s = await inspect(t, pm2, chosen, opts.report);
       const done = (extra: Partial<StartResult>): StartResult => ({
         plan: t.plan, engine: s.engine, engineReason: s.reason, alreadyRunning: false, unavailable: s.unavailable,
         ms: performance.now() - t0, ...extra,
@@ -126,10 +130,8 @@ export async function startInstance(t: Target, opts: StartOptions): Promise<Star
   }
 }
 
-/** Inspect: choose the engine, look at what runs, and refuse before anything starts when a required server cannot run. */
-async function inspect(t: Target, pm2: Pm2Session, selecting: Promise<{ engine: Engine; reason: string }>, report: Report): Promise<Situation> {
-  const { engine, reason } = await selecting;
-  trace(`start: engine chosen (${engine.name})`);
+/** Inspect: on the chosen engine, look at what runs, and refuse before anything starts when a required server cannot run. */
+async function inspect(t: Target, pm2: Pm2Session, { engine, reason }: { engine: Engine; reason: string }, report: Report): Promise<Situation> {
   const sets = [t.own, ...(t.sharedSet ? [t.sharedSet] : [])];
   const inspections = await Promise.all(sets.map((set) => engine.inspect(set, { fetch: true })));
   const missing = inspections.flatMap((i) => i.missing);

@@ -7,8 +7,9 @@ import type { Sharing, StackDeclaration } from '../config/types.js';
 import { engineOfRecord } from '../engines/registry.js';
 import type { Engine, EngineName, EngineTarget } from '../engines/types.js';
 import { SHARED_DIR, instanceDir } from '../plan/names.js';
-import { type InstancePlan, LOCAL_HOST, type Placement, plan, rangeFor, sharedServices } from '../plan/plan.js';
+import { type InstancePlan, LOCAL_HOST, type Placement, type PlanOptions, plan, rangeFor, sharedServices } from '../plan/plan.js';
 import { parseInstance } from '../plan/range.js';
+import { machineSecret } from '../secrets.js';
 import { sharedHome } from './shared-home.js';
 import { type InstanceState, readState } from './state.js';
 
@@ -27,6 +28,8 @@ export interface Target {
   /** The instance's own infrastructure, and the shared set's, as engines take them. */
   own: EngineTarget;
   sharedSet: EngineTarget | undefined;
+  /** What plan() was given, for onEngine. */
+  planned: PlanOptions;
 }
 
 export interface ResolveOptions {
@@ -42,6 +45,8 @@ export interface ResolveOptions {
   proxy?: { port: number };
   /** Where its own infrastructure runs, when a start places it (null: on this machine); else as recorded. */
   placement?: Placement | null;
+  /** The engine a start chose (onEngine), over the recorded one. */
+  engine?: EngineName;
 }
 
 /** raw: the instance as the user gave it (or a discovered number); refused with exit 2 when out of range. */
@@ -56,17 +61,52 @@ export function resolveTarget(decl: StackDeclaration, root: string, raw: string 
   const range = rangeFor(decl, shared);
   parseInstance(token, range.max, opts.what, range.reason);
   const placement = opts.placement === undefined ? state?.placement : opts.placement ?? undefined;
-  const p = plan(decl, n, { shared, env: opts.env ?? process.env, ...(opts.proxy ? { proxy: opts.proxy } : {}), ...(placement ? { placement } : {}) });
+  const engine = engineOfRecord(opts.engine ?? state?.engine ?? opts.found);
   // The shared set's data and state are where the machine has them (another worktree's folder, maybe).
-  const home = p.sharedInfra ? sharedHome(decl.project, root) : root;
-  const sharedState = p.sharedInfra && readState(home, SHARED_DIR);
+  const sharesAny = shared.size > 0;
+  const home = sharesAny ? sharedHome(decl.project, root) : root;
+  const sharedEngine = sharesAny ? engineOfRecord(readState(home, SHARED_DIR)?.engine ?? opts.engine ?? state?.engine) : undefined;
+  const planned: PlanOptions = {
+    shared, env: opts.env ?? process.env, ...(opts.proxy ? { proxy: opts.proxy } : {}), ...(placement ? { placement } : {}),
+    ...redisPassword(decl, shared, engine, sharedEngine),
+  };
+  const p = plan(decl, n, planned);
   return {
-    decl, root, plan: p, shared, state,
-    engine: engineOfRecord(state?.engine ?? opts.found),
-    sharedEngine: p.sharedInfra && engineOfRecord(sharedState?.engine ?? state?.engine),
+    decl, root, plan: p, shared, state, engine,
+    sharedEngine: p.sharedInfra && sharedEngine,
     own: { decl, scope: p.infra, root },
     sharedSet: p.sharedInfra && { decl, scope: p.sharedInfra, root: home },
+    planned,
   };
+}
+
+/**
+ * The target as the engine a start chose runs it: the same, re-planned only when the Redis it uses
+ * changes hands between engines (the native engine's Redis asks for the machine's password).
+ */
+export function onEngine(t: Target, name: EngineName): Target {
+  if (t.engine.name === name) return t;
+  const engine = engineOfRecord(name);
+  const sharedEngine = t.sharedEngine && readState(t.sharedSet?.root ?? t.root, SHARED_DIR) ? t.sharedEngine : engine;
+  const planned: PlanOptions = { ...t.planned };
+  delete planned.redisPassword;
+  Object.assign(planned, redisPassword(t.decl, t.shared, engine, sharedEngine));
+  const p = plan(t.decl, t.plan.instance, planned);
+  return {
+    ...t, plan: p, engine, planned,
+    sharedEngine: p.sharedInfra && sharedEngine,
+    own: { ...t.own, scope: p.infra },
+    sharedSet: p.sharedInfra && t.sharedSet && { ...t.sharedSet, scope: p.sharedInfra },
+  };
+}
+
+/** The machine's Redis password, when the engine that runs the declared Redis for this instance is native. */
+function redisPassword(decl: StackDeclaration, shared: ReadonlySet<string>, own: Engine, sharedSet: Engine | undefined): { redisPassword?: string } {
+  const r = decl.infra?.redis;
+  if (!r) return {};
+  const service = decl.services[r.service]?.container?.service;
+  const runner = service !== undefined && shared.has(service) ? sharedSet : own;
+  return runner?.redisPassword ? { redisPassword: machineSecret('redis') } : {};
 }
 
 /** The instance's ports: its apps' and its own infrastructure's (the shared set checks its own). */

@@ -94,9 +94,14 @@ export interface InfraScope {
   compose: { override: ComposeOverride };
   /** The Postgres superuser the tool's clients log in as (when the declaration has a Postgres). */
   superuser?: { user: string; password: string };
+  /** The password Redis asks for, when the set runs it natively (PlanOptions.redisPassword). */
+  redisPassword?: string;
   /** The Docker host it runs on, when not this machine's engine (an instance's own set only). */
   placement?: Placement;
 }
+
+/** What the tool's own clients log in with: Postgres's superuser, Redis's password. */
+export type Credentials = Pick<InfraScope, 'superuser' | 'redisPassword'>;
 
 export interface ComposeOverride {
   /** Ports in short syntax, `HOST_IP:PUBLISHED:TARGET`: the one form compose v1 and v2 both take with an address. */
@@ -124,6 +129,11 @@ export interface PlanOptions {
   proxy?: { port: number };
   /** The instance's own infrastructure on another Docker host; its apps and the shared set stay here. */
   placement?: Placement;
+  /**
+   * The password of the Redis the instance uses, when the native engine runs it (the machine's, see
+   * src/secrets.ts; lifecycle/target.ts decides): in its URL and in the scopes the native engine runs.
+   */
+  redisPassword?: string;
 }
 
 export interface ImageChoice {
@@ -182,7 +192,8 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
   };
   const { project } = decl;
   const composeProject = names.composeProjectName(project, instance);
-  const slices = planSlices({ decl, instance, port: at, host: (service) => hostOf[service] ?? LOCAL_HOST });
+  const { redisPassword } = options;
+  const slices = planSlices({ decl, instance, port: at, host: (service) => hostOf[service] ?? LOCAL_HOST, ...(redisPassword ? { redisPassword } : {}) });
   const urls = appUrls(decl, instance, at, options.proxy);
   const ctx = contextOf(decl, slices, {
     instance, ports: portOf, hosts: hostOf, composeProject,
@@ -197,6 +208,7 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
   const own = ports.filter((x) => !x.shared && !appPortIds.has(x.id));
   const pg = decl.infra?.postgres;
   const superuser = pg && { user: pg.user, password: pg.password };
+  const credentials = { ...(superuser ? { superuser } : {}), ...(redisPassword ? { redisPassword } : {}) };
   const infra: InfraScope = {
     label: `instance ${instance}`, project, composeProject, pm2Namespace: names.pm2Namespace(project, instance),
     nameSuffix: String(instance), shared: false, dir,
@@ -205,10 +217,10 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
     images: pick(images, (svc) => !shared.has(svc)),
     ports: own,
     compose: { override: composeOverride(decl, own, ctx, images, options.placement?.address ?? decl.bindAddress) },
-    ...(superuser ? { superuser } : {}),
+    ...credentials,
     ...(options.placement ? { placement: options.placement } : {}),
   };
-  const sharedInfra = shared.size === 0 ? undefined : sharedScope(decl, ports.filter((x) => x.shared), ctx, superuser, images);
+  const sharedInfra = shared.size === 0 ? undefined : sharedScope(decl, ports.filter((x) => x.shared), ctx, credentials, images);
 
   return {
     instance, project, composeProject,
@@ -315,7 +327,7 @@ export function programOf(app: AppDecl, port?: number): Pick<AppPlan, 'script' |
 const pick = <T>(rec: Record<string, T>, keep: (key: string) => boolean): Record<string, T> =>
   Object.fromEntries(Object.entries(rec).filter(([k]) => keep(k)));
 
-function sharedScope(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContext, superuser: InfraScope['superuser'],
+function sharedScope(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContext, credentials: Credentials,
   images: Record<string, ImageChoice>): InfraScope {
   const composeProject = names.sharedProjectName(decl.project);
   const services = [...new Set(ports.flatMap((p) => (p.container ? [p.container.service] : [])))];
@@ -328,7 +340,7 @@ function sharedScope(decl: StackDeclaration, ports: PortEntry[], ctx: PlanContex
     ports,
     // The shared set's compose keys (credentials, advertised addresses) come from base-port values.
     compose: { override: composeOverride(decl, ports, ctx, images, decl.bindAddress) },
-    ...(superuser ? { superuser } : {}),
+    ...credentials,
   };
 }
 

@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { DUMP_DEADLINE_MS } from '../engines/dump.js';
 import { OperationalError } from '../errors.js';
+import { onInterrupt, stopIfInterrupted } from '../proc/interrupt.js';
 import { trace } from '../trace.js';
 import { DATABASE_NAME_RE, MAX_IDENTIFIER_BYTES } from '../plan/names.js';
 
@@ -175,16 +176,22 @@ export async function allowConnections(server: PgServer, name: string, allow: bo
  */
 export async function withServerLock<T>(server: PgServer, key: string, fn: () => Promise<T>, waitMs = DUMP_DEADLINE_MS): Promise<T> {
   return withClient(server, async (c) => {
+    // A signal ends the wait: the server is told to cancel it (a closed socket alone would leave it waiting).
+    const cancel = onInterrupt(() => { void withClient(server, (k) => k.query('SELECT pg_cancel_backend($1)', [(c as unknown as { processID: number }).processID])).catch(() => {}); });
     try {
+      stopIfInterrupted();
       await c.query(`SET lock_timeout = ${Math.max(1, Math.round(waitMs))}`);
       await c.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
       await c.query('SET lock_timeout = 0');
     } catch (err) {
+      stopIfInterrupted();
       if ((err as { code?: string }).code !== '55P03') throw err;
       const holder = (await c.query<{ pid: number; app: string }>(`SELECT l.pid, a.application_name AS app FROM pg_locks l JOIN pg_stat_activity a USING (pid)
         WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($1, 0)`, [key]).catch(() => undefined))?.rows[0];
       throw new OperationalError(`waited ${Math.round(waitMs / 1000)} s for the server lock ${key} on port ${server.port}${holder ? `, held by the session of pid ${holder.pid}${holder.app ? ` (${holder.app})` : ''}` : ''}`,
         'Another command is building or copying the same golden template; let it finish, or end that session, and try again.');
+    } finally {
+      cancel();
     }
     try {
       return await fn();

@@ -8,24 +8,31 @@ export interface RedisSlice {
   keyPrefix: string;
   host: string;
   port: number;
+  /** What the server asks for (the native engine's Redis); its URL carries it too. */
+  password?: string;
 }
 
+const userinfo = (password: string | undefined): string => (password ? `:${encodeURIComponent(password)}@` : '');
+
 /** The Redis server that holds the keys, as the tool's clients reach it. */
-export const redisUrlOf = (r: RedisSlice): string => `redis://${clientAddress(r.host)}:${r.port}`;
+export const redisUrlOf = (r: RedisSlice): string => `redis://${userinfo(r.password)}${clientAddress(r.host)}:${r.port}`;
 
 export const redis: SliceKind<'redis', RedisSlice> = {
   key: 'redis',
   infra: 'redis',
   title: 'Redis prefix',
   service: (decl) => decl.infra?.redis?.service ?? '',
-  plan({ decl, instance, port, host }) {
+  plan({ decl, instance, port, host, redisPassword }) {
     const r = decl.infra?.redis;
     if (!r) return undefined;
     const at = host(r.service);
     const p = port(r.service);
-    return { url: `redis://${at}:${p}`, keyPrefix: redisKeyPrefix(decl.project, instance), host: at, port: p };
+    return {
+      url: `redis://${userinfo(redisPassword)}${at}:${p}`, keyPrefix: redisKeyPrefix(decl.project, instance), host: at, port: p,
+      ...(redisPassword ? { password: redisPassword } : {}),
+    };
   },
-  show: (r) => `'${r.keyPrefix}' at ${r.url}`,
+  show: (r) => `'${r.keyPrefix}' at redis://${r.password ? ':****@' : ''}${r.host}:${r.port}`,
   noun: 'key prefix',
   name: (r) => r.keyPrefix,
   server: (r) => `${r.host}:${r.port}`,

@@ -13,6 +13,8 @@ export interface SliceSite {
   /** The port of a declared service for this instance, and where it answers ('localhost' or a Docker host's address). */
   port: (serviceId: string) => number;
   host: (serviceId: string) => string;
+  /** The password of the declared Redis, when it asks for one (the native engine's). */
+  redisPassword?: string;
 }
 
 /**

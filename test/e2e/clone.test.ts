@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { cloneFamily } from '../../src/data/clone.js';
 import { withPm2 } from '../../src/pm2/client.js';
@@ -28,11 +28,7 @@ async function query<T>(database: string, sql: string): Promise<T[]> {
   try { return (await c.query(sql)).rows as T[]; } finally { await c.end(); }
 }
 
-async function withRedis<T>(fn: (r: Redis) => Promise<T>, port = 6379): Promise<T> {
-  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
-  await r.connect();
-  try { return await fn(r); } finally { r.disconnect(); }
-}
+const withRedis = <T>(fn: (r: Redis) => Promise<T>, port = 6379): Promise<T> => stack.withRedis(port, fn);
 
 /** The keys under an instance's prefix, with their values, without the prefix (on the shared Redis, unless port says another). */
 const keysOf = (n: number, port?: number) => withRedis(async (r) => {

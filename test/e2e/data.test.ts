@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { withPm2 } from '../../src/pm2/client.js';
 import { listDatabases } from '../../src/provision/postgres.js';
@@ -21,11 +20,7 @@ const BACKUPS = join(stack.root, '.instances/backups/instance-1');
 const bodies = async () => ((await api(BACKEND, '/records')).json as { body: string }[]).map((x) => x.body);
 const PG = { host: '127.0.0.1', port: 5533, user: 'shipsec', password: 'shipsec' };
 
-async function withRedis<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
-  await r.connect();
-  try { return await fn(r); } finally { r.disconnect(); }
-}
+const { withRedis } = stack;
 
 /** An instance's rows (every table) and keys with their values: what must not change. */
 async function instanceData(n: number): Promise<unknown> {

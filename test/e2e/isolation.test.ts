@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { api, stackRoot } from '../helpers/stack-root.js';
 
@@ -45,14 +44,10 @@ async function database(n: number): Promise<unknown[]> {
 }
 
 async function keys(prefix: string): Promise<[string, string | null][]> {
-  const r = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
-  await r.connect();
-  try {
+  return stack.withRedis(6379, async (r) => {
     const all = (await r.keys('*')).filter((k) => k.startsWith(prefix)).sort();
-    return await Promise.all(all.map(async (k) => [k, (await r.type(k)) === 'string' ? await r.get(k) : await r.type(k)] as [string, string | null]));
-  } finally {
-    r.disconnect();
-  }
+    return Promise.all(all.map(async (k) => [k, (await r.type(k)) === 'string' ? await r.get(k) : await r.type(k)] as [string, string | null]));
+  });
 }
 
 const snapshot = async () => ({ files: files(13), database: await database(13), keys: await keys('shipsec-dev-13:') });

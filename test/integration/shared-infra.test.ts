@@ -25,7 +25,9 @@ const decl = checkDeclaration(defineStack({ ...stack, services: moved as typeof 
 const pm2 = usePrivatePm2();
 const root = tempDir('di-shared-');
 chmodSync(root.path, 0o755);
-const [p7, p8] = [plan(decl, 7), plan(decl, 8)];
+// As the CLI plans instances whose Redis the native engine runs: with the machine's password.
+const redisPassword = 'f00dfeedf00dfeedf00dfeedf00dfeed';
+const [p7, p8] = [plan(decl, 7, { redisPassword }), plan(decl, 8, { redisPassword })];
 const shared = p7.sharedInfra;
 
 async function sql(p: typeof p7, text: string, params: unknown[] = []): Promise<pg.QueryResult> {

@@ -18,16 +18,16 @@ describe('serviceProbe', () => {
   after(() => server.close());
 
   it('a declared command: ready when it exits 0 with {port} filled in; else its exit code and last line', async () => {
-    await serviceProbe(decl({ command: ['sh', '-c', 'test "$0" = ready', 'ready'] }), 'svc', port, undefined, '127.0.0.1')();
-    await serviceProbe(decl({ command: ['python3', '-c', 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1])', 'http://127.0.0.1:{port}/ready'] }), 'svc', port, undefined, '127.0.0.1')();
-    await assert.rejects(serviceProbe(decl({ command: ['sh', '-c', 'echo "not yet: $0" >&2; exit 3', '{port}'] }), 'svc', port, undefined, '127.0.0.1')(),
+    await serviceProbe(decl({ command: ['sh', '-c', 'test "$0" = ready', 'ready'] }), 'svc', port, {}, '127.0.0.1')();
+    await serviceProbe(decl({ command: ['python3', '-c', 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1])', 'http://127.0.0.1:{port}/ready'] }), 'svc', port, {}, '127.0.0.1')();
+    await assert.rejects(serviceProbe(decl({ command: ['sh', '-c', 'echo "not yet: $0" >&2; exit 3', '{port}'] }), 'svc', port, {}, '127.0.0.1')(),
       new RegExp(`^Error: sh exited with 3: not yet: ${port}$`));
   });
 
   it('a declared HTTP path wins over the fallback; without one, the fallback (a container healthcheck), else a TCP connect', async () => {
     const never = () => Promise.reject(new Error('healthcheck not passed'));
-    await serviceProbe(decl({ http: '/ready' }), 'svc', port, undefined, '127.0.0.1', never)();
-    await assert.rejects(serviceProbe(decl(), 'svc', port, undefined, '127.0.0.1', never)(), /healthcheck not passed/);
-    await serviceProbe(decl(), 'svc', port, undefined, '127.0.0.1')();
+    await serviceProbe(decl({ http: '/ready' }), 'svc', port, {}, '127.0.0.1', never)();
+    await assert.rejects(serviceProbe(decl(), 'svc', port, {}, '127.0.0.1', never)(), /healthcheck not passed/);
+    await serviceProbe(decl(), 'svc', port, {}, '127.0.0.1')();
   });
 });

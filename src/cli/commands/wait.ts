@@ -7,6 +7,7 @@ import { OperationalError, UsageError } from '../../errors.js';
 import { type InstanceStatus, type ProcessRow, instanceStatus } from '../../lifecycle/status.js';
 import { pause } from '../../poll.js';
 import { withPm2 } from '../../pm2/client.js';
+import { stopIfInterrupted } from '../../proc/interrupt.js';
 import { type CommandContext, needTarget } from '../support/context.js';
 
 const DEFAULT_TIMEOUT_S = 120;
@@ -30,6 +31,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   // One PM2 connection for the whole wait; the target is resolved again each time (a start may record its engine meanwhile).
   await withPm2(async (pm2) => {
     for (;;) {
+      stopIfInterrupted();
       const t = ctx.resolve(n);
       [last] = await instanceStatus(ctx.stack.decl, ctx.root, [t], await pm2.list(), false);
       if (healthy(last) || Date.now() >= deadline) return;

@@ -143,7 +143,7 @@ function probedPorts(t: EngineTarget, services: readonly string[], base: Record<
   return t.scope.ports.filter((x) => x.container && services.includes(x.container.service)).map((x) => {
     const service = x.container?.service ?? x.id;
     const healthcheck = base[service]?.healthcheck ? () => containerHealthy(t, service) : undefined;
-    return { port: x, service, probe: serviceProbe(t.decl, x.id, x.port, t.scope.superuser, clientAddress(x.host), healthcheck) };
+    return { port: x, service, probe: serviceProbe(t.decl, x.id, x.port, t.scope, clientAddress(x.host), healthcheck) };
   });
 }
 
@@ -186,6 +186,7 @@ const runningNames = (cs: readonly Container[]) => cs.filter((c) => c.state === 
 export const dockerEngine: Engine = {
   name: 'docker',
   underPm2: false,
+  redisPassword: false,
 
   async instances(decl) {
     return (await composeProjects()).map((name) => instanceOfProject(decl.project, name)).filter((n): n is number => n !== undefined);

