@@ -1,5 +1,5 @@
 /**
- * Passwords the tool makes for the servers it runs itself (the native engine's Redis): one per
+ * Passwords the tool makes for the servers it runs itself (the native engine's Postgres and Redis): one per
  * machine and user, in the state directory, readable by that user alone. Made on first need, kept
  * afterwards (servers and their clients must agree across runs); a file another user could read or
  * write is refused rather than trusted.
@@ -8,9 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OperationalError } from './errors.js';
+import { exposure } from './fs/private.js';
 import { stateDir } from './state-dir.js';
 
-export type SecretName = 'redis';
+export type SecretName = 'postgres' | 'redis';
 
 export const secretFile = (name: SecretName, env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'secrets', name);
 
@@ -45,15 +46,14 @@ function readSecret(file: string): string | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const uid = process.getuid?.();
-  if ((st.mode & 0o077) !== 0 || (uid !== undefined && st.uid !== uid)) {
-    const whose = uid !== undefined && st.uid !== uid ? `owned by uid ${st.uid}, not ${uid}` : `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}`;
+  const whose = exposure(st);
+  if (whose) {
     throw new OperationalError(`refusing the password in ${file}: ${whose}, so other users may have read it`,
-      `Delete it (a new one is made, and the native servers take it at their next start: just dev stop all first), or chown it to you and chmod 600 it if nobody else could have read it.`);
+      `chmod 600 it (and chown it to you): the native servers made with it keep asking for it. See docs/TROUBLESHOOTING.md to change it.`);
   }
   const value = readFileSync(file, 'utf8').trim();
   if (!/^[0-9a-f]{32,}$/.test(value)) {
-    throw new OperationalError(`${file} does not hold a password this tool made`, 'Delete it: a new one is made at the next start (stop the native servers first: just dev stop all).');
+    throw new OperationalError(`${file} does not hold a password this tool made`, 'See docs/TROUBLESHOOTING.md (a refused password file).');
   }
   return value;
 }

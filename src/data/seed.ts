@@ -11,25 +11,22 @@ import { pgServerOf, redisUrlOf } from '../provision/index.js';
 import { databaseExists, dropDatabase, renameDatabase } from '../provision/postgres.js';
 import { commitKeys, forgetReplaced, stageKeys } from '../provision/redis.js';
 import { trace } from '../trace.js';
+import { type IfExists, existingDatabase } from '../lifecycle/if-exists.js';
 import { needDatabase } from './backups.js';
 import type { Report } from '../lifecycle/events.js';
 import type { FillVia } from '../lifecycle/events.js';
 import { type RestoreSource, sideNames } from './sources.js';
 import type { Target } from '../lifecycle/target.js';
 
-/**
- * Under the instance's start lock, with its infrastructure up. Returns whether the data was applied.
- * declared: the declaration's seed, which says nothing when the database exists. hint: what the user
- * can do when it fails.
- */
-export async function seedInstance(t: Target, seed: { source: RestoreSource; declared: boolean; hint: string }, report: Report): Promise<boolean> {
+/** Under the instance's start lock, with its infrastructure up. Returns whether the data was applied. hint: what the user can do when it fails. */
+export async function seedInstance(t: Target, seed: { source: RestoreSource; ifExists: IfExists; hint: string }, report: Report): Promise<boolean> {
   const p = t.plan;
   const source = seed.source;
   trace('seed: source ready');
   const db = needDatabase(t, `no seed from ${source.label}`);
   const server = pgServerOf(p);
   if (await databaseExists(server, db.name)) {
-    if (!seed.declared) report({ kind: 'seed-skipped', instance: p.instance, database: db.name, from: source.label });
+    existingDatabase(p.instance, db.name, { name: source.label, ifExists: seed.ifExists }, report);
     return false;
   }
   const keys = await source.keys?.();

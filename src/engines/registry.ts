@@ -8,9 +8,9 @@ import type { StackDeclaration } from '../config/types.js';
 import type { Engine, EngineName, EngineTarget } from './types.js';
 
 /** composes: it runs compose projects (and so has Engine.compose). */
-const ENGINES: Record<EngineName, Pick<Engine, 'underPm2' | 'redisPassword'> & { composes: boolean; load: () => Promise<Engine> }> = {
-  docker: { underPm2: false, redisPassword: false, composes: true, load: () => import('./docker/index.js').then((m) => m.dockerEngine) },
-  native: { underPm2: true, redisPassword: true, composes: false, load: () => import('./native/index.js').then((m) => m.nativeEngine) },
+const ENGINES: Record<EngineName, Pick<Engine, 'underPm2' | 'machinePasswords'> & { composes: boolean; load: () => Promise<Engine> }> = {
+  docker: { underPm2: false, machinePasswords: false, composes: true, load: () => import('./docker/index.js').then((m) => m.dockerEngine) },
+  native: { underPm2: true, machinePasswords: true, composes: false, load: () => import('./native/index.js').then((m) => m.nativeEngine) },
 };
 
 export type EngineChoice = 'auto' | EngineName;
@@ -32,11 +32,11 @@ const cache = new Map<EngineName, Engine>();
 export function engineNamed(name: EngineName): Engine {
   const known = cache.get(name);
   if (known) return known;
-  const { underPm2, redisPassword, composes, load } = ENGINES[name];
+  const { underPm2, machinePasswords, composes, load } = ENGINES[name];
   let loading: Promise<Engine> | undefined;
   const real = () => (loading ??= load());
   const engine: Engine = {
-    name, underPm2, redisPassword,
+    name, underPm2, machinePasswords,
     inspect: async (t, opts) => (await real()).inspect(t, opts),
     up: async (t) => (await real()).up(t),
     stop: async (t) => (await real()).stop(t),

@@ -78,8 +78,8 @@ export interface Engine {
   readonly name: EngineName;
   /** Its processes run under PM2 (and so show in PM2's list); otherwise only the engine knows them. */
   readonly underPm2: boolean;
-  /** It runs Redis itself, asking for the machine's password (src/secrets.ts); else Redis is the project's own (compose). */
-  readonly redisPassword: boolean;
+  /** It runs Postgres and Redis itself, each asking for the machine's password (src/secrets.ts); else they are the project's own (compose), with the declaration's. */
+  readonly machinePasswords: boolean;
   /**
    * What this engine can run of the set here; starts nothing. fetch: it may fetch what it lacks
    * (docker pulls absent images; a start asks this, a dry run does not).

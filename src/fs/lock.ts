@@ -43,6 +43,12 @@ export async function acquireLock(file: string, label: string, opts: LockOptions
   }, { deadlineMs: opts.waitMs ?? 0, intervalMs: 100, timeout: () => tryLockError(file, label) });
 }
 
+/** Whether a live process holds the lock at file (a dead owner's lock holds nothing). */
+export function lockHeld(file: string): boolean {
+  const owner = ownerOf(file);
+  return owner !== undefined && lives(owner);
+}
+
 /** The error the last attempt gives (or a plain one if the lock came free just now). */
 function tryLockError(file: string, label: string): Error {
   const owner = ownerOf(file);

@@ -15,3 +15,14 @@ export async function privateDir(path: string): Promise<void> {
   await mkdir(path, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err; });
   await chmod(path, 0o700);
 }
+
+/**
+ * Why a file that holds a secret cannot be trusted: its mode lets others read or change it, or
+ * another user owns it. Undefined when only this user could have.
+ */
+export function exposure(st: { mode: number; uid: number }): string | undefined {
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) return `owned by uid ${st.uid}, not ${uid}`;
+  if ((st.mode & 0o077) !== 0) return `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}`;
+  return undefined;
+}

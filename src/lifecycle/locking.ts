@@ -1,7 +1,7 @@
 /** The instance lock of a lifecycle command, with its waits and recoveries reported as events. */
 import { join } from 'node:path';
 import { sweepLeftovers } from '../fs/leftovers.js';
-import { type Lock, type LockOptions, acquireLock } from '../fs/lock.js';
+import { type Lock, type LockOptions, acquireLock, lockHeld } from '../fs/lock.js';
 import { lockFile } from '../plan/names.js';
 import type { Report } from './events.js';
 import type { Target } from './target.js';
@@ -22,3 +22,6 @@ export async function lockInstance(t: Target, report: Report, waitMs = 0): Promi
   if (swept.length > 0) report({ kind: 'leftovers-swept', paths: swept });
   return lock;
 }
+
+/** A command (a start, a data operation) is at work on the instance now. */
+export const instanceBusy = (t: Target): boolean => lockHeld(join(t.root, lockFile(t.plan.dir)));

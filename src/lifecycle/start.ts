@@ -28,7 +28,8 @@ import type { Report } from './events.js';
 import { lockInstance } from './locking.js';
 import { endOrphans, findOrphans } from './orphans.js';
 import { upShared } from './shared.js';
-import { writeState } from './state.js';
+import { forgetState, writeState } from './state.js';
+import { type IfExists, existingDatabase } from './if-exists.js';
 import { type Target, instancePorts, onEngine, sharesDatabaseServer } from './target.js';
 
 /** How long a port on a placed host has to accept a connection before it counts as free. */
@@ -40,11 +41,10 @@ export interface StartOptions {
   engine: EngineChoice;
   report: Report;
   /**
-   * A snapshot a new database is made from (an existing one is kept): its name, and fill, which applies
-   * it under the start's lock with the infrastructure up (data/seed.ts). declared: the declaration's
-   * default, which says nothing when it does not apply.
+   * The data a new database is made from: its name, what an existing database means (data/seed.ts
+   * IfExists), and fill, which applies it under the start's lock with the infrastructure up.
    */
-  seed?: { /** 'snapshot NAME', 'instance N' */ name: string; declared: boolean; fill: (t: Target, report: Report) => Promise<boolean> };
+  seed?: { /** 'snapshot NAME', 'instance N' */ name: string; ifExists: IfExists; fill: (t: Target, report: Report) => Promise<boolean> };
   /** false: infrastructure and slices only, no app started (a clone into a new instance, left ready to start). */
   apps?: boolean;
 }
@@ -109,7 +109,7 @@ export async function startInstance(given: Target, opts: StartOptions): Promise<
       await materialize(t.plan, t.root, { unavailable: s.unavailable.map((u) => u.service) });
       trace('start: files materialized');
       if (s.running) {
-        if (opts.seed && !opts.seed.declared && t.plan.database) opts.report({ kind: 'seed-skipped', instance: t.plan.instance, database: t.plan.database.name, from: opts.seed.name });
+        if (opts.seed && t.plan.database) existingDatabase(t.plan.instance, t.plan.database.name, opts.seed, opts.report);
         return done({ alreadyRunning: true });
       }
       await prepare(t, pm2, s, opts);
@@ -268,6 +268,8 @@ async function undo(t: Target, pm2: Pm2Session, engine: Engine, began: Began): P
   await Promise.allSettled(began.handing); // an app still being handed to PM2 is listed only once it is there
   await deleteApps(pm2, began.apps).catch(() => {});
   if (began.ownUp && began.ownUp.started.length > 0) await engine.down(t.own).catch(() => {});
+  // Its first start: it still never ran (a clone into it is retried as a clone into a new instance).
+  if (!t.state) forgetState(t.root, t.plan.dir);
 }
 
 function withLogsHint(t: Target, err: unknown): unknown {

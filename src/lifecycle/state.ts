@@ -1,5 +1,5 @@
 /** What a start recorded about an instance: which engine runs it and which services it shares. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isEngineName } from '../engines/registry.js';
 import type { EngineName } from '../engines/types.js';
@@ -46,4 +46,9 @@ export async function writeState(root: string, dir: string, state: InstanceState
   // Loaded here: every command reads a state, few write one (and fs/promises costs a shell script's `ports`).
   const { writeFileAtomic } = await import('../fs/atomic.js');
   await writeFileAtomic(file(root, dir), `${JSON.stringify(state, null, 2)}\n`, 0o600, { durable: true });
+}
+
+/** Forget the record: a first start that failed leaves an instance that never ran (a retry starts it anew). */
+export function forgetState(root: string, dir: string): void {
+  rmSync(file(root, dir), { force: true });
 }

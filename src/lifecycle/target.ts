@@ -7,7 +7,7 @@ import type { Sharing, StackDeclaration } from '../config/types.js';
 import { engineOfRecord } from '../engines/registry.js';
 import type { Engine, EngineName, EngineTarget } from '../engines/types.js';
 import { SHARED_DIR, instanceDir } from '../plan/names.js';
-import { type InstancePlan, LOCAL_HOST, type Placement, type PlanOptions, plan, rangeFor, sharedServices } from '../plan/plan.js';
+import { type InstancePlan, LOCAL_HOST, type MachinePasswords, type Placement, type PlanOptions, plan, rangeFor, sharedServices } from '../plan/plan.js';
 import { parseInstance } from '../plan/range.js';
 import { machineSecret } from '../secrets.js';
 import { sharedHome } from './shared-home.js';
@@ -68,7 +68,7 @@ export function resolveTarget(decl: StackDeclaration, root: string, raw: string 
   const sharedEngine = sharesAny ? engineOfRecord(readState(home, SHARED_DIR)?.engine ?? opts.engine ?? state?.engine) : undefined;
   const planned: PlanOptions = {
     shared, env: opts.env ?? process.env, ...(opts.proxy ? { proxy: opts.proxy } : {}), ...(placement ? { placement } : {}),
-    ...redisPassword(decl, shared, engine, sharedEngine),
+    ...passwordsFor(decl, shared, engine, sharedEngine),
   };
   const p = plan(decl, n, planned);
   return {
@@ -81,16 +81,16 @@ export function resolveTarget(decl: StackDeclaration, root: string, raw: string 
 }
 
 /**
- * The target as the engine a start chose runs it: the same, re-planned only when the Redis it uses
- * changes hands between engines (the native engine's Redis asks for the machine's password).
+ * The target as the engine a start chose runs it: the same, re-planned when that is another engine
+ * than assumed (the native engine's Postgres and Redis ask for the machine's passwords).
  */
 export function onEngine(t: Target, name: EngineName): Target {
   if (t.engine.name === name) return t;
   const engine = engineOfRecord(name);
   const sharedEngine = t.sharedEngine && readState(t.sharedSet?.root ?? t.root, SHARED_DIR) ? t.sharedEngine : engine;
   const planned: PlanOptions = { ...t.planned };
-  delete planned.redisPassword;
-  Object.assign(planned, redisPassword(t.decl, t.shared, engine, sharedEngine));
+  delete planned.passwords;
+  Object.assign(planned, passwordsFor(t.decl, t.shared, engine, sharedEngine));
   const p = plan(t.decl, t.plan.instance, planned);
   return {
     ...t, plan: p, engine, planned,
@@ -100,13 +100,20 @@ export function onEngine(t: Target, name: EngineName): Target {
   };
 }
 
-/** The machine's Redis password, when the engine that runs the declared Redis for this instance is native. */
-function redisPassword(decl: StackDeclaration, shared: ReadonlySet<string>, own: Engine, sharedSet: Engine | undefined): { redisPassword?: string } {
-  const r = decl.infra?.redis;
-  if (!r) return {};
-  const service = decl.services[r.service]?.container?.service;
-  const runner = service !== undefined && shared.has(service) ? sharedSet : own;
-  return runner?.redisPassword ? { redisPassword: machineSecret('redis') } : {};
+/**
+ * The machine's passwords of the declared Postgres and Redis that an engine of the tool's own runs
+ * for this instance (the instance's set, or the shared one when it serves them).
+ */
+export function passwordsFor(decl: StackDeclaration, shared: ReadonlySet<string>, own: Engine, sharedSet: Engine | undefined): Pick<PlanOptions, 'passwords'> {
+  const passwords: MachinePasswords = {};
+  for (const kind of ['postgres', 'redis'] as const) {
+    const declared = decl.infra?.[kind];
+    if (!declared) continue;
+    const service = decl.services[declared.service]?.container?.service;
+    const runner = service !== undefined && shared.has(service) ? sharedSet : own;
+    if (runner?.machinePasswords) passwords[kind] = machineSecret(kind);
+  }
+  return Object.keys(passwords).length > 0 ? { passwords } : {};
 }
 
 /** The instance's ports: its apps' and its own infrastructure's (the shared set checks its own). */

@@ -94,7 +94,7 @@ export interface InfraScope {
   compose: { override: ComposeOverride };
   /** The Postgres superuser the tool's clients log in as (when the declaration has a Postgres). */
   superuser?: { user: string; password: string };
-  /** The password Redis asks for, when the set runs it natively (PlanOptions.redisPassword). */
+  /** The password Redis asks for, when the tool runs it (PlanOptions.passwords). */
   redisPassword?: string;
   /** The Docker host it runs on, when not this machine's engine (an instance's own set only). */
   placement?: Placement;
@@ -130,10 +130,16 @@ export interface PlanOptions {
   /** The instance's own infrastructure on another Docker host; its apps and the shared set stay here. */
   placement?: Placement;
   /**
-   * The password of the Redis the instance uses, when the native engine runs it (the machine's, see
-   * src/secrets.ts; lifecycle/target.ts decides): in its URL and in the scopes the native engine runs.
+   * The passwords of the Postgres and Redis the instance uses when the tool runs them itself (the
+   * native engine: the machine's, src/secrets.ts; lifecycle/target.ts decides), instead of the
+   * declaration's: in their URLs, and in the sets that run them.
    */
-  redisPassword?: string;
+  passwords?: MachinePasswords;
+}
+
+export interface MachinePasswords {
+  postgres?: string;
+  redis?: string;
 }
 
 export interface ImageChoice {
@@ -192,8 +198,8 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
   };
   const { project } = decl;
   const composeProject = names.composeProjectName(project, instance);
-  const { redisPassword } = options;
-  const slices = planSlices({ decl, instance, port: at, host: (service) => hostOf[service] ?? LOCAL_HOST, ...(redisPassword ? { redisPassword } : {}) });
+  const passwords = options.passwords ?? {};
+  const slices = planSlices({ decl, instance, port: at, host: (service) => hostOf[service] ?? LOCAL_HOST, passwords });
   const urls = appUrls(decl, instance, at, options.proxy);
   const ctx = contextOf(decl, slices, {
     instance, ports: portOf, hosts: hostOf, composeProject,
@@ -207,8 +213,8 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
   // Infrastructure ports: every port no app listens on.
   const own = ports.filter((x) => !x.shared && !appPortIds.has(x.id));
   const pg = decl.infra?.postgres;
-  const superuser = pg && { user: pg.user, password: pg.password };
-  const credentials = { ...(superuser ? { superuser } : {}), ...(redisPassword ? { redisPassword } : {}) };
+  const superuser = pg && { user: pg.user, password: passwords.postgres ?? pg.password };
+  const credentials = { ...(superuser ? { superuser } : {}), ...(passwords.redis ? { redisPassword: passwords.redis } : {}) };
   const infra: InfraScope = {
     label: `instance ${instance}`, project, composeProject, pm2Namespace: names.pm2Namespace(project, instance),
     nameSuffix: String(instance), shared: false, dir,

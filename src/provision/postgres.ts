@@ -85,6 +85,19 @@ export async function pgAnswers(server: PgServer): Promise<void> {
   await withClient(server, (c) => c.query('SELECT 1'));
 }
 
+/**
+ * A cluster made before the tool gave its servers the machine's password still asks for the
+ * declaration's: log in with that one and set the new one (for the same user). Whether it could.
+ */
+export async function adoptPassword(server: PgServer, before: string): Promise<boolean> {
+  try {
+    await withClient({ ...server, password: before }, (c) => c.query(`ALTER ROLE ${quoteIdent(server.user)} WITH PASSWORD ${c.escapeLiteral(server.password)}`));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A new, empty database (from template0), owned by the server's user; it must not exist yet. */
 export async function createDatabase(server: PgServer, name: string): Promise<void> {
   checkDatabaseName(name);

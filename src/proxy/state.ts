@@ -8,6 +8,7 @@ import { isIpAddress } from '../plan/addresses.js';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
 import { UsageError } from '../errors.js';
+import { exposure } from '../fs/private.js';
 import { stateDir } from '../state-dir.js';
 import { processAlive as alive } from '../proc/alive.js';
 import { DEFAULT_PROXY_PORT, PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONTS, PROXY_FRONT_ENV, PROXY_PORT_ENV, type ProxyFront } from './hosts.js';
@@ -32,7 +33,7 @@ export function dashboardKey(env?: NodeJS.ProcessEnv): string | undefined {
   try {
     const file = tokenFile(env);
     const st = statSync(file);
-    if ((st.mode & 0o077) !== 0 || (process.getuid && st.uid !== process.getuid())) return undefined;
+    if (exposure(st)) return undefined;
     const key = readFileSync(file, 'utf8').trim();
     return /^[0-9a-f]{64}$/.test(key) ? key : undefined;
   } catch {

@@ -26,15 +26,16 @@ export const database: SliceKind<'database', DatabaseSlice> = {
   infra: 'postgres',
   title: 'Database',
   service: (decl) => decl.infra?.postgres?.service ?? '',
-  plan({ decl, instance, port, host }) {
+  plan({ decl, instance, port, host, passwords }) {
     const pg = decl.infra?.postgres;
     if (!pg) return undefined;
     const name = databaseName(decl.project, instance);
     const at = host(pg.service);
     const p = port(pg.service);
+    const password = passwords.postgres ?? pg.password;
     return {
-      name, user: pg.user, password: pg.password, host: at, port: p,
-      url: `postgresql://${encodeURIComponent(pg.user)}:${encodeURIComponent(pg.password)}@${at}:${p}/${name}`,
+      name, user: pg.user, password, host: at, port: p,
+      url: `postgresql://${encodeURIComponent(pg.user)}:${encodeURIComponent(password)}@${at}:${p}/${name}`,
     };
   },
   show: (d) => `${d.name}  ${mask(d.url, d.password)}`,

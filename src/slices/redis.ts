@@ -22,7 +22,7 @@ export const redis: SliceKind<'redis', RedisSlice> = {
   infra: 'redis',
   title: 'Redis prefix',
   service: (decl) => decl.infra?.redis?.service ?? '',
-  plan({ decl, instance, port, host, redisPassword }) {
+  plan({ decl, instance, port, host, passwords: { redis: redisPassword } }) {
     const r = decl.infra?.redis;
     if (!r) return undefined;
     const at = host(r.service);

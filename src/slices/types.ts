@@ -5,6 +5,7 @@
  * without Redis simply has no Redis slice.
  */
 import type { StackDeclaration } from '../config/types.js';
+import type { MachinePasswords } from '../plan/plan.js';
 
 /** What a kind is given to plan an instance's slice: pure values of plan(N). */
 export interface SliceSite {
@@ -13,8 +14,8 @@ export interface SliceSite {
   /** The port of a declared service for this instance, and where it answers ('localhost' or a Docker host's address). */
   port: (serviceId: string) => number;
   host: (serviceId: string) => string;
-  /** The password of the declared Redis, when it asks for one (the native engine's). */
-  redisPassword?: string;
+  /** The machine's passwords of the servers the tool runs itself, over the declaration's (PlanOptions.passwords). */
+  passwords: MachinePasswords;
 }
 
 /**

@@ -130,7 +130,7 @@ describe('adopted by another repository: npm install -D of the packed package, a
     ok(p, 'ports 3');
     assert.match(p.stdout, /^FRONTEND=5473\nBACKEND=3511\n/);
     ok(npx(dir, 'dev-instances', 'render', '3'), 'render 3');
-    assert.match(readFileSync(join(dir, '.instances', 'instance-3', 'backend.env'), 'utf8'), /^DATABASE_URL="?postgresql:\/\/shipsec:shipsec@localhost:5733\/shipsec_dev_3"?$/m);
+    assert.match(readFileSync(join(dir, '.instances', 'instance-3', 'backend.env'), 'utf8'), /^DATABASE_URL="?postgresql:\/\/shipsec:[0-9a-f]{32,}@localhost:5733\/shipsec_dev_3"?$/m);
     const info = npx(dir, 'dev-instances', 'info', '3');
     ok(info, 'info 3');
     assert.match(info.stdout, /shipsec-dev-3/);

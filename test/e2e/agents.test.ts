@@ -3,7 +3,7 @@
  * MCP client from the same SDK over stdio, against a real instance (native engine, private PM2).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -39,7 +39,7 @@ describe('for coding agents: wait, env, --json, MCP', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^export PORT='3511'$/m);
     const sh = spawnSync('bash', ['-c', `eval "$1"; echo "$PORT $DATABASE_URL $REDIS_KEY_PREFIX"`, '_', r.stdout], { encoding: 'utf8' });
-    assert.equal(sh.stdout.trim(), '3511 postgresql://shipsec:shipsec@localhost:5733/shipsec_dev_3 shipsec-dev-3:');
+    assert.equal(sh.stdout.trim(), `3511 postgresql://shipsec:${stack.pgPassword()}@localhost:5733/shipsec_dev_3 shipsec-dev-3:`);
     const shared = JSON.parse(just('dev', '3', 'env', '--json').stdout);
     assert.equal(shared.SHIPSEC_INSTANCE, '3');
     assert.equal(shared.PORT, undefined, 'each app has its own PORT: not shared');
@@ -59,6 +59,19 @@ describe('for coding agents: wait, env, --json, MCP', () => {
     const w = just('dev', '3', 'wait', '--json');
     assert.equal(w.code, 0, w.stderr);
     assert.equal(JSON.parse(w.stdout).healthy, true);
+  });
+
+  it('the MCP server ended by SIGTERM (the agent host closing it) exits 143, as every command does', async () => {
+    const server = spawn(process.execPath, [LAUNCHER, 'mcp'], {
+      cwd: SHIPSEC, env: { ...process.env, DEV_INSTANCES_NO_REBUILD: '1', SHIPSEC_INSTANCE: '', ...stack.env }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+    // Serving once it answers an initialize request: its signal handling is in place by then.
+    const answered = new Promise<void>((resolve) => server.stdout.on('data', (d: Buffer) => { if (d.toString().includes('"serverInfo"')) resolve(); }));
+    server.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 't', version: '1' } } })}\n`);
+    await answered;
+    server.kill('SIGTERM');
+    assert.equal(await exited, 143);
   });
 
   describe('the MCP server, driven by a real MCP client over stdio', () => {

@@ -4,6 +4,7 @@ import { chmodSync, cpSync, existsSync, symlinkSync, mkdirSync, readFileSync, re
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse as dotenvParse } from 'dotenv';
+import { secretFile } from '../../src/secrets.js';
 import { LAUNCHER, REPO, SHIPSEC, runCli, runJust, tempDir } from '../helpers/cli.js';
 
 const PORTS_1 = [
@@ -50,7 +51,7 @@ describe('manager commands', () => {
       assert.ok(r.stdout.includes(want), `info lacks ${want}`);
     }
     assert.ok(r.stdout.includes('postgresql://shipsec:****@localhost:5633/shipsec_dev_2'));
-    assert.ok(!r.stdout.includes('shipsec:shipsec@'), 'password shown');
+    assert.ok(!r.stdout.includes(`shipsec:${readFileSync(secretFile('postgres'), 'utf8').trim()}@`), 'password shown');
   });
 
   it('help ACTION and ACTION --help: its usage, each flag with what it does, an example; --version; both outside any project too', () => {
@@ -200,7 +201,8 @@ describe('render N', () => {
     assert.equal(backend.MINIO_URL, 'http://localhost:9200');
     assert.equal(backend.OTHER, 'http://localhost:90001');
     assert.equal(backend.CUSTOM, 'x y');
-    assert.equal(backend.DATABASE_URL, 'postgresql://shipsec:shipsec@localhost:5633/shipsec_dev_2');
+    // Never started: planned for the native engine, whose Postgres asks for the machine's password.
+    assert.equal(backend.DATABASE_URL, `postgresql://shipsec:${readFileSync(secretFile('postgres'), 'utf8').trim()}@localhost:5633/shipsec_dev_2`);
     assert.match(readFileSync(join(dir, 'backend.env'), 'utf8'), /^# keep me$/m);
   });
 

@@ -19,7 +19,8 @@ const stack = stackRoot('di-clone-');
 const { just } = stack;
 const backend = (n: number) => 3211 + n * 100;
 const bodies = async (n: number) => ((await api(backend(n), '/records')).json as { body: string }[]).map((x) => x.body);
-const PG = { host: '127.0.0.1', port: 5433, user: 'shipsec', password: 'shipsec' };
+// The machine's password (the native engine's, src/secrets.ts), read when a client is made: the first start writes it.
+const PG = { host: '127.0.0.1', port: 5433, user: 'shipsec', get password() { return stack.pgPassword(); } };
 
 async function query<T>(database: string, sql: string): Promise<T[]> {
   const c = new pg.Client({ ...PG, database });
@@ -240,6 +241,21 @@ describe('clones and seeds on shared infrastructure', () => {
     assert.deepEqual(await bodies(9), await bodies(8));
     assert.deepEqual(await keysOf(9, 6379 + 900), { colour: 'green' }, 'on its own Redis');
     for (const n of [8, 9]) assert.equal(just('dev', String(n), 'clean', '--yes', '--no-backup').code, 0);
+  });
+
+  it('a clone into a new instance whose database exists fails, keeps that data, and leaves the instance as never run', async () => {
+    await query('postgres', 'CREATE DATABASE shipsec_dev_10');
+    await query('shipsec_dev_10', "CREATE TABLE mine (v text); INSERT INTO mine VALUES ('kept')");
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const r = just('dev', '10', 'clone', '1', '--infra', 'shared');
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /instance 10 has a database already \(shipsec_dev_10\): nothing of instance 1's data was applied/);
+      assert.match(r.stderr, /just dev 10 clone 1 --yes \(a backup is taken first\)/);
+      assert.equal(existsSync(join(stack.root, '.instances/instance-10/state.json')), false, `attempt ${attempt}: no record of a start that failed`);
+    }
+    assert.deepEqual(await query('shipsec_dev_10', 'SELECT v FROM mine'), [{ v: 'kept' }]);
+    assert.deepEqual(await processes(10), []);
+    await query('postgres', 'DROP DATABASE shipsec_dev_10');
   });
 
   it('removes a snapshot with its golden template, only when confirmed', async () => {

@@ -18,7 +18,8 @@ const { just } = stack;
 const BACKEND = 3311;
 const BACKUPS = join(stack.root, '.instances/backups/instance-1');
 const bodies = async () => ((await api(BACKEND, '/records')).json as { body: string }[]).map((x) => x.body);
-const PG = { host: '127.0.0.1', port: 5533, user: 'shipsec', password: 'shipsec' };
+// The machine's password (the native engine's, src/secrets.ts), read when a client is made: the first start writes it.
+const PG = { host: '127.0.0.1', port: 5533, user: 'shipsec', get password() { return stack.pgPassword(); } };
 
 const { withRedis } = stack;
 

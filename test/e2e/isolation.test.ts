@@ -30,7 +30,7 @@ function files(n: number): Record<string, string> {
 }
 
 async function database(n: number): Promise<unknown[]> {
-  const c = new pg.Client({ host: '127.0.0.1', port: 5433, user: 'shipsec', password: 'shipsec', database: `shipsec_dev_${n}` });
+  const c = new pg.Client({ host: '127.0.0.1', port: 5433, user: 'shipsec', password: stack.pgPassword(), database: `shipsec_dev_${n}` });
   c.on('error', () => {});
   await c.connect();
   try {

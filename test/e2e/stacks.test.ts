@@ -27,7 +27,7 @@ const ok = (r: { code: number | null; stdout: string; stderr: string }, what: st
 
 /** A query on instance n's own database, as its apps reach it. */
 async function query(n: number, sql: string): Promise<Record<string, unknown>[]> {
-  const c = new pg.Client({ host: '127.0.0.1', port: ports(n).postgres, user: 'pgonly', password: 'pgonly', database: `pgonly_dev_${n}` });
+  const c = new pg.Client({ host: '127.0.0.1', port: ports(n).postgres, user: 'pgonly', password: stack.machinePassword('postgres'), database: `pgonly_dev_${n}` });
   c.on('error', () => {});
   await c.connect();
   try { return (await c.query(sql)).rows; } finally { await c.end(); }

@@ -5,13 +5,14 @@
  * daemon of another PM2 version — with a user's own PM2 app alive throughout.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import getPort from 'get-port';
+import { processStart } from '../../src/proc/alive.js';
 import { REPO } from '../helpers/cli.js';
 import { processesUnder, usePrivatePm2 } from '../helpers/pm2-home.js';
 import { until } from '../helpers/stack-root.js';
@@ -150,6 +151,20 @@ describe('parallel checkouts (git worktrees, one PM2 daemon)', { timeout: 600_00
     assert.equal(copied.code, 0, copied.stderr);
     assert.match(copied.stderr, /instance 7 starts with the data of instance 5 \(pg_restore\)/);
     assert.equal(await getStatus(3271 + 500, '/health'), 200, 'the source instance runs on');
+    // A command at work on the other checkout's instance 5 (its lock held by a live process, as a
+    // start whose apps are not in PM2 yet holds it) makes 5 a user, though no app of it runs: counted
+    // under the set's lock, after this checkout's instances are stopped.
+    for (const [dir, n] of [[wtB, '5'], [c.main, '6']] as const) assert.equal(c.dev(dir, n, 'stop').code, 0);
+    const worker = spawn('sleep', ['600'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(wtB, '.instances/instance-5/.lock'), `${worker.pid} ${processStart(worker.pid ?? 0)}\n`);
+      const busy = c.dev(c.main, 'stop', 'all', '--shared');
+      assert.equal(busy.code, 1, busy.stderr);
+      assert.match(busy.stderr, new RegExp(`the shared infrastructure is still used by instance 5 \\(of ${wtB} \\(branch feat-b\\)\\)$`, 'm'));
+    } finally {
+      worker.kill();
+      rmSync(join(wtB, '.instances/instance-5/.lock'), { force: true });
+    }
     for (const [dir, n] of [[wtB, '5'], [c.main, '6'], [c.main, '7']] as const) {
       const cleaned = c.dev(dir, n, 'clean', '--yes', '--no-backup');
       assert.equal(cleaned.code, 0, cleaned.stderr);

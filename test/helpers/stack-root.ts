@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { withPm2 } from '../../src/pm2/client.js';
-import { secretFile } from '../../src/secrets.js';
+import { type SecretName, secretFile } from '../../src/secrets.js';
 import { JUST, REPO, SHIPSEC, type Run, runJust, tempDir } from './cli.js';
 import { processesUnder, usePrivatePm2 } from './pm2-home.js';
 
@@ -22,6 +22,10 @@ export interface StackRoot {
   justWith: (extra: NodeJS.ProcessEnv, ...args: string[]) => Run;
   justAsync: (...args: string[]) => { done: Promise<Run>; pid: () => number | undefined; output: () => string };
   names: () => Promise<string[]>;
+  /** The password the native engine made for this machine's servers of kind (src/secrets.ts); undefined before its first start. */
+  machinePassword: (kind: SecretName) => string | undefined;
+  /** The Postgres superuser's password: the machine's on the native engine, the declaration's on docker. */
+  pgPassword: () => string;
   /** fn with a client of the Redis on port, logged in with the machine's password when it asks for one (native). */
   withRedis: <T>(port: number, fn: (r: Redis) => Promise<T>) => Promise<T>;
   /** Stop everything, check nothing is left, remove the root. */
@@ -62,15 +66,19 @@ export function stackRoot(prefix: string, opts: StackRootOptions = {}): StackRoo
       output: () => `${stdout}${stderr}`,
     };
   };
+  const machinePassword = (kind: SecretName) => {
+    const file = secretFile(kind, env);
+    return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  };
   return {
-    root: dir.path, pm2Home: pm2.home, env,
+    root: dir.path, pm2Home: pm2.home, env, machinePassword,
+    pgPassword: () => machinePassword('postgres') ?? 'shipsec',
     just: (...args) => runJust(args, env),
     justWith: (extra, ...args) => runJust(args, { ...env, ...extra }),
     justAsync,
     names: async () => (await withPm2((s) => s.list())).map((p) => p.name).sort(),
     withRedis: async (port, fn) => {
-      const file = secretFile('redis', env);
-      const password = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+      const password = machinePassword('redis');
       const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, ...(password ? { password } : {}) });
       await r.connect();
       try { return await fn(r); } finally { r.disconnect(); }

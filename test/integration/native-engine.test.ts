@@ -26,13 +26,14 @@ const pm2 = usePrivatePm2();
 const root = tempDir('di-native-');
 chmodSync(root.path, 0o755); // Postgres runs as an unprivileged user that must reach its data
 const decl = checkDeclaration(stack, 'stack.config.ts');
-// What the CLI gives the native engine's Redis (the machine's password, src/secrets.ts).
+// What the CLI gives the native engine's servers (the machine's passwords, src/secrets.ts).
 const PASSWORD = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
-const planned = (n: number) => plan(decl, n, { redisPassword: PASSWORD });
+const PG_PASSWORD = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+const planned = (n: number) => plan(decl, n, { passwords: { postgres: PG_PASSWORD, redis: PASSWORD } });
 const target = (n: number): EngineTarget => ({ decl, scope: planned(n).infra, root: root.path });
 const redisUrl = `redis://:${PASSWORD}@127.0.0.1:6679`;
 const pgServer = (n: number) => {
-  const p = plan(decl, n);
+  const p = planned(n);
   return { host: '127.0.0.1', port: p.database!.port, user: p.database!.user, password: p.database!.password };
 };
 const instancePorts = (n: number) => [plan(decl, n).database!.port, plan(decl, n).redis!.port];
@@ -111,6 +112,23 @@ describe('native engine', () => {
     assert.ok(!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(PASSWORD), 'the password is not on its command line');
     const conf = join(root.path, planned(3).infra.dir, 'data/redis/dev-instances-redis.conf');
     assert.equal(statSync(conf).mode & 0o777, 0o600);
+  });
+
+  it("a cluster made with the declaration's password (before the machine's) takes the machine's at its next start", async () => {
+    // As planned before Postgres had the machine's password: the declared one.
+    const before = { decl, scope: plan(decl, 6, { passwords: { redis: PASSWORD } }).infra, root: root.path };
+    await nativeEngine.up(before);
+    await nativeEngine.down(before);
+    await nativeEngine.up(target(6));
+    try {
+      assert.equal(await pgScalar(6, 'SELECT 1'), '1');
+      const declared = new pg.Client({ ...pgServer(6), password: plan(decl, 6).database!.password, database: 'postgres' });
+      declared.on('error', () => {});
+      await assert.rejects(declared.connect(), /password authentication failed/);
+      await declared.end().catch(() => {});
+    } finally {
+      await nativeEngine.down(target(6));
+    }
   });
 
   it('reports services without a binary as unavailable, with an install hint', async () => {

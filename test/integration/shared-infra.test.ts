@@ -27,7 +27,7 @@ const root = tempDir('di-shared-');
 chmodSync(root.path, 0o755);
 // As the CLI plans instances whose Redis the native engine runs: with the machine's password.
 const redisPassword = 'f00dfeedf00dfeedf00dfeedf00dfeed';
-const [p7, p8] = [plan(decl, 7, { redisPassword }), plan(decl, 8, { redisPassword })];
+const [p7, p8] = [plan(decl, 7, { passwords: { redis: redisPassword } }), plan(decl, 8, { passwords: { redis: redisPassword } })];
 const shared = p7.sharedInfra;
 
 async function sql(p: typeof p7, text: string, params: unknown[] = []): Promise<pg.QueryResult> {

@@ -36,7 +36,7 @@ describe("the machine's password for native servers", () => {
 
   it("goes into the Redis URL apps get and the tool's clients use; what is printed masks it", () => {
     const decl = checkDeclaration(stack, 'stack.config.ts');
-    const p = plan(decl, 2, { redisPassword: 'a'.repeat(48) });
+    const p = plan(decl, 2, { passwords: { redis: 'a'.repeat(48) } });
     assert.equal(p.apps.find((a) => a.id === 'backend')?.env.REDIS_URL, `redis://:${'a'.repeat(48)}@localhost:6579`);
     assert.equal(redisUrlOf(p), `redis://:${'a'.repeat(48)}@127.0.0.1:6579`);
     assert.equal(p.infra.redisPassword, 'a'.repeat(48), 'the native engine is told what to ask for');

@@ -67,7 +67,7 @@ async function cloneIntoNew(ctx: CommandContext, t: Target, raw: string | undefi
   const label = from ? `instance ${from.plan.instance}` : `snapshot ${snapshot?.name}`;
   const copies: TakenCopy[] = [];
   const seed: NonNullable<StartOptions['seed']> = {
-    name: label, declared: false,
+    name: label, ifExists: 'refuse',
     fill: async (into, report) => {
       // Taken now that M's server runs (a copy by the server needs it), under N's lock while this start
       // holds M's. A clone into an instance that ran never holds its own lock while it waits for its
@@ -76,7 +76,7 @@ async function cloneIntoNew(ctx: CommandContext, t: Target, raw: string | undefi
       if (copy) copies.push(copy);
       const source = copy?.source ?? snapshotSource(into, snapshot as Snapshot);
       const hint = from ? `Check instance ${from.plan.instance} (just dev ${from.plan.instance} status), then clone again.` : 'Check the snapshot (just dev snapshots), then clone again.';
-      return seedInstance(into, { source, declared: false, hint }, report);
+      return seedInstance(into, { source, ifExists: 'refuse', hint }, report);
     },
   };
   const planned = await withProxy(ctx, t);

@@ -12,7 +12,7 @@ import { type ZodType, z } from 'zod';
 import { DUMP_DEADLINE_MS } from '../../engines/dump.js';
 import { cliScript, toolVersion } from '../../paths.js';
 import { DOCKER_HOST_RE, isSnapshotName } from '../../plan/names.js';
-import { onInterrupt } from '../../proc/interrupt.js';
+import { onInterrupt, stopIfInterrupted } from '../../proc/interrupt.js';
 import { run as runProcess } from '../../proc/run.js';
 import { COMMANDS, type CommandSpec, type McpParam } from '../registry.js';
 
@@ -29,6 +29,7 @@ const PLAIN_DEADLINE_MS = 10 * 60_000;
 export function deadlineOf(c: CommandSpec, input: Record<string, unknown>): number {
   if (c.name === 'wait') return (typeof input.timeoutSeconds === 'number' ? input.timeoutSeconds : 120) * 1000 + 60_000;
   if (c.mcp?.confirm || c.name === 'snapshot') return 2 * DUMP_DEADLINE_MS + PLAIN_DEADLINE_MS; // a backup, then the copy
+  if (c.name === 'start') return DUMP_DEADLINE_MS + 2 * PLAIN_DEADLINE_MS; // image pulls, then a seed's restore
   return PLAIN_DEADLINE_MS;
 }
 
@@ -93,4 +94,5 @@ export async function run(): Promise<void> {
   await server.connect(new StdioServerTransport());
   // Serve until the client closes stdin, or a signal ends the server (its calls' CLIs get SIGTERM: run.ts).
   await new Promise<void>((resolve) => { process.stdin.once('close', resolve); process.stdin.once('end', resolve); onInterrupt(resolve); });
+  stopIfInterrupted(); // ended by a signal: exit 128 + its number, as every command does
 }

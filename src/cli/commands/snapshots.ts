@@ -4,7 +4,6 @@
  */
 import { listSnapshots, removeSnapshot, snapshotNamed } from '../../data/snapshots.js';
 import { SNAPSHOTS_DIR } from '../../plan/names.js';
-import { plan } from '../../plan/plan.js';
 import { columns } from '../../text/columns.js';
 import { formatBytes } from '../../text/bytes.js';
 import { snapshotBrief } from '../messages.js';
@@ -36,8 +35,9 @@ async function remove(ctx: CommandContext, name: string): Promise<void> {
   const service = decl.services[decl.infra?.postgres?.service ?? '']?.container?.service;
   let templates: string[] | undefined;
   if (service) {
-    const [{ pgServerOf }, { dropTemplates }] = await Promise.all([import('../../provision/index.js'), import('../../data/templates.js')]);
-    templates = await dropTemplates(pgServerOf(plan(decl, 0, { shared: new Set([service]) })), { root: ctx.root, name: s.name }).catch(() => undefined);
+    const [{ pgServerOf }, { dropTemplates }, { sharedPlan }] = await Promise.all([
+      import('../../provision/index.js'), import('../../data/templates.js'), import('../../lifecycle/shared.js')]);
+    templates = await dropTemplates(pgServerOf(sharedPlan(decl, ctx.root, new Set([service]))), { root: ctx.root, name: s.name }).catch(() => undefined);
   }
   removeSnapshot(ctx.root, s);
   if (ctx.flags.json) { ctx.out(JSON.stringify({ removed: s.name, dir: s.dir, templatesDropped: templates ?? null }, null, 2)); return; }

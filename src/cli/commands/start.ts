@@ -23,12 +23,12 @@ async function seedOf(ctx: CommandContext, t: Target): Promise<StartOptions['see
   if (typeof flag !== 'string' && declared === undefined) return undefined;
   const { listSnapshots, snapshotNamed } = await import('../../data/snapshots.js');
   const seeded = (snapshot: Snapshot, isDeclared: boolean): StartOptions['seed'] => ({
-    name: `snapshot ${snapshot.name}`, declared: isDeclared,
+    name: `snapshot ${snapshot.name}`, ifExists: isDeclared ? 'quiet' : 'warn',
     // pg and ioredis load only for a seed: a plain start provisions through lazily loaded clients.
     fill: async (into, report) => {
       const [{ seedInstance }, { snapshotSource }] = await Promise.all([import('../../data/seed.js'), import('../../data/sources.js')]);
       const hint = 'Check the snapshot (just dev snapshots), or start without --seed.';
-      return seedInstance(into, { source: snapshotSource(into, snapshot), declared: isDeclared, hint }, report);
+      return seedInstance(into, { source: snapshotSource(into, snapshot), ifExists: isDeclared ? 'quiet' : 'warn', hint }, report);
     },
   });
   if (typeof flag === 'string') return seeded(snapshotNamed(t.root, flag), false);

@@ -4,6 +4,7 @@ import { checkoutAt, describeCheckout } from '../../leases/checkout.js';
 import { onHost, placementLabel } from '../../plan/views.js';
 import { type SharedUser, stopShared } from '../../lifecycle/shared.js';
 import type { Target } from '../../lifecycle/target.js';
+import { instanceBusy } from '../../lifecycle/locking.js';
 import { stopInstance, stopStray } from '../../lifecycle/stop.js';
 import { dryRunText } from '../messages.js';
 import type { CommandContext } from '../support/context.js';
@@ -58,16 +59,20 @@ export async function run(ctx: CommandContext): Promise<void> {
   }
   if (ctx.flags.json) ctx.out(JSON.stringify({ stopped: results, ...(failed.length ? { failed } : {}) }, null, 2));
   if (ctx.flags.shared === true) {
-    // Users: instances on the shared set with an app still running, this checkout's and every other
-    // checkout's of the project (the set is the machine's: another worktree's backend may need it).
-    const left = await targetsOf({ ...ctx, target: undefined });
-    const running = new Set(left.procs.filter((x) => x.status === 'online').map((x) => x.namespace));
-    const uses = (t: Target) => Boolean(t.sharedSet) && running.has(t.plan.pm2Namespace);
-    const users: SharedUser[] = [
-      ...left.targets.filter(uses).map((t) => ({ instance: t.plan.instance })),
-      ...othersTargets(ctx).filter(uses).map((t) => ({ instance: t.plan.instance, elsewhere: describeCheckout(checkoutAt(t.root)) })),
-    ];
-    await stopShared(decl, ctx.root, users, (e) => { if (e.kind === 'shared-stopped') ctx.out('stopped the shared infrastructure'); });
+    // Users, counted under the set's lock: instances on it, this checkout's and every other checkout's
+    // of the project (the set is the machine's: another worktree's backend may need it), with an app
+    // PM2 still runs or restarts (not stopped, not given up on: errored) or a command at work on them (a start
+    // whose apps are not handed to PM2 yet).
+    const usersNow = async (): Promise<SharedUser[]> => {
+      const left = await targetsOf({ ...ctx, target: undefined });
+      const live = new Set(left.procs.filter((x) => x.status !== 'stopped' && x.status !== 'errored').map((x) => x.namespace));
+      const uses = (t: Target) => Boolean(t.sharedSet) && (live.has(t.plan.pm2Namespace) || instanceBusy(t));
+      return [
+        ...left.targets.filter(uses).map((t) => ({ instance: t.plan.instance })),
+        ...othersTargets(ctx).filter(uses).map((t) => ({ instance: t.plan.instance, elsewhere: describeCheckout(checkoutAt(t.root)) })),
+      ];
+    };
+    await stopShared(decl, ctx.root, usersNow, (e) => { if (e.kind === 'shared-stopped') ctx.out('stopped the shared infrastructure'); });
   }
   if (failed.length) throw new OperationalError(failed.join('\n'), 'Its containers keep running there; stop it again once the host answers.');
 }

@@ -186,7 +186,7 @@ const runningNames = (cs: readonly Container[]) => cs.filter((c) => c.state === 
 export const dockerEngine: Engine = {
   name: 'docker',
   underPm2: false,
-  redisPassword: false,
+  machinePasswords: false,
 
   async instances(decl) {
     return (await composeProjects()).map((name) => instanceOfProject(decl.project, name)).filter((n): n is number => n !== undefined);

@@ -89,7 +89,7 @@ async function down(t: EngineTarget): Promise<boolean> {
 export const nativeEngine: Engine = {
   name: 'native',
   underPm2: true,
-  redisPassword: true,
+  machinePasswords: true,
 
   async instances() {
     return []; // its servers are PM2 processes: PM2's list finds them

@@ -50,6 +50,8 @@ interface Place {
   wanted: string;
   runAs: RunAs | undefined;
   creds: Credentials;
+  /** The declaration's Postgres password: what a cluster made before the machine's password asks for. */
+  declaredPassword: string | undefined;
 }
 
 interface Recipe {
@@ -92,7 +94,14 @@ const RECIPES: Record<NativeKind, Recipe> = {
     binary: async (dry) => (await pgBinaries(dry))?.postgres,
     args: (at) => postgresArgs(at.dir, at.port),
     prepare: (at) => initCluster(at.wanted, at.dir, superuserOf(at.creds.superuser), at.runAs),
-    probe: (at) => PROBES.postgres(at.port, at.creds),
+    probe: (at) => PROBES.postgres(at.port, at.creds).catch(async (err: unknown) => {
+      const su = superuserOf(at.creds.superuser);
+      const refused = (err as { code?: string }).code === '28P01'; // password authentication failed
+      const older = at.declaredPassword !== undefined && at.declaredPassword !== su.password;
+      const { adoptPassword } = await import('../../provision/postgres.js');
+      if (!refused || !older || !(await adoptPassword({ host: '127.0.0.1', port: at.port, ...su }, at.declaredPassword as string))) throw err;
+      return PROBES.postgres(at.port, at.creds);
+    }),
     deadlineMs: 30_000,
     runAs,
     dataDir: clusterDir,
@@ -186,7 +195,7 @@ export async function nativeServices(decl: StackDeclaration, scope: InfraScope, 
     const wanted = join(dataRoot, kind);
     const who = recipe.runAs?.(dry);
     const dir = recipe.dataDir?.(wanted, who) ?? wanted;
-    const at: Place = { port, extra, dir, wanted, runAs: who, creds: scope };
+    const at: Place = { port, extra, dir, wanted, runAs: who, creds: scope, declaredPassword: decl.infra?.postgres?.password };
     out.push({
       kind, required: recipe.required, port, extraPorts: extra === undefined ? [] : [extra], dataDir: dir,
       binary: await recipe.binary(dry), installHint: recipe.installHint, args: recipe.args(at), env: recipe.env?.(decl) ?? {},
@@ -208,7 +217,7 @@ async function declaredServices(decl: StackDeclaration, scope: InfraScope, dataR
     const dir = join(dataRoot, x.id);
     const [exe = '', ...args] = command.map((w) => w.replaceAll('{port}', String(x.port)).replaceAll('{dataDir}', dir));
     const address = clientAddress(x.host);
-    const at: Place = { port: x.port, extra: undefined, dir, wanted: dir, runAs: undefined, creds: scope };
+    const at: Place = { port: x.port, extra: undefined, dir, wanted: dir, runAs: undefined, creds: scope, declaredPassword: undefined };
     out.push({
       kind: x.id, required: false, port: x.port, extraPorts: [], dataDir: dir,
       binary: exe.includes('/') ? exe : await onPath(exe), installHint: `put ${exe} on PATH (services.${x.id}.native.command)`, args, env: {},
