@@ -8,7 +8,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { stateDir } from '../src/state-dir.js';
 import { addressPort } from '../src/proxy/hosts.js';
 import { serveProxy } from '../src/proxy/serve.js';
-import { type ProxyRecord, configuredBind, configuredFront, configuredPort, dashboardKey, proxyFile, runningProxy, tokenFile } from '../src/proxy/state.js';
+import { type ProxyRecord, configuredBind, configuredFront, configuredHttps, configuredPort, dashboardKey, proxyFile, runningProxy, tokenFile } from '../src/proxy/state.js';
+import { machineCa, writeBundle } from '../src/tls/ca.js';
 
 /** The machine's dashboard key: kept while its file stays private; a file anyone else could read gets a new key. */
 function token(): string {
@@ -24,10 +25,19 @@ function token(): string {
 mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
 const port = configuredPort();
 const bind = configuredBind();
-const running = await serveProxy({ port, addresses: ['127.0.0.1', '::1', ...(bind ? [bind] : [])], env: process.env, token: token(), front: configuredFront() });
-const record: ProxyRecord = { port, pid: process.pid, addresses: running.addresses, front: running.front, script: process.argv[1] ?? '', startedAt: new Date().toISOString() };
+const https = configuredHttps();
+const running = await serveProxy({
+  port, addresses: ['127.0.0.1', '::1', ...(bind ? [bind] : [])], env: process.env, token: token(), front: configuredFront(), ...(https ? { https } : {}),
+});
+// The apps' SSL_CERT_FILE: the system's bundle as it is today, with the machine's CA.
+if (https) await writeBundle(await machineCa());
+const record: ProxyRecord = {
+  port, pid: process.pid, addresses: running.addresses, front: running.front, ...(running.https ? { https: running.https } : {}),
+  script: process.argv[1] ?? '', startedAt: new Date().toISOString(),
+};
 writeFileSync(proxyFile(), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-console.log(`dev-instances proxy on ${running.addresses.map((a) => addressPort(a, port)).join(', ')} (${running.front === 'nginx' ? 'nginx in front' : 'Node alone'}); dashboard http://localhost:${port}/`);
+const tls = running.https ? `, HTTPS on ${running.https.port}` : '';
+console.log(`dev-instances proxy on ${running.addresses.map((a) => addressPort(a, port)).join(', ')}${tls} (${running.front === 'nginx' ? 'nginx in front' : 'Node alone'}); dashboard http://localhost:${port}/`);
 
 const stop = () => {
   if (runningProxy()?.pid === process.pid) rmSync(proxyFile(), { force: true });

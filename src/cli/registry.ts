@@ -277,6 +277,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/proxy.js'),
   },
   {
+    name: 'trust', form: '', acceptsAll: false, flags: ['json'], noInstance: true,
+    summary: "trust the machine's local CA (NSS for Chromium and Firefox; the system store as root): named URLs turn HTTPS",
+    example: 'just dev trust',
+    load: () => import('./commands/trust.js'),
+  },
+  {
+    name: 'untrust', form: '', acceptsAll: false, flags: ['json'], noInstance: true,
+    summary: 'remove the local CA from every store trust added it to: named URLs turn back to HTTP',
+    example: 'just dev untrust',
+    load: () => import('./commands/untrust.js'),
+  },
+  {
     name: 'mcp', form: '', acceptsAll: false, flags: [], noInstance: true,
     summary: 'serve start, stop, status, logs, wait, ports, info, clean, snapshot(s), restore and clone to a coding agent (MCP over stdio)',
     example: 'claude mcp add dev-instances -- npx dev-instances mcp',

@@ -22,5 +22,11 @@ export function hostLabel(branch: string): string | undefined {
 export const appHost = (project: string, instance: number | string, app?: string): string =>
   `${app ? `${app}.` : ''}${instance}.${project}.localhost`;
 
-export const hostUrl = (host: string, port: number): string => `http://${host}${port === 80 ? '' : `:${port}`}`;
+/** A name's URL on the proxy's port: https when asked (the port left out where it is the scheme's own). */
+export const hostUrl = (host: string, port: number, https = false): string =>
+  `${https ? 'https' : 'http'}://${host}${port === (https ? 443 : 80) ? '' : `:${port}`}`;
+
+/** A name's URL as the proxy serves it: over HTTPS on its port when HTTPS is on. */
+export const namedUrl = (host: string, proxy: { port: number; https?: { port: number } }): string =>
+  (proxy.https ? hostUrl(host, proxy.https.port, true) : hostUrl(host, proxy.port));
 

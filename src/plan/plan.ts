@@ -5,7 +5,7 @@
 import { type AppDecl, type PlanContext, type Sharing, type StackDeclaration, commandWords } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { LOCAL_HOST } from './addresses.js';
-import { appHost, hostUrl } from './named-urls.js';
+import { appHost, namedUrl } from './named-urls.js';
 import { SLICES, type Slices, planSlices } from '../slices/table.js';
 import * as names from './names.js';
 import { type InstanceRange, instanceRange, isEphemeral } from './range.js';
@@ -125,8 +125,8 @@ export interface PlanOptions {
   shared?: ReadonlySet<string>;
   /** The environment's image variables (DEV_INSTANCES_IMAGE_<SERVICE>); they win over the declaration's images. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** The local proxy's port when named URLs are on (the CLI decides: src/proxy/setting.ts). */
-  proxy?: { port: number };
+  /** Named URLs, when on (the CLI decides: src/proxy/state.ts, proxySetting). */
+  proxy?: ProxySetting;
   /** The instance's own infrastructure on another Docker host; its apps and the shared set stay here. */
   placement?: Placement;
   /**
@@ -135,6 +135,17 @@ export interface PlanOptions {
    * declaration's: in their URLs, and in the sets that run them.
    */
   passwords?: MachinePasswords;
+}
+
+/** The local proxy as an instance's URLs and apps see it. */
+export interface ProxySetting {
+  /** Its HTTP port. */
+  port: number;
+  /**
+   * HTTPS, when on: named URLs are https:// on this port, and the apps are told the machine's CA
+   * (NODE_EXTRA_CA_CERTS; SSL_CERT_FILE and REQUESTS_CA_BUNDLE get the system's bundle with it, when there is one).
+   */
+  https?: { port: number; ca: string; bundle?: string };
 }
 
 export interface MachinePasswords {
@@ -206,7 +217,7 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
     urls: Object.fromEntries(Object.entries(urls).map(([app, u]) => [app, u.named ?? u.direct])),
   });
   const dir = names.instanceDir(instance);
-  const apps = appsOf(decl, instance, dir, at, ctx, urls);
+  const apps = appsOf(decl, instance, dir, at, ctx, urls, options.proxy);
   const homeApp = homeAppOf(decl);
   const images = imageOverrides(decl, options.env);
 
@@ -237,7 +248,7 @@ export function plan(decl: StackDeclaration, instance: number, options: PlanOpti
     portMoves: new Map(ports.map((p) => [p.basePort, p.port])),
     ...slices, apps,
     ...(homeApp ? { homeApp } : {}),
-    ...(options.proxy && homeApp ? { proxy: { port: options.proxy.port, home: hostUrl(appHost(project, instance), options.proxy.port) } } : {}),
+    ...(options.proxy && homeApp ? { proxy: { port: options.proxy.port, home: namedUrl(appHost(project, instance), options.proxy) } } : {}),
     compose: infra.compose,
     ...(options.placement ? { placement: options.placement } : {}),
     infra, sharedInfra,
@@ -291,12 +302,12 @@ function appUrls(decl: StackDeclaration, instance: number, at: (service: string)
   const out: AppUrls = {};
   for (const [id, app] of Object.entries<AppDecl>(decl.apps)) {
     if (app.port === undefined) continue;
-    out[id] = { direct: `http://localhost:${at(app.port)}`, ...(proxy ? { named: hostUrl(appHost(decl.project, instance, id), proxy.port) } : {}) };
+    out[id] = { direct: `http://localhost:${at(app.port)}`, ...(proxy ? { named: namedUrl(appHost(decl.project, instance, id), proxy) } : {}) };
   }
   return out;
 }
 
-function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (service: string) => number, ctx: PlanContext, urls: AppUrls): AppPlan[] {
+function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (service: string) => number, ctx: PlanContext, urls: AppUrls, proxy: PlanOptions['proxy']): AppPlan[] {
   const stackEnv = decl.env(ctx);
   return Object.entries<AppDecl>(decl.apps).map(([id, app]): AppPlan => {
     const port = app.port === undefined ? undefined : at(app.port);
@@ -311,12 +322,23 @@ function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (serv
       ...(app.health ? { health: app.health } : {}),
       ...(app.ready ? { ready: app.ready } : {}),
       needsInfrastructure: app.needsInfrastructure !== false,
-      env: { ...stackEnv, ...(port === undefined ? {} : { PORT: String(port) }), ...(app.env?.(ctx) ?? {}) },
+      env: { ...caEnv(proxy), ...stackEnv, ...(port === undefined ? {} : { PORT: String(port) }), ...(app.env?.(ctx) ?? {}) },
       envSources: app.envSources,
       envFile: `${dir}/${id}.env`,
       localEnvFile: `${dir}/${id}.local.env`,
     };
   });
+}
+
+/**
+ * With HTTPS on, every app trusts the machine's CA for its calls to named URLs: Node adds it to its
+ * own list; OpenSSL-based runtimes (Python, Ruby, curl) and requests read a whole bundle, so they get
+ * the system's with the CA after it, and nothing when no system bundle was found. The declaration's own keys win.
+ */
+function caEnv(proxy: PlanOptions['proxy']): Record<string, string> {
+  const tls = proxy?.https;
+  if (!tls) return {};
+  return { NODE_EXTRA_CA_CERTS: tls.ca, ...(tls.bundle ? { SSL_CERT_FILE: tls.bundle, REQUESTS_CA_BUNDLE: tls.bundle } : {}) };
 }
 
 /**

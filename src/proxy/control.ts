@@ -14,9 +14,9 @@ import { pollUntil } from '../poll.js';
 import { type Pm2Process, type Pm2Session, withPm2 } from '../pm2/client.js';
 import { portHolder, portInUse } from '../ports/holder.js';
 import { tailOf, tcpAccepts } from '../readiness.js';
-import { PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONT_ENV, PROXY_PORT_ENV } from './hosts.js';
+import { PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONT_ENV, PROXY_HTTPS_ENV, PROXY_HTTPS_PORT_ENV, PROXY_PORT_ENV } from './hosts.js';
 import { routeTable } from './routes.js';
-import { type ProxyRecord, configuredBind, configuredFront, dashboardKey, dashboardLink, runningProxy } from './state.js';
+import { type ProxyRecord, configuredBind, configuredFront, configuredHttps, dashboardKey, dashboardLink, runningProxy } from './state.js';
 
 export const PROXY_APP = 'dev-instances-proxy';
 const NAMESPACE = 'dev-instances';
@@ -37,6 +37,10 @@ export interface ProxyStatus {
   dashboard?: string;
   /** Named hosts it routes now. */
   routes: number;
+  /** HTTPS's port, when it serves HTTPS. */
+  https?: { port: number };
+  /** Where `just dev trust` made the machine's CA trusted (and it still is). */
+  trustedIn: string[];
 }
 
 /** It serves: PM2 runs it online, from a script that still exists, and its record is its own. */
@@ -47,10 +51,12 @@ export async function proxyStatus(): Promise<ProxyStatus> {
   const proc = await withPm2(async (pm2) => (await pm2.list()).find((p) => p.name === PROXY_APP));
   const rec = runningProxy();
   const routes = routeTable(readLeases()).size;
-  if (!serving(proc, rec)) return { state: proc ? proc.status : 'not started', routes };
+  const { trustedIn, describeEntry } = await import('../tls/trust.js');
+  const trusted = (await trustedIn()).map(describeEntry);
+  if (!serving(proc, rec)) return { state: proc ? proc.status : 'not started', routes, trustedIn: trusted };
   return {
     state: 'online', port: rec.port, pid: rec.pid, addresses: rec.addresses, front: rec.front ?? 'node', ...(proc?.script ? { script: proc.script } : {}),
-    dashboard: dashboardLink(rec.port, dashboardKey()), routes,
+    dashboard: dashboardLink(rec.port, dashboardKey()), routes, ...(rec.https ? { https: rec.https } : {}), trustedIn: trusted,
   };
 }
 
@@ -84,10 +90,13 @@ export async function ensureProxy(port: number): Promise<{ started: boolean; por
 }
 
 async function launch(pm2: Pm2Session, port: number): Promise<void> {
-  if (await portInUse(port)) {
-    const h = portHolder(port);
-    throw new OperationalError(`the proxy's port ${port} is taken by ${h ? `pid ${h.pid} (${h.command.slice(0, 100)})` : 'another process'}`,
-      `Named URLs need it: set ${PROXY_PORT_ENV} to a free port, or ${PROXY_ENV}=off to use http://localhost:PORT only.`);
+  const https = configuredHttps();
+  const needed: [number, string, string][] = [[port, "the proxy's port", `set ${PROXY_PORT_ENV} to a free port, or ${PROXY_ENV}=off to use http://localhost:PORT only`]];
+  if (https) needed.push([https.port, "the proxy's HTTPS port", `set ${PROXY_HTTPS_PORT_ENV} to a free port, or ${PROXY_HTTPS_ENV}=off for HTTP only`]);
+  for (const [p, what, fix] of needed) {
+    if (!(await portInUse(p))) continue;
+    const h = portHolder(p);
+    throw new OperationalError(`${what} ${p} is taken by ${h ? `pid ${h.pid} (${h.command.slice(0, 100)})` : 'another process'}`, `Named URLs need it: ${fix}.`);
   }
   const bind = configuredBind();
   await pm2.start({
@@ -95,6 +104,7 @@ async function launch(pm2: Pm2Session, port: number): Promise<void> {
     env: {
       DEV_INSTANCES_STATE_DIR: stateDir(), [PROXY_PORT_ENV]: String(port), [PROXY_FRONT_ENV]: configuredFront(),
       ...(bind ? { [PROXY_BIND_ENV]: bind } : {}),
+      [PROXY_HTTPS_ENV]: https ? 'on' : 'off', ...(https ? { [PROXY_HTTPS_PORT_ENV]: String(https.port) } : {}),
     },
     out_file: logFile(), error_file: logFile(), time: true, autorestart: true, max_restarts: 10, min_uptime: 2_000, kill_timeout: 3_000, pmx: false,
   });

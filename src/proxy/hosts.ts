@@ -17,6 +17,14 @@ export const PROXY_PORT_ENV = 'DEV_INSTANCES_PROXY_PORT';
 export const PROXY_FRONT_ENV = 'DEV_INSTANCES_PROXY_FRONT';
 export const PROXY_FRONTS = ['auto', 'nginx', 'node'] as const;
 export type ProxyFront = (typeof PROXY_FRONTS)[number];
+/**
+ * HTTPS for named URLs: on, off, or auto (the default: on once the machine's CA is trusted, by
+ * `just dev trust`). Its port: 443 where this user may bind it, else 1443 (said by `just dev proxy`).
+ */
+export const PROXY_HTTPS_ENV = 'DEV_INSTANCES_PROXY_HTTPS';
+export const PROXY_HTTPS_PORT_ENV = 'DEV_INSTANCES_PROXY_HTTPS_PORT';
+export const PROXY_HTTPS_MODES = ['auto', 'on', 'off'] as const;
+export const FALLBACK_HTTPS_PORT = 1443;
 /** Where the proxy listens besides loopback (an address of this machine); loopback only when unset. */
 export const PROXY_BIND_ENV = 'DEV_INSTANCES_PROXY_BIND';
 

@@ -1,26 +1,46 @@
 /**
  * The local proxy as the machine sees it: nginx in front (when installed, or asked for) carrying the
  * named apps' traffic, the Node proxy behind it on loopback for the rest; or the Node proxy alone on
- * the public port. The proxy process (scripts/proxy.ts) and the tests start it the same way.
+ * the public port. With HTTPS, whichever faces the browser terminates TLS with the proxy's
+ * certificate (certs.ts), which names every route before the route answers. The proxy process
+ * (scripts/proxy.ts) and the tests start it the same way.
  */
 import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
 import { stateDir } from '../state-dir.js';
+import { ServerCerts } from './certs.js';
 import { PROXY_FRONT_ENV, type ProxyFront } from './hosts.js';
 import { type NginxFront, findNginx, startNginxFront } from './nginx/front.js';
+import type { Route } from './routes.js';
 import { type ProxyOptions, startProxy } from './server.js';
 
 export interface Serving {
   front: 'nginx' | 'node';
   /** The addresses the names reach. */
   addresses: string[];
+  /** HTTPS's port, when on. */
+  https?: { port: number };
   close(): Promise<void>;
 }
 
-export async function serveProxy(opts: Omit<ProxyOptions, 'listen' | 'onRoutes'> & { front: ProxyFront }): Promise<Serving> {
+/** The certificate is checked this often for renewal (it is made again a week before it ends). */
+const RENEW_CHECK_MS = 6 * 3_600_000;
+
+const warn = (err: Error) => console.error(`dev-instances proxy: could not make the certificate for a new name: ${err.message}`);
+
+export async function serveProxy(given: Omit<ProxyOptions, 'listen' | 'onRoutes' | 'https'> & { front: ProxyFront; https?: { port: number } }): Promise<Serving> {
+  const { https, ...opts } = given;
+  const certs = https ? await ServerCerts.open(opts.env, opts.addresses) : undefined;
+  const renew = certs && setInterval(() => { certs.ensure([]).catch(warn); }, RENEW_CHECK_MS).unref();
+  const done = (s: Omit<Serving, 'https'>): Serving => ({
+    ...s, ...(https ? { https } : {}),
+    close: async () => { clearInterval(renew); await s.close(); },
+  });
   const alone = async (): Promise<Serving> => {
-    const p = await startProxy(opts);
-    return { front: 'node', addresses: p.addresses, close: p.close };
+    const p = await startProxy({
+      ...opts, ...(certs && https ? { https: { port: https.port, certs }, onRoutes: (t) => { certs.ensure(t.keys()).catch(warn); } } : {}),
+    });
+    return done({ front: 'node', addresses: p.addresses, close: p.close });
   };
   const bin = opts.front === 'node' ? undefined : findNginx(opts.env.PATH);
   if (!bin) {
@@ -31,23 +51,32 @@ export async function serveProxy(opts: Omit<ProxyOptions, 'listen' | 'onRoutes'>
     return alone();
   }
   let front: NginxFront | undefined;
-  const back = await startProxy({ ...opts, listen: { port: 0, address: '127.0.0.1' }, onRoutes: (t) => front?.update(t) });
+  // Route changes in order: the certificate names a new route before nginx is told of it.
+  let updates: Promise<void> = Promise.resolve();
+  const follow = (t: ReadonlyMap<string, Route>) => {
+    updates = updates.then(() => certs?.ensure(t.keys())).catch(warn).then(() => front?.update(t));
+  };
+  const back = await startProxy({ ...opts, listen: { port: 0, address: '127.0.0.1' }, onRoutes: follow });
   try {
-    front = await startNginxFront({ bin, dir: join(stateDir(opts.env), 'nginx'), port: opts.port, addresses: opts.addresses, back: back.port, routes: back.routes() });
+    await certs?.ensure(back.routes().keys());
+    front = await startNginxFront({
+      bin, dir: join(stateDir(opts.env), 'nginx'), port: opts.port, addresses: opts.addresses, back: back.port, routes: back.routes(),
+      ...(certs && https ? { https: { port: https.port, ...certs.files } } : {}),
+    });
   } catch (err) {
     await back.close();
     if (opts.front === 'nginx') throw err;
     console.error(`dev-instances proxy: ${(err as Error).message}; serving without nginx`);
     return alone();
   }
-  front.update(back.routes()); // a change while nginx started
+  follow(back.routes()); // a change while nginx started
   const started = front;
-  return {
+  return done({
     front: 'nginx',
     addresses: started.addresses,
     close: async () => {
       await started.close();
       await back.close();
     },
-  };
+  });
 }

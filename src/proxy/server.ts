@@ -6,8 +6,10 @@
  */
 import { type FSWatcher, statSync, watch } from 'node:fs';
 import { Agent, type IncomingMessage, type Server, ServerResponse, createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import { createProxyServer } from 'http-proxy-3';
 import { leaseFile, readLeases } from '../leases/registry.js';
 import { stateDir } from '../state-dir.js';
@@ -18,6 +20,7 @@ import { hostName } from './hosts.js';
 import { hostUrl } from '../plan/named-urls.js';
 import { escapeHtml, stoppedPage, unknownPage } from './pages.js';
 import { type Route, routeTable } from './routes.js';
+import type { ServerCerts } from './certs.js';
 
 export interface ProxyOptions {
   /** The port the names use. */
@@ -31,6 +34,11 @@ export interface ProxyOptions {
   listen?: { port: number; address: string };
   /** Told each new route table (the front's configuration follows it). */
   onRoutes?: (table: ReadonlyMap<string, Route>) => void;
+  /**
+   * HTTPS on its port, with certificates from certs: served here when alone (a front terminates TLS
+   * itself); HTTP requests to a named app are then sent there (308).
+   */
+  https?: { port: number; certs: ServerCerts };
 }
 
 export interface RunningProxy {
@@ -38,6 +46,8 @@ export interface RunningProxy {
   addresses: string[];
   /** The port it listens on (the names' port, unless behind a front). */
   port: number;
+  /** Its HTTPS port, when it serves HTTPS itself. */
+  httpsPort?: number;
   /** Today's route table. */
   routes(): ReadonlyMap<string, Route>;
   close(): Promise<void>;
@@ -129,6 +139,8 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   });
   const extra = opts.addresses.find((a) => a !== '127.0.0.1' && a !== '::1');
 
+  // HTTPS here when alone: behind a front, the front terminates TLS and redirects.
+  const tls = opts.listen ? undefined : opts.https;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const allowed = hostAllowed(req.headers.host, extra);
     if (!allowed.ok) return answer(res, 403, refused(allowed.reason));
@@ -139,6 +151,11 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     const name = hostName(req.headers.host);
     const route = book.lookup(name);
     if (!route) return answer(res, 404, unknownPage(name, dashboardUrl, book.near(name).map((h) => hostUrl(h, opts.port))));
+    if (tls && !(req.socket as TLSSocket).encrypted) {
+      res.writeHead(308, { location: `${hostUrl(name, tls.port, true)}${req.url ?? '/'}`, 'content-length': 0 });
+      res.end();
+      return;
+    }
     proxy.web(req, res, { target: `http://127.0.0.1:${route.port}` }, (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNREFUSED') answer(res, 503, stoppedPage(route, dashboardUrl));
       else answer(res, 502, refused(`${route.pm2Name} on port ${route.port} failed to answer (${err.code ?? err.message})`));
@@ -160,16 +177,30 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const addresses: string[] = [];
   const listen = opts.listen ? [opts.listen.address] : opts.addresses;
   let port = opts.listen?.port ?? opts.port;
+  // A routed name the certificate does not cover yet (a start that just leased it) waits for the new one.
+  const sni = tls && ((servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => {
+    const name = servername.toLowerCase();
+    if (tls.certs.covers(name) || !book.lookup(name)) { cb(null, tls.certs.secureContext); return; }
+    tls.certs.ensure([name]).then(() => cb(null, tls.certs.secureContext), (err: Error) => cb(err));
+  });
   for (const address of listen) {
     // No request deadline: an upload to a dev server may take as long as it takes.
-    const server = createServer({ requestTimeout: 0 }, onRequest);
-    server.on('upgrade', onUpgrade);
-    server.on('clientError', (_, socket) => socket.destroy());
+    const made: [Server, number][] = [[createServer({ requestTimeout: 0 }, onRequest), port]];
+    if (tls && sni) {
+      const secure = createHttpsServer({ requestTimeout: 0, SNICallback: sni, ...tls.certs.pems }, onRequest);
+      tls.certs.onChange(() => secure.setSecureContext(tls.certs.pems));
+      made.push([secure, tls.port]);
+    }
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, address, () => { server.off('error', reject); resolve(); });
-      });
+      for (const [server, at] of made) {
+        server.on('upgrade', onUpgrade);
+        server.on('clientError', (_, socket) => socket.destroy());
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(at, address, () => { server.off('error', reject); resolve(); });
+        });
+        servers.push(server);
+      }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       // A machine without IPv6 has no ::1 to listen on; loopback's IPv4 address is enough there.
@@ -177,14 +208,14 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
       throw err;
     }
-    servers.push(server);
     addresses.push(address);
-    port = (server.address() as AddressInfo).port;
+    port = (made[0]?.[0].address() as AddressInfo).port;
   }
 
   return {
     addresses,
     port,
+    ...(tls ? { httpsPort: tls.port } : {}),
     routes: () => book.current,
     close: async () => {
       book.close();

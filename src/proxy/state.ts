@@ -3,15 +3,20 @@
  * its port, pid and addresses) and `proxy-token` (the dashboard's secret, 0600). And the setting the
  * CLI plans with: off, or the port named URLs use. Light: read on every command's path.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isIpAddress } from '../plan/addresses.js';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
+import type { ProxySetting } from '../plan/plan.js';
+import { tlsFiles } from '../tls/files.js';
 import { UsageError } from '../errors.js';
 import { exposure } from '../fs/private.js';
 import { stateDir } from '../state-dir.js';
 import { processAlive as alive } from '../proc/alive.js';
-import { DEFAULT_PROXY_PORT, PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONTS, PROXY_FRONT_ENV, PROXY_PORT_ENV, type ProxyFront } from './hosts.js';
+import {
+  DEFAULT_PROXY_PORT, FALLBACK_HTTPS_PORT, PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONTS, PROXY_FRONT_ENV, PROXY_HTTPS_ENV, PROXY_HTTPS_MODES, PROXY_HTTPS_PORT_ENV,
+  PROXY_PORT_ENV, type ProxyFront,
+} from './hosts.js';
 
 export interface ProxyRecord {
   port: number;
@@ -20,6 +25,8 @@ export interface ProxyRecord {
   addresses: string[];
   /** What faces the browser: nginx in front of the Node proxy, or the Node proxy alone. */
   front?: 'nginx' | 'node';
+  /** HTTPS for named URLs: its port (absent: HTTP only). */
+  https?: { port: number };
   /** The script it runs (which install of dev-instances). */
   script: string;
   startedAt: string;
@@ -86,14 +93,47 @@ export function configuredFront(env: NodeJS.ProcessEnv = process.env): ProxyFron
 }
 
 /**
- * Named URLs for this command: undefined when off (DEV_INSTANCES_PROXY=off, or the declaration's
- * proxy.enabled false); else the port. A running proxy's port wins: there is one proxy per machine,
- * and URLs must name the port it really listens on.
+ * DEV_INSTANCES_PROXY_HTTPS and _HTTPS_PORT, checked (exit 2 naming the value): HTTPS's port, or
+ * undefined when it is off. auto (the default) is on once `just dev trust` trusted the machine's CA.
  */
-export function proxySetting(decl: StackDeclaration, env: NodeJS.ProcessEnv = process.env): { port: number } | undefined {
+export function configuredHttps(env: NodeJS.ProcessEnv = process.env): { port: number } | undefined {
+  const mode = (env[PROXY_HTTPS_ENV] ?? '').toLowerCase() || 'auto';
+  if (!(PROXY_HTTPS_MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(`invalid ${PROXY_HTTPS_ENV} '${env[PROXY_HTTPS_ENV]}': expected one of ${PROXY_HTTPS_MODES.join(', ')}`);
+  }
+  const raw = env[PROXY_HTTPS_PORT_ENV];
+  if (raw !== undefined && raw !== '' && (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535)) {
+    throw new UsageError(`invalid ${PROXY_HTTPS_PORT_ENV} '${raw}': expected a port from 1 to 65535`);
+  }
+  if (mode === 'off' || (mode === 'auto' && !existsSync(tlsFiles(env).trusted))) return undefined;
+  return { port: raw ? Number(raw) : mayBind443() ? 443 : FALLBACK_HTTPS_PORT };
+}
+
+/** Whether this user may listen on 443: root, a Mac (no privileged ports since 10.14), or Linux's unprivileged_port_start at or below it. */
+function mayBind443(): boolean {
+  if (process.getuid?.() === 0 || process.platform === 'darwin') return true;
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')) <= 443;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Named URLs for this command: undefined when off (DEV_INSTANCES_PROXY=off, or the declaration's
+ * proxy.enabled false); else the port, and HTTPS's when on. A running proxy's ports win: there is one
+ * proxy per machine, and URLs must name the ports it really listens on.
+ */
+export function proxySetting(decl: StackDeclaration, env: NodeJS.ProcessEnv = process.env): ProxySetting | undefined {
   if (OFF.has((env[PROXY_ENV] ?? '').toLowerCase()) || decl.proxy?.enabled === false) return undefined;
   const configured = configuredPort(env);
   configuredFront(env);
   configuredBind(env);
-  return { port: runningProxy(env)?.port ?? configured };
+  const https = configuredHttps(env);
+  const running = runningProxy(env);
+  const port = running?.port ?? configured;
+  const tls = running ? running.https : https;
+  if (!tls) return { port };
+  const files = tlsFiles(env);
+  return { port, https: { port: tls.port, ca: files.ca, ...(existsSync(files.bundle) ? { bundle: files.bundle } : {}) } };
 }

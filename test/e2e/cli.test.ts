@@ -162,6 +162,10 @@ describe('bad input: exit 2, one line naming the value and the range, nothing wr
   it('a DEV_INSTANCES_PROXY_BIND that is not an IP address (it would reach nginx\'s listen line)', () => {
     bad(['render', '1'], /^dev-instances: invalid DEV_INSTANCES_PROXY_BIND '0\.0\.0\.0; include \/etc\/passwd': expected an IP address of this machine/, { DEV_INSTANCES_PROXY: '', DEV_INSTANCES_PROXY_BIND: '0.0.0.0; include /etc/passwd' });
   });
+  it('a DEV_INSTANCES_PROXY_HTTPS that is not auto, on or off, and an HTTPS port out of range', () => {
+    bad(['render', '1'], /^dev-instances: invalid DEV_INSTANCES_PROXY_HTTPS 'yes please': expected one of auto, on, off$/m, { DEV_INSTANCES_PROXY: '', DEV_INSTANCES_PROXY_HTTPS: 'yes please' });
+    bad(['render', '1'], /^dev-instances: invalid DEV_INSTANCES_PROXY_HTTPS_PORT '70000': expected a port from 1 to 65535$/m, { DEV_INSTANCES_PROXY: '', DEV_INSTANCES_PROXY_HTTPS_PORT: '70000' });
+  });
   it('a relative DEV_INSTANCES_STATE_DIR (one lease registry per working directory)', () => {
     bad(['ports'], /^dev-instances: invalid DEV_INSTANCES_STATE_DIR 'rel\/state': expected an absolute path/, { DEV_INSTANCES_STATE_DIR: 'rel/state' });
   });

@@ -7,9 +7,11 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  * As root Chromium needs --no-sandbox; without the background-networking flags it keeps trying to
  * reach Google's hosts, which this machine's closed network refuses.
  */
-export function launchBrowser(): Promise<Browser> {
+export function launchBrowser(opts: { home?: string } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
+    // HOME: whose NSS database (~/.pki/nssdb) it trusts certificates from.
+    ...(opts.home ? { env: { ...process.env, HOME: opts.home } } : {}),
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }

@@ -15,6 +15,8 @@ function statusText(s: ProxyStatus): string {
   return columns([
     ['Dashboard', s.dashboard ?? ''],
     ['Listens on', (s.addresses ?? []).map((a) => addressPort(a, s.port ?? 0)).join(', ')],
+    ['HTTPS', s.https ? `on, port ${s.https.port}${s.https.port === 443 ? '' : ' (443 needs root or a lower net.ipv4.ip_unprivileged_port_start)'}` : 'off (just dev trust turns it on)'],
+    ['Local CA', s.trustedIn.length > 0 ? `trusted in ${s.trustedIn.join(', ')}` : 'not trusted (just dev trust)'],
     ['Front', s.front === 'nginx' ? 'nginx carries the named apps\' traffic; the Node proxy behind it serves the rest' : 'the Node proxy alone (no nginx found, or DEV_INSTANCES_PROXY_FRONT=node)'],
     ['Process', `pid ${s.pid} (PM2 app dev-instances-proxy) running ${s.script ?? '?'}`],
     ['Routes', `${s.routes} named host(s), following the lease registry`],

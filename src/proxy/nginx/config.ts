@@ -22,13 +22,25 @@ export interface NginxConfigInput {
   /** Whether nginx runs as root (then its workers stay the same user as the rest of the tool). */
   root: boolean;
   routes: ReadonlyMap<string, Route>;
+  /** HTTPS on its port with the proxy's certificate files; HTTP requests to a named app are then sent there (308). */
+  https?: { port: number; cert: string; key: string };
 }
 
 /** Quoted for nginx's configuration language: names and paths never carry a quote or a backslash. */
 const quoted = (s: string): string => `"${s.replace(/["\\]/g, '')}"`;
 
 export function nginxConfig(c: NginxConfigInput): string {
-  const listen = (extra = '') => c.addresses.map((a) => `    listen ${addressPort(a, c.port)}${extra};`).join('\n');
+  const listenOn = (port: number, extra: string) => c.addresses.map((a) => `    listen ${addressPort(a, port)}${extra};`).join('\n');
+  const listen = (extra = '') => listenOn(c.port, extra);
+  const { https } = c;
+  const listenTls = (extra = '') => (https ? `\n${listenOn(https.port, ` ssl${extra}`)}` : '');
+  const tls = https ? `
+  ssl_certificate ${quoted(https.cert)};
+  ssl_certificate_key ${quoted(https.key)};
+  ssl_protocols TLSv1.2 TLSv1.3;
+  ssl_session_cache shared:dev_instances_tls:1m;
+` : '';
+  const toHttps = https ? `https://$host${https.port === 443 ? '' : `:${https.port}`}$request_uri` : '';
   const byPort = new Map<number, string[]>();
   for (const r of [...c.routes.values()].sort((a, b) => a.host.localeCompare(b.host))) {
     byPort.set(r.port, [...(byPort.get(r.port) ?? []), r.host]);
@@ -76,19 +88,25 @@ http {
   proxy_set_header X-Forwarded-Host $http_host;
   proxy_set_header X-Forwarded-Proto $scheme;
 
+${tls}
   upstream dev_instances_back { server 127.0.0.1:${c.back}; keepalive 8; }
 ${ports.map((p) => `  upstream app_${p} { server 127.0.0.1:${p}; keepalive 16; keepalive_timeout 4s; }`).join('\n')}
 
   # Every name without a route of its own: the dashboard, unknown names, foreign Hosts.
   server {
-${listen(' default_server')}
+${listen(' default_server')}${listenTls(' default_server')}
     location / {
 ${toBack}
     }
   }
-${ports.map((p) => `
+${ports.map((p) => `${https ? `
   server {
 ${listen()}
+    server_name ${(byPort.get(p) ?? []).join(' ')};
+    return 308 ${toHttps};
+  }` : ''}
+  server {
+${https ? listenOn(https.port, ' ssl') : listen()}
     server_name ${(byPort.get(p) ?? []).join(' ')};
     location / { proxy_pass http://app_${p}; }
     # The app refuses the connection (stopped): the Node proxy answers with the page saying so.

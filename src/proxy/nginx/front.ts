@@ -18,7 +18,7 @@ import { own } from '../../proc/run.js';
 import { stopProcess } from '../../proc/stop.js';
 import { tcpAccepts } from '../../readiness.js';
 import type { Route } from '../routes.js';
-import { nginxConfig } from './config.js';
+import { type NginxConfigInput, nginxConfig } from './config.js';
 
 const READY_DEADLINE_MS = 10_000;
 /** Where distributions put nginx, which a user's PATH may lack (/usr/sbin is root's). */
@@ -37,6 +37,8 @@ export interface NginxFrontOptions {
   /** The Node proxy's port on 127.0.0.1. */
   back: number;
   routes: ReadonlyMap<string, Route>;
+  /** HTTPS: its port and the certificate files (written before every update that adds a name). */
+  https?: NginxConfigInput['https'];
 }
 
 export interface NginxFront {
@@ -80,7 +82,7 @@ export async function startNginxFront(o: NginxFrontOptions): Promise<NginxFront>
   const root = process.getuid?.() === 0;
   let written = '';
   const write = (routes: ReadonlyMap<string, Route>): boolean => {
-    const text = nginxConfig({ port: o.port, addresses, back: o.back, dir: o.dir, root, routes });
+    const text = nginxConfig({ port: o.port, addresses, back: o.back, dir: o.dir, root, routes, ...(o.https ? { https: o.https } : {}) });
     if (text === written) return false;
     const tmp = `${conf}.tmp`;
     writeFileSync(tmp, text, { mode: 0o600 });

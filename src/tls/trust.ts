@@ -1,0 +1,188 @@
+/**
+ * Trusting the machine's CA, explicitly and reversibly: `trust` adds it to the user's NSS databases
+ * (Chromium's `~/.pki/nssdb`, each Firefox profile's; with certutil from libnss3-tools) and, as root,
+ * to the system's store (update-ca-certificates, or update-ca-trust); `untrust` removes exactly what
+ * `trust` added, as recorded in `tls/trusted.json`. Stores as a table: one entry per kind of store.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { OperationalError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { onPath } from '../proc/on-path.js';
+import { run } from '../proc/run.js';
+import { type Ca, machineCa, writeBundle } from './ca.js';
+import { tlsFiles } from './files.js';
+
+/** One place the CA was added: which store, where in it, and its name there. */
+export interface TrustEntry {
+  store: StoreId;
+  where: string;
+  name: string;
+}
+
+interface TrustRecord {
+  fingerprint: string;
+  added: TrustEntry[];
+}
+
+type StoreId = 'nss' | 'system';
+
+interface Store {
+  label: string;
+  /** Where this store is for this user (NSS: each database); none when the machine has none or the user may not write it. */
+  places(env: NodeJS.ProcessEnv): string[];
+  /** Why it cannot be used here, when it cannot (certutil missing). */
+  unusable?(): string | undefined;
+  add(ca: Ca, where: string, name: string): Promise<void>;
+  remove(entry: TrustEntry): Promise<void>;
+  has(entry: TrustEntry): Promise<boolean>;
+}
+
+const CERTUTIL_HINT = 'apt-get install libnss3-tools (Debian, Ubuntu), dnf install nss-tools (Fedora), or brew install nss (macOS)';
+const certutil = () => onPath('certutil', `${process.env.PATH ?? ''}:/usr/bin:/usr/local/bin`) ?? 'certutil';
+const home = (env: NodeJS.ProcessEnv): string => env.HOME || homedir();
+
+/** Firefox's profiles (classic and snap): each has its own NSS database. */
+function firefoxProfiles(env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const base of [join(home(env), '.mozilla', 'firefox'), join(home(env), 'snap', 'firefox', 'common', '.mozilla', 'firefox')]) {
+    let names: string[];
+    try { names = readdirSync(base); } catch { continue; }
+    for (const n of names) if (existsSync(join(base, n, 'cert9.db'))) out.push(join(base, n));
+  }
+  return out;
+}
+
+/** The system store of this distribution: its folder for extra CAs and the command that rebuilds the bundle. */
+const SYSTEM_STORES = [
+  { dir: '/usr/local/share/ca-certificates', refresh: 'update-ca-certificates', ext: '.crt' },
+  { dir: '/etc/pki/ca-trust/source/anchors', refresh: 'update-ca-trust', ext: '.pem' },
+] as const;
+const systemStore = () => SYSTEM_STORES.find((s) => existsSync(s.dir) && onPath(s.refresh, `${process.env.PATH ?? ''}:/usr/sbin:/usr/bin`));
+
+const STORES: Record<StoreId, Store> = {
+  nss: {
+    label: 'NSS (Chromium, Firefox)',
+    places: (env) => [join(home(env), '.pki', 'nssdb'), ...firefoxProfiles(env)],
+    unusable: () => (onPath('certutil', `${process.env.PATH ?? ''}:/usr/bin:/usr/local/bin`) ? undefined : `certutil is not installed (${CERTUTIL_HINT})`),
+    add: async (ca, where, name) => {
+      if (!existsSync(join(where, 'cert9.db'))) {
+        await mkdir(where, { recursive: true, mode: 0o700 });
+        await run(certutil(), ['-N', '-d', `sql:${where}`, '--empty-password']);
+      }
+      await run(certutil(), ['-A', '-d', `sql:${where}`, '-t', 'C,,', '-n', name, '-i', ca.file]);
+    },
+    remove: async (e) => { await run(certutil(), ['-D', '-d', `sql:${e.where}`, '-n', e.name]); },
+    has: async (e) => (await run(certutil(), ['-L', '-d', `sql:${e.where}`, '-n', e.name], { reject: false })).code === 0,
+  },
+  system: {
+    label: 'the system store',
+    places: () => {
+      const s = systemStore();
+      return s && process.getuid?.() === 0 ? [s.dir] : [];
+    },
+    add: async (ca, where, name) => {
+      const s = SYSTEM_STORES.find((x) => x.dir === where);
+      if (!s) throw new Error(`no system store at ${where}`);
+      await writeFile(join(where, `${name}${s.ext}`), ca.pem, { mode: 0o644 });
+      await run(s.refresh, []);
+    },
+    remove: async (e) => {
+      const s = SYSTEM_STORES.find((x) => x.dir === e.where);
+      await rm(join(e.where, `${e.name}${s?.ext ?? '.crt'}`), { force: true });
+      if (s) await run(s.refresh, []);
+    },
+    has: async (e) => existsSync(join(e.where, `${e.name}${SYSTEM_STORES.find((x) => x.dir === e.where)?.ext ?? '.crt'}`)),
+  },
+};
+
+/** The CA's name in every store: the same for one CA, another for the next. */
+const nameOf = (ca: Ca): string => `dev-instances-local-ca-${ca.fingerprint.slice(0, 16)}`;
+
+async function readRecord(env?: NodeJS.ProcessEnv): Promise<TrustRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(tlsFiles(env).trusted, 'utf8')) as TrustRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface TrustOutcome {
+  added: TrustEntry[];
+  /** Already there from an earlier trust. */
+  kept: TrustEntry[];
+  /** Stores that could not be used, and why. */
+  skipped: string[];
+}
+
+/** Add the machine's CA (made now if need be) to every store this user can write; record where. */
+export async function trust(env: NodeJS.ProcessEnv = process.env): Promise<TrustOutcome> {
+  const ca = await machineCa(env);
+  await writeBundle(ca, env);
+  const before = await readRecord(env);
+  const record: TrustRecord = { fingerprint: ca.fingerprint, added: before?.fingerprint === ca.fingerprint ? [...before.added] : [] };
+  const out: TrustOutcome = { added: [], kept: [], skipped: [] };
+  const name = nameOf(ca);
+  for (const [id, store] of Object.entries(STORES) as [StoreId, Store][]) {
+    const why = store.unusable?.();
+    if (why) { out.skipped.push(`${store.label}: ${why}`); continue; }
+    const places = store.places(env);
+    if (id === 'system' && places.length === 0) {
+      out.skipped.push(`${store.label}: ${process.getuid?.() === 0 ? 'no update-ca-certificates or update-ca-trust here' : 'only as root (sudo just dev trust)'}`);
+    }
+    for (const where of places) {
+      const entry: TrustEntry = { store: id, where, name };
+      if (record.added.some((e) => e.store === id && e.where === where) && await store.has(entry)) { out.kept.push(entry); continue; }
+      await store.add(ca, where, name);
+      if (!record.added.some((e) => e.store === id && e.where === where)) record.added.push(entry);
+      out.added.push(entry);
+      // Recorded after each step: an interrupted trust is still undone by untrust.
+      await writeFileAtomic(tlsFiles(env).trusted, `${JSON.stringify(record, null, 2)}\n`, 0o600);
+    }
+  }
+  if (record.added.length === 0) {
+    throw new OperationalError(`the local CA could not be trusted anywhere: ${out.skipped.join('; ')}`, `Install certutil (${CERTUTIL_HINT}), then just dev trust again.`);
+  }
+  await writeFileAtomic(tlsFiles(env).trusted, `${JSON.stringify(record, null, 2)}\n`, 0o600);
+  return out;
+}
+
+/** Remove what trust added, and nothing else. The entries that could not be removed stay recorded and are named. */
+export async function untrust(env: NodeJS.ProcessEnv = process.env): Promise<TrustEntry[]> {
+  const record = await readRecord(env);
+  if (!record) return [];
+  const left: TrustEntry[] = [];
+  const removed: TrustEntry[] = [];
+  for (const entry of record.added) {
+    try {
+      if (await STORES[entry.store].has(entry)) await STORES[entry.store].remove(entry);
+      removed.push(entry);
+    } catch {
+      left.push(entry);
+    }
+  }
+  const file = tlsFiles(env).trusted;
+  if (left.length > 0) {
+    await writeFileAtomic(file, `${JSON.stringify({ ...record, added: left }, null, 2)}\n`, 0o600);
+    throw new OperationalError(`could not remove the local CA from ${left.map(describeEntry).join(', ')}`,
+      left.some((e) => e.store === 'system') ? 'The system store needs root: sudo just dev untrust.' : `Is certutil installed (${CERTUTIL_HINT})?`);
+  }
+  await rm(file, { force: true });
+  return removed;
+}
+
+/** Where the CA is trusted now, as recorded and still there. */
+export async function trustedIn(env: NodeJS.ProcessEnv = process.env): Promise<TrustEntry[]> {
+  const record = await readRecord(env);
+  if (!record) return [];
+  const out: TrustEntry[] = [];
+  for (const e of record.added) if (await STORES[e.store].has(e).catch(() => false)) out.push(e);
+  return out;
+}
+
+const tilde = (p: string): string => (p.startsWith(`${homedir()}/`) ? `~${p.slice(homedir().length)}` : p);
+
+export const describeEntry = (e: TrustEntry): string =>
+  (e.store === 'nss' ? `NSS ${tilde(e.where)}` : `the system store (${e.where})`);
