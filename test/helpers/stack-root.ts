@@ -37,10 +37,12 @@ export interface StackRootOptions {
   engine?: 'native' | 'docker' | 'auto';
   /** More environment for every command (DEV_INSTANCES_CONFIG, image variables, …). */
   env?: NodeJS.ProcessEnv;
+  /** Another checkout of the same project on the same machine as this one: its PM2 daemon and state folder (leases, shared set's home, passwords). */
+  alongside?: StackRoot;
 }
 
 export function stackRoot(prefix: string, opts: StackRootOptions = {}): StackRoot {
-  const pm2 = usePrivatePm2();
+  const pm2 = opts.alongside ? { home: opts.alongside.pm2Home, kill: () => {} } : usePrivatePm2();
   const dir = tempDir(prefix);
   chmodSync(dir.path, 0o755); // Postgres runs as an unprivileged user that must reach its data
   cpSync(join(SHIPSEC, 'apps'), join(dir.path, 'apps'), { recursive: true });
@@ -49,7 +51,7 @@ export function stackRoot(prefix: string, opts: StackRootOptions = {}): StackRoo
   // Native unless a test asks otherwise: on a machine whose dockerd runs, auto would choose docker.
   const env = {
     DEV_INSTANCES_ROOT: dir.path, PM2_HOME: pm2.home, DEV_INSTANCES_ENGINE: opts.engine ?? 'native',
-    DEV_INSTANCES_STATE_DIR: join(dir.path, '.leases'), ...opts.env,
+    DEV_INSTANCES_STATE_DIR: opts.alongside?.env.DEV_INSTANCES_STATE_DIR ?? join(dir.path, '.leases'), ...opts.env,
   };
   const justAsync = (...args: string[]) => {
     const child = spawn(JUST, ['--justfile', join(REPO, 'justfile'), '--working-directory', REPO, ...args], {
