@@ -1,6 +1,7 @@
 /** The CLI: parse, resolve the instance once, load one command, run it, map errors to exit codes. */
 import { type LoadedStack, loadStack } from '../config/load.js';
 import type { Sharing } from '../config/types.js';
+import { runtimeDir } from '../engines/native/runtime-dir.js';
 import type { EngineName } from '../engines/types.js';
 import { ConfigError, OperationalError, UsageError } from '../errors.js';
 import type { LifecycleEvent } from '../lifecycle/events.js';
@@ -96,6 +97,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const { root } = project;
     const sharing = parseSharing(args.flags.infra);
     const proxy = proxySetting(decl, io.env);
+    runtimeDir(io.env);
     const resolve = (raw: string | number, what?: string, found?: EngineName, named: { port: number } | undefined = proxy, placement?: Placement | null): Target =>
       resolveTarget(decl, root, raw, {
         ...(sharing ? { sharing } : {}), ...(what ? { what } : {}), ...(found ? { found } : {}), ...(named ? { proxy: named } : {}),

@@ -155,6 +155,7 @@ describe('bad input: exit 2, one line naming the value and the range, nothing wr
   });
   it('a source instance with leading zeros (clone 1 08) is refused, as every instance number is', () => {
     bad(['1', 'clone', '08', '--yes'], /invalid source instance '08': expected a number, as in just dev 1 clone 1/);
+    bad(['1', 'clone', '0002', '--yes'], /invalid source instance '0002': expected a number, as in just dev 1 clone 1/);
   });
   it('an extra argument', () => { bad(['ports', '1', '2'], /unexpected argument '2'/); });
   it("'all' for a one-instance action", () => { bad(['render', 'all'], /render works on one instance/); });
@@ -165,6 +166,9 @@ describe('bad input: exit 2, one line naming the value and the range, nothing wr
   it('a DEV_INSTANCES_PROXY_HTTPS that is not auto, on or off, and an HTTPS port out of range', () => {
     bad(['render', '1'], /^dev-instances: invalid DEV_INSTANCES_PROXY_HTTPS 'yes please': expected one of auto, on, off$/m, { DEV_INSTANCES_PROXY: '', DEV_INSTANCES_PROXY_HTTPS: 'yes please' });
     bad(['render', '1'], /^dev-instances: invalid DEV_INSTANCES_PROXY_HTTPS_PORT '70000': expected a port from 1 to 65535$/m, { DEV_INSTANCES_PROXY: '', DEV_INSTANCES_PROXY_HTTPS_PORT: '70000' });
+  });
+  it('a relative DEV_INSTANCES_RUNTIME_DIR (the native Postgres data would follow the working directory)', () => {
+    bad(['render', '1'], /^dev-instances: invalid DEV_INSTANCES_RUNTIME_DIR 'var\/di': expected an absolute path/, { DEV_INSTANCES_RUNTIME_DIR: 'var/di' });
   });
   it('a relative DEV_INSTANCES_STATE_DIR (one lease registry per working directory)', () => {
     bad(['ports'], /^dev-instances: invalid DEV_INSTANCES_STATE_DIR 'rel\/state': expected an absolute path/, { DEV_INSTANCES_STATE_DIR: 'rel/state' });

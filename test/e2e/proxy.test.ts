@@ -72,7 +72,11 @@ describe('named URLs through the local proxy, and the dashboard', () => {
     assert.deepEqual(await stack.teardown(), [], 'processes left running');
   });
 
-  it('start runs the proxy on demand and prints named and direct URLs', async () => {
+  it('start runs the proxy on demand and prints named and direct URLs; a dashboard key others could read is replaced', async () => {
+    // A key file left readable by others (an old install, a careless copy): never used again.
+    const LEAKED = 'a'.repeat(64);
+    mkdirSync(join(stack.root, '.leases'), { recursive: true });
+    writeFileSync(join(stack.root, '.leases', 'proxy-token'), `${LEAKED}\n`, { mode: 0o644 });
     const [one, two] = await Promise.all([stack.justAsync('dev', '1').done, stack.justAsync('dev', '2').done]);
     assert.equal(one.code, 0, one.stderr);
     assert.equal(two.code, 0, two.stderr);
@@ -93,6 +97,8 @@ describe('named URLs through the local proxy, and the dashboard', () => {
     const st = JSON.parse(stack.just('dev', '2', 'status', '--json').stdout);
     assert.equal(st.instances[0].namedUrls.backend, named('backend.2.shipsec.localhost'));
     assert.equal(statSync(join(stack.root, '.leases', 'proxy-token')).mode & 0o777, 0o600);
+    assert.notEqual(key(), LEAKED, 'a new key, not the one others could read');
+    assert.ok(!two.stdout.includes(LEAKED));
   });
 
   it("opens instance 2's frontend by its name and shows instance 2's data, fetched through its backend's name", async () => {

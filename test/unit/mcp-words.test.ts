@@ -1,7 +1,7 @@
 /** The MCP tools are made from the command specs: their arguments checked with the CLI's rules, handed over after `--`. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cliWords, deadlineOf } from '../../src/cli/commands/mcp.js';
+import { cliWords, deadlineOf, schemaOf } from '../../src/cli/commands/mcp.js';
 import { DUMP_DEADLINE_MS } from '../../src/engines/dump.js';
 import { usage, wrap } from '../../src/cli/help.js';
 import { COMMANDS, usageOf } from '../../src/cli/registry.js';
@@ -20,6 +20,19 @@ describe('MCP tools from the command specs', () => {
     assert.deepEqual(cliWords(spec('clone'), { instance: 2, from: 1 }), ['clone', '--from', '1', '--yes', '--json', '--', '2']);
     assert.deepEqual(cliWords(spec('clone'), { instance: 3, from: 1, start: true }), ['clone', '--from', '1', '--start', '--yes', '--json', '--', '3']);
     assert.deepEqual(cliWords(spec('clone'), { instance: 3, from: 1, start: false }), ['clone', '--from', '1', '--yes', '--json', '--', '3']);
+  });
+
+  it("refuses, before any CLI runs, a restore name the CLI would read as a flag or as the instance, and any argument outside the CLI's own rules", () => {
+    const param = (cmd: string, name: string) => {
+      const p = spec(cmd).mcp?.params?.[name];
+      assert.ok(p, `${cmd}.${name}`);
+      return schemaOf(p);
+    };
+    const name = param('restore', 'name');
+    for (const bad of ['3', '--no-backup', '-x', '../etc/passwd', 'a b', '']) assert.equal(name.safeParse(bad).success, false, bad);
+    for (const good of ['agent-4', 'instance-1-20261201T101010.dump', 'golden']) assert.equal(name.safeParse(good).success, true, good);
+    const from = param('clone', 'from');
+    for (const bad of [-1, 1.5, '1']) assert.equal(from.safeParse(bad).success, false, String(bad));
   });
 
   it('every tool call has a deadline beyond what the command itself may wait: a wait its own timeout, a data command a dump and a restore', () => {

@@ -45,7 +45,8 @@ const number = z.number().int().min(0);
 /** A backup's file name or a snapshot's name: a plain file name, never digits alone (that reads as an instance). */
 const restoreName = (v: string) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(v) && !v.includes('..') && !/^\d+$/.test(v);
 
-function schemaOf(p: McpParam): ZodType {
+/** How an argument is checked before any CLI runs (exported for its test). */
+export function schemaOf(p: McpParam): ZodType {
   const base = {
     snapshot: z.string().refine(isSnapshotName, "a snapshot's name: letters, digits, '.', '_', '-', not digits alone"),
     'restore-name': z.string().refine(restoreName, "a backup file name or a snapshot name: letters, digits, '.', '_', '-', not digits alone"),

@@ -3,6 +3,7 @@
  * run as root, so when the tool runs as root the cluster belongs to the unprivileged `postgres` user
  * (created as a system user when missing), and so does every process that touches its data.
  */
+import { runtimeDir } from './runtime-dir.js';
 import { createHash } from 'node:crypto';
 import {
   chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync,
@@ -46,12 +47,6 @@ export function postgresRunAs({ create = true } = {}): RunAs | undefined {
   return created;
 }
 
-/**
- * Where root runs put what the unprivileged user must reach when the checkout itself is out of its
- * reach (a clone under /root or a 0700 temporary directory): a copy of the binaries, and the cluster
- * data behind a symlink at its usual place in .instances/.
- */
-export const runtimeDir = (): string => process.env.DEV_INSTANCES_RUNTIME_DIR ?? '/var/lib/dev-instances';
 
 /** The first directory on the way to path that who cannot enter, or undefined. */
 export function blockedDir(path: string, who: RunAs): string | undefined {
