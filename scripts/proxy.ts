@@ -8,7 +8,9 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { stateDir } from '../src/state-dir.js';
 import { addressPort } from '../src/proxy/hosts.js';
 import { serveProxy } from '../src/proxy/serve.js';
-import { type ProxyRecord, configuredBind, configuredFront, configuredHttps, configuredPort, dashboardKey, proxyFile, runningProxy, tokenFile } from '../src/proxy/state.js';
+import {
+  type ProxyRecord, configuredBind, configuredFront, configuredHttps, configuredLan, configuredPort, dashboardKey, httpsPort, proxyFile, runningProxy, tokenFile,
+} from '../src/proxy/state.js';
 import { machineCa, writeBundle } from '../src/tls/ca.js';
 
 /** The machine's dashboard key: kept while its file stays private; a file anyone else could read gets a new key. */
@@ -26,17 +28,20 @@ mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
 const port = configuredPort();
 const bind = configuredBind();
 const https = configuredHttps();
+const lan = configuredLan();
 const running = await serveProxy({
   port, addresses: ['127.0.0.1', '::1', ...(bind ? [bind] : [])], env: process.env, token: token(), front: configuredFront(), ...(https ? { https } : {}),
+  ...(lan ? { lan: { address: lan, port: httpsPort() } } : {}),
 });
 // The apps' SSL_CERT_FILE: the system's bundle as it is today, with the machine's CA.
 if (https) await writeBundle(await machineCa());
 const record: ProxyRecord = {
   port, pid: process.pid, addresses: running.addresses, front: running.front, ...(running.https ? { https: running.https } : {}),
+  ...(running.lan ? { lan: running.lan } : {}),
   script: process.argv[1] ?? '', startedAt: new Date().toISOString(),
 };
 writeFileSync(proxyFile(), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-const tls = running.https ? `, HTTPS on ${running.https.port}` : '';
+const tls = `${running.https ? `, HTTPS on ${running.https.port}` : ''}${running.lan ? `, for other devices on ${addressPort(running.lan.address, running.lan.port)}` : ''}`;
 console.log(`dev-instances proxy on ${running.addresses.map((a) => addressPort(a, port)).join(', ')}${tls} (${running.front === 'nginx' ? 'nginx in front' : 'Node alone'}); dashboard http://localhost:${port}/`);
 
 const stop = () => {

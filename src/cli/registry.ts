@@ -32,6 +32,7 @@ export const FLAGS = {
   start: { help: 'start the apps too (a clone into an instance that never ran leaves them for just dev N)' },
   force: { help: 'write it again even if it exists' },
   words: { help: 'the words that fit here (what a completion script asks on each TAB)' },
+  lan: { help: "also serve the instances to other devices on this network (a phone), over HTTPS, after pairing" },
 } as const satisfies Record<string, { value?: string; help: string }>;
 export type FlagName = keyof typeof FLAGS;
 export type FlagKind = 'boolean' | 'string';
@@ -271,7 +272,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/project-name.js'),
   },
   {
-    name: 'proxy', form: '[start|stop|status]', acceptsAll: false, flags: ['json'], noInstance: true, operand: 'ACTION',
+    name: 'proxy', form: '[start|stop|status]', acceptsAll: false, flags: ['json', 'lan'], noInstance: true, operand: 'ACTION',
     summary: 'the local proxy behind named URLs (http://<app>.<N>.<project>.localhost:1380) and the dashboard',
     example: 'just dev proxy status',
     load: () => import('./commands/proxy.js'),

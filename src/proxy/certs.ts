@@ -8,7 +8,8 @@
  */
 import { type SecureContext, createSecureContext } from 'node:tls';
 import { writeFileAtomic } from '../fs/atomic.js';
-import { type Ca, LEAF_RENEW_DAYS, issue, machineCa, permitted, privateKeyPem, serverKeys } from '../tls/ca.js';
+import { type Ca, LEAF_RENEW_DAYS, issue, machineCa, privateKeyPem, serverKeys } from '../tls/ca.js';
+import { permitted } from '../tls/names.js';
 import { tlsFiles } from '../tls/files.js';
 import { DASHBOARD_HOSTS } from './hosts.js';
 
@@ -37,6 +38,11 @@ export class ServerCerts {
     return certs;
   }
 
+  /** The CA's certificate, PEM (for devices to download and trust). */
+  get caPem(): string {
+    return this.ca.pem;
+  }
+
   /** Whether the certificate names it now. */
   covers(name: string): boolean {
     return this.names.has(name.toLowerCase());
@@ -53,9 +59,10 @@ export class ServerCerts {
     return { cert: this.pem, key: this.keyPem };
   }
 
-  /** Told each new certificate (the Node proxy's default context follows it). */
-  onChange(fn: (ctx: SecureContext) => void): void {
+  /** Told each new certificate (a TLS server's default context follows it); returns how to stop telling. */
+  onChange(fn: (ctx: SecureContext) => void): () => void {
     this.listeners.push(fn);
+    return () => { this.listeners = this.listeners.filter((f) => f !== fn); };
   }
 
   /**

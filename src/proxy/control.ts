@@ -3,7 +3,7 @@
  * `just dev proxy start`), say how it is, stop it. One per machine: `dev-instances-proxy` in the
  * `dev-instances` namespace of the user's PM2, whichever checkout started it.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
 import { acquireLock } from '../fs/lock.js';
@@ -14,9 +14,11 @@ import { pollUntil } from '../poll.js';
 import { type Pm2Process, type Pm2Session, withPm2 } from '../pm2/client.js';
 import { portHolder, portInUse } from '../ports/holder.js';
 import { tailOf, tcpAccepts } from '../readiness.js';
-import { PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONT_ENV, PROXY_HTTPS_ENV, PROXY_HTTPS_PORT_ENV, PROXY_PORT_ENV } from './hosts.js';
+import { addressPort, PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONT_ENV, PROXY_HTTPS_ENV, PROXY_HTTPS_PORT_ENV, PROXY_LAN_ENV, PROXY_PORT_ENV } from './hosts.js';
 import { routeTable } from './routes.js';
-import { type ProxyRecord, configuredBind, configuredFront, configuredHttps, dashboardKey, dashboardLink, runningProxy } from './state.js';
+import {
+  type ProxyRecord, configuredBind, configuredFront, configuredHttps, configuredLan, dashboardKey, dashboardLink, httpsPort, pairingFile, runningProxy,
+} from './state.js';
 
 export const PROXY_APP = 'dev-instances-proxy';
 const NAMESPACE = 'dev-instances';
@@ -41,6 +43,8 @@ export interface ProxyStatus {
   https?: { port: number };
   /** Where `just dev trust` made the machine's CA trusted (and it still is). */
   trustedIn: string[];
+  /** The LAN side for other devices, and the link that pairs one (one use). */
+  lan?: { address: string; port: number; pairingLink?: string };
 }
 
 /** It serves: PM2 runs it online, from a script that still exists, and its record is its own. */
@@ -57,7 +61,18 @@ export async function proxyStatus(): Promise<ProxyStatus> {
   return {
     state: 'online', port: rec.port, pid: rec.pid, addresses: rec.addresses, front: rec.front ?? 'node', ...(proc?.script ? { script: proc.script } : {}),
     dashboard: dashboardLink(rec.port, dashboardKey()), routes, ...(rec.https ? { https: rec.https } : {}), trustedIn: trusted,
+    ...(rec.lan ? { lan: { ...rec.lan, ...pairingLinkOf(rec.lan) } } : {}),
   };
+}
+
+/** The LAN side's pairing link, from the code the proxy keeps in its 0600 file (it changes once used). */
+function pairingLinkOf(lan: { address: string; port: number }): { pairingLink?: string } {
+  try {
+    const code = readFileSync(pairingFile(), 'utf8').trim();
+    return /^[0-9a-f]{32}$/.test(code) ? { pairingLink: `https://${addressPort(lan.address, lan.port)}/pair?code=${code}` } : {};
+  } catch {
+    return {};
+  }
 }
 
 /**
@@ -65,14 +80,17 @@ export async function proxyStatus(): Promise<ProxyStatus> {
  * A proxy on another port is left alone and its port returned (there is one per machine). Refused
  * with a clear error when something else holds the port.
  */
-export async function ensureProxy(port: number): Promise<{ started: boolean; port: number }> {
+export async function ensureProxy(port: number, opts: { lan?: string } = {}): Promise<{ started: boolean; port: number }> {
+  const lan = opts.lan ?? configuredLan();
   return withPm2(async (pm2) => {
     const now = async () => {
       const rec = runningProxy();
       return serving((await pm2.list()).find((p) => p.name === PROXY_APP), rec) ? rec : undefined;
     };
     const up = await now();
-    if (up) return { started: false, port: up.port };
+    // Asked for a LAN side it does not have: started again with it (its routes follow the registry, nothing is lost).
+    if (up && opts.lan !== undefined && up.lan?.address !== opts.lan) await pm2.delete(PROXY_APP);
+    else if (up) return { started: false, port: up.port };
     // Two starts at once must not launch two proxies: the second waits, then finds the first's.
     mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
     const lock = await acquireLock(join(stateDir(), 'proxy.lock'), 'the local proxy launch', { waitMs: READY_DEADLINE_MS + 5_000 });
@@ -81,7 +99,7 @@ export async function ensureProxy(port: number): Promise<{ started: boolean; por
       if (meanwhile) return { started: false, port: meanwhile.port };
       // Errored, stopped, or run from a checkout that is gone: replaced by this install's.
       if ((await pm2.list()).some((p) => p.name === PROXY_APP)) await pm2.delete(PROXY_APP);
-      await launch(pm2, port);
+      await launch(pm2, port, lan);
       return { started: true, port };
     } finally {
       lock.release();
@@ -89,7 +107,7 @@ export async function ensureProxy(port: number): Promise<{ started: boolean; por
   });
 }
 
-async function launch(pm2: Pm2Session, port: number): Promise<void> {
+async function launch(pm2: Pm2Session, port: number, lan: string | undefined): Promise<void> {
   const https = configuredHttps();
   const needed: [number, string, string][] = [[port, "the proxy's port", `set ${PROXY_PORT_ENV} to a free port, or ${PROXY_ENV}=off to use http://localhost:PORT only`]];
   if (https) needed.push([https.port, "the proxy's HTTPS port", `set ${PROXY_HTTPS_PORT_ENV} to a free port, or ${PROXY_HTTPS_ENV}=off for HTTP only`]);
@@ -104,7 +122,7 @@ async function launch(pm2: Pm2Session, port: number): Promise<void> {
     env: {
       DEV_INSTANCES_STATE_DIR: stateDir(), [PROXY_PORT_ENV]: String(port), [PROXY_FRONT_ENV]: configuredFront(),
       ...(bind ? { [PROXY_BIND_ENV]: bind } : {}),
-      [PROXY_HTTPS_ENV]: https ? 'on' : 'off', ...(https ? { [PROXY_HTTPS_PORT_ENV]: String(https.port) } : {}),
+      [PROXY_HTTPS_ENV]: https ? 'on' : 'off', [PROXY_HTTPS_PORT_ENV]: String(httpsPort()), [PROXY_LAN_ENV]: lan ?? 'off',
     },
     out_file: logFile(), error_file: logFile(), time: true, autorestart: true, max_restarts: 10, min_uptime: 2_000, kill_timeout: 3_000, pmx: false,
   });

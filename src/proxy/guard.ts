@@ -26,13 +26,15 @@ export function hostAllowed(host: string | undefined, extra?: string): Verdict {
 
 export const isDashboardHost = (host: string | undefined): boolean => DASHBOARD_HOSTS.includes(hostName(host));
 
-const same = (a: string, b: string): boolean => {
+/** Two secrets compared in constant time. */
+export const same = (a: string, b: string): boolean => {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
-const cookie = (header: string | string[] | undefined, name: string): string | undefined => {
+/** A cookie's value from a Cookie header. */
+export const cookie = (header: string | string[] | undefined, name: string): string | undefined => {
   for (const part of (Array.isArray(header) ? header.join(';') : header ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
@@ -54,13 +56,17 @@ export const keyMatches = (given: string | null, token: string): boolean => give
 
 /**
  * A request that starts, stops or restarts something: the dashboard's own Host, an Origin (when the
- * browser sends one) equal to that Host's origin, not a cross-site fetch, and the key.
+ * browser sends one) equal to that Host's origin, not a cross-site fetch, and the key. lan: the LAN
+ * side's Host (`10.0.0.5:1443`), when the request came there (from a paired device): HTTPS, and the
+ * key in the header (its cookie lives on dev.localhost alone).
  */
-export function mutationAllowed(headers: Readonly<Record<string, string | string[] | undefined>>, token: string): Verdict {
+export function mutationAllowed(headers: Readonly<Record<string, string | string[] | undefined>>, token: string, lan?: string): Verdict {
   const host = typeof headers.host === 'string' ? headers.host : undefined;
-  if (!isDashboardHost(host)) return { ok: false, reason: `Host '${host ?? ''}' is not the dashboard's` };
+  const onLan = lan !== undefined && host === lan;
+  if (!onLan && !isDashboardHost(host)) return { ok: false, reason: `Host '${host ?? ''}' is not the dashboard's` };
+  const own = `${onLan ? 'https' : 'http'}://${host}`;
   const origin = headers.origin;
-  if (origin !== undefined && origin !== `http://${host}`) return { ok: false, reason: `Origin '${String(origin)}' is not the dashboard's (http://${host})` };
+  if (origin !== undefined && origin !== own) return { ok: false, reason: `Origin '${String(origin)}' is not the dashboard's (${own})` };
   const site = headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return { ok: false, reason: `a ${String(site)} request` };
   if (!hasKey(headers, token)) return { ok: false, reason: `no dashboard key (the link just dev proxy prints, or a ${TOKEN_HEADER} header)` };

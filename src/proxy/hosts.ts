@@ -25,6 +25,8 @@ export const PROXY_HTTPS_ENV = 'DEV_INSTANCES_PROXY_HTTPS';
 export const PROXY_HTTPS_PORT_ENV = 'DEV_INSTANCES_PROXY_HTTPS_PORT';
 export const PROXY_HTTPS_MODES = ['auto', 'on', 'off'] as const;
 export const FALLBACK_HTTPS_PORT = 1443;
+/** The proxy's LAN side for other devices (lan.ts): off (default), auto (this machine's LAN address) or an address; `proxy start --lan` is auto. */
+export const PROXY_LAN_ENV = 'DEV_INSTANCES_PROXY_LAN';
 /** Where the proxy listens besides loopback (an address of this machine); loopback only when unset. */
 export const PROXY_BIND_ENV = 'DEV_INSTANCES_PROXY_BIND';
 

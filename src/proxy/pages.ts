@@ -33,3 +33,27 @@ export function unknownPage(host: string, dashboard: string, known: readonly str
 <p>Names look like <code>http://&lt;app&gt;.&lt;N&gt;.&lt;project&gt;.localhost</code> or use the branch in place of the number.
 All instances: <a href="${escapeHtml(dashboard)}">${escapeHtml(dashboard)}</a></p>${list}`);
 }
+
+/**
+ * The environment list another device sees once paired: every leased instance's apps at their LAN
+ * URLs (the app's own port on this machine's LAN address, over TLS), and the CA to trust.
+ */
+export function lanPage(routes: Iterable<Route>, lanUrl: (port: number) => string): string {
+  const byInstance = new Map<string, Route[]>();
+  for (const r of routes) {
+    const key = `${r.project} ${r.instance}`;
+    const list = byInstance.get(key) ?? [];
+    if (!list.some((x) => x.app === r.app)) list.push(r);
+    byInstance.set(key, list);
+  }
+  const items = [...byInstance.entries()].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([, rs]) => {
+    const first = rs[0] as Route;
+    const apps = rs.map((r) => `<li><a href="${escapeHtml(lanUrl(r.port))}">${escapeHtml(r.app)}</a> <code>${escapeHtml(lanUrl(r.port))}</code></li>`).join('');
+    return `<li><strong>${escapeHtml(first.project)} instance ${first.instance}</strong>${first.branch ? ` (${escapeHtml(first.branch)})` : ''}<ul>${apps}</ul></li>`;
+  });
+  return page('dev-instances on this network', `
+<h1>Instances on this machine</h1>
+${items.length === 0 ? '<p>No instance is leased yet.</p>' : `<ul>${items.join('')}</ul>`}
+<p>To open them without a warning, trust this machine's local CA on this device: <a href="/ca.pem">ca.pem</a>
+(it can vouch only for local and private-network names).</p>`);
+}

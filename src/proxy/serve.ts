@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
 import { stateDir } from '../state-dir.js';
 import { ServerCerts } from './certs.js';
+import { Pairing } from './pairing.js';
+import { pairingFile } from './state.js';
 import { PROXY_FRONT_ENV, type ProxyFront } from './hosts.js';
 import { type NginxFront, findNginx, startNginxFront } from './nginx/front.js';
 import type { Route } from './routes.js';
@@ -20,6 +22,8 @@ export interface Serving {
   addresses: string[];
   /** HTTPS's port, when on. */
   https?: { port: number };
+  /** The LAN side's address and port, when on. */
+  lan?: { address: string; port: number };
   close(): Promise<void>;
 }
 
@@ -28,17 +32,21 @@ const RENEW_CHECK_MS = 6 * 3_600_000;
 
 const warn = (err: Error) => console.error(`dev-instances proxy: could not make the certificate for a new name: ${err.message}`);
 
-export async function serveProxy(given: Omit<ProxyOptions, 'listen' | 'onRoutes' | 'https'> & { front: ProxyFront; https?: { port: number } }): Promise<Serving> {
-  const { https, ...opts } = given;
-  const certs = https ? await ServerCerts.open(opts.env, opts.addresses) : undefined;
+export async function serveProxy(given: Omit<ProxyOptions, 'listen' | 'onRoutes' | 'https' | 'lan'> & {
+  front: ProxyFront; https?: { port: number }; lan?: { address: string; port: number };
+}): Promise<Serving> {
+  const { https, lan: lanAt, ...opts } = given;
+  const certs = https || lanAt ? await ServerCerts.open(opts.env, [...opts.addresses, ...(lanAt ? [lanAt.address] : [])]) : undefined;
   const renew = certs && setInterval(() => { certs.ensure([]).catch(warn); }, RENEW_CHECK_MS).unref();
-  const done = (s: Omit<Serving, 'https'>): Serving => ({
-    ...s, ...(https ? { https } : {}),
-    close: async () => { clearInterval(renew); await s.close(); },
+  const pairing = lanAt && await Pairing.open(pairingFile(opts.env));
+  const lan: Pick<ProxyOptions, 'lan'> = lanAt && certs && pairing ? { lan: { ...lanAt, pairing, certs, caPem: certs.caPem } } : {};
+  const done = (s: Omit<Serving, 'https' | 'lan'>): Serving => ({
+    ...s, ...(https ? { https } : {}), ...(lanAt ? { lan: lanAt } : {}),
+    close: async () => { clearInterval(renew); await s.close(); pairing?.close(); },
   });
   const alone = async (): Promise<Serving> => {
     const p = await startProxy({
-      ...opts, ...(certs && https ? { https: { port: https.port, certs }, onRoutes: (t) => { certs.ensure(t.keys()).catch(warn); } } : {}),
+      ...opts, ...lan, ...(certs && https ? { https: { port: https.port, certs }, onRoutes: (t) => { certs.ensure(t.keys()).catch(warn); } } : {}),
     });
     return done({ front: 'node', addresses: p.addresses, close: p.close });
   };
@@ -56,7 +64,7 @@ export async function serveProxy(given: Omit<ProxyOptions, 'listen' | 'onRoutes'
   const follow = (t: ReadonlyMap<string, Route>) => {
     updates = updates.then(() => certs?.ensure(t.keys())).catch(warn).then(() => front?.update(t));
   };
-  const back = await startProxy({ ...opts, listen: { port: 0, address: '127.0.0.1' }, onRoutes: follow });
+  const back = await startProxy({ ...opts, ...lan, listen: { port: 0, address: '127.0.0.1' }, onRoutes: follow });
   try {
     await certs?.ensure(back.routes().keys());
     front = await startNginxFront({

@@ -16,11 +16,13 @@ import { stateDir } from '../state-dir.js';
 import { Monitor } from './dashboard/live.js';
 import { dashboardHandler } from './dashboard/index.js';
 import { hostAllowed, isDashboardHost } from './guard.js';
-import { hostName } from './hosts.js';
+import { addressPort, hostName } from './hosts.js';
 import { hostUrl } from '../plan/named-urls.js';
 import { escapeHtml, stoppedPage, unknownPage } from './pages.js';
 import { type Route, routeTable } from './routes.js';
 import type { ServerCerts } from './certs.js';
+import { type LanSide, startLanSide } from './lan.js';
+import type { Pairing } from './pairing.js';
 
 export interface ProxyOptions {
   /** The port the names use. */
@@ -39,6 +41,8 @@ export interface ProxyOptions {
    * itself); HTTP requests to a named app are then sent there (308).
    */
   https?: { port: number; certs: ServerCerts };
+  /** The LAN side for other devices (lan.ts): its address and port, its pairing, and the certificates (which name the address). */
+  lan?: { address: string; port: number; pairing: Pairing; certs: ServerCerts; caPem: string };
 }
 
 export interface RunningProxy {
@@ -124,10 +128,12 @@ const answer = (res: ServerResponse, status: number, html: string) => {
 const refused = (reason: string) => `<!doctype html><title>Refused</title><p>dev-instances proxy: refused: ${escapeHtml(reason)}.</p>\n`;
 
 export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
-  const book = new RouteBook(opts.env, opts.onRoutes);
+  let lanSide: LanSide | undefined;
+  const book = new RouteBook(opts.env, (t) => { opts.onRoutes?.(t); lanSide?.sync(t); });
   const dashboardUrl = hostUrl('localhost', opts.port);
   const monitor = new Monitor(opts.port, opts.env);
-  const dashboard = dashboardHandler(monitor, opts.token);
+  const lanHome = opts.lan && addressPort(opts.lan.address, opts.lan.port);
+  const dashboard = dashboardHandler(monitor, opts.token, undefined, () => (opts.lan && lanHome ? `https://${lanHome}/pair?code=${opts.lan.pairing.current}` : undefined));
   // Kept-alive connections to the apps; a socket idle for 4 s is dropped before a dev server's
   // default 5 s keep-alive ends it under a request.
   const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: 4_000 });
@@ -212,6 +218,23 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     port = (made[0]?.[0].address() as AddressInfo).port;
   }
 
+  if (opts.lan) {
+    const lan = opts.lan;
+    try {
+      lanSide = await startLanSide({
+        ...lan, dashboard: dashboardHandler(monitor, opts.token, addressPort(lan.address, lan.port)),
+        forward: (req, res, port) => proxy.web(req, res, { target: `http://127.0.0.1:${port}` }, (err: NodeJS.ErrnoException) => {
+          answer(res, err.code === 'ECONNREFUSED' ? 503 : 502, refused(`nothing answers on port ${port} of this machine (${err.code ?? err.message})`));
+        }),
+        forwardUpgrade: (req, socket, head, port) => { upgraded.add(socket); socket.once('close', () => upgraded.delete(socket)); proxy.ws(req, socket, head, { target: `http://127.0.0.1:${port}` }, () => socket.destroy()); },
+      });
+    } catch (err) {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      throw err;
+    }
+    lanSide.sync(book.current);
+  }
+
   return {
     addresses,
     port,
@@ -219,6 +242,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     routes: () => book.current,
     close: async () => {
       book.close();
+      await lanSide?.close();
       agent.destroy();
       for (const s of servers) s.closeAllConnections();
       for (const socket of upgraded) socket.destroy();

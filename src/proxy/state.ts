@@ -4,18 +4,20 @@
  * CLI plans with: off, or the port named URLs use. Light: read on every command's path.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
 import { isIpAddress } from '../plan/addresses.js';
 import { join } from 'node:path';
 import type { StackDeclaration } from '../config/types.js';
 import type { ProxySetting } from '../plan/plan.js';
 import { tlsFiles } from '../tls/files.js';
+import { permitted } from '../tls/names.js';
 import { UsageError } from '../errors.js';
 import { exposure } from '../fs/private.js';
 import { stateDir } from '../state-dir.js';
 import { processAlive as alive } from '../proc/alive.js';
 import {
   DEFAULT_PROXY_PORT, FALLBACK_HTTPS_PORT, PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONTS, PROXY_FRONT_ENV, PROXY_HTTPS_ENV, PROXY_HTTPS_MODES, PROXY_HTTPS_PORT_ENV,
-  PROXY_PORT_ENV, type ProxyFront,
+  PROXY_LAN_ENV, PROXY_PORT_ENV, type ProxyFront,
 } from './hosts.js';
 
 export interface ProxyRecord {
@@ -27,6 +29,8 @@ export interface ProxyRecord {
   front?: 'nginx' | 'node';
   /** HTTPS for named URLs: its port (absent: HTTP only). */
   https?: { port: number };
+  /** The LAN side for other devices: its address and port (absent: loopback only). */
+  lan?: { address: string; port: number };
   /** The script it runs (which install of dev-instances). */
   script: string;
   startedAt: string;
@@ -34,6 +38,8 @@ export interface ProxyRecord {
 
 export const proxyFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'proxy.json');
 export const tokenFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'proxy-token');
+/** The LAN side's current pairing code (0600), written by the proxy for `just dev proxy` to show. */
+export const pairingFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'lan-pairing');
 
 /** The dashboard's key when its file is the user's own and private (0600), else undefined (the proxy makes a new one). */
 export function dashboardKey(env?: NodeJS.ProcessEnv): string | undefined {
@@ -106,7 +112,47 @@ export function configuredHttps(env: NodeJS.ProcessEnv = process.env): { port: n
     throw new UsageError(`invalid ${PROXY_HTTPS_PORT_ENV} '${raw}': expected a port from 1 to 65535`);
   }
   if (mode === 'off' || (mode === 'auto' && !existsSync(tlsFiles(env).trusted))) return undefined;
-  return { port: raw ? Number(raw) : mayBind443() ? 443 : FALLBACK_HTTPS_PORT };
+  return { port: httpsPort(env) };
+}
+
+/** HTTPS's port, as configured (checked by configuredHttps): for named URLs when HTTPS is on, and for the LAN side always. */
+export const httpsPort = (env: NodeJS.ProcessEnv = process.env): number => {
+  const raw = env[PROXY_HTTPS_PORT_ENV];
+  return raw ? Number(raw) : mayBind443() ? 443 : FALLBACK_HTTPS_PORT;
+};
+
+/** This machine's addresses: every one, and those another device could reach it on (not loopback; in the ranges the CA may sign; not a container bridge's). */
+export function machineAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): { all: string[]; lan: string[] } {
+  const all: string[] = [];
+  const lan: string[] = [];
+  for (const [name, infos] of Object.entries(interfaces)) {
+    for (const i of infos ?? []) {
+      all.push(i.address);
+      if (!i.internal && permitted(i.address) && !/^(docker|br-|veth|virbr|cni|flannel|podman)/.test(name) && !i.address.startsWith('fe80:')) lan.push(i.address);
+    }
+  }
+  return { all, lan };
+}
+
+/**
+ * The LAN side's address: DEV_INSTANCES_PROXY_LAN (off, auto, or an address), or auto when asked
+ * (--lan). Exit 2, listing the machine's addresses, when auto finds none or the address is not one
+ * of this machine's that another device could reach.
+ */
+export function configuredLan(env: NodeJS.ProcessEnv = process.env, asked = false, interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>): string | undefined {
+  const raw = (env[PROXY_LAN_ENV] ?? '').trim();
+  const setting = raw === '' || raw.toLowerCase() === 'off' ? (asked ? 'auto' : undefined) : raw;
+  if (setting === undefined) return undefined;
+  const { all, lan } = machineAddresses(interfaces);
+  const listed = `this machine has ${all.join(', ') || 'no address'}`;
+  if (setting.toLowerCase() === 'auto') {
+    if (lan[0] === undefined) throw new UsageError(`no address of this machine that another device could reach: ${listed} (a LAN address in 10/8, 172.16/12, 192.168/16, 100.64/10 or fc00::/7 is needed)`);
+    return lan[0];
+  }
+  if (!lan.includes(setting)) {
+    throw new UsageError(`invalid ${PROXY_LAN_ENV} '${raw}': expected off, auto or a LAN address of this machine (${lan.join(', ') || 'it has none'}); ${listed}`);
+  }
+  return setting;
 }
 
 /** Whether this user may listen on 443: root, a Mac (no privileged ports since 10.14), or Linux's unprivileged_port_start at or below it. */
@@ -129,6 +175,7 @@ export function proxySetting(decl: StackDeclaration, env: NodeJS.ProcessEnv = pr
   const configured = configuredPort(env);
   configuredFront(env);
   configuredBind(env);
+  configuredLan(env);
   const https = configuredHttps(env);
   const running = runningProxy(env);
   const port = running?.port ?? configured;

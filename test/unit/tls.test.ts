@@ -9,7 +9,8 @@ import { X509Certificate } from 'node:crypto';
 import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { issue, machineCa, permitted, serverKeys } from '../../src/tls/ca.js';
+import { issue, machineCa, serverKeys } from '../../src/tls/ca.js';
+import { permitted } from '../../src/tls/names.js';
 import { tlsFiles } from '../../src/tls/files.js';
 import { tempDir } from '../helpers/cli.js';
 

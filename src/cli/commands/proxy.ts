@@ -2,7 +2,8 @@
 import { UsageError } from '../../errors.js';
 import { PROXY_ENV, PROXY_PORT_ENV, addressPort } from '../../proxy/hosts.js';
 import { type ProxyStatus, ensureProxy, proxyStatus, stopProxy } from '../../proxy/control.js';
-import { configuredPort } from '../../proxy/state.js';
+import { configuredLan, configuredPort } from '../../proxy/state.js';
+import qrcode from 'qrcode-generator';
 import { columns } from '../../text/columns.js';
 import type { CommandContext } from '../support/context.js';
 
@@ -20,15 +21,28 @@ function statusText(s: ProxyStatus): string {
     ['Front', s.front === 'nginx' ? 'nginx carries the named apps\' traffic; the Node proxy behind it serves the rest' : 'the Node proxy alone (no nginx found, or DEV_INSTANCES_PROXY_FRONT=node)'],
     ['Process', `pid ${s.pid} (PM2 app dev-instances-proxy) running ${s.script ?? '?'}`],
     ['Routes', `${s.routes} named host(s), following the lease registry`],
-  ]).join('\n');
+    ...(s.lan ? [
+      ['Other devices', `https://${addressPort(s.lan.address, s.lan.port)}/ (each app at its own port there; 403 until a device is paired)`],
+      ['Pair a device', s.lan.pairingLink ? `${s.lan.pairingLink}  (one use; open it on the device, or scan below)` : 'no pairing link yet (the proxy is starting)'],
+    ] as [string, string][] : []),
+  ]).join('\n') + (s.lan?.pairingLink ? `\n\n${qr(s.lan.pairingLink)}` : '');
+}
+
+/** The pairing link as a QR code for a terminal. */
+function qr(text: string): string {
+  const code = qrcode(0, 'L');
+  code.addData(text);
+  code.make();
+  return code.createASCII(1, 2);
 }
 
 export async function run(ctx: CommandContext): Promise<void> {
   const verb = ctx.operand ?? 'status';
   if (!(VERBS as readonly string[]).includes(verb)) throw new UsageError(`invalid proxy action '${verb}': expected ${VERBS.join(', ')}`);
+  if (ctx.flags.lan === true && verb !== 'start') throw new UsageError(`--lan goes with proxy start (just dev proxy start --lan); got proxy ${verb}`);
   if (verb === 'start') {
     if (!ctx.proxy) throw new UsageError(`named URLs are off (${PROXY_ENV}=off, or proxy.enabled false in the declaration); nothing was started`);
-    const { started, port } = await ensureProxy(ctx.proxy.port);
+    const { started, port } = await ensureProxy(ctx.proxy.port, ctx.flags.lan === true ? { lan: configuredLan(process.env, true) } : {});
     if (!started && port !== configuredPort()) ctx.warn(`the proxy already runs on port ${port}; ${PROXY_PORT_ENV} takes effect after just dev proxy stop`);
   } else if (verb === 'stop') {
     const stopped = await stopProxy();

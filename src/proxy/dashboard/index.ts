@@ -26,12 +26,16 @@ const send = (res: ServerResponse, status: number, type: string, body: string) =
 };
 const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body));
 
-export function dashboardHandler(monitor: Monitor, token: string) {
+/**
+ * lan: the LAN side's Host, for the dashboard served there to paired devices (guard.ts); pairLink:
+ * the LAN side's current pairing link, for the page to show the key's holder.
+ */
+export function dashboardHandler(monitor: Monitor, token: string, lan?: string, pairLink?: () => string | undefined) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://dashboard');
     const action = /^\/api\/instances\/([a-z][a-z0-9-]*)\/(\d{1,6})\/([a-z]+)$/.exec(url.pathname);
     if (req.method === 'POST' && action) {
-      const verdict = mutationAllowed(req.headers, token);
+      const verdict = mutationAllowed(req.headers, token, lan);
       if (!verdict.ok) return json(res, 403, { ok: false, error: `refused: ${verdict.reason}` });
       const [, project = '', n = '', what = ''] = action;
       if (!(ACTIONS as readonly string[]).includes(what)) return json(res, 404, { ok: false, error: `no action '${what}' (${ACTIONS.join(', ')})` });
@@ -53,7 +57,7 @@ export function dashboardHandler(monitor: Monitor, token: string) {
       return;
     }
     switch (url.pathname) {
-      case '/': return send(res, 200, 'text/html; charset=utf-8', dashboardPage(await monitor.json(), keyed));
+      case '/': return send(res, 200, 'text/html; charset=utf-8', dashboardPage(await monitor.json(), keyed, keyed ? pairLink?.() : undefined));
       case '/api/state': return send(res, 200, 'application/json', await monitor.json());
       case '/api/events': return events(req, res, monitor);
       case '/api/logs': {

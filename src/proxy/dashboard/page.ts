@@ -5,11 +5,14 @@
  * the start, stop and restart buttons; without it, the instances and where the key's link is. The key
  * itself is never in the page.
  */
+import qrcode from 'qrcode-generator';
+import { escapeHtml } from '../pages.js';
 
 /** JSON inside a <script> element: nothing in it may close the element. */
 const scriptJson = (json: string): string => json.replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
-export function dashboardPage(stateJson: string, keyed: boolean): string {
+/** pairLink: the LAN side's one-use pairing link, shown (with its QR code) to the key's holder alone. */
+export function dashboardPage(stateJson: string, keyed: boolean, pairLink?: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -22,6 +25,7 @@ export function dashboardPage(stateJson: string, keyed: boolean): string {
 <header><h1>dev-instances</h1><span id="summary"></span><span id="live" class="live">connecting…</span></header>
 ${keyed ? '' : '<p class="keyless">Read only: logs and the Start, Stop and Restart buttons need this machine\'s dashboard key. Open the link <code>just dev proxy</code> prints (a start prints it too).</p>'}
 <main id="instances" data-keyed="${keyed ? 'yes' : 'no'}"></main>
+${keyed && pairLink ? pairSection(pairLink) : ''}
 <script type="application/json" id="initial">${scriptJson(stateJson)}</script>
 <script>${SCRIPT}</script>
 </body>
@@ -134,3 +138,11 @@ function follow() {
 render();
 follow();
 `;
+
+/** Pair a phone: the link as a QR code (an SVG the library draws from the link alone) and as text. */
+function pairSection(link: string): string {
+  const code = qrcode(0, 'L');
+  code.addData(link);
+  code.make();
+  return `<section id="pair"><h2>Another device</h2><p>Scan to pair a phone or tablet with this machine (one use; a new code follows), or open <a href="${escapeHtml(link)}">${escapeHtml(link)}</a> on it.</p>${code.createSvgTag(4, 2)}</section>`;
+}
