@@ -5,6 +5,7 @@ import { dataBench } from './data.js';
 import { dockerBench } from './docker.js';
 import { infraBench } from './infra.js';
 import { lifecycleBench } from './lifecycle.js';
+import { httpsBench } from './https.js';
 import { proxyBench } from './proxy.js';
 import { remoteBench } from './remote.js';
 import { scaleBench } from './scale.js';
@@ -18,6 +19,7 @@ const benches: Record<string, () => void | Promise<void>> = {
   scale: () => scaleBench(repo),
   docker: () => dockerBench(repo),
   proxy: () => proxyBench(repo),
+  https: () => httpsBench(repo),
   data: () => dataBench(repo),
   remote: () => remoteBench(repo),
 };

@@ -26,7 +26,8 @@ export function sandbox(repo: string, prefix: string, extraEnv: NodeJS.ProcessEn
   const home = mkdtempSync(`/tmp/${prefix}-pm2-`);
   const root = mkdtempSync(`/tmp/${prefix}-`);
   chmodSync(root, 0o755); // Postgres runs as an unprivileged user that must reach its data
-  cpSync(join(repo, 'examples', 'shipsec', 'apps'), join(root, 'apps'), { recursive: true });
+  // The demo's apps and its compose files (the declaration names them, whatever the engine).
+  for (const part of ['apps', 'docker']) cpSync(join(repo, 'examples', 'shipsec', part), join(root, part), { recursive: true });
   symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
   process.env.PM2_HOME = home;
   // Its own lease registry inside the root: a benchmark never leases numbers in the user's. Named

@@ -64,7 +64,7 @@ export async function serveProxy(given: Omit<ProxyOptions, 'listen' | 'onRoutes'
   const follow = (t: ReadonlyMap<string, Route>) => {
     updates = updates.then(() => certs?.ensure(t.keys())).catch(warn).then(() => front?.update(t));
   };
-  const back = await startProxy({ ...opts, ...lan, listen: { port: 0, address: '127.0.0.1' }, onRoutes: follow });
+  const back = await startProxy({ ...opts, ...lan, ...(certs && https ? { https: { port: https.port, certs } } : {}), listen: { port: 0, address: '127.0.0.1' }, onRoutes: follow });
   try {
     await certs?.ensure(back.routes().keys());
     front = await startNginxFront({

@@ -38,7 +38,8 @@ export interface ProxyOptions {
   onRoutes?: (table: ReadonlyMap<string, Route>) => void;
   /**
    * HTTPS on its port, with certificates from certs: served here when alone (a front terminates TLS
-   * itself); HTTP requests to a named app are then sent there (308).
+   * itself, and redirects); HTTP requests to a named app are then sent there (308). The dashboard's
+   * named URLs are HTTPS either way.
    */
   https?: { port: number; certs: ServerCerts };
   /** The LAN side for other devices (lan.ts): its address and port, its pairing, and the certificates (which name the address). */
@@ -131,7 +132,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   let lanSide: LanSide | undefined;
   const book = new RouteBook(opts.env, (t) => { opts.onRoutes?.(t); lanSide?.sync(t); });
   const dashboardUrl = hostUrl('localhost', opts.port);
-  const monitor = new Monitor(opts.port, opts.env);
+  const monitor = new Monitor(opts.port, opts.env, opts.https?.port);
   const lanHome = opts.lan && addressPort(opts.lan.address, opts.lan.port);
   const dashboard = dashboardHandler(monitor, opts.token, undefined, () => (opts.lan && lanHome ? `https://${lanHome}/pair?code=${opts.lan.pairing.current}` : undefined));
   // Kept-alive connections to the apps; a socket idle for 4 s is dropped before a dev server's

@@ -127,6 +127,8 @@ for (const front of findNginx() ? ['nginx', 'node'] as const : ['node'] as const
       const env = JSON.parse(just('dev', '1', 'env', 'backend', '--json').stdout) as Record<string, string>;
       assert.equal(env.NODE_EXTRA_CA_CERTS, caFile());
       if (existsSync(SYSTEM_BUNDLE)) assert.equal(env.SSL_CERT_FILE, join(stack.root, '.leases', 'tls', 'bundle.pem'));
+      const state = await (await fetch(`http://127.0.0.1:${PORT}/api/state`)).text();
+      assert.ok(state.includes(`"named":"${secure('frontend.1.shipsec.localhost')}"`), `the dashboard links the HTTPS URLs: ${state.slice(0, 400)}`);
       const status = just('dev', 'proxy');
       assert.match(status.stdout, new RegExp(`^HTTPS +on, port ${HTTPS_PORT}`, 'm'));
       assert.match(status.stdout, /^Local CA +trusted in NSS /m);

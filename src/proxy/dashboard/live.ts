@@ -37,7 +37,8 @@ export class Monitor {
   private timer: NodeJS.Timeout | undefined;
 
   /** env: the proxy's environment (where the registry is, what a CLI child inherits). */
-  constructor(private readonly port: number, private readonly env: NodeJS.ProcessEnv) {}
+  /** httpsPort: where named URLs are HTTPS, when they are. */
+  constructor(private readonly port: number, private readonly env: NodeJS.ProcessEnv, private readonly httpsPort?: number) {}
 
   /** The state now, as JSON: a look at most FRESH_MS old, or (for a first paint) one at most STALE_OK_MS old while a new one runs. */
   async json(): Promise<string> {
@@ -71,7 +72,7 @@ export class Monitor {
     const probes = leases.flatMap((l) => (l.routes ?? []).map(async (r): Promise<[string, Health]> =>
       [r.pm2Name, await healthOf(byName.get(r.pm2Name)?.status === 'online', r.port, r.health, HEALTH_TIMEOUT_MS)]));
     const health = new Map(await Promise.all(probes));
-    const snapshot = snapshotOf(leases, procs, health, this.port);
+    const snapshot = snapshotOf(leases, procs, health, this.port, this.httpsPort);
     const json = JSON.stringify(snapshot);
     const changed = json !== this.latest?.json;
     this.latest = { at: Date.now(), snapshot, json, leases, procs };

@@ -60,7 +60,9 @@ function processOf(name: string, kind: DashProcess['kind'], proc: Pm2Process | u
 }
 
 /** The instances of the registry as the dashboard shows them, by project and number. */
-export function snapshotOf(leases: readonly Lease[], procs: readonly Pm2Process[], health: ReadonlyMap<string, Health>, port: number): Snapshot {
+/** httpsPort: named URLs are HTTPS there (HTTP ones are sent there). */
+export function snapshotOf(leases: readonly Lease[], procs: readonly Pm2Process[], health: ReadonlyMap<string, Health>, port: number, httpsPort?: number): Snapshot {
+  const named = (host: string) => (httpsPort ? hostUrl(host, httpsPort, true) : hostUrl(host, port));
   const byName = new Map(procs.map((p) => [p.name, p]));
   // A branch name goes to one instance (the lowest number of the first project): two checkouts on the
   // same branch share it, and only the one it routes to shows it.
@@ -79,10 +81,10 @@ export function snapshotOf(leases: readonly Lease[], procs: readonly Pm2Process[
     return {
       id: `${l.project}/${l.instance}`, project: l.project, instance: l.instance, checkout: l.checkout,
       ...(l.branch ? { branch: l.branch } : {}), state: stateOf(processes), processes,
-      ...(routes.some((r) => r.home) ? { home: hostUrl(appHost(l.project, l.instance), port) } : {}),
+      ...(routes.some((r) => r.home) ? { home: named(appHost(l.project, l.instance)) } : {}),
       urls: routes.map((r) => ({
-        app: r.app, named: hostUrl(appHost(l.project, l.instance, r.app), port), direct: `http://localhost:${r.port}`,
-        ...(label && owns(appHost(l.project, label, r.app), l) ? { alias: hostUrl(appHost(l.project, label, r.app), port) } : {}),
+        app: r.app, named: named(appHost(l.project, l.instance, r.app)), direct: `http://localhost:${r.port}`,
+        ...(label && owns(appHost(l.project, label, r.app), l) ? { alias: named(appHost(l.project, label, r.app)) } : {}),
       })),
     };
   });
