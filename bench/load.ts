@@ -1,8 +1,8 @@
 /**
  * HTTP load for the proxy benchmarks: sequential keep-alive latency in interleaved blocks, throughput
  * with wrk (a C client, so the load generator takes little of the two cores from the servers;
- * autocannon when wrk is missing) in interleaved rounds, and latency at a fixed request rate
- * (autocannon's overallRate). Every path over HTTP or HTTPS.
+ * autocannon when wrk is missing) in interleaved rounds, and latency at a fixed request rate (open
+ * loop, timed from when each request was due). Every path over HTTP or HTTPS.
  */
 import { spawnSync } from 'node:child_process';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
@@ -22,6 +22,7 @@ export interface Target {
 export const WRK = onPath('wrk');
 const nameOf = (t: Target) => t.host.replace(/:\d+$/, '');
 
+/** One request's microseconds. */
 function once(agent: HttpAgent, t: Target): Promise<number> {
   const t0 = process.hrtime.bigint();
   const send = t.https ? httpsRequest : httpRequest;
@@ -35,9 +36,12 @@ function once(agent: HttpAgent, t: Target): Promise<number> {
   });
 }
 
+const agentFor = (t: Target, sockets: number, ca?: string): HttpAgent =>
+  (t.https ? new HttpsAgent({ keepAlive: true, maxSockets: sockets, ...(ca ? { ca } : {}) }) : new HttpAgent({ keepAlive: true, maxSockets: sockets }));
+
 /** Microseconds of each request, one at a time on one kept-alive connection per path; blocks interleaved, the first a warm-up. ca: for HTTPS paths. */
 export async function latencies(targets: Target[], opts: { blocks: number; perBlock: number; ca?: string }): Promise<Map<string, number[]>> {
-  const agents = new Map(targets.map((t) => [t.label, t.https ? new HttpsAgent({ keepAlive: true, maxSockets: 1, ...(opts.ca ? { ca: opts.ca } : {}) }) : new HttpAgent({ keepAlive: true, maxSockets: 1 })]));
+  const agents = new Map(targets.map((t) => [t.label, agentFor(t, 1, opts.ca)]));
   const out = new Map(targets.map((t) => [t.label, [] as number[]]));
   for (let b = 0; b < opts.blocks + 1; b++) {
     for (const t of targets) {
@@ -75,9 +79,37 @@ export async function throughput(targets: Target[], opts: { rounds: number; seco
   return out;
 }
 
-/** Latency (ms) at a fixed rate: p50 and p99 of `rate` requests per second over 10 connections. */
-export async function atRate(t: Target, rate: number, seconds: number): Promise<{ p50: number; p99: number }> {
-  const r = await autocannon({ url: urlOf(t), headers: { host: t.host }, connections: 10, duration: seconds, overallRate: rate, ...(t.https ? { servername: nameOf(t) } : {}) });
-  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${t.label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return { p50: r.latency.p50, p99: r.latency.p99 };
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
+};
+
+/**
+ * Latency in microseconds at a fixed rate, open loop: request i is sent at i / rate seconds (as
+ * near as the event loop's 1 ms timer allows) on up to 20 kept-alive connections, whatever the
+ * answers before it, and timed from when it was sent. The first second warms up. p50 and p99.
+ */
+export async function atRate(t: Target, rate: number, seconds: number, ca?: string): Promise<{ p50: number; p99: number }> {
+  const agent = agentFor(t, 20, ca);
+  const total = rate * (seconds + 1);
+  const warm = rate;
+  const start = process.hrtime.bigint();
+  const step = BigInt(Math.round(1e9 / rate));
+  const times: number[] = [];
+  const pending: Promise<void>[] = [];
+  let sent = 0;
+  await new Promise<void>((resolve, reject) => {
+    const tick = () => {
+      const due = Math.min(total, Number((process.hrtime.bigint() - start) / step));
+      for (; sent < due; sent++) {
+        const i = sent;
+        pending.push(once(agent, t).then((us) => { if (i >= warm) times.push(us); }));
+      }
+      if (sent < total) setTimeout(tick, 1);
+      else Promise.all(pending).then(() => resolve(), reject);
+    };
+    tick();
+  });
+  agent.destroy();
+  return { p50: quantile(times, 0.5), p99: quantile(times, 0.99) };
 }

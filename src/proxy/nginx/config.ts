@@ -63,6 +63,7 @@ events { worker_connections 4096; }
 
 http {
   access_log off;
+  keepalive_requests 100000;
   server_tokens off;
   client_body_temp_path ${quoted(`${c.dir}/body`)};
   proxy_temp_path ${quoted(`${c.dir}/proxy`)};
