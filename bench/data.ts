@@ -17,7 +17,9 @@ import pg from 'pg';
 import { median, printTable } from './lib.js';
 import { type Sandbox, mustDev, sandbox } from './sandbox.js';
 
-const SHARED = { host: '127.0.0.1', port: 5433, user: 'shipsec', password: 'shipsec' };
+/** The shared Postgres, with the password the native engine made for the sandbox (set once it has started). */
+const machine = { password: '' };
+const SHARED = { host: '127.0.0.1', port: 5433, user: 'shipsec', get password() { return machine.password; } };
 const MB = 1024 * 1024;
 
 async function sql<T = unknown>(database: string, text: string, server = SHARED): Promise<{ rows: T[]; ms: number }> {
@@ -68,7 +70,7 @@ function phase(stderr: string, from: string, to: string): number {
  * with instance 1's apps stopped (a template copy needs a source nobody is connected to, for wt too).
  * Each round removes what it made (wt remove; clean --no-backup), untimed.
  */
-export async function newInstanceFromData(box: Sandbox, rounds: number): Promise<{ wt: number[]; ours: number[] }> {
+export async function newInstanceFromData(box: Sandbox, rounds: number): Promise<{ wt: number[]; ours: number[]; traces: string[] }> {
   const wtDir = mkdtempSync(join(tmpdir(), 'di-bwt-'));
   const home = join(wtDir, 'home');
   const repo = join(wtDir, 'repo');
@@ -95,12 +97,17 @@ export async function newInstanceFromData(box: Sandbox, rounds: number): Promise
       if (r.status !== 0) throw new Error(`wt ${args.join(' ')} failed: ${r.stderr}`);
       return performance.now() - t0;
     };
-    const out = { wt: [] as number[], ours: [] as number[] };
+    const out = { wt: [] as number[], ours: [] as number[], traces: [] as string[] };
     for (let r = 0; r < rounds; r++) {
       const branch = `bench-${r}`;
       const steps = [
         () => { out.wt.push(wt('new', branch, '--no-install')); },
-        async () => { out.ours.push(await mustDev(box, '5', 'clone', '1', '--infra', 'shared')); },
+        async () => {
+          const r = await box.dev('5', 'clone', '1', '--infra', 'shared');
+          if (r.code !== 0) throw new Error(`just dev 5 clone 1 failed: ${r.stderr}`);
+          out.ours.push(r.ms);
+          out.traces.push(r.stderr.split('\n').filter((l) => / \[ *\d+ ms\] /.test(l)).join('\n'));
+        },
       ];
       for (const step of r % 2 ? steps.reverse() : steps) await step();
       wt('remove', join(repo, '.worktrees', branch), '--force');
@@ -119,9 +126,10 @@ export async function dataBench(repo: string, targetMb = 520, rounds = 3): Promi
   const box = sandbox(repo, 'di-bdata', { DEV_INSTANCES_TRACE: '1', DEV_INSTANCES_ENGINE: 'native' });
   const dev = (...args: string[]) => mustDev(box, ...args);
   const scratch = join(box.root, 'raw.dump');
-  const own = { ...SHARED, port: 5633 }; // instance 2's own Postgres
+  const own = { host: SHARED.host, port: 5633, user: SHARED.user, get password() { return machine.password; } }; // instance 2's own Postgres
   try {
     for (const n of ['1', '3', '4']) await dev(n, '--infra', 'shared');
+    machine.password = box.machinePassword('postgres');
     await dev('2'); // its own Postgres, running with its apps: the restore a user makes of the instance they work on
     const bytes = await fill('shipsec_dev_1', targetMb);
     await sql('shipsec_dev_1', 'VACUUM ANALYZE bench_rows');
@@ -229,3 +237,30 @@ export async function dataBench(repo: string, targetMb = 520, rounds = 3): Promi
     box.dispose();
   }
 }
+
+/**
+ * `npm run bench -- clone-new`: the comparison with `wt new` alone, on instance 1 filled to
+ * targetMb, with the trace of the tool's median round (where its time goes).
+ */
+export async function cloneNewBench(repo: string, targetMb = 320, rounds = 5): Promise<void> {
+  const box = sandbox(repo, 'di-bnew', { DEV_INSTANCES_TRACE: '1', DEV_INSTANCES_ENGINE: 'native' });
+  try {
+    await mustDev(box, '1', '--infra', 'shared');
+    machine.password = box.machinePassword('postgres');
+    const mb = (await fill('shipsec_dev_1', targetMb)) / MB;
+    await mustDev(box, '1', 'stop');
+    const fresh = await newInstanceFromData(box, rounds);
+    printTable(`A new instance from instance 1's data (${mb.toFixed(0)} MB), median of ${rounds} interleaved (target: at most 1.0x wt new)`,
+      ['how', 'time', 'x wt new'], [
+        [`wt new BRANCH (@tokenbooks/wt ${WT_VERSION})`, `${(median(fresh.wt) / 1000).toFixed(2)} s`, '1.00'],
+        ['just dev 5 clone 1 (5 never ran)', `${(median(fresh.ours) / 1000).toFixed(2)} s`, (median(fresh.ours) / median(fresh.wt)).toFixed(2)],
+      ]);
+    console.log(`rounds (ms): wt ${fresh.wt.map((x) => x.toFixed(0)).join(' ')}; ours ${fresh.ours.map((x) => x.toFixed(0)).join(' ')}`);
+    const mid = fresh.ours.indexOf([...fresh.ours].sort((a, b) => a - b)[Math.floor(rounds / 2)] ?? 0);
+    console.log(`trace of the median round:\n${fresh.traces[mid] ?? ''}`);
+    await mustDev(box, 'clean', 'all', '--yes', '--no-backup');
+  } finally {
+    box.dispose();
+  }
+}
+

@@ -3,8 +3,9 @@
  * linked, a private PM2 daemon, and `just dev` through the native just binary.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { type SecretName, secretFile } from '../src/secrets.js';
 
 export interface DevRun {
   code: number | null;
@@ -18,6 +19,8 @@ export interface Sandbox {
   /** `just dev ARGS…`, resolved when it exits. */
   dev: (...args: string[]) => Promise<DevRun>;
   env: NodeJS.ProcessEnv;
+  /** The password the native engine made for this sandbox's servers of kind (its own state folder), once a start made it. */
+  machinePassword: (kind: SecretName) => string;
   /** Stop everything it started, kill its PM2 daemon, remove its files. */
   dispose: () => void;
 }
@@ -49,6 +52,7 @@ export function sandbox(repo: string, prefix: string, extraEnv: NodeJS.ProcessEn
   });
   return {
     root, dev, env,
+    machinePassword: (kind) => readFileSync(secretFile(kind, env), 'utf8').trim(),
     dispose: () => {
       spawnSync(just, [...base, 'stop', 'all', '--shared'], { env });
       spawnSync(process.execPath, [join(repo, 'node_modules', 'pm2', 'bin', 'pm2'), 'kill'], { env, stdio: 'ignore' });

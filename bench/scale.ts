@@ -63,9 +63,9 @@ async function scaleRun(repo: string, mode: 'isolated' | 'shared', count: number
     const left: string[] = [];
     if (mode === 'shared') {
       // The shared servers outlive the instances; they must hold none of their databases or keys.
-      const dbs = (await listDatabases({ host: '127.0.0.1', port: 5433, user: 'shipsec', password: 'shipsec' })).filter((d) => d.startsWith('shipsec_dev_'));
+      const dbs = (await listDatabases({ host: '127.0.0.1', port: 5433, user: 'shipsec', password: box.machinePassword('postgres') })).filter((d) => d.startsWith('shipsec_dev_'));
       if (dbs.length) left.push(`databases ${dbs.join(' ')}`);
-      const r = new Redis({ port: 6379, host: '127.0.0.1', lazyConnect: true });
+      const r = new Redis({ port: 6379, host: '127.0.0.1', lazyConnect: true, password: box.machinePassword('redis') });
       await r.connect();
       const [, keys] = await r.scan('0', 'MATCH', 'shipsec-dev-*', 'COUNT', 10_000);
       r.disconnect();
