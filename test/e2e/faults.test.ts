@@ -118,28 +118,31 @@ describe('faults', () => {
     assert.doesNotMatch(just('dev', '5', 'status').stdout, /orphaned/);
   });
 
-  it('a start interrupted half way (SIGTERM to the CLI alone) takes back what it started, releases its lock, exits 143; the next start completes', async () => {
-    const run = stack.justAsync('dev', '6');
-    await until('instance 6 has infrastructure running', async () => (await proc('shipsec-postgres-6'))?.status === 'online', 30_000);
-    const { execSync } = await import('node:child_process');
-    // The CLI process (node bin/dev.mjs 6), not just: interrupt the one doing the work.
-    const cli = execSync('ps -eo pid,args', { encoding: 'utf8' }).split('\n').find((l) => /bin\/dev\.mjs 6$/.test(l.trim()));
-    assert.ok(cli, 'the start is not running any more');
-    process.kill(Number(cli.trim().split(/\s+/)[0]), 'SIGTERM');
-    const ended = await run.done;
-    assert.equal(ended.code, 143, ended.stderr);
-    assert.match(ended.stderr, /^dev-instances: interrupted by SIGTERM$/m);
-    assert.doesNotMatch(ended.stderr, /It stopped at/);
-    assert.deepEqual((await names()).filter((n) => n.endsWith('-6')), [], 'what the start had started is gone');
-    assert.equal(existsSync(join(stack.root, '.instances/instance-6/.lock')), false, 'the lock was released');
-    const again = just('dev', '6');
-    assert.equal(again.code, 0, again.stderr);
-    assert.equal((await api(3811, '/health')).status, 200);
-    const stop = just('dev', '6', 'stop');
-    assert.equal(stop.code, 0, stop.stderr);
-    assert.ok(!(await names()).some((n) => n.endsWith('-6')));
-    for (const port of [5873, 3811, 6033, 6979]) assert.equal(await portInUse(port), false, `port ${port}`);
-  });
+  // SIGTERM: the dashboard's timeout, a closed terminal; SIGINT: Ctrl-C.
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    it(`a start interrupted half way (${signal} to the CLI alone) takes back what it started, releases its lock, exits ${code}; the next start completes`, async () => {
+      const run = stack.justAsync('dev', '6');
+      await until('instance 6 has infrastructure running', async () => (await proc('shipsec-postgres-6'))?.status === 'online', 30_000);
+      const { execSync } = await import('node:child_process');
+      // The CLI process (node bin/dev.mjs 6), not just: interrupt the one doing the work.
+      const cli = execSync('ps -eo pid,args', { encoding: 'utf8' }).split('\n').find((l) => /bin\/dev\.mjs 6$/.test(l.trim()));
+      assert.ok(cli, 'the start is not running any more');
+      process.kill(Number(cli.trim().split(/\s+/)[0]), signal);
+      const ended = await run.done;
+      assert.equal(ended.code, code, ended.stderr);
+      assert.match(ended.stderr, new RegExp(`^dev-instances: interrupted by ${signal}$`, 'm'));
+      assert.doesNotMatch(ended.stderr, /It stopped at/);
+      assert.deepEqual((await names()).filter((n) => n.endsWith('-6')), [], 'what the start had started is gone');
+      assert.equal(existsSync(join(stack.root, '.instances/instance-6/.lock')), false, 'the lock was released');
+      const again = just('dev', '6');
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal((await api(3811, '/health')).status, 200);
+      const stop = just('dev', '6', 'stop');
+      assert.equal(stop.code, 0, stop.stderr);
+      assert.ok(!(await names()).some((n) => n.endsWith('-6')));
+      for (const port of [5873, 3811, 6033, 6979]) assert.equal(await portInUse(port), false, `port ${port}`);
+    });
+  }
 
   it('a stale lock from a run that is gone is recovered with a message', () => {
     writeFileSync(join(stack.root, '.instances/instance-6/.lock'), '999999\n');
