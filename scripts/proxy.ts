@@ -9,7 +9,7 @@ import { stateDir } from '../src/state-dir.js';
 import { addressPort } from '../src/proxy/hosts.js';
 import { serveProxy } from '../src/proxy/serve.js';
 import {
-  type ProxyRecord, configuredBind, configuredFront, configuredHttps, configuredLan, configuredPort, dashboardKey, httpsPort, proxyFile, runningProxy, tokenFile,
+  type ProxyRecord, configuredBind, configuredFront, configuredHttps, configuredLan, configuredPort, dashboardKey, httpsPort, lanSetting, proxyFile, runningProxy, tokenFile,
 } from '../src/proxy/state.js';
 import { machineCa, writeBundle } from '../src/tls/ca.js';
 
@@ -28,7 +28,15 @@ mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
 const port = configuredPort();
 const bind = configuredBind();
 const https = configuredHttps();
-const lan = configuredLan();
+// A LAN address that is gone (another network, a reboot) leaves this machine's named URLs serving.
+const lan = (() => {
+  try {
+    return configuredLan();
+  } catch (err) {
+    console.error(`dev-instances proxy: ${(err as Error).message}; serving this machine only`);
+    return undefined;
+  }
+})();
 const running = await serveProxy({
   port, addresses: ['127.0.0.1', '::1', ...(bind ? [bind] : [])], env: process.env, token: token(), front: configuredFront(), ...(https ? { https } : {}),
   ...(lan ? { lan: { address: lan, port: httpsPort() } } : {}),
@@ -37,7 +45,7 @@ const running = await serveProxy({
 if (https) await writeBundle(await machineCa());
 const record: ProxyRecord = {
   port, pid: process.pid, addresses: running.addresses, front: running.front, ...(running.https ? { https: running.https } : {}),
-  ...(running.lan ? { lan: running.lan } : {}),
+  ...(running.lan ? { lan: { ...running.lan, setting: lanSetting() ?? running.lan.address } } : {}),
   script: process.argv[1] ?? '', startedAt: new Date().toISOString(),
 };
 writeFileSync(proxyFile(), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });

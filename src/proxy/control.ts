@@ -17,7 +17,7 @@ import { tailOf, tcpAccepts } from '../readiness.js';
 import { addressPort, PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONT_ENV, PROXY_HTTPS_ENV, PROXY_HTTPS_PORT_ENV, PROXY_LAN_ENV, PROXY_PORT_ENV } from './hosts.js';
 import { routeTable } from './routes.js';
 import {
-  type ProxyRecord, configuredBind, configuredFront, configuredHttps, configuredLan, dashboardKey, dashboardLink, httpsPort, pairingFile, runningProxy,
+  type ProxyRecord, configuredBind, configuredFront, configuredHttps, dashboardKey, dashboardLink, httpsPort, lanSetting, pairingFile, runningProxy,
 } from './state.js';
 
 export const PROXY_APP = 'dev-instances-proxy';
@@ -80,8 +80,13 @@ function pairingLinkOf(lan: { address: string; port: number }): { pairingLink?: 
  * A proxy on another port is left alone and its port returned (there is one per machine). Refused
  * with a clear error when something else holds the port.
  */
-export async function ensureProxy(port: number, opts: { lan?: string } = {}): Promise<{ started: boolean; port: number }> {
-  const lan = opts.lan ?? configuredLan();
+/**
+ * lan: the LAN side's address a start asks for (proxy start --lan, resolved: a running proxy on
+ * another one is started again), and its setting as the proxy reads it at each of its starts ('auto'
+ * follows the machine's address through a DHCP change and a reboot).
+ */
+export async function ensureProxy(port: number, opts: { lan?: { address: string; setting: string } } = {}): Promise<{ started: boolean; port: number }> {
+  const lan = opts.lan?.setting ?? lanSetting();
   return withPm2(async (pm2) => {
     const now = async () => {
       const rec = runningProxy();
@@ -89,7 +94,7 @@ export async function ensureProxy(port: number, opts: { lan?: string } = {}): Pr
     };
     const up = await now();
     // Asked for a LAN side it does not have: started again with it (its routes follow the registry, nothing is lost).
-    if (up && opts.lan !== undefined && up.lan?.address !== opts.lan) await pm2.delete(PROXY_APP);
+    if (up && opts.lan !== undefined && up.lan?.address !== opts.lan.address) await pm2.delete(PROXY_APP);
     else if (up) return { started: false, port: up.port };
     // Two starts at once must not launch two proxies: the second waits, then finds the first's.
     mkdirSync(stateDir(), { recursive: true, mode: 0o700 });

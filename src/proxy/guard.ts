@@ -62,7 +62,8 @@ export const keyMatches = (given: string | null, token: string): boolean => give
  */
 export function mutationAllowed(headers: Readonly<Record<string, string | string[] | undefined>>, token: string, lan?: string): Verdict {
   const host = typeof headers.host === 'string' ? headers.host : undefined;
-  const onLan = lan !== undefined && host === lan;
+  // A browser leaves out :443 (the scheme's own port).
+  const onLan = lan !== undefined && (host === lan || `${host}:443` === lan);
   if (!onLan && !isDashboardHost(host)) return { ok: false, reason: `Host '${host ?? ''}' is not the dashboard's` };
   const own = `${onLan ? 'https' : 'http'}://${host}`;
   const origin = headers.origin;

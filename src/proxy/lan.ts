@@ -1,10 +1,11 @@
 /**
  * The proxy's LAN side (`just dev proxy start --lan`): other devices on the network (a phone, a
  * second laptop) reach the instances on this machine's LAN address, over TLS with the machine's CA,
- * with no DNS set-up there. Each app is at its own port on that address (the port it has on
- * loopback: `https://192.168.1.20:5273/` is instance 1's frontend), so an app sees its usual root
- * path and a page keeps its own origin; the environment list, the pairing link and the CA's
- * certificate are at the HTTPS port (`https://192.168.1.20:1443/`). Nothing answers there without
+ * with no DNS set-up there. Each app is at a port of its own on that address, its loopback port +
+ * 10000 (`https://192.168.1.20:15273/` is instance 1's frontend, on 5273 here): the proxy's port,
+ * never the app's own, which an app listening on every address (0.0.0.0) holds there already. So an
+ * app sees its usual root path and a page keeps its own origin; the environment list, the pairing
+ * link and the CA's certificate are at the HTTPS port (`https://192.168.1.20:1443/`). Nothing answers there without
  * pairing: every request without a paired device's cookie gets 403, and the dashboard's controls
  * need the machine's key on top (guard.ts).
  */
@@ -37,7 +38,20 @@ export interface LanSide {
   close(): Promise<void>;
 }
 
+/** The LAN port of an app's loopback port (undefined beyond the port range: that app is not served to other devices). */
+export const LAN_PORT_OFFSET = 10_000;
+export const lanPortOf = (port: number): number | undefined => (port + LAN_PORT_OFFSET <= 65_535 ? port + LAN_PORT_OFFSET : undefined);
+
+/** The request's cookies without the device's token: an app never gets it (it could log it). */
+function withoutDeviceCookie(req: IncomingMessage): void {
+  const cookie = req.headers.cookie;
+  if (cookie === undefined) return;
+  const kept = cookie.split(';').filter((c) => c.trim().split('=')[0] !== DEVICE_COOKIE).join(';').trim();
+  if (kept === '') delete req.headers.cookie; else req.headers.cookie = kept;
+}
+
 const refusal = (res: ServerResponse, why: string) => {
+  if (res.headersSent) { res.destroy(); return; }
   const body = `<!doctype html><title>Not paired</title><p>dev-instances: refused: ${escapeHtml(why)}.</p>\n`;
   res.writeHead(403, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
   res.end(body);
@@ -64,7 +78,7 @@ export async function startLanSide(o: LanSideOptions): Promise<LanSide> {
       return;
     }
     if (path === '/' && req.method === 'GET') {
-      const body = lanPage(table.values(), url);
+      const body = lanPage(table.values(), (port) => { const at = lanPortOf(port); return at === undefined ? undefined : url(at); });
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
       res.end(body);
       return;
@@ -72,6 +86,7 @@ export async function startLanSide(o: LanSideOptions): Promise<LanSide> {
     await o.dashboard(req, res);
   };
 
+  /** The apps' LAN listeners, by the app's loopback port. */
   const servers = new Map<number, Server>();
   const listen = (port: number, onRequest: (req: IncomingMessage, res: ServerResponse) => void, onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void) =>
     new Promise<Server>((resolve, reject) => {
@@ -80,20 +95,25 @@ export async function startLanSide(o: LanSideOptions): Promise<LanSide> {
       server.once('close', unfollow);
       server.on('clientError', (_, socket) => socket.destroy());
       if (onUpgrade) server.on('upgrade', onUpgrade);
-      server.once('error', reject);
-      server.listen(port, o.address, () => { server.off('error', reject); resolve(server); });
+      server.once('error', (err) => { unfollow(); reject(err); });
+      server.listen(port, o.address, () => { server.removeAllListeners('error'); server.on('error', () => {}); resolve(server); });
     });
 
-  servers.set(o.port, await listen(o.port, (req, res) => { home(req, res).catch((err: Error) => refusal(res, `the dashboard failed: ${err.message}`)); }));
+  const front = await listen(o.port, (req, res) => { home(req, res).catch((err: Error) => refusal(res, `the dashboard failed: ${err.message}`)); });
 
-  const app = (port: number) => listen(port, (req, res) => {
+  /** An app's LAN listener: its LAN port, forwarding to its loopback port. */
+  const app = (port: number, at: number) => listen(at, (req, res) => {
     if (!o.pairing.paired(req.headers.cookie)) return refusal(res, NOT_PAIRED);
+    withoutDeviceCookie(req);
     o.forward(req, res, port);
   }, (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     if (!o.pairing.paired(req.headers.cookie)) { socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n'); return; }
+    withoutDeviceCookie(req);
     o.forwardUpgrade(req, socket, head, port);
   });
+  /** Ports tried and refused (something else holds the LAN port): said once, not tried on every registry change. */
+  const refused = new Set<number>();
 
   let pending: Promise<void> = Promise.resolve();
   return {
@@ -102,23 +122,25 @@ export async function startLanSide(o: LanSideOptions): Promise<LanSide> {
       const wanted = new Set([...next.values()].map((r) => r.port));
       pending = pending.then(async () => {
         for (const [port, server] of servers) {
-          if (port !== o.port && !wanted.has(port)) { servers.delete(port); server.closeAllConnections(); server.close(); }
+          if (!wanted.has(port)) { servers.delete(port); server.closeAllConnections(); server.close(); }
         }
         for (const port of wanted) {
-          if (servers.has(port) || port === o.port) continue;
+          const at = lanPortOf(port);
+          if (at === undefined || servers.has(port) || refused.has(port) || at === o.port) continue;
           try {
-            servers.set(port, await app(port));
+            servers.set(port, await app(port, at));
           } catch (err) {
-            // The app itself listens on every address (0.0.0.0): it is reachable there already, without pairing.
-            console.error(`dev-instances proxy: cannot serve port ${port} on ${o.address} to other devices (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+            refused.add(port);
+            console.error(`dev-instances proxy: cannot serve port ${port} to other devices on ${addressPort(o.address, at)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
           }
         }
       });
     },
     close: async () => {
       await pending;
-      for (const s of servers.values()) s.closeAllConnections();
-      await Promise.all([...servers.values()].map((s) => new Promise((r) => s.close(r))));
+      const all = [front, ...servers.values()];
+      for (const s of all) s.closeAllConnections();
+      await Promise.all(all.map((s) => new Promise((r) => s.close(r))));
     },
   };
 }

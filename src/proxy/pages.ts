@@ -38,7 +38,7 @@ All instances: <a href="${escapeHtml(dashboard)}">${escapeHtml(dashboard)}</a></
  * The environment list another device sees once paired: every leased instance's apps at their LAN
  * URLs (the app's own port on this machine's LAN address, over TLS), and the CA to trust.
  */
-export function lanPage(routes: Iterable<Route>, lanUrl: (port: number) => string): string {
+export function lanPage(routes: Iterable<Route>, lanUrl: (port: number) => string | undefined): string {
   const byInstance = new Map<string, Route[]>();
   for (const r of routes) {
     const key = `${r.project} ${r.instance}`;
@@ -48,7 +48,10 @@ export function lanPage(routes: Iterable<Route>, lanUrl: (port: number) => strin
   }
   const items = [...byInstance.entries()].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([, rs]) => {
     const first = rs[0] as Route;
-    const apps = rs.map((r) => `<li><a href="${escapeHtml(lanUrl(r.port))}">${escapeHtml(r.app)}</a> <code>${escapeHtml(lanUrl(r.port))}</code></li>`).join('');
+    const apps = rs.map((r) => {
+      const u = lanUrl(r.port);
+      return u ? `<li><a href="${escapeHtml(u)}">${escapeHtml(r.app)}</a> <code>${escapeHtml(u)}</code></li>` : `<li>${escapeHtml(r.app)}: its port ${r.port} has no LAN port</li>`;
+    }).join('');
     return `<li><strong>${escapeHtml(first.project)} instance ${first.instance}</strong>${first.branch ? ` (${escapeHtml(first.branch)})` : ''}<ul>${apps}</ul></li>`;
   });
   return page('dev-instances on this network', `

@@ -40,15 +40,16 @@ export async function serveProxy(given: Omit<ProxyOptions, 'listen' | 'onRoutes'
   const renew = certs && setInterval(() => { certs.ensure([]).catch(warn); }, RENEW_CHECK_MS).unref();
   const pairing = lanAt && await Pairing.open(pairingFile(opts.env));
   const lan: Pick<ProxyOptions, 'lan'> = lanAt && certs && pairing ? { lan: { ...lanAt, pairing, certs, caPem: certs.caPem } } : {};
-  const done = (s: Omit<Serving, 'https' | 'lan'>): Serving => ({
-    ...s, ...(https ? { https } : {}), ...(lanAt ? { lan: lanAt } : {}),
+  // The LAN side as the Node proxy could start it (a LAN address that cannot be bound leaves it out).
+  const done = (s: Omit<Serving, 'https'>): Serving => ({
+    ...s, ...(https ? { https } : {}),
     close: async () => { clearInterval(renew); await s.close(); pairing?.close(); },
   });
   const alone = async (): Promise<Serving> => {
     const p = await startProxy({
       ...opts, ...lan, ...(certs && https ? { https: { port: https.port, certs }, onRoutes: (t) => { certs.ensure(t.keys()).catch(warn); } } : {}),
     });
-    return done({ front: 'node', addresses: p.addresses, close: p.close });
+    return done({ front: 'node', addresses: p.addresses, ...(p.lan ? { lan: p.lan } : {}), close: p.close });
   };
   const bin = opts.front === 'node' ? undefined : findNginx(opts.env.PATH);
   if (!bin) {
@@ -79,9 +80,12 @@ export async function serveProxy(given: Omit<ProxyOptions, 'listen' | 'onRoutes'
   }
   follow(back.routes()); // a change while nginx started
   const started = front;
+  // nginx reads the certificate's files at a reload: a renewal (no route changed) needs one too.
+  certs?.onChange(() => started.reload());
   return done({
     front: 'nginx',
     addresses: started.addresses,
+    ...(back.lan ? { lan: back.lan } : {}),
     close: async () => {
       await started.close();
       await back.close();

@@ -53,6 +53,8 @@ export interface RunningProxy {
   port: number;
   /** Its HTTPS port, when it serves HTTPS itself. */
   httpsPort?: number;
+  /** Its LAN side, when it serves one. */
+  lan?: { address: string; port: number };
   /** Today's route table. */
   routes(): ReadonlyMap<string, Route>;
   close(): Promise<void>;
@@ -229,17 +231,18 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
         }),
         forwardUpgrade: (req, socket, head, port) => { upgraded.add(socket); socket.once('close', () => upgraded.delete(socket)); proxy.ws(req, socket, head, { target: `http://127.0.0.1:${port}` }, () => socket.destroy()); },
       });
+      lanSide.sync(book.current);
     } catch (err) {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-      throw err;
+      // Loopback's named URLs keep working; the proxy's status shows no LAN side.
+      console.error(`dev-instances proxy: cannot serve other devices on ${addressPort(lan.address, lan.port)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); serving this machine only`);
     }
-    lanSide.sync(book.current);
   }
 
   return {
     addresses,
     port,
     ...(tls ? { httpsPort: tls.port } : {}),
+    ...(lanSide && opts.lan ? { lan: { address: opts.lan.address, port: opts.lan.port } } : {}),
     routes: () => book.current,
     close: async () => {
       book.close();

@@ -29,8 +29,8 @@ export interface ProxyRecord {
   front?: 'nginx' | 'node';
   /** HTTPS for named URLs: its port (absent: HTTP only). */
   https?: { port: number };
-  /** The LAN side for other devices: its address and port (absent: loopback only). */
-  lan?: { address: string; port: number };
+  /** The LAN side for other devices: its address and port, and the setting it came from (auto, or the address); absent: loopback only. */
+  lan?: { address: string; port: number; setting?: string };
   /** The script it runs (which install of dev-instances). */
   script: string;
   startedAt: string;
@@ -134,6 +134,15 @@ export function machineAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>
   return { all, lan };
 }
 
+/** DEV_INSTANCES_PROXY_LAN's form (off, auto, or an IP address), checked on every command (exit 2); which address it means is the proxy's start's question. */
+export function lanSetting(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const raw = (env[PROXY_LAN_ENV] ?? '').trim();
+  if (raw === '' || raw.toLowerCase() === 'off') return undefined;
+  if (raw.toLowerCase() === 'auto') return 'auto';
+  if (!isIpAddress(raw)) throw new UsageError(`invalid ${PROXY_LAN_ENV} '${raw}': expected off, auto or an IP address of this machine`);
+  return raw;
+}
+
 /**
  * The LAN side's address: DEV_INSTANCES_PROXY_LAN (off, auto, or an address), or auto when asked
  * (--lan). Exit 2, listing the machine's addresses, when auto finds none or the address is not one
@@ -175,7 +184,7 @@ export function proxySetting(decl: StackDeclaration, env: NodeJS.ProcessEnv = pr
   const configured = configuredPort(env);
   configuredFront(env);
   configuredBind(env);
-  configuredLan(env);
+  lanSetting(env);
   const https = configuredHttps(env);
   const running = runningProxy(env);
   const port = running?.port ?? configured;

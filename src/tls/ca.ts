@@ -9,7 +9,7 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, link, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_ce_nameConstraints } from '@peculiar/asn1-x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import * as x509 from '@peculiar/x509';
@@ -40,6 +40,18 @@ export interface Ca {
   fingerprint: string;
   /** The certificate's file. */
   file: string;
+}
+
+/** The CA's certificate alone: what trusting it needs. */
+export type CaCert = Pick<Ca, 'pem' | 'fingerprint' | 'file'>;
+
+/** The CA's certificate as it is on disk, without its key (sudo's root reads the user's); undefined when there is none. */
+export async function caCert(env?: NodeJS.ProcessEnv): Promise<CaCert | undefined> {
+  const file = tlsFiles(env).ca;
+  const pem = await readFile(file, 'utf8').catch(() => undefined);
+  if (pem === undefined) return undefined;
+  const cert = new x509.X509Certificate(pem);
+  return { pem: cert.toString('pem'), file, fingerprint: Buffer.from(await cert.getThumbprint('SHA-256')).toString('hex') };
 }
 
 /** The CA, made now when there is none. A key file another user could read is refused, never used. */
@@ -96,7 +108,10 @@ async function readCa(files: { cert: string; key: string }): Promise<Ca | undefi
     throw new OperationalError(`refusing the local CA's key ${files.key}: ${bad}, so other users may have read it (and could sign for your names)`,
       `If nobody else could have, chmod 600 it (and chown it to you); otherwise run just dev untrust, delete ${files.key} and ${files.cert}, and just dev trust again.`);
   }
-  const [keyPem, certPem] = await Promise.all([readFile(files.key, 'utf8'), readFile(files.cert, 'utf8').catch(() => undefined)]);
+  // Another command may be writing the certificate right after its key: given a moment.
+  const certPem = await pollUntil(() => readFile(files.cert, 'utf8').catch(() => undefined), { deadlineMs: 3_000, intervalMs: 20, timeout: () => new Error('no certificate') })
+    .catch(() => undefined);
+  const keyPem = await readFile(files.key, 'utf8');
   if (certPem === undefined) {
     throw new OperationalError(`the local CA's key ${files.key} has no certificate beside it (${files.cert})`, `Delete ${files.key}: a new CA is made (trust it again with just dev trust).`);
   }
@@ -133,11 +148,13 @@ const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/cert
  * replace a runtime's whole list (SSL_CERT_FILE, REQUESTS_CA_BUNDLE). None when the system has no
  * bundle where systems keep one: the apps then get NODE_EXTRA_CA_CERTS only. Whether it was written.
  */
-export async function writeBundle(ca: Ca, env?: NodeJS.ProcessEnv): Promise<boolean> {
+export async function writeBundle(ca: CaCert, env?: NodeJS.ProcessEnv, owner?: { uid: number; gid: number }): Promise<boolean> {
   for (const file of SYSTEM_BUNDLES) {
     const system = await readFile(file, 'utf8').catch(() => undefined);
     if (system === undefined) continue;
-    await writeFileAtomic(tlsFiles(env).bundle, `${system.trimEnd()}\n\n# dev-instances: this machine's local CA\n${ca.pem}`, 0o644);
+    const bundle = tlsFiles(env).bundle;
+    await writeFileAtomic(bundle, `${system.trimEnd()}\n\n# dev-instances: this machine's local CA\n${ca.pem}`, 0o644);
+    if (owner) await chown(bundle, owner.uid, owner.gid);
     return true;
   }
   return false;

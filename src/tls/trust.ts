@@ -5,14 +5,14 @@
  * `trust` added, as recorded in `tls/trusted.json`. Stores as a table: one entry per kind of store.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { onPath } from '../proc/on-path.js';
-import { run } from '../proc/run.js';
-import { type Ca, machineCa, writeBundle } from './ca.js';
+import { run, runSync } from '../proc/run.js';
+import { type CaCert, caCert, machineCa, writeBundle } from './ca.js';
 import { tlsFiles } from './files.js';
 
 /** One place the CA was added: which store, where in it, and its name there. */
@@ -35,9 +35,9 @@ interface Store {
   places(env: NodeJS.ProcessEnv): string[];
   /** Why it cannot be used here, when it cannot (certutil missing). */
   unusable?(): string | undefined;
-  add(ca: Ca, where: string, name: string): Promise<void>;
-  remove(entry: TrustEntry): Promise<void>;
-  has(entry: TrustEntry): Promise<boolean>;
+  add(ca: CaCert, where: string, name: string, as?: Owner): Promise<void>;
+  remove(entry: TrustEntry, as?: Owner): Promise<void>;
+  has(entry: TrustEntry, as?: Owner): Promise<boolean>;
 }
 
 const CERTUTIL_HINT = 'apt-get install libnss3-tools (Debian, Ubuntu), dnf install nss-tools (Fedora), or brew install nss (macOS)';
@@ -67,15 +67,17 @@ const STORES: Record<StoreId, Store> = {
     label: 'NSS (Chromium, Firefox)',
     places: (env) => [join(home(env), '.pki', 'nssdb'), ...firefoxProfiles(env)],
     unusable: () => (onPath('certutil', `${process.env.PATH ?? ''}:/usr/bin:/usr/local/bin`) ? undefined : `certutil is not installed (${CERTUTIL_HINT})`),
-    add: async (ca, where, name) => {
+    // Under sudo, certutil runs as the user whose database it is: files root made there would lock their browser out.
+    add: async (ca, where, name, as) => {
       if (!existsSync(join(where, 'cert9.db'))) {
         await mkdir(where, { recursive: true, mode: 0o700 });
-        await run(certutil(), ['-N', '-d', `sql:${where}`, '--empty-password']);
+        if (as) await chownUp(where, as);
+        await run(certutil(), ['-N', '-d', `sql:${where}`, '--empty-password'], { ...as });
       }
-      await run(certutil(), ['-A', '-d', `sql:${where}`, '-t', 'C,,', '-n', name, '-i', ca.file]);
+      await run(certutil(), ['-A', '-d', `sql:${where}`, '-t', 'C,,', '-n', name, '-i', ca.file], { ...as });
     },
-    remove: async (e) => { await run(certutil(), ['-D', '-d', `sql:${e.where}`, '-n', e.name]); },
-    has: async (e) => (await run(certutil(), ['-L', '-d', `sql:${e.where}`, '-n', e.name], { reject: false })).code === 0,
+    remove: async (e, as) => { await run(certutil(), ['-D', '-d', `sql:${e.where}`, '-n', e.name], { ...as }); },
+    has: async (e, as) => (await run(certutil(), ['-L', '-d', `sql:${e.where}`, '-n', e.name], { reject: false, ...as })).code === 0,
   },
   system: {
     label: 'the system store',
@@ -98,8 +100,28 @@ const STORES: Record<StoreId, Store> = {
   },
 };
 
+/** Under sudo: the user who ran it, whose CA, state folder and NSS databases these are (never root's). */
+interface Owner { uid: number; gid: number }
+
+function invoker(env: NodeJS.ProcessEnv): { as: Owner; env: NodeJS.ProcessEnv } | undefined {
+  if (process.getuid?.() !== 0 || !env.SUDO_UID || !env.SUDO_USER) return undefined;
+  let home: string | undefined;
+  try { home = runSync('getent', ['passwd', env.SUDO_USER]).split(':')[5]?.trim(); } catch { return undefined; }
+  if (!home) return undefined;
+  return {
+    as: { uid: Number(env.SUDO_UID), gid: Number(env.SUDO_GID ?? env.SUDO_UID) },
+    env: { ...env, HOME: home, DEV_INSTANCES_STATE_DIR: env.DEV_INSTANCES_STATE_DIR || join(home, '.local', 'state', 'dev-instances') },
+  };
+}
+
+/** The folders from dir up to the user's home made theirs (a database folder root just made). */
+async function chownUp(dir: string, as: Owner): Promise<void> {
+  await chown(dir, as.uid, as.gid);
+  await chown(join(dir, '..'), as.uid, as.gid).catch(() => {});
+}
+
 /** The CA's name in every store: the same for one CA, another for the next. */
-const nameOf = (ca: Ca): string => `dev-instances-local-ca-${ca.fingerprint.slice(0, 16)}`;
+const nameOf = (ca: CaCert): string => `dev-instances-local-ca-${ca.fingerprint.slice(0, 16)}`;
 
 async function readRecord(env?: NodeJS.ProcessEnv): Promise<TrustRecord | undefined> {
   try {
@@ -117,12 +139,24 @@ export interface TrustOutcome {
   skipped: string[];
 }
 
-/** Add the machine's CA (made now if need be) to every store this user can write; record where. */
-export async function trust(env: NodeJS.ProcessEnv = process.env): Promise<TrustOutcome> {
-  const ca = await machineCa(env);
-  await writeBundle(ca, env);
+/**
+ * Add the machine's CA (made now if need be) to every store this user can write; record where.
+ * Under sudo: the CA of the user who ran it (made by them: root never makes one in their name), their
+ * NSS databases, and the system store.
+ */
+export async function trust(given: NodeJS.ProcessEnv = process.env): Promise<TrustOutcome> {
+  const sudo = invoker(given);
+  const env = sudo?.env ?? given;
+  const as = sudo?.as;
+  const ca = sudo ? await caCert(env) : await machineCa(env);
+  if (!ca) {
+    throw new OperationalError(`there is no local CA of ${given.SUDO_USER} yet (${tlsFiles(env).ca})`,
+      'Run just dev trust as yourself first (it makes the CA and trusts it in your browsers), then sudo just dev trust for the system store.');
+  }
+  await writeBundle(ca, env, as);
   const before = await readRecord(env);
-  const record: TrustRecord = { fingerprint: ca.fingerprint, added: before?.fingerprint === ca.fingerprint ? [...before.added] : [] };
+  // An earlier CA's entries stay recorded (under their own names): untrust removes them too.
+  const record: TrustRecord = { fingerprint: ca.fingerprint, added: [...(before?.added ?? [])] };
   const out: TrustOutcome = { added: [], kept: [], skipped: [] };
   const name = nameOf(ca);
   for (const [id, store] of Object.entries(STORES) as [StoreId, Store][]) {
@@ -134,30 +168,41 @@ export async function trust(env: NodeJS.ProcessEnv = process.env): Promise<Trust
     }
     for (const where of places) {
       const entry: TrustEntry = { store: id, where, name };
-      if (record.added.some((e) => e.store === id && e.where === where) && await store.has(entry)) { out.kept.push(entry); continue; }
-      await store.add(ca, where, name);
-      if (!record.added.some((e) => e.store === id && e.where === where)) record.added.push(entry);
+      const same = (e: TrustEntry) => e.store === id && e.where === where && e.name === name;
+      const asUser = id === 'system' ? undefined : as;
+      if (record.added.some(same) && await store.has(entry, asUser)) { out.kept.push(entry); continue; }
+      await store.add(ca, where, name, asUser);
+      if (!record.added.some(same)) record.added.push(entry);
       out.added.push(entry);
       // Recorded after each step: an interrupted trust is still undone by untrust.
-      await writeFileAtomic(tlsFiles(env).trusted, `${JSON.stringify(record, null, 2)}\n`, 0o600);
+      await writeRecord(record, env, as);
     }
   }
   if (record.added.length === 0) {
     throw new OperationalError(`the local CA could not be trusted anywhere: ${out.skipped.join('; ')}`, `Install certutil (${CERTUTIL_HINT}), then just dev trust again.`);
   }
-  await writeFileAtomic(tlsFiles(env).trusted, `${JSON.stringify(record, null, 2)}\n`, 0o600);
+  await writeRecord(record, env, as);
   return out;
 }
 
+async function writeRecord(record: TrustRecord, env: NodeJS.ProcessEnv, as?: Owner): Promise<void> {
+  const file = tlsFiles(env).trusted;
+  await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`, 0o600);
+  if (as) await chown(file, as.uid, as.gid);
+}
+
 /** Remove what trust added, and nothing else. The entries that could not be removed stay recorded and are named. */
-export async function untrust(env: NodeJS.ProcessEnv = process.env): Promise<TrustEntry[]> {
+export async function untrust(given: NodeJS.ProcessEnv = process.env): Promise<TrustEntry[]> {
+  const sudo = invoker(given);
+  const env = sudo?.env ?? given;
   const record = await readRecord(env);
   if (!record) return [];
   const left: TrustEntry[] = [];
   const removed: TrustEntry[] = [];
   for (const entry of record.added) {
+    const as = entry.store === 'system' ? undefined : sudo?.as;
     try {
-      if (await STORES[entry.store].has(entry)) await STORES[entry.store].remove(entry);
+      if (await STORES[entry.store].has(entry, as)) await STORES[entry.store].remove(entry, as);
       removed.push(entry);
     } catch {
       left.push(entry);
@@ -165,7 +210,7 @@ export async function untrust(env: NodeJS.ProcessEnv = process.env): Promise<Tru
   }
   const file = tlsFiles(env).trusted;
   if (left.length > 0) {
-    await writeFileAtomic(file, `${JSON.stringify({ ...record, added: left }, null, 2)}\n`, 0o600);
+    await writeRecord({ ...record, added: left }, env, sudo?.as);
     throw new OperationalError(`could not remove the local CA from ${left.map(describeEntry).join(', ')}`,
       left.some((e) => e.store === 'system') ? 'The system store needs root: sudo just dev untrust.' : `Is certutil installed (${CERTUTIL_HINT})?`);
   }

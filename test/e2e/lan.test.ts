@@ -84,7 +84,7 @@ describe('the proxy for other devices on the network: pairing first', () => {
   });
 
   it('an unpaired device gets 403 on every path and every port, the CA included, and its stop control changes nothing', async () => {
-    for (const url of [`https://${LAN}:${HTTPS_PORT}/`, `https://${LAN}:${HTTPS_PORT}/ca.pem`, `https://${LAN}:${HTTPS_PORT}/api/state`, `https://${LAN}:5273/`, `https://${LAN}:3311/health`]) {
+    for (const url of [`https://${LAN}:${HTTPS_PORT}/`, `https://${LAN}:${HTTPS_PORT}/ca.pem`, `https://${LAN}:${HTTPS_PORT}/api/state`, `https://${LAN}:15273/`, `https://${LAN}:13311/health`]) {
       assert.equal(phone(url).status, 403, url);
     }
     const stop = phone(`https://${LAN}:${HTTPS_PORT}/api/instances/shipsec/1/stop`, { method: 'POST', headers: { 'x-dev-instances-token': key() } });
@@ -98,14 +98,17 @@ describe('the proxy for other devices on the network: pairing first', () => {
     assert.equal(paired.status, 303);
     const list = phone(`https://${LAN}:${HTTPS_PORT}/`, { jar: 'phone' });
     assert.equal(list.status, 200);
-    assert.match(list.body, new RegExp(`shipsec instance 1.*https://${LAN}:5273`, 's'));
-    const page = phone(`https://${LAN}:5273/`, { jar: 'phone' });
+    assert.match(list.body, new RegExp(`shipsec instance 1.*https://${LAN}:15273`, 's'));
+    const page = phone(`https://${LAN}:15273/`, { jar: 'phone' });
     assert.equal(page.status, 200);
     assert.match(page.body, /<html/i);
-    assert.equal(phone(`https://${LAN}:3311/health`, { jar: 'phone' }).status, 200);
+    assert.equal(phone(`https://${LAN}:13311/health`, { jar: 'phone' }).status, 200);
     assert.equal(phone(`https://${LAN}:${HTTPS_PORT}/ca.pem`, { jar: 'phone' }).body.trim(), readFileSync(state('tls', 'ca.pem'), 'utf8').trim());
     assert.equal(phone(link, { jar: 'thief' }).status, 403, 'the link works once');
-    assert.equal(phone(`https://${LAN}:5273/`, { jar: 'thief' }).status, 403);
+    // The proxy takes ports of its own there, never an app's (one listening on 0.0.0.0 would fail to start).
+    const own = spawnSync('ip', ['netns', 'exec', NS, 'curl', '-sS', '--max-time', '5', '-o', '/dev/null', `https://${LAN}:5273/`], { encoding: 'utf8' });
+    assert.equal(own.status, 7, `the frontend's own port on the LAN address: ${own.stderr}`);
+    assert.equal(phone(`https://${LAN}:15273/`, { jar: 'thief' }).status, 403);
   });
 
   it("a paired device stops an instance from the dashboard only with the machine's key as well", async () => {

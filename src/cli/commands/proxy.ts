@@ -2,7 +2,7 @@
 import { UsageError } from '../../errors.js';
 import { PROXY_ENV, PROXY_PORT_ENV, addressPort } from '../../proxy/hosts.js';
 import { type ProxyStatus, ensureProxy, proxyStatus, stopProxy } from '../../proxy/control.js';
-import { configuredLan, configuredPort } from '../../proxy/state.js';
+import { configuredLan, configuredPort, lanSetting } from '../../proxy/state.js';
 import qrcode from 'qrcode-generator';
 import { columns } from '../../text/columns.js';
 import type { CommandContext } from '../support/context.js';
@@ -42,7 +42,8 @@ export async function run(ctx: CommandContext): Promise<void> {
   if (ctx.flags.lan === true && verb !== 'start') throw new UsageError(`--lan goes with proxy start (just dev proxy start --lan); got proxy ${verb}`);
   if (verb === 'start') {
     if (!ctx.proxy) throw new UsageError(`named URLs are off (${PROXY_ENV}=off, or proxy.enabled false in the declaration); nothing was started`);
-    const { started, port } = await ensureProxy(ctx.proxy.port, ctx.flags.lan === true ? { lan: configuredLan(process.env, true) } : {});
+    const lan = ctx.flags.lan === true ? configuredLan(process.env, true) : undefined;
+    const { started, port } = await ensureProxy(ctx.proxy.port, lan ? { lan: { address: lan, setting: lanSetting() ?? 'auto' } } : {});
     if (!started && port !== configuredPort()) ctx.warn(`the proxy already runs on port ${port}; ${PROXY_PORT_ENV} takes effect after just dev proxy stop`);
   } else if (verb === 'stop') {
     const stopped = await stopProxy();

@@ -7,6 +7,7 @@ export async function restartProxyFor(ctx: CommandContext): Promise<boolean> {
   const running = runningProxy();
   if (!running || !ctx.proxy) return false;
   await stopProxy();
-  await ensureProxy(running.port);
+  // Its LAN side too, as it was asked for (paired devices pair again: a restart forgets them).
+  await ensureProxy(running.port, running.lan ? { lan: { address: running.lan.address, setting: running.lan.setting ?? running.lan.address } } : {});
   return true;
 }

@@ -46,6 +46,8 @@ export interface NginxFront {
   addresses: string[];
   /** Rewrite the configuration for a new route table and reload it (nothing when nothing changed). */
   update(routes: ReadonlyMap<string, Route>): void;
+  /** Reload as it is (a certificate renewed in place). */
+  reload(): void;
   close(): Promise<void>;
 }
 
@@ -117,6 +119,7 @@ export async function startNginxFront(o: NginxFrontOptions): Promise<NginxFront>
         process.stderr.write(`dev-instances proxy: could not write ${conf} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nginx keeps its last routes\n`);
       }
     },
+    reload: () => nginx.signal('SIGHUP'),
     // SIGTERM is nginx's fast shutdown: workers close their connections now.
     close: () => nginx.stop(),
   };
