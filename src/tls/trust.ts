@@ -41,7 +41,8 @@ interface Store {
 }
 
 const CERTUTIL_HINT = 'apt-get install libnss3-tools (Debian, Ubuntu), dnf install nss-tools (Fedora), or brew install nss (macOS)';
-const certutil = () => onPath('certutil', `${process.env.PATH ?? ''}:/usr/bin:/usr/local/bin`) ?? 'certutil';
+const certutilOnPath = () => onPath('certutil', `${process.env.PATH ?? ''}:/usr/bin:/usr/local/bin`);
+const certutil = () => certutilOnPath() ?? 'certutil';
 const home = (env: NodeJS.ProcessEnv): string => env.HOME || homedir();
 
 /** Firefox's profiles (classic and snap): each has its own NSS database. */
@@ -60,13 +61,16 @@ const SYSTEM_STORES = [
   { dir: '/usr/local/share/ca-certificates', refresh: 'update-ca-certificates', ext: '.crt' },
   { dir: '/etc/pki/ca-trust/source/anchors', refresh: 'update-ca-trust', ext: '.pem' },
 ] as const;
+const storeAt = (dir: string) => SYSTEM_STORES.find((s) => s.dir === dir);
+/** The CA's file in a system store. */
+const systemFile = (e: Pick<TrustEntry, 'where' | 'name'>) => join(e.where, `${e.name}${storeAt(e.where)?.ext ?? '.crt'}`);
 const systemStore = () => SYSTEM_STORES.find((s) => existsSync(s.dir) && onPath(s.refresh, `${process.env.PATH ?? ''}:/usr/sbin:/usr/bin`));
 
 const STORES: Record<StoreId, Store> = {
   nss: {
     label: 'NSS (Chromium, Firefox)',
     places: (env) => [join(home(env), '.pki', 'nssdb'), ...firefoxProfiles(env)],
-    unusable: () => (onPath('certutil', `${process.env.PATH ?? ''}:/usr/bin:/usr/local/bin`) ? undefined : `certutil is not installed (${CERTUTIL_HINT})`),
+    unusable: () => (certutilOnPath() ? undefined : `certutil is not installed (${CERTUTIL_HINT})`),
     // Under sudo, certutil runs as the user whose database it is: files root made there would lock their browser out.
     add: async (ca, where, name, as) => {
       if (!existsSync(join(where, 'cert9.db'))) {
@@ -86,17 +90,17 @@ const STORES: Record<StoreId, Store> = {
       return s && process.getuid?.() === 0 ? [s.dir] : [];
     },
     add: async (ca, where, name) => {
-      const s = SYSTEM_STORES.find((x) => x.dir === where);
+      const s = storeAt(where);
       if (!s) throw new Error(`no system store at ${where}`);
-      await writeFile(join(where, `${name}${s.ext}`), ca.pem, { mode: 0o644 });
+      await writeFile(systemFile({ where, name }), ca.pem, { mode: 0o644 });
       await run(s.refresh, []);
     },
     remove: async (e) => {
-      const s = SYSTEM_STORES.find((x) => x.dir === e.where);
-      await rm(join(e.where, `${e.name}${s?.ext ?? '.crt'}`), { force: true });
+      await rm(systemFile(e), { force: true });
+      const s = storeAt(e.where);
       if (s) await run(s.refresh, []);
     },
-    has: async (e) => existsSync(join(e.where, `${e.name}${SYSTEM_STORES.find((x) => x.dir === e.where)?.ext ?? '.crt'}`)),
+    has: async (e) => existsSync(systemFile(e)),
   },
 };
 
