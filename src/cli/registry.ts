@@ -279,7 +279,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'trust', form: '', acceptsAll: false, flags: ['json'], noInstance: true,
-    summary: "trust the machine's local CA (NSS for Chromium and Firefox; the system store as root): named URLs turn HTTPS",
+    summary: "trust the machine's local CA (NSS for Chromium and Firefox; as root the system store, or the macOS keychain): named URLs turn HTTPS",
     example: 'just dev trust',
     load: () => import('./commands/trust.js'),
   },

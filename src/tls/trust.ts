@@ -1,12 +1,14 @@
 /**
  * Trusting the machine's CA, explicitly and reversibly: `trust` adds it to the user's NSS databases
  * (Chromium's `~/.pki/nssdb`, each Firefox profile's; with certutil from libnss3-tools) and, as root,
- * to the system's store (update-ca-certificates, or update-ca-trust); `untrust` removes exactly what
- * `trust` added, as recorded in `tls/trusted.json`. Stores as a table: one entry per kind of store.
+ * to the system's store (update-ca-certificates or update-ca-trust on Linux, the System keychain on
+ * macOS); `untrust` removes exactly what `trust` added, as recorded in `tls/trusted.json`. Stores as
+ * a table: one entry per kind of store.
  */
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -20,6 +22,8 @@ export interface TrustEntry {
   store: StoreId;
   where: string;
   name: string;
+  /** The certificate's SHA-1 (hex, upper case): how the keychain finds it. */
+  sha1?: string;
 }
 
 interface TrustRecord {
@@ -27,15 +31,17 @@ interface TrustRecord {
   added: TrustEntry[];
 }
 
-type StoreId = 'nss' | 'system';
+type StoreId = 'nss' | 'system' | 'keychain';
 
 interface Store {
   label: string;
+  /** Whether this kind of store exists on this operating system (always, when not said). */
+  applies?(): boolean;
   /** Where this store is for this user (NSS: each database); none when the machine has none or the user may not write it. */
   places(env: NodeJS.ProcessEnv): string[];
   /** Why it cannot be used here, when it cannot (certutil missing). */
   unusable?(): string | undefined;
-  add(ca: CaCert, where: string, name: string, as?: Owner): Promise<void>;
+  add(ca: CaCert, entry: TrustEntry, as?: Owner): Promise<void>;
   remove(entry: TrustEntry, as?: Owner): Promise<void>;
   has(entry: TrustEntry, as?: Owner): Promise<boolean>;
 }
@@ -45,10 +51,18 @@ const certutilOnPath = () => onPath('certutil', `${process.env.PATH ?? ''}:/usr/
 const certutil = () => certutilOnPath() ?? 'certutil';
 const home = (env: NodeJS.ProcessEnv): string => env.HOME || homedir();
 
-/** Firefox's profiles (classic and snap): each has its own NSS database. */
+/** Read when asked, not at load: which operating system's stores apply. */
+const onMac = (): boolean => process.platform === 'darwin';
+
+/** Firefox's profiles (classic, snap, macOS): each has its own NSS database. */
 function firefoxProfiles(env: NodeJS.ProcessEnv): string[] {
   const out: string[] = [];
-  for (const base of [join(home(env), '.mozilla', 'firefox'), join(home(env), 'snap', 'firefox', 'common', '.mozilla', 'firefox')]) {
+  const bases = [
+    join(home(env), '.mozilla', 'firefox'),
+    join(home(env), 'snap', 'firefox', 'common', '.mozilla', 'firefox'),
+    join(home(env), 'Library', 'Application Support', 'Firefox', 'Profiles'),
+  ];
+  for (const base of bases) {
     let names: string[];
     try { names = readdirSync(base); } catch { continue; }
     for (const n of names) if (existsSync(join(base, n, 'cert9.db'))) out.push(join(base, n));
@@ -66,13 +80,29 @@ const storeAt = (dir: string) => SYSTEM_STORES.find((s) => s.dir === dir);
 const systemFile = (e: Pick<TrustEntry, 'where' | 'name'>) => join(e.where, `${e.name}${storeAt(e.where)?.ext ?? '.crt'}`);
 const systemStore = () => SYSTEM_STORES.find((s) => existsSync(s.dir) && onPath(s.refresh, `${process.env.PATH ?? ''}:/usr/sbin:/usr/bin`));
 
+/** macOS: the System keychain, which Safari, Chrome, curl and every app that asks the OS read. */
+const KEYCHAIN = '/Library/Keychains/System.keychain';
+const security = () => onPath('security', `${process.env.PATH ?? ''}:/usr/bin`) ?? 'security';
+
+/** The keychain's certificates, each with its SHA-1 and PEM (`security find-certificate -a -Z -p`). */
+async function keychainCerts(where: string): Promise<Map<string, string>> {
+  const { stdout } = await run(security(), ['find-certificate', '-a', '-Z', '-p', where]);
+  const out = new Map<string, string>();
+  let sha1 = '';
+  for (const m of stdout.matchAll(/^SHA-1 hash: ([0-9A-Fa-f]+)$|(-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----)/gm)) {
+    if (m[1]) sha1 = m[1].toUpperCase();
+    else if (m[2] && sha1) out.set(sha1, `${m[2]}\n`);
+  }
+  return out;
+}
+
 const STORES: Record<StoreId, Store> = {
   nss: {
     label: 'NSS (Chromium, Firefox)',
     places: (env) => [join(home(env), '.pki', 'nssdb'), ...firefoxProfiles(env)],
     unusable: () => (certutilOnPath() ? undefined : `certutil is not installed (${CERTUTIL_HINT})`),
     // Under sudo, certutil runs as the user whose database it is: files root made there would lock their browser out.
-    add: async (ca, where, name, as) => {
+    add: async (ca, { where, name }, as) => {
       if (!existsSync(join(where, 'cert9.db'))) {
         await mkdir(where, { recursive: true, mode: 0o700 });
         if (as) await chownUp(where, as);
@@ -85,11 +115,12 @@ const STORES: Record<StoreId, Store> = {
   },
   system: {
     label: 'the system store',
+    applies: () => !onMac(),
     places: () => {
       const s = systemStore();
       return s && process.getuid?.() === 0 ? [s.dir] : [];
     },
-    add: async (ca, where, name) => {
+    add: async (ca, { where, name }) => {
       const s = storeAt(where);
       if (!s) throw new Error(`no system store at ${where}`);
       await writeFile(systemFile({ where, name }), ca.pem, { mode: 0o644 });
@@ -102,6 +133,27 @@ const STORES: Record<StoreId, Store> = {
     },
     has: async (e) => existsSync(systemFile(e)),
   },
+  keychain: {
+    label: 'the macOS System keychain',
+    applies: onMac,
+    places: () => (process.getuid?.() === 0 ? [KEYCHAIN] : []),
+    // -d: the admin trust settings, for every user of the machine, as root needs no password dialog.
+    add: async (ca, { where }) => { await run(security(), ['add-trusted-cert', '-d', '-r', 'trustRoot', '-k', where, ca.file]); },
+    // Its trust settings first (they name the certificate by its file), then the certificate itself.
+    remove: async (e) => {
+      const pem = e.sha1 ? (await keychainCerts(e.where)).get(e.sha1) : undefined;
+      if (!pem || !e.sha1) return;
+      const dir = await mkdtemp(join(tmpdir(), 'dev-instances-untrust-'));
+      try {
+        await writeFile(join(dir, 'ca.pem'), pem);
+        await run(security(), ['remove-trusted-cert', '-d', join(dir, 'ca.pem')]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      await run(security(), ['delete-certificate', '-Z', e.sha1, e.where]);
+    },
+    has: async (e) => !!e.sha1 && (await keychainCerts(e.where)).has(e.sha1),
+  },
 };
 
 /** Under sudo: the user who ran it, whose CA, state folder and NSS databases these are (never root's). */
@@ -109,13 +161,23 @@ interface Owner { uid: number; gid: number }
 
 function invoker(env: NodeJS.ProcessEnv): { as: Owner; env: NodeJS.ProcessEnv } | undefined {
   if (process.getuid?.() !== 0 || !env.SUDO_UID || !env.SUDO_USER) return undefined;
-  let home: string | undefined;
-  try { home = runSync('getent', ['passwd', env.SUDO_USER]).split(':')[5]?.trim(); } catch { return undefined; }
+  const home = homeOf(env.SUDO_USER);
   if (!home) return undefined;
   return {
     as: { uid: Number(env.SUDO_UID), gid: Number(env.SUDO_GID ?? env.SUDO_UID) },
     env: { ...env, HOME: home, DEV_INSTANCES_STATE_DIR: env.DEV_INSTANCES_STATE_DIR || join(home, '.local', 'state', 'dev-instances') },
   };
+}
+
+/** A user's home folder: from getent (Linux) or dscl (macOS, which has no getent). */
+function homeOf(user: string): string | undefined {
+  try {
+    return onMac()
+      ? /^NFSHomeDirectory:\s*(.+)$/m.exec(runSync('dscl', ['.', '-read', `/Users/${user}`, 'NFSHomeDirectory']))?.[1]?.trim()
+      : runSync('getent', ['passwd', user]).split(':')[5]?.trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The folders from dir up to the user's home made theirs (a database folder root just made). */
@@ -126,6 +188,7 @@ async function chownUp(dir: string, as: Owner): Promise<void> {
 
 /** The CA's name in every store: the same for one CA, another for the next. */
 const nameOf = (ca: CaCert): string => `dev-instances-local-ca-${ca.fingerprint.slice(0, 16)}`;
+const sha1Of = (ca: CaCert): string => new X509Certificate(ca.pem).fingerprint.replace(/:/g, '').toUpperCase();
 
 async function readRecord(env?: NodeJS.ProcessEnv): Promise<TrustRecord | undefined> {
   try {
@@ -163,19 +226,21 @@ export async function trust(given: NodeJS.ProcessEnv = process.env): Promise<Tru
   const record: TrustRecord = { fingerprint: ca.fingerprint, added: [...(before?.added ?? [])] };
   const out: TrustOutcome = { added: [], kept: [], skipped: [] };
   const name = nameOf(ca);
+  const sha1 = sha1Of(ca);
   for (const [id, store] of Object.entries(STORES) as [StoreId, Store][]) {
+    if (store.applies?.() === false) continue;
     const why = store.unusable?.();
     if (why) { out.skipped.push(`${store.label}: ${why}`); continue; }
     const places = store.places(env);
-    if (id === 'system' && places.length === 0) {
+    if (id !== 'nss' && places.length === 0) {
       out.skipped.push(`${store.label}: ${process.getuid?.() === 0 ? 'no update-ca-certificates or update-ca-trust here' : 'only as root (sudo just dev trust)'}`);
     }
     for (const where of places) {
-      const entry: TrustEntry = { store: id, where, name };
+      const entry: TrustEntry = { store: id, where, name, sha1 };
       const same = (e: TrustEntry) => e.store === id && e.where === where && e.name === name;
-      const asUser = id === 'system' ? undefined : as;
+      const asUser = id === 'nss' ? as : undefined;
       if (record.added.some(same) && await store.has(entry, asUser)) { out.kept.push(entry); continue; }
-      await store.add(ca, where, name, asUser);
+      await store.add(ca, entry, asUser);
       if (!record.added.some(same)) record.added.push(entry);
       out.added.push(entry);
       // Recorded after each step: an interrupted trust is still undone by untrust.
@@ -183,7 +248,8 @@ export async function trust(given: NodeJS.ProcessEnv = process.env): Promise<Tru
     }
   }
   if (record.added.length === 0) {
-    throw new OperationalError(`the local CA could not be trusted anywhere: ${out.skipped.join('; ')}`, `Install certutil (${CERTUTIL_HINT}), then just dev trust again.`);
+    throw new OperationalError(`the local CA could not be trusted anywhere: ${out.skipped.join('; ')}`,
+      onMac() ? 'sudo just dev trust adds it to the System keychain (Safari, Chrome); for Firefox, brew install nss first.' : `Install certutil (${CERTUTIL_HINT}), then just dev trust again.`);
   }
   await writeRecord(record, env, as);
   return out;
@@ -204,7 +270,7 @@ export async function untrust(given: NodeJS.ProcessEnv = process.env): Promise<T
   const left: TrustEntry[] = [];
   const removed: TrustEntry[] = [];
   for (const entry of record.added) {
-    const as = entry.store === 'system' ? undefined : sudo?.as;
+    const as = entry.store === 'nss' ? sudo?.as : undefined;
     try {
       if (await STORES[entry.store].has(entry, as)) await STORES[entry.store].remove(entry, as);
       removed.push(entry);
@@ -216,7 +282,7 @@ export async function untrust(given: NodeJS.ProcessEnv = process.env): Promise<T
   if (left.length > 0) {
     await writeRecord({ ...record, added: left }, env, sudo?.as);
     throw new OperationalError(`could not remove the local CA from ${left.map(describeEntry).join(', ')}`,
-      left.some((e) => e.store === 'system') ? 'The system store needs root: sudo just dev untrust.' : `Is certutil installed (${CERTUTIL_HINT})?`);
+      left.some((e) => e.store !== 'nss') ? 'The system store needs root: sudo just dev untrust.' : `Is certutil installed (${CERTUTIL_HINT})?`);
   }
   await rm(file, { force: true });
   return removed;
@@ -234,4 +300,4 @@ export async function trustedIn(env: NodeJS.ProcessEnv = process.env): Promise<T
 const tilde = (p: string): string => (p.startsWith(`${homedir()}/`) ? `~${p.slice(homedir().length)}` : p);
 
 export const describeEntry = (e: TrustEntry): string =>
-  (e.store === 'nss' ? `NSS ${tilde(e.where)}` : `the system store (${e.where})`);
+  (e.store === 'nss' ? `NSS ${tilde(e.where)}` : e.store === 'keychain' ? `the macOS System keychain (${e.where})` : `the system store (${e.where})`);
