@@ -272,7 +272,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/project-name.js'),
   },
   {
-    name: 'proxy', form: '[start|stop|status]', acceptsAll: false, flags: ['json', 'lan'], noInstance: true, operand: 'ACTION',
+    name: 'proxy', form: '[start|stop|status|unpair]', acceptsAll: false, flags: ['json', 'lan'], noInstance: true, operand: 'ACTION',
     summary: 'the local proxy behind named URLs (http://<app>.<N>.<project>.localhost:1380) and the dashboard',
     example: 'just dev proxy status',
     load: () => import('./commands/proxy.js'),

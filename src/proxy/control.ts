@@ -3,7 +3,7 @@
  * `just dev proxy start`), say how it is, stop it. One per machine: `dev-instances-proxy` in the
  * `dev-instances` namespace of the user's PM2, whichever checkout started it.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
 import { acquireLock } from '../fs/lock.js';
@@ -15,9 +15,10 @@ import { type Pm2Process, type Pm2Session, withPm2 } from '../pm2/client.js';
 import { portHolder, portInUse } from '../ports/holder.js';
 import { tailOf, tcpAccepts } from '../readiness.js';
 import { addressPort, PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONT_ENV, PROXY_HTTPS_ENV, PROXY_HTTPS_PORT_ENV, PROXY_LAN_ENV, PROXY_PORT_ENV } from './hosts.js';
+import { pairedDevices } from './pairing.js';
 import { routeTable } from './routes.js';
 import {
-  type ProxyRecord, configuredBind, configuredFront, configuredHttps, dashboardKey, dashboardLink, httpsPort, lanSetting, pairingFile, runningProxy,
+  type ProxyRecord, configuredBind, configuredFront, configuredHttps, dashboardKey, dashboardLink, devicesFile, httpsPort, lanSetting, pairingFile, runningProxy,
 } from './state.js';
 
 export const PROXY_APP = 'dev-instances-proxy';
@@ -43,8 +44,8 @@ export interface ProxyStatus {
   https?: { port: number };
   /** Where `just dev trust` made the machine's CA trusted (and it still is). */
   trustedIn: string[];
-  /** The LAN side for other devices, and the link that pairs one (one use). */
-  lan?: { address: string; port: number; pairingLink?: string };
+  /** The LAN side for other devices, the link that pairs one (one use), and how many are paired. */
+  lan?: { address: string; port: number; pairingLink?: string; devices: number };
 }
 
 /** It serves: PM2 runs it online, from a script that still exists, and its record is its own. */
@@ -61,8 +62,15 @@ export async function proxyStatus(): Promise<ProxyStatus> {
   return {
     state: 'online', port: rec.port, pid: rec.pid, addresses: rec.addresses, front: rec.front ?? 'node', ...(proc?.script ? { script: proc.script } : {}),
     dashboard: dashboardLink(rec.port, dashboardKey()), routes, ...(rec.https ? { https: rec.https } : {}), trustedIn: trusted,
-    ...(rec.lan ? { lan: { ...rec.lan, ...pairingLinkOf(rec.lan) } } : {}),
+    ...(rec.lan ? { lan: { ...rec.lan, ...pairingLinkOf(rec.lan), devices: pairedDevices(devicesFile()).length } } : {}),
   };
+}
+
+/** Forget every paired device (the running proxy sees it at their next request); how many there were. */
+export function unpairDevices(): number {
+  const n = pairedDevices(devicesFile()).length;
+  rmSync(devicesFile(), { force: true });
+  return n;
 }
 
 /** The LAN side's pairing link, from the code the proxy keeps in its 0600 file (it changes once used). */

@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import { addressPort } from './hosts.js';
 import type { ServerCerts } from './certs.js';
 import { escapeHtml, lanPage } from './pages.js';
-import { DEVICE_COOKIE, type Pairing } from './pairing.js';
+import { DEVICE_COOKIE, DEVICE_DAYS, type Pairing } from './pairing.js';
 import type { Route } from './routes.js';
 
 export interface LanSideOptions {
@@ -67,7 +67,7 @@ export async function startLanSide(o: LanSideOptions): Promise<LanSide> {
       const token = await o.pairing.redeem(new URL(req.url ?? '/', 'https://lan').searchParams.get('code'));
       if (!token) return refusal(res, 'that pairing link is used up or was never valid (just dev proxy shows the current one)');
       // Cookies ignore ports: the one cookie reaches every app's port on this address.
-      res.writeHead(303, { location: '/', 'set-cookie': `${DEVICE_COOKIE}=${token}; Secure; HttpOnly; SameSite=Lax; Path=/`, 'cache-control': 'no-store' });
+      res.writeHead(303, { location: '/', 'set-cookie': `${DEVICE_COOKIE}=${token}; Max-Age=${DEVICE_DAYS * 86_400}; Secure; HttpOnly; SameSite=Lax; Path=/`, 'cache-control': 'no-store' });
       res.end();
       return;
     }

@@ -40,6 +40,8 @@ export const proxyFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env)
 export const tokenFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'proxy-token');
 /** The LAN side's current pairing code (0600), written by the proxy for `just dev proxy` to show. */
 export const pairingFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'lan-pairing');
+/** The devices paired with the LAN side (0600, each token's hash): kept across proxy restarts; `proxy unpair` deletes it. */
+export const devicesFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'lan-devices');
 
 /** The dashboard's key when its file is the user's own and private (0600), else undefined (the proxy makes a new one). */
 export function dashboardKey(env?: NodeJS.ProcessEnv): string | undefined {

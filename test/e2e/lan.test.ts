@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import getPort from 'get-port';
@@ -119,6 +119,25 @@ describe('the proxy for other devices on the network: pairing first', () => {
     const stop = phone(url, { jar: 'phone', method: 'POST', headers: { ...origin, 'x-dev-instances-token': key() } });
     assert.equal(stop.status, 200, stop.body);
     await until('instance 1 is stopped', async () => !(await backendUp()), 30_000);
+  });
+
+  it('a paired device stays paired for 30 days, across a proxy restart; proxy unpair forgets it at its next request, and no token is kept on disk', () => {
+    const list = `https://${LAN}:${HTTPS_PORT}/`;
+    // curl's jar, a line per cookie: ... expires name value.
+    const [, expires = '0', token = 'no token'] = /\t(\d+)\tdev_instances_device\t(\S+)/.exec(readFileSync(join(jars, 'phone'), 'utf8')) ?? [];
+    assert.ok(Number(expires) * 1000 - Date.now() > 29 * 86_400_000, `the cookie outlives the browser session: expires ${expires}`);
+    assert.equal(statSync(state('lan-devices')).mode & 0o777, 0o600);
+    assert.doesNotMatch(readFileSync(state('lan-devices'), 'utf8'), new RegExp(token), 'the token itself is not kept');
+    assert.equal(just('dev', 'proxy', 'stop').code, 0);
+    const again = just('dev', 'proxy', 'start', '--lan');
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(phone(list, { jar: 'phone' }).status, 200, 'still paired after the restart');
+    assert.match(just('dev', 'proxy').stdout, /^Paired devices +1 \(/m);
+    const r = just('dev', 'proxy', 'unpair');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Unpaired 1 device\(s\)/);
+    assert.equal(phone(list, { jar: 'phone' }).status, 403, 'unpaired without a restart');
+    assert.match(just('dev', 'proxy').stdout, /^Paired devices +0 \(/m);
   });
 
   it("the local dashboard shows the pairing link's QR code to the key's holder alone", () => {

@@ -1,13 +1,14 @@
-/** `proxy [start|stop|status]`: the machine's local proxy behind named URLs and the dashboard. */
+/** `proxy [start|stop|status|unpair]`: the machine's local proxy behind named URLs and the dashboard; unpair forgets the LAN side's devices. */
 import { UsageError } from '../../errors.js';
 import { PROXY_ENV, PROXY_PORT_ENV, addressPort } from '../../proxy/hosts.js';
-import { type ProxyStatus, ensureProxy, proxyStatus, stopProxy } from '../../proxy/control.js';
+import { type ProxyStatus, ensureProxy, proxyStatus, stopProxy, unpairDevices } from '../../proxy/control.js';
+import { DEVICE_DAYS } from '../../proxy/pairing.js';
 import { configuredLan, configuredPort, lanSetting } from '../../proxy/state.js';
 import qrcode from 'qrcode-generator';
 import { columns } from '../../text/columns.js';
 import type { CommandContext } from '../support/context.js';
 
-const VERBS = ['start', 'stop', 'status'] as const;
+const VERBS = ['start', 'stop', 'status', 'unpair'] as const;
 
 function statusText(s: ProxyStatus): string {
   if (s.state !== 'online') {
@@ -23,6 +24,7 @@ function statusText(s: ProxyStatus): string {
     ['Routes', `${s.routes} named host(s), following the lease registry`],
     ...(s.lan ? [
       ['Other devices', `https://${addressPort(s.lan.address, s.lan.port)}/ (each app at its own port there; 403 until a device is paired)`],
+      ['Paired devices', `${s.lan.devices} (each for ${DEVICE_DAYS} days from its pairing, across restarts; just dev proxy unpair forgets them)`],
       ['Pair a device', s.lan.pairingLink ? `${s.lan.pairingLink}  (one use; open it on the device, or scan below)` : 'no pairing link yet (the proxy is starting)'],
     ] as [string, string][] : []),
   ]).join('\n') + (s.lan?.pairingLink ? `\n\n${qr(s.lan.pairingLink)}` : '');
@@ -45,6 +47,11 @@ export async function run(ctx: CommandContext): Promise<void> {
     const lan = ctx.flags.lan === true ? configuredLan(process.env, true) : undefined;
     const { started, port } = await ensureProxy(ctx.proxy.port, lan ? { lan: { address: lan, setting: lanSetting() ?? 'auto' } } : {});
     if (!started && port !== configuredPort()) ctx.warn(`the proxy already runs on port ${port}; ${PROXY_PORT_ENV} takes effect after just dev proxy stop`);
+  } else if (verb === 'unpair') {
+    const forgot = unpairDevices();
+    if (ctx.flags.json) { ctx.out(JSON.stringify({ unpaired: forgot })); return; }
+    ctx.out(`Unpaired ${forgot} device(s): each gets 403 from its next request, until it opens a new pairing link (just dev proxy shows one).`);
+    return;
   } else if (verb === 'stop') {
     const stopped = await stopProxy();
     if (ctx.flags.json) { ctx.out(JSON.stringify({ stopped })); return; }

@@ -7,7 +7,7 @@ export async function restartProxyFor(ctx: CommandContext): Promise<boolean> {
   const running = runningProxy();
   if (!running || !ctx.proxy) return false;
   await stopProxy();
-  // Its LAN side too, as it was asked for (paired devices pair again: a restart forgets them).
+  // Its LAN side too, as it was asked for (paired devices stay paired).
   await ensureProxy(running.port, running.lan ? { lan: { address: running.lan.address, setting: running.lan.setting ?? running.lan.address } } : {});
   return true;
 }
