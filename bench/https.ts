@@ -4,19 +4,22 @@
  * /session), each through the proxy as `start` runs it (nginx in front when installed) over HTTP and
  * over HTTPS, through the Node proxy alone over both, and through portless (npm, HTTP, the same
  * upstreams) when it installs. Sequential keep-alive latency (median), throughput (wrk, 10
- * connections), latency at a fixed 1000 requests per second (open loop), and the time a new name's
- * certificate takes.
+ * connections; HTTP and HTTPS rounds interleaved, the proxy started again between them), where
+ * each request's CPU went (the client, the proxy, the app), latency at a fixed 1000 requests per
+ * second (open loop), and the time a new name's certificate takes.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { changeLeases } from '../src/leases/registry.js';
 import { pollUntil } from '../src/poll.js';
 import { ServerCerts } from '../src/proxy/certs.js';
+import { listeningPids } from '../src/ports/holder.js';
 import { tcpAccepts } from '../src/readiness.js';
 import { median, printTable } from './lib.js';
-import { type Target, WRK, atRate, latencies, throughput } from './load.js';
+import { type Load, type Serving, type Target, WRK, atRate, latencies, throughput } from './load.js';
 import { nodeAlone } from './proxy.js';
 import { mustDev, sandbox } from './sandbox.js';
 
@@ -24,6 +27,8 @@ const BACKEND = 3311;
 const TRIVIAL = 3399;
 const RATE = 1000;
 const PORTLESS = '0.15.6';
+/** Throughput rounds per path, HTTP and HTTPS interleaved. */
+const ROUNDS = 3;
 
 /** The ten-line upstream: answers every request with two bytes, as fast as Node can. */
 function trivialServer(): ChildProcess {
@@ -58,9 +63,9 @@ async function startPortless(port: number, aliases: Record<string, number>): Pro
 export async function httpsBench(repo: string): Promise<void> {
   const [port, httpsPort, alonePort, aloneHttps, portlessPort] = [
     await getPort({ port: [13941] }), await getPort({ port: [14451] }), await getPort({ port: [13942] }), await getPort({ port: [14452] }), await getPort({ port: [13943] })];
-  // HTTPS on redirects every HTTP request to a named URL: the HTTP paths are measured first, with
-  // HTTPS off, then the proxy starts again with it on; direct is measured in both, so the two are
-  // comparable (an HTTPS path is set against the HTTP path of the same front).
+  // HTTPS on redirects every HTTP request to a named URL: the proxy runs with HTTPS off for the HTTP
+  // paths and on for the HTTPS ones, started again between the two for every round, so that a
+  // change on the machine during the run weighs on both alike; direct is measured in both.
   const box = sandbox(repo, 'di-tls', { DEV_INSTANCES_PROXY: '', DEV_INSTANCES_PROXY_PORT: String(port), DEV_INSTANCES_PROXY_HTTPS: 'off', DEV_INSTANCES_PROXY_HTTPS_PORT: String(httpsPort) });
   const trivial = trivialServer();
   let alone: ChildProcess | undefined;
@@ -80,53 +85,84 @@ export async function httpsBench(repo: string): Promise<void> {
       { label: "the demo backend's /session", direct: BACKEND, name: 'backend.1.shipsec.localhost', alias: 'api.localhost', path: '/session' },
     ];
     type Up = (typeof upstreams)[number];
-    const measured = new Map<string, { us: number; rps: number; p50: number; p99: number }>();
-    const measure = async (targets: Target[], ca?: string) => {
-      const lat = await latencies(targets, { blocks: 4, perBlock: 400, ...(ca ? { ca } : {}) });
-      const rps = await throughput(targets, { rounds: 3, seconds: 5 });
-      for (const t of targets) {
-        const fixed = await atRate(t, RATE, 5, ca);
-        measured.set(t.label, { us: median(lat.get(t.label) ?? []), rps: rps.get(t.label) ?? 0, ...fixed });
-      }
+    type Phase = 'HTTP' | 'HTTPS';
+    const direct = (up: Up, phase: Phase): Target => ({ label: `${up.label}|direct (${phase} run)`, port: up.direct, host: `localhost:${up.direct}`, path: up.path });
+    const targets: Record<Phase, (up: Up) => Target[]> = {
+      HTTP: (up) => [
+        direct(up, 'HTTP'),
+        { label: `${up.label}|HTTP, the proxy as started (${asStarted})`, port, host: `${up.name}:${port}`, path: up.path },
+        { label: `${up.label}|HTTP, the Node proxy alone`, port: alonePort, host: `${up.name}:${alonePort}`, path: up.path },
+        ...('stop' in pl ? [{ label: `${up.label}|HTTP, portless ${PORTLESS}`, port: portlessPort, host: `${up.alias}:${portlessPort}`, path: up.path }] : []),
+      ],
+      HTTPS: (up) => [
+        direct(up, 'HTTPS'),
+        { label: `${up.label}|HTTPS, the proxy as started (${asStarted})`, port: httpsPort, host: `${up.name}:${httpsPort}`, path: up.path, https: true },
+        { label: `${up.label}|HTTPS, the Node proxy alone`, port: aloneHttps, host: `${up.name}:${aloneHttps}`, path: up.path, https: true },
+      ],
     };
-    const direct = (up: Up, phase: string): Target => ({ label: `${up.label}|direct (${phase})`, port: up.direct, host: `localhost:${up.direct}`, path: up.path });
-    const http = (up: Up): Target[] => [
-      direct(up, 'HTTP run'),
-      { label: `${up.label}|HTTP, the proxy as started (${asStarted})`, port, host: `${up.name}:${port}`, path: up.path },
-      { label: `${up.label}|HTTP, the Node proxy alone`, port: alonePort, host: `${up.name}:${alonePort}`, path: up.path },
-      ...('stop' in pl ? [{ label: `${up.label}|HTTP, portless ${PORTLESS}`, port: portlessPort, host: `${up.alias}:${portlessPort}`, path: up.path }] : []),
-    ];
-    const https = (up: Up): Target[] => [
-      direct(up, 'HTTPS run'),
-      { label: `${up.label}|HTTPS, the proxy as started (${asStarted})`, port: httpsPort, host: `${up.name}:${httpsPort}`, path: up.path, https: true },
-      { label: `${up.label}|HTTPS, the Node proxy alone`, port: aloneHttps, host: `${up.name}:${aloneHttps}`, path: up.path, https: true },
-    ];
+    // Whose CPU each path takes: the processes listening on the port the client calls, and the app's.
+    const upOf = (t: Target) => upstreams.find((u) => t.label.startsWith(`${u.label}|`));
+    const serving: Serving = (t) => {
+      const app = listeningPids(upOf(t)?.direct ?? 0);
+      return { proxy: t.label.includes('|direct') ? [] : listeningPids(t.port), app };
+    };
 
-    alone = await nodeAlone(repo, box, alonePort);
-    for (const up of upstreams) await measure(http(up));
-    alone.kill();
-    if ('stop' in pl) pl.stop();
-    await mustDev(box, 'proxy', 'stop');
-    box.env.DEV_INSTANCES_PROXY_HTTPS = 'on';
-    await mustDev(box, 'proxy', 'start');
-    alone = await nodeAlone(repo, box, alonePort, aloneHttps);
-    await pollUntil(() => tcpAccepts(aloneHttps).then(() => true, () => undefined), { deadlineMs: 10_000, timeout: () => new Error('the Node proxy alone did not listen for HTTPS') });
-    const ca = readFileSync(join(box.env.DEV_INSTANCES_STATE_DIR as string, 'tls', 'ca.pem'), 'utf8');
-    for (const up of upstreams) await measure(https(up), ca);
+    const lat = new Map<string, { us: number; p50: number; p99: number }>();
+    const load = new Map<string, Load[]>();
+    const ca = () => readFileSync(join(box.env.DEV_INSTANCES_STATE_DIR as string, 'tls', 'ca.pem'), 'utf8');
+    const enter = async (phase: Phase) => {
+      if (alone && alone.exitCode === null) { const gone = once(alone, 'exit'); alone.kill(); await gone; }
+      await mustDev(box, 'proxy', 'stop');
+      box.env.DEV_INSTANCES_PROXY_HTTPS = phase === 'HTTPS' ? 'on' : 'off';
+      await mustDev(box, 'proxy', 'start');
+      alone = await nodeAlone(repo, box, alonePort, phase === 'HTTPS' ? aloneHttps : undefined);
+      if (phase === 'HTTPS') await pollUntil(() => tcpAccepts(aloneHttps).then(() => true, () => undefined), { deadlineMs: 10_000, timeout: () => new Error('the Node proxy alone did not listen for HTTPS') });
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const phase of ['HTTP', 'HTTPS'] as const) {
+        await enter(phase);
+        const all = upstreams.flatMap(targets[phase]);
+        const caPem = phase === 'HTTPS' ? ca() : undefined;
+        if (round === 0) {
+          const l = await latencies(all, { blocks: 4, perBlock: 400, ...(caPem ? { ca: caPem } : {}) });
+          for (const t of all) lat.set(t.label, { us: median(l.get(t.label) ?? []), ...await atRate(t, RATE, 5, caPem) });
+        }
+        for (const [label, one] of await throughput(all, { rounds: 1, seconds: 5, serving })) load.set(label, [...(load.get(label) ?? []), one]);
+      }
+    }
+    if (alone && alone.exitCode === null) { const gone = once(alone, 'exit'); alone.kill(); await gone; }
 
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / (xs.length || 1);
+    const get = (t: Target) => {
+      const runs = load.get(t.label) ?? [];
+      const m = lat.get(t.label) ?? { us: 0, p50: 0, p99: 0 };
+      const cpu = (k: keyof Load['cpu']) => mean(runs.map((r) => r.cpu[k]));
+      return { ...m, rps: mean(runs.map((r) => r.rps)), client: cpu('client'), proxy: cpu('proxy'), app: cpu('app') };
+    };
     for (const up of upstreams) {
-      const rows = [...http(up), ...https(up)];
-      const get = (t: Target) => measured.get(t.label) ?? { us: 0, rps: 0, p50: 0, p99: 0 };
-      const base = (t: Target) => get(direct(up, t.https ? 'HTTPS run' : 'HTTP run'));
-      const sameFront = (t: Target) => http(up).find((x) => x.label === t.label.replace('HTTPS', 'HTTP'));
-      printTable(`${up.label}: direct, HTTP and HTTPS through the proxy, portless (latency: median of 1600 sequential keep-alive requests; ${WRK ? 'wrk' : 'autocannon'} -c10 3 x 5 s; at ${RATE} req/s: open loop 5 s)`,
+      const rows = [...targets.HTTP(up), ...targets.HTTPS(up)];
+      const base = (t: Target) => get(direct(up, t.https ? 'HTTPS' : 'HTTP'));
+      const sameFront = (t: Target) => targets.HTTP(up).find((x) => x.label === t.label.replace('HTTPS', 'HTTP'));
+      const isDirect = (t: Target) => t.label.includes('|direct');
+      const name = (t: Target) => t.label.split('|')[1] ?? t.label;
+      printTable(`${up.label}: direct, HTTP and HTTPS through the proxy, portless (latency: median of 1600 sequential keep-alive requests; ${WRK ? 'wrk' : 'autocannon'} -c10 ${ROUNDS} x 5 s, HTTP and HTTPS rounds interleaved; at ${RATE} req/s: open loop 5 s)`,
         ['path', 'median µs', 'added µs', 'HTTPS over HTTP µs', 'req/s', 'x direct', 'x HTTP', `p50 µs @${RATE}/s`, 'p99 µs'],
         rows.map((t) => {
           const m = get(t);
           const h = t.https ? sameFront(t) : undefined;
-          const isDirect = t.label.includes('|direct');
-          return [t.label.split('|')[1] ?? t.label, m.us.toFixed(0), isDirect ? '-' : (m.us - base(t).us).toFixed(0), h ? (m.us - get(h).us).toFixed(0) : '-',
+          return [name(t), m.us.toFixed(0), isDirect(t) ? '-' : (m.us - base(t).us).toFixed(0), h ? (m.us - get(h).us).toFixed(0) : '-',
             m.rps.toFixed(0), (m.rps / (base(t).rps || 1)).toFixed(2), h ? (m.rps / (get(h).rps || 1)).toFixed(2) : '-', m.p50.toFixed(0), m.p99.toFixed(0)];
+        }));
+      printTable(`${up.label}: CPU per request during the throughput rounds (µs; from /proc: the client, the processes listening on the port it calls, the app's), and what it means for the proxy alone`,
+        ['path', 'client', 'proxy', 'app', 'all three', "proxy's capacity, req/s of one core", 'x HTTP', 'projected req/s, a core each', 'x HTTP'],
+        rows.filter((t) => !isDirect(t)).map((t) => {
+          const m = get(t);
+          const h = t.https ? sameFront(t) : undefined;
+          // With a core for each of the three, the busiest one sets the pace.
+          const eachCore = (x: typeof m) => 1e6 / Math.max(x.client, x.proxy, x.app);
+          return [name(t), m.client.toFixed(1), m.proxy.toFixed(1), m.app.toFixed(1), (m.client + m.proxy + m.app).toFixed(1),
+            m.proxy > 0 ? (1e6 / m.proxy).toFixed(0) : '-', h && m.proxy > 0 ? (get(h).proxy / m.proxy).toFixed(2) : '-',
+            eachCore(m).toFixed(0), h ? (eachCore(m) / eachCore(get(h))).toFixed(2) : '-'];
         }));
     }
     if ('why' in pl) console.log(`portless not measured: ${pl.why}`);

@@ -9,6 +9,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import autocannon from 'autocannon';
 import { onPath } from '../src/proc/on-path.js';
+import { cpuUs } from './cpu.js';
 
 export interface Target {
   label: string;
@@ -57,26 +58,52 @@ export async function latencies(targets: Target[], opts: { blocks: number; perBl
 
 const urlOf = (t: Target) => `${t.https ? 'https' : 'http'}://127.0.0.1:${t.port}${t.path}`;
 
-/** Requests per second of one round against one path, 10 keep-alive connections. */
-async function round(t: Target, seconds: number): Promise<number> {
+/** Requests per second of one round against one path, 10 keep-alive connections, and the CPU microseconds the client took. */
+async function round(t: Target, seconds: number): Promise<{ rps: number; clientUs: number }> {
   if (WRK) {
-    const r = spawnSync(WRK, ['-t1', '-c10', `-d${seconds}s`, '-H', `Host: ${t.host}`, urlOf(t)], { encoding: 'utf8' });
+    // bash's times prints its children's user and system time: wrk's own CPU.
+    const r = spawnSync('bash', ['-c', '"$@"; s=$?; times; exit $s', 'bash', WRK, '-t1', '-c10', `-d${seconds}s`, '-H', `Host: ${t.host}`, urlOf(t)], { encoding: 'utf8' });
     const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1];
     if (r.status !== 0 || !rps || /Non-2xx|Socket errors/.test(r.stdout)) throw new Error(`${t.label}: wrk: ${r.stdout}${r.stderr}`);
-    return Number(rps);
+    const [user = 0, sys = 0] = [...(r.stdout.trim().split('\n').pop() ?? '').matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+    return { rps: Number(rps), clientUs: (user + sys) * 1e6 };
   }
+  const before = process.cpuUsage();
   const result = await autocannon({ url: urlOf(t), headers: { host: t.host }, connections: 10, duration: seconds, ...(t.https ? { servername: nameOf(t) } : {}) });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${t.label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return result.requests.average;
+  const used = process.cpuUsage(before);
+  return { rps: result.requests.average, clientUs: used.user + used.system };
 }
 
-/** Mean requests per second of each path over rounds, interleaved. */
-export async function throughput(targets: Target[], opts: { rounds: number; seconds: number }): Promise<Map<string, number>> {
-  const out = new Map(targets.map((t) => [t.label, 0]));
+/** A path's throughput, and where its CPU went per request (µs): the client's, the proxy's processes', the app's. */
+export interface Load {
+  rps: number;
+  cpu: { client: number; proxy: number; app: number };
+}
+
+/** Whose processes serve a path: the proxy's (none when direct) and the app's, by pid. */
+export type Serving = (t: Target) => { proxy: number[]; app: number[] };
+
+/** Each path's mean requests per second over rounds, interleaved, and its CPU per request. */
+export async function throughput(targets: Target[], opts: { rounds: number; seconds: number; serving?: Serving }): Promise<Map<string, Load>> {
+  const sums = new Map(targets.map((t) => [t.label, { rps: 0, requests: 0, client: 0, proxy: 0, app: 0 }]));
   for (let r = 0; r < opts.rounds; r++) {
-    for (const t of targets) out.set(t.label, (out.get(t.label) ?? 0) + (await round(t, opts.seconds)) / opts.rounds);
+    for (const t of targets) {
+      const pids = opts.serving?.(t) ?? { proxy: [], app: [] };
+      const [proxy0, app0] = [cpuUs(pids.proxy), cpuUs(pids.app)];
+      const one = await round(t, opts.seconds);
+      const s = sums.get(t.label);
+      if (!s) continue;
+      s.rps += one.rps / opts.rounds;
+      s.requests += one.rps * opts.seconds;
+      s.client += one.clientUs;
+      s.proxy += cpuUs(pids.proxy) - proxy0;
+      s.app += cpuUs(pids.app) - app0;
+    }
   }
-  return out;
+  return new Map([...sums].map(([label, s]) => [label, {
+    rps: s.rps, cpu: { client: s.client / s.requests, proxy: s.proxy / s.requests, app: s.app / s.requests },
+  }]));
 }
 
 const quantile = (xs: number[], q: number): number => {

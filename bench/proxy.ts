@@ -49,7 +49,7 @@ export async function proxyBench(repo: string): Promise<void> {
     ];
     const lat = await latencies(targets, { blocks: LATENCY_BLOCKS, perBlock: LATENCY_PER_BLOCK });
     const rps = await throughput(targets, { rounds: CANNON_ROUNDS, seconds: CANNON_SECONDS });
-    const rows = targets.map((t) => ({ label: t.label, us: median(lat.get(t.label) ?? []), rps: rps.get(t.label) ?? 0 }));
+    const rows = targets.map((t) => ({ label: t.label, us: median(lat.get(t.label) ?? []), rps: rps.get(t.label)?.rps ?? 0 }));
     const direct = rows[0];
     if (!direct) return;
     printTable(`small GET to the demo backend, direct against through the proxy (${LATENCY_BLOCKS * LATENCY_PER_BLOCK} sequential requests each, median; ${WRK ? 'wrk' : 'autocannon'} 10 connections, ${CANNON_ROUNDS} x ${CANNON_SECONDS} s interleaved)`,

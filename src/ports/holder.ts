@@ -32,27 +32,35 @@ function listeningInodes(port: number): Set<string> {
   return inodes;
 }
 
-/** The process listening on port, when /proc tells (Linux, and permission to read its fds). */
-export function portHolder(port: number): Holder | undefined {
+/** Every process that holds port's listening socket (nginx's master and workers all do), when /proc tells (Linux, and permission to read their fds). */
+export function listeningPids(port: number, first = false): number[] {
   const inodes = listeningInodes(port);
-  if (inodes.size === 0) return undefined;
+  if (inodes.size === 0) return [];
   let pids: string[];
-  try { pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)); } catch { return undefined; }
+  try { pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)); } catch { return []; }
+  const out: number[] = [];
   for (const pid of pids) {
     let fds: string[];
     try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
-    for (const fd of fds) {
+    const holds = fds.some((fd) => {
       let target: string;
-      try { target = readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
+      try { target = readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { return false; }
       const m = /^socket:\[(\d+)\]$/.exec(target);
-      if (m?.[1] && inodes.has(m[1])) {
-        let command = '';
-        let cwd = '';
-        try { command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' '); } catch { /* gone */ }
-        try { cwd = readlinkSync(`/proc/${pid}/cwd`); } catch { /* gone or not ours to read */ }
-        return { pid: Number(pid), command, cwd };
-      }
-    }
+      return !!m?.[1] && inodes.has(m[1]);
+    });
+    if (holds) out.push(Number(pid));
+    if (holds && first) break;
   }
-  return undefined;
+  return out;
+}
+
+/** The process listening on port, when /proc tells (Linux, and permission to read its fds). */
+export function portHolder(port: number): Holder | undefined {
+  const [pid] = listeningPids(port, true);
+  if (pid === undefined) return undefined;
+  let command = '';
+  let cwd = '';
+  try { command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' '); } catch { /* gone */ }
+  try { cwd = readlinkSync(`/proc/${pid}/cwd`); } catch { /* gone or not ours to read */ }
+  return { pid, command, cwd };
 }

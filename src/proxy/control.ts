@@ -61,7 +61,7 @@ export async function proxyStatus(): Promise<ProxyStatus> {
   if (!serving(proc, rec)) return { state: proc ? proc.status : 'not started', routes, trustedIn: trusted };
   return {
     state: 'online', port: rec.port, pid: rec.pid, addresses: rec.addresses, front: rec.front ?? 'node', ...(proc?.script ? { script: proc.script } : {}),
-    dashboard: dashboardLink(rec.port, dashboardKey()), routes, ...(rec.https ? { https: rec.https } : {}), trustedIn: trusted,
+    dashboard: dashboardLink(rec.port, dashboardKey(), rec.https), routes, ...(rec.https ? { https: rec.https } : {}), trustedIn: trusted,
     ...(rec.lan ? { lan: { ...rec.lan, ...pairingLinkOf(rec.lan), devices: pairedDevices(devicesFile()).length } } : {}),
   };
 }

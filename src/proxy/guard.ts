@@ -65,9 +65,10 @@ export function mutationAllowed(headers: Readonly<Record<string, string | string
   // A browser leaves out :443 (the scheme's own port).
   const onLan = lan !== undefined && (host === lan || `${host}:443` === lan);
   if (!onLan && !isDashboardHost(host)) return { ok: false, reason: `Host '${host ?? ''}' is not the dashboard's` };
-  const own = `${onLan ? 'https' : 'http'}://${host}`;
+  // The dashboard answers over HTTP and, when HTTPS is on, over HTTPS: a port is one or the other, so either scheme with the Host is its own.
+  const own = onLan ? [`https://${host}`] : [`http://${host}`, `https://${host}`];
   const origin = headers.origin;
-  if (origin !== undefined && origin !== own) return { ok: false, reason: `Origin '${String(origin)}' is not the dashboard's (${own})` };
+  if (origin !== undefined && !own.includes(String(origin))) return { ok: false, reason: `Origin '${String(origin)}' is not the dashboard's (${own.join(' or ')})` };
   const site = headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return { ok: false, reason: `a ${String(site)} request` };
   if (!hasKey(headers, token)) return { ok: false, reason: `no dashboard key (the link just dev proxy prints, or a ${TOKEN_HEADER} header)` };

@@ -57,8 +57,10 @@ export function dashboardKey(env?: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** The dashboard's link that carries the key (opened once, it sets the browser's cookie), or its plain address. */
-export const dashboardLink = (port: number, key: string | undefined): string =>
-  key ? `http://dev.localhost:${port}/?key=${key}` : `http://localhost:${port}/`;
+export const dashboardLink = (port: number, key: string | undefined, https?: { port: number }): string => {
+  const at = (name: string) => (https ? `https://${name}${https.port === 443 ? '' : `:${https.port}`}` : `http://${name}:${port}`);
+  return key ? `${at('dev.localhost')}/?key=${key}` : `${at('localhost')}/`;
+};
 
 /** The running proxy's record; undefined when none runs (no file, or its process is gone). */
 export function runningProxy(env?: NodeJS.ProcessEnv): ProxyRecord | undefined {

@@ -194,6 +194,24 @@ for (const front of findNginx() ? ['nginx', 'node'] as const : ['node'] as const
       assert.equal(just('dev', '3', 'stop').code, 0);
     });
 
+    it("the dashboard's key link is HTTPS too: Chromium lands on the HTTPS dashboard without the key in its address, and its controls work there", async () => {
+      const link = /^Dashboard +(\S+)/m.exec(just('dev', 'proxy').stdout)?.[1] ?? '';
+      assert.match(link, new RegExp(`^https://dev\\.localhost:${HTTPS_PORT}/\\?key=[0-9a-f]{64}$`));
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(link);
+      assert.equal(page.url(), `https://dev.localhost:${HTTPS_PORT}/`);
+      assert.equal(await page.evaluate(() => window.isSecureContext), true);
+      // What the page's stop button sends: a same-origin POST with the cookie the link set.
+      const stop = await page.evaluate(async () => {
+        const r = await fetch('/api/instances/shipsec/2/stop', { method: 'POST' });
+        return { status: r.status, body: await r.text() };
+      });
+      assert.equal(stop.status, 200, stop.body);
+      await until('instance 2 is stopped', async () => (await tlsGet('backend.2.shipsec.localhost', '/health')).status !== 200, 30_000);
+      await context.close();
+    });
+
     it('untrust removes exactly what trust added: the NSS database and the system bundle as they were', () => {
       const r = just('dev', 'untrust');
       assert.equal(r.code, 0, r.stderr);

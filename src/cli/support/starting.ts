@@ -3,7 +3,7 @@ import type { StartResult } from '../../lifecycle/start.js';
 import type { Target } from '../../lifecycle/target.js';
 import { httpUrls, namedUrls, portsByKey } from '../../plan/views.js';
 import { sliceJson } from '../../slices/table.js';
-import { dashboardKey, dashboardLink } from '../../proxy/state.js';
+import { dashboardKey, dashboardLink, runningProxy } from '../../proxy/state.js';
 import { startSummary } from '../messages.js';
 import type { CommandContext } from './context.js';
 /**
@@ -27,7 +27,7 @@ export async function withProxy(ctx: CommandContext, t: Target): Promise<Target>
 export function printStart(ctx: CommandContext, r: StartResult): void {
   if (!ctx.flags.json) {
     // The link with the machine's key (its file is the user's own): opened, it gives the browser the dashboard's controls.
-    ctx.out(startSummary(r, r.plan.proxy ? dashboardLink(r.plan.proxy.port, dashboardKey()) : undefined));
+    ctx.out(startSummary(r, r.plan.proxy ? dashboardLink(r.plan.proxy.port, dashboardKey(), runningProxy()?.https) : undefined));
     return;
   }
   const p = r.plan;

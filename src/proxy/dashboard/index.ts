@@ -6,6 +6,7 @@
  * without the key the page lists the instances and says where the link is.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { KEY_COOKIE, KEY_HOST, hasKey, keyMatches, mutationAllowed } from '../guard.js';
 import { hostName } from '../hosts.js';
 import { ACTIONS, type Action, type Monitor } from './live.js';
@@ -50,7 +51,9 @@ export function dashboardHandler(monitor: Monitor, token: string, lan?: string, 
       if (!keyMatches(key, token)) return send(res, 403, 'text/plain; charset=utf-8', 'refused: not this machine\'s dashboard key (just dev proxy prints the link)\n');
       // The cookie lives on dev.localhost only; the browser goes on to the page without the key in its address.
       const port = (req.headers.host ?? '').match(/:(\d+)$/)?.[1];
-      const here = `http://${KEY_HOST}${port ? `:${port}` : ''}/`;
+      // Over HTTPS when it came so: the Node proxy's own TLS socket, or nginx's word in front of it.
+      const scheme = (req.socket as TLSSocket).encrypted || req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
+      const here = `${scheme}://${KEY_HOST}${port ? `:${port}` : ''}/`;
       if (hostName(req.headers.host) !== KEY_HOST) { res.writeHead(303, { ...HEADERS, location: `${here}?key=${encodeURIComponent(key ?? '')}` }); res.end(); return; }
       res.writeHead(303, { ...HEADERS, location: here, 'set-cookie': `${KEY_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/` });
       res.end();

@@ -51,6 +51,8 @@ export function nginxConfig(c: NginxConfigInput): string {
     '      proxy_set_header Host $http_host;',
     '      proxy_set_header Upgrade $http_upgrade;',
     '      proxy_set_header Connection $connection_upgrade;',
+    // The dashboard's redirects keep the scheme the browser came with.
+    '      proxy_set_header X-Forwarded-Proto $scheme;',
   ].join('\n');
   return `# Written by dev-instances' local proxy from the lease registry; rewritten on every change.
 daemon off;
