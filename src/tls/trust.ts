@@ -137,16 +137,16 @@ const STORES: Record<StoreId, Store> = {
     label: 'the macOS System keychain',
     applies: onMac,
     places: () => (process.getuid?.() === 0 ? [KEYCHAIN] : []),
-    // -d: the admin trust settings, for every user of the machine, as root needs no password dialog.
+    // -d: the admin trust settings, for every user of the machine (macOS may ask to confirm in a dialog).
     add: async (ca, { where }) => { await run(security(), ['add-trusted-cert', '-d', '-r', 'trustRoot', '-k', where, ca.file]); },
-    // Its trust settings first (they name the certificate by its file), then the certificate itself.
+    // Its trust settings first (they name the certificate by its file; already gone is fine), then the certificate itself.
     remove: async (e) => {
       const pem = e.sha1 ? (await keychainCerts(e.where)).get(e.sha1) : undefined;
       if (!pem || !e.sha1) return;
       const dir = await mkdtemp(join(tmpdir(), 'dev-instances-untrust-'));
       try {
         await writeFile(join(dir, 'ca.pem'), pem);
-        await run(security(), ['remove-trusted-cert', '-d', join(dir, 'ca.pem')]);
+        await run(security(), ['remove-trusted-cert', '-d', join(dir, 'ca.pem')], { reject: false });
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
