@@ -14,7 +14,8 @@ export function cpuUs(pids: readonly number[]): number {
   for (const pid of pids) {
     try {
       // After the command name's closing parenthesis: state is field 3, utime 14 and stime 15.
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
     } catch { /* gone */ }
   }

@@ -62,11 +62,15 @@ const urlOf = (t: Target) => `${t.https ? 'https' : 'http'}://127.0.0.1:${t.port
 async function round(t: Target, seconds: number): Promise<{ rps: number; clientUs: number }> {
   if (WRK) {
     // bash's times prints its children's user and system time: wrk's own CPU.
-    const r = spawnSync('bash', ['-c', '"$@"; s=$?; times; exit $s', 'bash', WRK, '-t1', '-c10', `-d${seconds}s`, '-H', `Host: ${t.host}`, urlOf(t)], { encoding: 'utf8' });
+    // C locale: times writes a decimal point, not a comma.
+    const r = spawnSync('bash', ['-c', '"$@"; s=$?; times; exit $s', 'bash', WRK, '-t1', '-c10', `-d${seconds}s`, '-H', `Host: ${t.host}`, urlOf(t)],
+      { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
     const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1];
     if (r.status !== 0 || !rps || /Non-2xx|Socket errors/.test(r.stdout)) throw new Error(`${t.label}: wrk: ${r.stdout}${r.stderr}`);
-    const [user = 0, sys = 0] = [...(r.stdout.trim().split('\n').pop() ?? '').matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
-    return { rps: Number(rps), clientUs: (user + sys) * 1e6 };
+    // times' last line: the children's (wrk's) user and system time, as 0m1.234s 0m0.567s.
+    const children = [...(r.stdout.trim().split('\n').pop() ?? '').matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+    if (children.length !== 2) throw new Error(`${t.label}: no CPU time for wrk in bash's times: ${r.stdout.slice(-200)}`);
+    return { rps: Number(rps), clientUs: children.reduce((a, b) => a + b, 0) * 1e6 };
   }
   const before = process.cpuUsage();
   const result = await autocannon({ url: urlOf(t), headers: { host: t.host }, connections: 10, duration: seconds, ...(t.https ? { servername: nameOf(t) } : {}) });

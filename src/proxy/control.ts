@@ -3,7 +3,7 @@
  * `just dev proxy start`), say how it is, stop it. One per machine: `dev-instances-proxy` in the
  * `dev-instances` namespace of the user's PM2, whichever checkout started it.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
 import { acquireLock } from '../fs/lock.js';
@@ -15,10 +15,10 @@ import { type Pm2Process, type Pm2Session, withPm2 } from '../pm2/client.js';
 import { portHolder, portInUse } from '../ports/holder.js';
 import { tailOf, tcpAccepts } from '../readiness.js';
 import { addressPort, PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONT_ENV, PROXY_HTTPS_ENV, PROXY_HTTPS_PORT_ENV, PROXY_LAN_ENV, PROXY_PORT_ENV } from './hosts.js';
-import { pairedDevices } from './pairing.js';
+import { currentCode, pairedDevices, unpairAll } from './pairing.js';
 import { routeTable } from './routes.js';
 import {
-  type ProxyRecord, configuredBind, configuredFront, configuredHttps, dashboardKey, dashboardLink, devicesFile, httpsPort, lanSetting, pairingFile, runningProxy,
+  type ProxyRecord, configuredBind, configuredFront, configuredHttps, dashboardKey, dashboardLink, httpsPort, lanSetting, pairingFiles, runningProxy,
 } from './state.js';
 
 export const PROXY_APP = 'dev-instances-proxy';
@@ -62,25 +62,17 @@ export async function proxyStatus(): Promise<ProxyStatus> {
   return {
     state: 'online', port: rec.port, pid: rec.pid, addresses: rec.addresses, front: rec.front ?? 'node', ...(proc?.script ? { script: proc.script } : {}),
     dashboard: dashboardLink(rec.port, dashboardKey(), rec.https), routes, ...(rec.https ? { https: rec.https } : {}), trustedIn: trusted,
-    ...(rec.lan ? { lan: { ...rec.lan, ...pairingLinkOf(rec.lan), devices: pairedDevices(devicesFile()).length } } : {}),
+    ...(rec.lan ? { lan: { ...rec.lan, ...pairingLinkOf(rec.lan), devices: pairedDevices(pairingFiles().devices).length } } : {}),
   };
 }
 
-/** Forget every paired device (the running proxy sees it at their next request); how many there were. */
-export function unpairDevices(): number {
-  const n = pairedDevices(devicesFile()).length;
-  rmSync(devicesFile(), { force: true });
-  return n;
-}
+/** Forget every paired device and the pairing link shown so far (the running proxy sees it at the next request); how many there were. */
+export const unpairDevices = (): Promise<number> => unpairAll(pairingFiles());
 
 /** The LAN side's pairing link, from the code the proxy keeps in its 0600 file (it changes once used). */
 function pairingLinkOf(lan: { address: string; port: number }): { pairingLink?: string } {
-  try {
-    const code = readFileSync(pairingFile(), 'utf8').trim();
-    return /^[0-9a-f]{32}$/.test(code) ? { pairingLink: `https://${addressPort(lan.address, lan.port)}/pair?code=${code}` } : {};
-  } catch {
-    return {};
-  }
+  const code = currentCode(pairingFiles().code);
+  return code ? { pairingLink: `https://${addressPort(lan.address, lan.port)}/pair?code=${code}` } : {};
 }
 
 /**

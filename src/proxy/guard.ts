@@ -56,19 +56,20 @@ export const keyMatches = (given: string | null, token: string): boolean => give
 
 /**
  * A request that starts, stops or restarts something: the dashboard's own Host, an Origin (when the
- * browser sends one) equal to that Host's origin, not a cross-site fetch, and the key. lan: the LAN
- * side's Host (`10.0.0.5:1443`), when the request came there (from a paired device): HTTPS, and the
- * key in the header (its cookie lives on dev.localhost alone).
+ * browser sends one) equal to that Host's origin, not a cross-site fetch, and the key. via.secure:
+ * the request came over TLS (the origin is then https://). via.lan: the LAN side's Host
+ * (`10.0.0.5:1443`), when the request came there (from a paired device): HTTPS, and the key in the
+ * header (its cookie lives on dev.localhost alone).
  */
-export function mutationAllowed(headers: Readonly<Record<string, string | string[] | undefined>>, token: string, lan?: string): Verdict {
+export function mutationAllowed(headers: Readonly<Record<string, string | string[] | undefined>>, token: string, via: { secure?: boolean; lan?: string } = {}): Verdict {
   const host = typeof headers.host === 'string' ? headers.host : undefined;
+  const { lan } = via;
   // A browser leaves out :443 (the scheme's own port).
   const onLan = lan !== undefined && (host === lan || `${host}:443` === lan);
   if (!onLan && !isDashboardHost(host)) return { ok: false, reason: `Host '${host ?? ''}' is not the dashboard's` };
-  // The dashboard answers over HTTP and, when HTTPS is on, over HTTPS: a port is one or the other, so either scheme with the Host is its own.
-  const own = onLan ? [`https://${host}`] : [`http://${host}`, `https://${host}`];
+  const own = `${onLan || via.secure ? 'https' : 'http'}://${host}`;
   const origin = headers.origin;
-  if (origin !== undefined && !own.includes(String(origin))) return { ok: false, reason: `Origin '${String(origin)}' is not the dashboard's (${own.join(' or ')})` };
+  if (origin !== undefined && origin !== own) return { ok: false, reason: `Origin '${String(origin)}' is not the dashboard's (${own})` };
   const site = headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return { ok: false, reason: `a ${String(site)} request` };
   if (!hasKey(headers, token)) return { ok: false, reason: `no dashboard key (the link just dev proxy prints, or a ${TOKEN_HEADER} header)` };

@@ -10,7 +10,7 @@ import { OperationalError } from '../errors.js';
 import { stateDir } from '../state-dir.js';
 import { ServerCerts } from './certs.js';
 import { Pairing } from './pairing.js';
-import { devicesFile, pairingFile } from './state.js';
+import { pairingFiles } from './state.js';
 import { PROXY_FRONT_ENV, type ProxyFront } from './hosts.js';
 import { type NginxFront, findNginx, startNginxFront } from './nginx/front.js';
 import type { Route } from './routes.js';
@@ -38,7 +38,7 @@ export async function serveProxy(given: Omit<ProxyOptions, 'listen' | 'onRoutes'
   const { https, lan: lanAt, ...opts } = given;
   const certs = https || lanAt ? await ServerCerts.open(opts.env, [...opts.addresses, ...(lanAt ? [lanAt.address] : [])]) : undefined;
   const renew = certs && setInterval(() => { certs.ensure([]).catch(warn); }, RENEW_CHECK_MS).unref();
-  const pairing = lanAt && await Pairing.open(pairingFile(opts.env), devicesFile(opts.env));
+  const pairing = lanAt && await Pairing.open(pairingFiles(opts.env));
   const lan: Pick<ProxyOptions, 'lan'> = lanAt && certs && pairing ? { lan: { ...lanAt, pairing, certs, caPem: certs.caPem } } : {};
   // The LAN side as the Node proxy could start it (a LAN address that cannot be bound leaves it out).
   const done = (s: Omit<Serving, 'https'>): Serving => ({

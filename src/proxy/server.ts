@@ -136,7 +136,10 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const dashboardUrl = hostUrl('localhost', opts.port);
   const monitor = new Monitor(opts.port, opts.env, opts.https?.port);
   const lanHome = opts.lan && addressPort(opts.lan.address, opts.lan.port);
-  const dashboard = dashboardHandler(monitor, opts.token, undefined, () => (opts.lan && lanHome ? `https://${lanHome}/pair?code=${opts.lan.pairing.current}` : undefined));
+  const dashboard = dashboardHandler(monitor, opts.token, undefined, () => {
+    const code = opts.lan?.pairing.current;
+    return lanHome && code ? `https://${lanHome}/pair?code=${code}` : undefined;
+  });
   // Kept-alive connections to the apps; a socket idle for 4 s is dropped before a dev server's
   // default 5 s keep-alive ends it under a request.
   const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: 4_000 });

@@ -14,6 +14,7 @@ import { permitted } from '../tls/names.js';
 import { UsageError } from '../errors.js';
 import { exposure } from '../fs/private.js';
 import { stateDir } from '../state-dir.js';
+import type { PairingFiles } from './pairing.js';
 import { processAlive as alive } from '../proc/alive.js';
 import {
   DEFAULT_PROXY_PORT, FALLBACK_HTTPS_PORT, PROXY_BIND_ENV, PROXY_ENV, PROXY_FRONTS, PROXY_FRONT_ENV, PROXY_HTTPS_ENV, PROXY_HTTPS_MODES, PROXY_HTTPS_PORT_ENV,
@@ -38,10 +39,10 @@ export interface ProxyRecord {
 
 export const proxyFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'proxy.json');
 export const tokenFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'proxy-token');
-/** The LAN side's current pairing code (0600), written by the proxy for `just dev proxy` to show. */
-export const pairingFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'lan-pairing');
-/** The devices paired with the LAN side (0600, each token's hash): kept across proxy restarts; `proxy unpair` deletes it. */
-export const devicesFile = (env?: NodeJS.ProcessEnv): string => join(stateDir(env), 'lan-devices');
+/** The LAN side's pairing: its current code (0600, for `just dev proxy` to show), the paired devices (0600, each token's hash), and their lock. */
+export const pairingFiles = (env?: NodeJS.ProcessEnv): PairingFiles => ({
+  code: join(stateDir(env), 'lan-pairing'), devices: join(stateDir(env), 'lan-devices'), lock: join(stateDir(env), 'lan-pairing.lock'),
+});
 
 /** The dashboard's key when its file is the user's own and private (0600), else undefined (the proxy makes a new one). */
 export function dashboardKey(env?: NodeJS.ProcessEnv): string | undefined {

@@ -41,8 +41,11 @@ interface Store {
   places(env: NodeJS.ProcessEnv): string[];
   /** Why it cannot be used here, when it cannot (certutil missing). */
   unusable?(): string | undefined;
+  /** The CA may be there already without trust having put it (the keychain: by hand): found unrecorded, it is left alone and not recorded. */
+  mayHoldOthers?: boolean;
   add(ca: CaCert, entry: TrustEntry, as?: Owner): Promise<void>;
-  remove(entry: TrustEntry, as?: Owner): Promise<void>;
+  /** Take the CA out, as far as it is there (nothing when it is gone already). ca: the machine's CA now, when there is one (the keychain removes trust settings from its file). */
+  remove(entry: TrustEntry, as?: Owner, ca?: CaCert): Promise<void>;
   has(entry: TrustEntry, as?: Owner): Promise<boolean>;
 }
 
@@ -99,7 +102,8 @@ async function keychainCerts(where: string): Promise<Map<string, string>> {
 const STORES: Record<StoreId, Store> = {
   nss: {
     label: 'NSS (Chromium, Firefox)',
-    places: (env) => [join(home(env), '.pki', 'nssdb'), ...firefoxProfiles(env)],
+    // Chromium reads ~/.pki/nssdb on Linux; on a Mac it reads the keychain, and only Firefox reads NSS.
+    places: (env) => [...(onMac() ? [] : [join(home(env), '.pki', 'nssdb')]), ...firefoxProfiles(env)],
     unusable: () => (certutilOnPath() ? undefined : `certutil is not installed (${CERTUTIL_HINT})`),
     // Under sudo, certutil runs as the user whose database it is: files root made there would lock their browser out.
     add: async (ca, { where, name }, as) => {
@@ -110,7 +114,7 @@ const STORES: Record<StoreId, Store> = {
       }
       await run(certutil(), ['-A', '-d', `sql:${where}`, '-t', 'C,,', '-n', name, '-i', ca.file], { ...as });
     },
-    remove: async (e, as) => { await run(certutil(), ['-D', '-d', `sql:${e.where}`, '-n', e.name], { ...as }); },
+    remove: async (e, as) => { if (await STORES.nss.has(e, as)) await run(certutil(), ['-D', '-d', `sql:${e.where}`, '-n', e.name], { ...as }); },
     has: async (e, as) => (await run(certutil(), ['-L', '-d', `sql:${e.where}`, '-n', e.name], { reject: false, ...as })).code === 0,
   },
   system: {
@@ -127,6 +131,7 @@ const STORES: Record<StoreId, Store> = {
       await run(s.refresh, []);
     },
     remove: async (e) => {
+      if (!existsSync(systemFile(e))) return;
       await rm(systemFile(e), { force: true });
       const s = storeAt(e.where);
       if (s) await run(s.refresh, []);
@@ -139,18 +144,27 @@ const STORES: Record<StoreId, Store> = {
     places: () => (process.getuid?.() === 0 ? [KEYCHAIN] : []),
     // -d: the admin trust settings, for every user of the machine (macOS may ask to confirm in a dialog).
     add: async (ca, { where }) => { await run(security(), ['add-trusted-cert', '-d', '-r', 'trustRoot', '-k', where, ca.file]); },
-    // Its trust settings first (they name the certificate by its file; already gone is fine), then the certificate itself.
-    remove: async (e) => {
-      const pem = e.sha1 ? (await keychainCerts(e.where)).get(e.sha1) : undefined;
-      if (!pem || !e.sha1) return;
-      const dir = await mkdtemp(join(tmpdir(), 'dev-instances-untrust-'));
-      try {
-        await writeFile(join(dir, 'ca.pem'), pem);
-        await run(security(), ['remove-trusted-cert', '-d', join(dir, 'ca.pem')], { reject: false });
-      } finally {
-        await rm(dir, { recursive: true, force: true });
+    mayHoldOthers: true,
+    // Its trust settings first (they name the certificate by its file), then the certificate itself.
+    // The settings are removed even when the certificate is gone already, from the CA's own file.
+    remove: async (e, _as, ca) => {
+      if (!e.sha1) return;
+      const held = (await keychainCerts(e.where)).get(e.sha1);
+      const pem = held ?? (ca && sha1Of(ca) === e.sha1 ? ca.pem : undefined);
+      if (pem) {
+        const dir = await mkdtemp(join(tmpdir(), 'dev-instances-untrust-'));
+        try {
+          await writeFile(join(dir, 'ca.pem'), pem);
+          const r = await run(security(), ['remove-trusted-cert', '-d', join(dir, 'ca.pem')], { reject: false });
+          // Settings that are not there are fine; settings that stay (a refused dialog) are not.
+          if (r.code !== 0 && !/could not be found/i.test(`${r.stderr}${r.stdout}`)) {
+            throw new Error(`security remove-trusted-cert: ${(r.stderr || r.stdout).trim()}`);
+          }
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
       }
-      await run(security(), ['delete-certificate', '-Z', e.sha1, e.where]);
+      if (held) await run(security(), ['delete-certificate', '-Z', e.sha1, e.where]);
     },
     has: async (e) => !!e.sha1 && (await keychainCerts(e.where)).has(e.sha1),
   },
@@ -239,15 +253,22 @@ export async function trust(given: NodeJS.ProcessEnv = process.env): Promise<Tru
       const entry: TrustEntry = { store: id, where, name, sha1 };
       const same = (e: TrustEntry) => e.store === id && e.where === where && e.name === name;
       const asUser = id === 'nss' ? as : undefined;
-      if (record.added.some(same) && await store.has(entry, asUser)) { out.kept.push(entry); continue; }
-      await store.add(ca, entry, asUser);
-      if (!record.added.some(same)) record.added.push(entry);
+      const recorded = record.added.some(same);
+      if ((recorded || store.mayHoldOthers) && await store.has(entry, asUser)) { out.kept.push(entry); continue; }
+      try {
+        await store.add(ca, entry, asUser);
+      } catch (err) {
+        // Half done (the certificate in, its trust refused): recorded, so that untrust takes it out.
+        if (!recorded && await store.has(entry, asUser).catch(() => false)) { record.added.push(entry); await writeRecord(record, env, as); }
+        throw err;
+      }
+      if (!recorded) record.added.push(entry);
       out.added.push(entry);
       // Recorded after each step: an interrupted trust is still undone by untrust.
       await writeRecord(record, env, as);
     }
   }
-  if (record.added.length === 0) {
+  if (record.added.length === 0 && out.kept.length === 0) {
     throw new OperationalError(`the local CA could not be trusted anywhere: ${out.skipped.join('; ')}`,
       onMac() ? 'sudo just dev trust adds it to the System keychain (Safari, Chrome); for Firefox, brew install nss first.' : `Install certutil (${CERTUTIL_HINT}), then just dev trust again.`);
   }
@@ -267,21 +288,24 @@ export async function untrust(given: NodeJS.ProcessEnv = process.env): Promise<T
   const env = sudo?.env ?? given;
   const record = await readRecord(env);
   if (!record) return [];
+  const ca = await caCert(env).catch(() => undefined);
   const left: TrustEntry[] = [];
+  const why: string[] = [];
   const removed: TrustEntry[] = [];
   for (const entry of record.added) {
     const as = entry.store === 'nss' ? sudo?.as : undefined;
     try {
-      if (await STORES[entry.store].has(entry, as)) await STORES[entry.store].remove(entry, as);
+      await STORES[entry.store].remove(entry, as, ca);
       removed.push(entry);
-    } catch {
+    } catch (err) {
       left.push(entry);
+      why.push(`${describeEntry(entry)} (${(err as Error).message.split('\n')[0]})`);
     }
   }
   const file = tlsFiles(env).trusted;
   if (left.length > 0) {
     await writeRecord({ ...record, added: left }, env, sudo?.as);
-    throw new OperationalError(`could not remove the local CA from ${left.map(describeEntry).join(', ')}`,
+    throw new OperationalError(`could not remove the local CA from ${why.join(', ')}`,
       left.some((e) => e.store !== 'nss') ? 'The system store needs root: sudo just dev untrust.' : `Is certutil installed (${CERTUTIL_HINT})?`);
   }
   await rm(file, { force: true });

@@ -44,6 +44,9 @@ function phone(url: string, opts: { jar?: string; method?: string; headers?: Rec
   return { status: Number(status), body: r.stdout.slice(0, cut), location };
 }
 
+/** The pairing link `just dev proxy` shows now. */
+const linkShown = () => /Pair a device +(\S+)/.exec(just('dev', 'proxy').stdout)?.[1] ?? 'no link shown';
+
 /** Whether instance 1's backend runs. */
 const backendUp = async () => (await withPm2((s) => s.list())).some((p) => p.name === 'shipsec-backend-1' && p.status === 'online');
 
@@ -93,7 +96,7 @@ describe('the proxy for other devices on the network: pairing first', () => {
   });
 
   it('the pairing link lets one device in: its environment list, the apps at their ports over TLS, the CA to trust; the link is then used up', () => {
-    const link = /Pair a device +(\S+)/.exec(just('dev', 'proxy').stdout)?.[1] ?? '';
+    const link = linkShown();
     const paired = phone(link, { jar: 'phone' });
     assert.equal(paired.status, 303);
     const list = phone(`https://${LAN}:${HTTPS_PORT}/`, { jar: 'phone' });
@@ -133,11 +136,24 @@ describe('the proxy for other devices on the network: pairing first', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.equal(phone(list, { jar: 'phone' }).status, 200, 'still paired after the restart');
     assert.match(just('dev', 'proxy').stdout, /^Paired devices +1 \(/m);
+    const shown = linkShown();
     const r = just('dev', 'proxy', 'unpair');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Unpaired 1 device\(s\)/);
     assert.equal(phone(list, { jar: 'phone' }).status, 403, 'unpaired without a restart');
     assert.match(just('dev', 'proxy').stdout, /^Paired devices +0 \(/m);
+    assert.equal(phone(shown, { jar: 'finder' }).status, 403, 'the link shown before unpair no longer pairs');
+    assert.notEqual(linkShown(), shown);
+  });
+
+  it('one link opened by two devices at the same moment pairs one of them', () => {
+    const link = linkShown();
+    const both = spawnSync('ip', ['netns', 'exec', NS, 'sh', '-c',
+      'for jar in a b; do curl -sS --max-time 10 --cacert "$1" -c "$2/$jar" -o /dev/null -w "%{http_code}\\n" "$3" & done; wait',
+      'sh', state('tls', 'ca.pem'), jars, link], { encoding: 'utf8' });
+    assert.equal(both.status, 0, both.stderr);
+    assert.deepEqual(both.stdout.trim().split('\n').sort(), ['303', '403']);
+    assert.match(just('dev', 'proxy').stdout, /^Paired devices +1 \(/m);
   });
 
   it("the local dashboard shows the pairing link's QR code to the key's holder alone", () => {

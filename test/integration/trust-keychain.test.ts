@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { machineCa } from '../../src/tls/ca.js';
@@ -61,18 +61,20 @@ describe('trust on macOS: the System keychain', { skip: process.getuid?.() === 0
     else process.env.SECURITY_SHIM_DIR = real.shim;
   });
 
-  it('as another user than root: the keychain is skipped with the command that adds it, and security is never run', async () => {
+  it('as another user than root: nothing to trust it in (Chromium reads the keychain there, not ~/.pki/nssdb), the command that can is named, and security never runs', async () => {
     const env = homeOf('user');
     await machineCa(env);
     // Their CA, as their own trust leaves it (the key is refused when another uid owns it).
     assert.equal(spawnSync('chown', ['-R', '501', join(dir.path, 'user')]).status, 0);
     uid = 501;
-    const done = await trust(env);
-    assert.ok(done.skipped.includes('the macOS System keychain: only as root (sudo just dev trust)'), done.skipped.join('; '));
-    assert.equal(done.skipped.some((s) => s.startsWith('the system store')), false, 'the Linux system store does not apply on a Mac');
+    await assert.rejects(trust(env), (err: Error) => {
+      assert.match(err.message, /^the local CA could not be trusted anywhere: the macOS System keychain: only as root \(sudo just dev trust\)$/);
+      assert.doesNotMatch(err.message, /system store/, 'the Linux system store does not apply on a Mac');
+      assert.match(String((err as { hint?: string }).hint), /^sudo just dev trust adds it to the System keychain/);
+      return true;
+    });
     assert.deepEqual(log(), []);
-    assert.deepEqual(done.added.map((e) => e.store), ['nss'], 'the NSS database (Firefox) still is');
-    await untrust(env);
+    assert.equal(existsSync(join(env.HOME, '.pki')), false, 'no NSS database made that nothing reads');
   });
 
   it('as root: adds the CA with admin trust, finds it again, and untrust removes exactly it (trust settings, then the certificate)', async () => {
@@ -82,7 +84,7 @@ describe('trust on macOS: the System keychain', { skip: process.getuid?.() === 0
     const ca = await machineCa(env);
     const ours = sha1(ca.pem);
     const done = await trust(env);
-    assert.deepEqual(done.added.map((e) => [e.store, e.where]).filter(([s]) => s === 'keychain'), [['keychain', KEYCHAIN]]);
+    assert.deepEqual(done.added.map((e) => [e.store, e.where]), [['keychain', KEYCHAIN]]);
     assert.ok(log().includes(`add-trusted-cert -d -r trustRoot -k ${KEYCHAIN} ${tlsFiles(env).ca}`), log().join('\n'));
     assert.deepEqual(inKeychain(), [other, ours].sort());
     assert.deepEqual(trusted(), [other, ours].sort());
@@ -104,5 +106,42 @@ describe('trust on macOS: the System keychain', { skip: process.getuid?.() === 0
     assert.deepEqual(trusted(), [other], 'and so do its trust settings');
     assert.equal(existsSync(tlsFiles(env).trusted), false);
     assert.deepEqual(await trustedIn(env), []);
+  });
+
+  it('untrust takes out trust settings whose certificate was deleted by hand, and a refused removal is an error that keeps the record', async () => {
+    uid = 0;
+    const env = homeOf('gone');
+    const ca = await machineCa(env);
+    const ours = sha1(ca.pem);
+    await trust(env);
+    rmSync(join(shim, 'certs', `${ours}.pem`));
+    await untrust(env);
+    assert.equal(trusted().includes(ours), false, 'its trust settings are gone too');
+
+    await trust(env);
+    process.env.SECURITY_SHIM_DENY = '1';
+    try {
+      await assert.rejects(untrust(env), /^OperationalError: could not remove the local CA from the macOS System keychain \(\/Library\/Keychains\/System\.keychain\) \(security remove-trusted-cert: SecTrustSettingsRemoveTrustSettings: The authorization was denied/);
+    } finally {
+      delete process.env.SECURITY_SHIM_DENY;
+    }
+    assert.ok(inKeychain().includes(ours) && trusted().includes(ours), 'nothing half removed');
+    assert.ok(existsSync(tlsFiles(env).trusted), 'still recorded, for the next untrust');
+    await untrust(env);
+    assert.equal(inKeychain().includes(ours) || trusted().includes(ours), false);
+  });
+
+  it('a CA put into the keychain by hand before trust is left there by untrust: trust did not add it', async () => {
+    uid = 0;
+    const env = homeOf('hand');
+    const ca = await machineCa(env);
+    const ours = sha1(ca.pem);
+    copyFileSync(tlsFiles(env).ca, join(shim, 'certs', `${ours}.pem`));
+    writeFileSync(join(shim, 'trust', ours), '');
+    const done = await trust(env);
+    assert.deepEqual(done.added, []);
+    assert.deepEqual(done.kept.map((e) => e.store), ['keychain']);
+    await untrust(env);
+    assert.ok(inKeychain().includes(ours) && trusted().includes(ours));
   });
 });

@@ -143,6 +143,15 @@ describe('localhost control surface', () => {
     for (const [what, headers] of Object.entries(refusals)) assert.equal(mutationAllowed(headers, token).ok, false, what);
   });
 
+  it('takes its own origin from how the request came: https:// over TLS (443 leaves the port out), http:// otherwise, never either', () => {
+    const over = (host: string, origin: string) => ({ host, origin, 'sec-fetch-site': 'same-origin', 'x-dev-instances-token': token });
+    assert.deepEqual(mutationAllowed(over('dev.localhost:1443', 'https://dev.localhost:1443'), token, { secure: true }), { ok: true });
+    assert.deepEqual(mutationAllowed(over('dev.localhost', 'https://dev.localhost'), token, { secure: true }), { ok: true });
+    assert.deepEqual(mutationAllowed(over('dev.localhost', 'http://dev.localhost'), token, { secure: true }),
+      { ok: false, reason: "Origin 'http://dev.localhost' is not the dashboard's (https://dev.localhost)" }, 'port 80 is not the proxy');
+    assert.equal(mutationAllowed(over('dev.localhost:1380', 'https://dev.localhost:1380'), token).ok, false, 'an https origin over plain HTTP');
+  });
+
   it('takes the key from its cookie on dev.localhost only: on localhost every app would have been sent it', () => {
     const cookie = `other=1; dev_instances_key=${token}`;
     const dev = { host: 'dev.localhost:1380', origin: 'http://dev.localhost:1380', 'sec-fetch-site': 'same-origin', cookie };

@@ -48,9 +48,9 @@ export async function run(ctx: CommandContext): Promise<void> {
     const { started, port } = await ensureProxy(ctx.proxy.port, lan ? { lan: { address: lan, setting: lanSetting() ?? 'auto' } } : {});
     if (!started && port !== configuredPort()) ctx.warn(`the proxy already runs on port ${port}; ${PROXY_PORT_ENV} takes effect after just dev proxy stop`);
   } else if (verb === 'unpair') {
-    const forgot = unpairDevices();
+    const forgot = await unpairDevices();
     if (ctx.flags.json) { ctx.out(JSON.stringify({ unpaired: forgot })); return; }
-    ctx.out(`Unpaired ${forgot} device(s): each gets 403 from its next request, until it opens a new pairing link (just dev proxy shows one).`);
+    ctx.out(`Unpaired ${forgot} device(s): each gets 403 from its next request, and the pairing link shown so far no longer works (just dev proxy shows the new one).`);
     return;
   } else if (verb === 'stop') {
     const stopped = await stopProxy();

@@ -26,6 +26,12 @@ const send = (res: ServerResponse, status: number, type: string, body: string) =
   res.end(body);
 };
 const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body));
+/**
+ * The request came over TLS: the Node proxy's own TLS socket, or nginx's word in front of it (nginx
+ * sets X-Forwarded-Proto itself; a web page cannot send that header without a preflight, which is
+ * never answered).
+ */
+const overTls = (req: IncomingMessage): boolean => (req.socket as TLSSocket).encrypted === true || req.headers['x-forwarded-proto'] === 'https';
 
 /**
  * lan: the LAN side's Host, for the dashboard served there to paired devices (guard.ts); pairLink:
@@ -36,7 +42,7 @@ export function dashboardHandler(monitor: Monitor, token: string, lan?: string, 
     const url = new URL(req.url ?? '/', 'http://dashboard');
     const action = /^\/api\/instances\/([a-z][a-z0-9-]*)\/(\d{1,6})\/([a-z]+)$/.exec(url.pathname);
     if (req.method === 'POST' && action) {
-      const verdict = mutationAllowed(req.headers, token, lan);
+      const verdict = mutationAllowed(req.headers, token, { secure: overTls(req), ...(lan ? { lan } : {}) });
       if (!verdict.ok) return json(res, 403, { ok: false, error: `refused: ${verdict.reason}` });
       const [, project = '', n = '', what = ''] = action;
       if (!(ACTIONS as readonly string[]).includes(what)) return json(res, 404, { ok: false, error: `no action '${what}' (${ACTIONS.join(', ')})` });
@@ -51,9 +57,7 @@ export function dashboardHandler(monitor: Monitor, token: string, lan?: string, 
       if (!keyMatches(key, token)) return send(res, 403, 'text/plain; charset=utf-8', 'refused: not this machine\'s dashboard key (just dev proxy prints the link)\n');
       // The cookie lives on dev.localhost only; the browser goes on to the page without the key in its address.
       const port = (req.headers.host ?? '').match(/:(\d+)$/)?.[1];
-      // Over HTTPS when it came so: the Node proxy's own TLS socket, or nginx's word in front of it.
-      const scheme = (req.socket as TLSSocket).encrypted || req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
-      const here = `${scheme}://${KEY_HOST}${port ? `:${port}` : ''}/`;
+      const here = `${overTls(req) ? 'https' : 'http'}://${KEY_HOST}${port ? `:${port}` : ''}/`;
       if (hostName(req.headers.host) !== KEY_HOST) { res.writeHead(303, { ...HEADERS, location: `${here}?key=${encodeURIComponent(key ?? '')}` }); res.end(); return; }
       res.writeHead(303, { ...HEADERS, location: here, 'set-cookie': `${KEY_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/` });
       res.end();
