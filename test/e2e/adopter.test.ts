@@ -13,6 +13,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, wri
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import getPort from 'get-port';
 import { pollUntil } from '../../src/poll.js';
 import { REPO } from '../helpers/cli.js';
 import { dockerForTests, removeTestProjects } from '../helpers/docker.js';
@@ -99,6 +100,27 @@ describe('adopted by another repository: npm install -D of the packed package, a
     const outside = sh(work, process.execPath, [join(repo, 'node_modules', 'dev-instances', 'bin', 'dev.mjs'), 'ports', '2']);
     assert.equal(outside.code, 2);
     assert.match(outside.stderr, /no declaration \(dev-instances\.config\.ts\) in .* or any folder above it: run `npx dev-instances init`/);
+  });
+
+  it("named URLs over HTTPS from the installed package: trust, then instance 1's web answers at its https name with the machine's CA, and untrust takes the CA back", async () => {
+    const home = join(work, 'home');
+    const withProxy = { DEV_INSTANCES_PROXY: '', DEV_INSTANCES_PROXY_PORT: String(await getPort()), DEV_INSTANCES_PROXY_HTTPS_PORT: String(await getPort()), HOME: home };
+    const run = (...args: string[]) => sh(repo, 'npx', ['--no-install', 'dev-instances', ...args], withProxy);
+    try {
+      const trusted = run('trust');
+      ok(trusted, 'trust');
+      assert.match(trusted.stdout, /^trusted the local CA in NSS /m);
+      const restarted = run('1', 'restart');
+      ok(restarted, 'restart 1 with the proxy');
+      const url = `https://web.1.ditest-adopt.localhost:${withProxy.DEV_INSTANCES_PROXY_HTTPS_PORT}/`;
+      assert.match(restarted.stdout, new RegExp(`^ +web +${url.slice(0, -1).replace(/[.]/g, '\\.')} `, 'm'));
+      const got = spawnSync('curl', ['-sS', '--max-time', '10', '--cacert', join(state, 'tls', 'ca.pem'), '--resolve', `web.1.ditest-adopt.localhost:${withProxy.DEV_INSTANCES_PROXY_HTTPS_PORT}:127.0.0.1`, url], { encoding: 'utf8' });
+      assert.equal(got.status, 0, got.stderr);
+      assert.equal(got.stdout, `web ${ports(1).web}\n`);
+    } finally {
+      ok(run('untrust'), 'untrust');
+      ok(run('proxy', 'stop'), 'proxy stop');
+    }
   });
 
   it('PM2\'s own route: pm2 start ecosystem.config.cjs starts the instance its variable names, with its environment', async () => {
