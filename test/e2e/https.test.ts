@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { once } from 'node:events';
@@ -19,7 +19,7 @@ import type { TLSSocket } from 'node:tls';
 import getPort from 'get-port';
 import type { Browser } from 'playwright-core';
 import { findNginx } from '../../src/proxy/nginx/front.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, restyledWithoutReload } from '../helpers/browser.js';
 import { tempDir } from '../helpers/cli.js';
 import { stackRoot, until } from '../helpers/stack-root.js';
 
@@ -155,11 +155,7 @@ for (const front of findNginx() ? ['nginx', 'node'] as const : ['node'] as const
       assert.equal(await page.evaluate(() => typeof navigator.mediaDevices), 'object');
       await until('the HMR socket is open', async () => sockets.length > 0, 15_000);
       assert.ok(sockets.every((u) => u.startsWith(`wss://frontend.1.shipsec.localhost:${HTTPS_PORT}/`)), sockets.join());
-      await page.evaluate(() => { (window as unknown as { marker: string }).marker = 'same page'; });
-      const css = join(stack.root, 'apps/frontend/src/style.css');
-      writeFileSync(css, readFileSync(css, 'utf8').replace('h1 { color: #1d2330; }', 'h1 { color: rgb(0, 120, 0); }'));
-      await page.waitForFunction(() => getComputedStyle(document.querySelector('h1') as Element).color === 'rgb(0, 120, 0)', undefined, { timeout: 15_000 });
-      assert.equal(await page.evaluate(() => (window as unknown as { marker?: string }).marker), 'same page');
+      await restyledWithoutReload(page, stack.root, 'rgb(0, 120, 0)');
       await page.close();
     });
 

@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { withPm2 } from '../../src/pm2/client.js';
 import { portInUse } from '../../src/ports/holder.js';
 import { findNginx } from '../../src/proxy/nginx/front.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, restyledWithoutReload } from '../helpers/browser.js';
 import { REPO } from '../helpers/cli.js';
 import { api, stackRoot, until } from '../helpers/stack-root.js';
 
@@ -140,11 +140,7 @@ describe('named URLs through the local proxy, and the dashboard', () => {
     await loaded(page, named('frontend.1.shipsec.localhost'));
     await until('the HMR socket is open', async () => sockets.length > 0, 15_000);
     assert.ok(sockets.every((u) => u.startsWith(`ws://frontend.1.shipsec.localhost:${PORT}/`)), sockets.join());
-    await page.evaluate(() => { (window as unknown as { marker: string }).marker = 'same page'; });
-    const css = join(stack.root, 'apps/frontend/src/style.css');
-    writeFileSync(css, readFileSync(css, 'utf8').replace('h1 { color: #1d2330; }', 'h1 { color: rgb(200, 0, 0); }'));
-    await page.waitForFunction(() => getComputedStyle(document.querySelector('h1') as Element).color === 'rgb(200, 0, 0)', undefined, { timeout: 15_000 });
-    assert.equal(await page.evaluate(() => (window as unknown as { marker?: string }).marker), 'same page');
+    await restyledWithoutReload(page, stack.root, 'rgb(200, 0, 0)');
     await page.close();
   });
 
