@@ -4,9 +4,10 @@
  * /session), each through the proxy as `start` runs it (nginx in front when installed) over HTTP and
  * over HTTPS, through the Node proxy alone over both, and through portless (npm, HTTP, the same
  * upstreams) when it installs. Sequential keep-alive latency (median), throughput (wrk, 10
- * connections; HTTP and HTTPS rounds interleaved, the proxy started again between them), where
- * each request's CPU went (the client, the proxy, the app), latency at a fixed 1000 requests per
- * second (open loop), and the time a new name's certificate takes.
+ * connections; HTTP and HTTPS rounds interleaved, the proxy started again between them) with the
+ * two cores shared and again with the client on one core and the proxy and the app on the other,
+ * where each request's CPU went (the client, the proxy, the app), latency at a fixed 1000 requests
+ * per second (open loop), and the time a new name's certificate takes.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,7 +20,7 @@ import { ServerCerts } from '../src/proxy/certs.js';
 import { listeningPids } from '../src/ports/holder.js';
 import { tcpAccepts } from '../src/readiness.js';
 import { median, printTable } from './lib.js';
-import { type Load, type Serving, type Target, WRK, atRate, latencies, throughput } from './load.js';
+import { type Load, type Pinning, type Serving, type Target, WRK, atRate, canPin, latencies, throughput } from './load.js';
 import { nodeAlone } from './proxy.js';
 import { mustDev, sandbox } from './sandbox.js';
 
@@ -109,6 +110,11 @@ export async function httpsBench(repo: string): Promise<void> {
 
     const lat = new Map<string, { us: number; p50: number; p99: number }>();
     const load = new Map<string, Load[]>();
+    // The same rounds again with wrk on one CPU and the proxy and the app on the other, as when the
+    // browser is on another device: the client's own TLS cost then no longer slows the serving side.
+    const pinnable = canPin();
+    const PIN: Pinning = { client: 1, serving: 0 };
+    const pinned = new Map<string, number[]>();
     const ca = () => readFileSync(join(box.env.DEV_INSTANCES_STATE_DIR as string, 'tls', 'ca.pem'), 'utf8');
     const enter = async (phase: Phase) => {
       if (alone && alone.exitCode === null) { const gone = once(alone, 'exit'); alone.kill(); await gone; }
@@ -128,6 +134,9 @@ export async function httpsBench(repo: string): Promise<void> {
           for (const t of all) lat.set(t.label, { us: median(l.get(t.label) ?? []), ...await atRate(t, RATE, 5, caPem) });
         }
         for (const [label, one] of await throughput(all, { rounds: 1, seconds: 5, serving })) load.set(label, [...(load.get(label) ?? []), one]);
+        if (pinnable === true) {
+          for (const [label, one] of await throughput(all, { rounds: 1, seconds: 5, serving, pin: PIN })) pinned.set(label, [...(pinned.get(label) ?? []), one.rps]);
+        }
       }
     }
     if (alone && alone.exitCode === null) { const gone = once(alone, 'exit'); alone.kill(); await gone; }
@@ -153,18 +162,26 @@ export async function httpsBench(repo: string): Promise<void> {
           return [name(t), m.us.toFixed(0), isDirect(t) ? '-' : (m.us - base(t).us).toFixed(0), h ? (m.us - get(h).us).toFixed(0) : '-',
             m.rps.toFixed(0), (m.rps / (base(t).rps || 1)).toFixed(2), h ? (m.rps / (get(h).rps || 1)).toFixed(2) : '-', m.p50.toFixed(0), m.p99.toFixed(0)];
         }));
-      printTable(`${up.label}: CPU per request during the throughput rounds (µs; from /proc: the client, the processes listening on the port it calls, the app's), and what it means for the proxy alone`,
-        ['path', 'client', 'proxy', 'app', 'all three', "proxy's capacity, req/s of one core", 'x HTTP', 'projected req/s, a core each', 'x HTTP'],
+      if (pinnable === true) {
+        const rps = (t: Target) => mean(pinned.get(t.label) ?? []);
+        printTable(`${up.label}: throughput with wrk on CPU ${PIN.client} and the proxy and the app on CPU ${PIN.serving}, as when the browser is on another device (${ROUNDS} x 5 s, interleaved with the rounds above)`,
+          ['path', 'req/s', 'x direct', 'x HTTP', 'x HTTP, cores shared'],
+          rows.map((t) => {
+            const h = t.https ? sameFront(t) : undefined;
+            const d = rps(direct(up, t.https ? 'HTTPS' : 'HTTP')) || 1;
+            return [name(t), rps(t).toFixed(0), (rps(t) / d).toFixed(2), h ? (rps(t) / (rps(h) || 1)).toFixed(2) : '-', h ? (get(t).rps / (get(h).rps || 1)).toFixed(2) : '-'];
+          }));
+      }
+      printTable(`${up.label}: CPU per request during the throughput rounds with shared cores (µs; from /proc: the client, the processes listening on the port it calls, the app's)`,
+        ['path', 'client', 'proxy', 'app', 'all three', "proxy's capacity, req/s of one core", 'x HTTP'],
         rows.filter((t) => !isDirect(t)).map((t) => {
           const m = get(t);
           const h = t.https ? sameFront(t) : undefined;
-          // With a core for each of the three, the busiest one sets the pace.
-          const eachCore = (x: typeof m) => 1e6 / Math.max(x.client, x.proxy, x.app);
           return [name(t), m.client.toFixed(1), m.proxy.toFixed(1), m.app.toFixed(1), (m.client + m.proxy + m.app).toFixed(1),
-            m.proxy > 0 ? (1e6 / m.proxy).toFixed(0) : '-', h && m.proxy > 0 ? (get(h).proxy / m.proxy).toFixed(2) : '-',
-            eachCore(m).toFixed(0), h ? (eachCore(m) / eachCore(get(h))).toFixed(2) : '-'];
+            m.proxy > 0 ? (1e6 / m.proxy).toFixed(0) : '-', h && m.proxy > 0 ? (get(h).proxy / m.proxy).toFixed(2) : '-'];
         }));
     }
+    if (pinnable !== true) console.log(`throughput with the client on a CPU of its own not measured: ${pinnable}`);
     if ('why' in pl) console.log(`portless not measured: ${pl.why}`);
 
     // A new name's certificate: made as the proxy makes it, with 60 names already on the certificate.

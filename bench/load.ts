@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { availableParallelism } from 'node:os';
 import autocannon from 'autocannon';
 import { onPath } from '../src/proc/on-path.js';
 import { cpuUs } from './cpu.js';
@@ -58,12 +59,36 @@ export async function latencies(targets: Target[], opts: { blocks: number; perBl
 
 const urlOf = (t: Target) => `${t.https ? 'https' : 'http'}://127.0.0.1:${t.port}${t.path}`;
 
+/**
+ * Where a round's processes may run: the client on one CPU and the serving processes (the proxy's
+ * and the app's, every thread) on another, as when the browser is on another device. Needs wrk and
+ * taskset (util-linux).
+ */
+export interface Pinning { client: number; serving: number }
+
+/** Whether rounds can be pinned here, or why not. */
+export function canPin(): true | string {
+  if (!WRK) return 'wrk is not installed';
+  if (!onPath('taskset')) return 'taskset is not installed';
+  if (availableParallelism() < 2) return 'this machine has one CPU';
+  return true;
+}
+
+/** Every thread of the processes to the CPUs given (taskset's list, as 0 or 0-3). */
+function pinTo(pids: readonly number[], cpus: string): void {
+  for (const pid of pids) {
+    const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpus} ${pid}: ${r.stderr.trim()}`);
+  }
+}
+
 /** Requests per second of one round against one path, 10 keep-alive connections, and the CPU microseconds the client took. */
-async function round(t: Target, seconds: number): Promise<{ rps: number; clientUs: number }> {
+async function round(t: Target, seconds: number, clientCpu?: number): Promise<{ rps: number; clientUs: number }> {
   if (WRK) {
-    // bash's times prints its children's user and system time: wrk's own CPU.
+    // bash's times prints its children's user and system time: wrk's own CPU (taskset execs it).
     // C locale: times writes a decimal point, not a comma.
-    const r = spawnSync('bash', ['-c', '"$@"; s=$?; times; exit $s', 'bash', WRK, '-t1', '-c10', `-d${seconds}s`, '-H', `Host: ${t.host}`, urlOf(t)],
+    const pin = clientCpu === undefined ? [] : ['taskset', '-c', String(clientCpu)];
+    const r = spawnSync('bash', ['-c', '"$@"; s=$?; times; exit $s', 'bash', ...pin, WRK, '-t1', '-c10', `-d${seconds}s`, '-H', `Host: ${t.host}`, urlOf(t)],
       { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
     const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1];
     if (r.status !== 0 || !rps || /Non-2xx|Socket errors/.test(r.stdout)) throw new Error(`${t.label}: wrk: ${r.stdout}${r.stderr}`);
@@ -72,6 +97,7 @@ async function round(t: Target, seconds: number): Promise<{ rps: number; clientU
     if (children.length !== 2) throw new Error(`${t.label}: no CPU time for wrk in bash's times: ${r.stdout.slice(-200)}`);
     return { rps: Number(rps), clientUs: children.reduce((a, b) => a + b, 0) * 1e6 };
   }
+  if (clientCpu !== undefined) throw new Error('pinned rounds need wrk');
   const before = process.cpuUsage();
   const result = await autocannon({ url: urlOf(t), headers: { host: t.host }, connections: 10, duration: seconds, ...(t.https ? { servername: nameOf(t) } : {}) });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${t.label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
@@ -88,14 +114,22 @@ export interface Load {
 /** Whose processes serve a path: the proxy's (none when direct) and the app's, by pid. */
 export type Serving = (t: Target) => { proxy: number[]; app: number[] };
 
-/** Each path's mean requests per second over rounds, interleaved, and its CPU per request. */
-export async function throughput(targets: Target[], opts: { rounds: number; seconds: number; serving?: Serving }): Promise<Map<string, Load>> {
+/** Each path's mean requests per second over rounds, interleaved, and its CPU per request; pinned: the client and the serving processes each on a CPU of their own. */
+export async function throughput(targets: Target[], opts: { rounds: number; seconds: number; serving?: Serving; pin?: Pinning }): Promise<Map<string, Load>> {
+  if (opts.pin && !opts.serving) throw new Error('pinned rounds need to know the serving processes');
   const sums = new Map(targets.map((t) => [t.label, { rps: 0, requests: 0, client: 0, proxy: 0, app: 0 }]));
   for (let r = 0; r < opts.rounds; r++) {
     for (const t of targets) {
       const pids = opts.serving?.(t) ?? { proxy: [], app: [] };
       const [proxy0, app0] = [cpuUs(pids.proxy), cpuUs(pids.app)];
-      const one = await round(t, opts.seconds);
+      const serving = [...pids.proxy, ...pids.app];
+      if (opts.pin) pinTo(serving, String(opts.pin.serving));
+      let one: Awaited<ReturnType<typeof round>>;
+      try {
+        one = await round(t, opts.seconds, opts.pin?.client);
+      } finally {
+        if (opts.pin) pinTo(serving, `0-${availableParallelism() - 1}`);
+      }
       const s = sums.get(t.label);
       if (!s) continue;
       s.rps += one.rps / opts.rounds;
