@@ -131,15 +131,17 @@ describe('parallel checkouts (git worktrees, one PM2 daemon)', { timeout: 600_00
     assert.equal(c.dev(wtB).code, 0);
   });
 
-  test('one shared infrastructure for every checkout, with one home: stop --shared in one is refused while another uses it', async () => {
+  test('two checkouts starting at once share one infrastructure, with one home: stop --shared in one is refused while another uses it', async () => {
     // The shared set runs on the base ports, which instance 0's own servers hold: 0 stops first.
     assert.equal(c.dev(c.main, 'stop').code, 0);
-    const b = c.dev(wtB, '5', '--infra', 'shared');
+    // Two agents start at the same moment, neither finding the set up: one brings it up, the other waits for it and uses it.
+    const [b, m] = await Promise.all([c.devAsync(wtB, '5', '--infra', 'shared'), c.devAsync(c.main, '6', '--infra', 'shared')]);
     assert.equal(b.code, 0, b.stderr);
-    const m = c.dev(c.main, '6', '--infra', 'shared');
     assert.equal(m.code, 0, m.stderr);
-    assert.ok(existsSync(join(wtB, '.instances', 'shared', 'data')), 'the set started from the checkout that started it first');
-    assert.ok(!existsSync(join(c.main, '.instances', 'shared')), 'the other checkout used that set: no second home, no second data');
+    const homes = [wtB, c.main].filter((dir) => existsSync(join(dir, '.instances', 'shared')));
+    assert.equal(homes.length, 1, `one home for the set, no second data: ${homes.join(', ')}`);
+    assert.ok(existsSync(join(homes[0] ?? '', '.instances', 'shared', 'data')));
+    assert.equal(await getStatus(3271 + 600, '/health'), 200, "this checkout's backend reaches its database");
     const r = c.dev(c.main, 'stop', 'all', '--shared');
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`the shared infrastructure is still used by instance 5 \\(of ${wtB} \\(branch feat-b\\)\\)`));

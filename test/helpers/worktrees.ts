@@ -25,6 +25,8 @@ export interface Checkouts {
   add: (name: string) => Promise<string>;
   /** The checkout's own launcher (its own dist and node_modules), run from the checkout. */
   dev: (checkout: string, ...args: string[]) => Run;
+  /** The same, not waited for: several commands run at once. */
+  devAsync: (checkout: string, ...args: string[]) => Promise<Run>;
   git: (cwd: string, ...args: string[]) => string;
   cleanup: () => void;
 }
@@ -73,6 +75,9 @@ export async function makeCheckouts(pm2Home: string): Promise<Checkouts> {
       });
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     },
+    devAsync: (checkout, ...args) => exec(process.execPath, [join(checkout, 'bin', 'dev.mjs'), ...args], { cwd: checkout, env: { ...process.env, ...env } })
+      .then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+        (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: typeof err.code === 'number' ? err.code : null, stdout: err.stdout ?? '', stderr: err.stderr ?? String(err) })),
     git,
     cleanup: () => rmSync(base, { recursive: true, force: true }),
   };
