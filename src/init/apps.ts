@@ -25,15 +25,27 @@ export const idOf = (name: string, fallback = 'app'): string =>
 
 const words = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/\s+/).filter(Boolean) : []);
 
-/** The command with the port it names as `{port}`: each instance fills in its own. */
+/**
+ * The command with the port it names as `{port}`: each instance fills in its own. Within a word too,
+ * as a shell line (`sh -c '… --port 3000'`) or an address (`0.0.0.0:8000`) holds it.
+ */
 export const withPortPlaceholder = (command: readonly string[], port: number): string[] =>
-  command.map((w) => w.replace(new RegExp(`(^|=)${port}$`), '$1{port}'));
+  command.map((w) => w.replace(new RegExp(`(^|[\\s=:])${port}(?=$|\\s)`, 'g'), '$1{port}'));
 
-/** A port a command line names: `--port 3000`, `--port=3000`, `-p 3000`, `PORT=3000`. */
+/** Options whose value is the port to listen on, alone or as host:port (gunicorn's `-b 0.0.0.0:8000`). */
+const PORT_OPTIONS = ['--port', '-p', '--listen', '-l', '--bind', '-b'];
+/** Words after which a bare port is the server's: `python3 -m http.server 8000`, `manage.py runserver 0.0.0.0:8000`. */
+const PORT_AFTER = ['http.server', 'runserver'];
+const PORT_VALUE = /^(?:[\w.-]+:|\[[^\]]*\]:)?(\d{2,5})$/;
+
+/** A port a command line names: `--port 3000`, `--port=3000`, `-p 3000`, `-l 3000`, `--bind host:3000`, `PORT=3000`, `http.server 3000`. */
 export function portIn(command: readonly string[]): number | undefined {
   for (let i = 0; i < command.length; i++) {
     const w = command[i] ?? '';
-    const m = /^(?:--port=|PORT=)(\d{2,5})$/.exec(w) ?? ((w === '--port' || w === '-p') ? /^(\d{2,5})$/.exec(command[i + 1] ?? '') : null);
+    const [name = '', value] = w.startsWith('-') || w.startsWith('PORT=') ? w.split(/=(.*)/s) : [w];
+    const m = value !== undefined
+      ? ((name === 'PORT' || PORT_OPTIONS.includes(name)) ? PORT_VALUE.exec(value) : null)
+      : ((PORT_OPTIONS.includes(w) || PORT_AFTER.includes(w)) ? PORT_VALUE.exec(command[i + 1] ?? '') : null);
     if (m) return Number(m[1]);
   }
   return undefined;

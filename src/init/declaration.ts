@@ -5,6 +5,8 @@
  */
 import { type FoundApp, idOf, withPortPlaceholder } from './apps.js';
 import type { FoundService } from './compose.js';
+import type { UrlKey } from './env-urls.js';
+import { type InstanceRange, instanceRange } from '../plan/range.js';
 
 export interface InitModel {
   project: string;
@@ -14,7 +16,7 @@ export interface InitModel {
   /** Env files the apps read (relative to the project). */
   envSources: string[];
   /** Keys of those files holding a Postgres or Redis URL. */
-  urlKeys: { key: string; kind: 'database' | 'redis' }[];
+  urlKeys: UrlKey[];
   /** What the files were, for the header. */
   sources: string[];
 }
@@ -75,8 +77,27 @@ const key = (k: string) => (/^[a-z_][a-z0-9_]*$/i.test(k) ? k : q(k));
 const list = (xs: readonly string[]) => `[${xs.map(q).join(', ')}]`;
 
 /** The declaration file's text. */
-export function declarationText(m: InitModel): { text: string; services: PlannedService[]; dropped: string[] } {
+/** Instances a fresh declaration should allow at least: 0 to 9, for a team's branches and agents. */
+const ENOUGH_INSTANCES = 9;
+/** Strides tried in turn: the usual 100 first, then one that keeps the last two digits of every port. */
+const STRIDES = [100, 1000, 200, 500];
+
+/**
+ * The port stride for these base ports: 100 unless two ports lie a few strides apart (an API on 8100
+ * and a web app on 8200 would leave only instance 0), then the first that allows instances 0 to 9,
+ * else the one that allows the most. Its range, and why a stride was passed over, for the summary.
+ */
+export function strideFor(services: readonly PlannedService[]): { stride: number; range: InstanceRange; passed?: string } {
+  const tried = STRIDES.map((stride) => ({ stride, range: instanceRange(services, stride) }));
+  const chosen = tried.find((t) => t.range.max >= ENOUGH_INSTANCES) ?? tried.reduce((a, t) => (t.range.max > a.range.max ? t : a));
+  const usual = tried[0];
+  return { ...chosen, ...(usual && chosen.stride !== usual.stride ? { passed: `with 100, only instances 0 to ${usual.range.max}: ${usual.range.reason}` } : {}) };
+}
+
+export function declarationText(m: InitModel): { text: string; services: PlannedService[]; dropped: string[]; stride: ReturnType<typeof strideFor> } {
   const { services, dropped } = plannedServices(m);
+  const chosen = strideFor(services);
+  const { stride } = chosen;
   const byContainer = (infra: string) => {
     const s = m.services.find((x) => x.infra === infra);
     return s && services.find((p) => p.container?.service === s.name);
@@ -104,7 +125,13 @@ export function declarationText(m: InitModel): { text: string; services: Planned
   if (broker) dropped.push(`left out infra.redpanda for ${broker.id}: a Kafka broker advertises its configured listener (the base port); give each instance its own in composeOverrides, then declare infra.redpanda for a topic prefix per instance`);
   const declared = new Set(infra.map((i) => i.split(':')[0]));
   const urlKeys: { key: string; value: string; kind: 'database' | 'redis' }[] = m.urlKeys
-    .filter((k) => declared.has(k.kind === 'database' ? 'postgres' : 'redis')).map((k) => ({ ...k, value: `${k.kind}.url` }));
+    .filter((k) => declared.has(k.kind === 'database' ? 'postgres' : 'redis'))
+    .map((k) => ({ ...k, value: `${k.kind}.url${k.tail ? ` + ${q(k.tail)}` : ''}` }));
+  for (const k of m.urlKeys) {
+    if (k.dropped.length && declared.has(k.kind === 'database' ? 'postgres' : 'redis')) {
+      dropped.push(`${k.key}: left out ${k.dropped.join('&')} of its options: each instance's URL names its own server and database`);
+    }
+  }
   // Apps that share one Redis keep apart by prefix: each instance's is in their environment.
   if (declared.has('redis')) urlKeys.push({ key: 'REDIS_KEY_PREFIX', value: 'redis.keyPrefix', kind: 'redis' });
   const ctx = [...new Set(urlKeys.map((k) => k.kind))];
@@ -116,7 +143,7 @@ export function declarationText(m: InitModel): { text: string; services: Planned
     '',
     'export default defineStack({',
     `  project: ${q(m.project)},`,
-    '  portStride: 100,',
+    `  portStride: ${stride},`,
     "  bindAddress: '127.0.0.1',",
     ...(m.composeFiles.length ? [`  composeFiles: ${list(m.composeFiles)},`] : []),
     '  services: {',
@@ -138,5 +165,5 @@ export function declarationText(m: InitModel): { text: string; services: Planned
     '});',
     '',
   ];
-  return { text: lines.join('\n'), services, dropped };
+  return { text: lines.join('\n'), services, dropped, stride: chosen };
 }

@@ -246,3 +246,27 @@ describe('render N', () => {
     assert.equal(dotenvParse(readFileSync(join(dir, 'backend.env'))).PORT, '3411');
   });
 });
+
+describe("init beside a justfile with a dev recipe of the project's own", () => {
+  it('leaves the recipe alone, says so on every run, and never offers just dev', () => {
+    const dir = tempDir('di-init-');
+    try {
+      const justfile = 'dev:\n\techo the project\'s own\n';
+      writeFileSync(join(dir.path, 'justfile'), justfile);
+      writeFileSync(join(dir.path, 'compose.yml'), 'services:\n  db:\n    image: postgres:16\n    ports: ["6432:5432"]\n');
+      const init = () => spawnSync(process.execPath, [LAUNCHER, 'init'], { cwd: dir.path, encoding: 'utf8', env: { ...process.env, DEV_INSTANCES_NO_REBUILD: '1' } });
+      const first = init();
+      assert.equal(first.status, 0, first.stderr);
+      assert.match(first.stdout, /wrote dev-instances\.config\.ts, \.gitignore\.$/m);
+      assert.match(first.stdout, /^Next: npx dev-instances 1$/m);
+      assert.match(first.stderr, /justfile has a recipe named dev of its own: left alone, so `just dev` is not this tool's there; use npx dev-instances N/);
+      assert.equal(readFileSync(join(dir.path, 'justfile'), 'utf8'), justfile);
+      const again = init();
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stdout, /^nothing to change: the declaration and the \.gitignore line are all there$/m);
+      assert.match(again.stderr, /recipe named dev of its own/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { appsFromEcosystem, appsFromPackages, appsFromProcfile } from '../../src/init/apps.js';
 import { interpolate, publishedPorts, readServices } from '../../src/init/compose.js';
 import { declarationText } from '../../src/init/declaration.js';
+import { urlKeys } from '../../src/init/env-urls.js';
 import { parseComposeText } from '../../src/engines/docker/compose-text.js';
 
 describe('init reads compose files', () => {
@@ -83,7 +84,7 @@ describe('init writes the declaration', () => {
   it('apps first, then each published port; a port named in a command becomes {port}; URL keys get the instance\'s database and Redis', () => {
     const { text, dropped } = declarationText({
       project: 'acme', composeFiles: ['docker-compose.yml'], envSources: ['.env'], sources: ['docker-compose.yml'],
-      urlKeys: [{ key: 'DATABASE_URL', kind: 'database' }, { key: 'CACHE_URL', kind: 'redis' }],
+      urlKeys: [{ key: 'DATABASE_URL', kind: 'database', tail: '', dropped: [] }, { key: 'CACHE_URL', kind: 'redis', tail: '', dropped: [] }],
       apps: [{ id: 'web', cwd: 'web', command: ['vite', '--port', '5173'], port: 5173, from: 'x' }],
       services: [
         { name: 'db', image: 'postgres:16', kind: 'postgres', label: 'PostgreSQL', infra: 'postgres', ports: [{ published: 5432, target: 5432 }], healthcheck: true, credentials: { user: 'u', password: 'p' } },
@@ -107,5 +108,65 @@ describe('init writes the declaration', () => {
     assert.ok(!text.includes('s3cret'), 'the password is not written');
     assert.match(text, /^import \{ composeEnv, defineStack \} from 'dev-instances';$/m);
     assert.match(text, /postgres: \{ service: 'postgres', user: 'u', password: composeEnv\(new URL\('\.env', import\.meta\.url\)\)\.PG_PASS \},/);
+  });
+});
+
+describe('init leaves no app on a fixed port, and keeps what the URLs say', () => {
+  it('a port given as a server\'s positional argument, as -l or --bind host:port, or inside a Procfile\'s shell line becomes {port}', () => {
+    const eco = appsFromEcosystem({ apps: [
+      { name: 'web', script: 'python3', args: '-m http.server 8200 --bind 127.0.0.1' },
+      { name: 'gunicorn', script: 'gunicorn', args: ['-b', '0.0.0.0:8300', 'app:app'] },
+      { name: 'static', script: 'npx', args: 'serve -l 8400 dist' },
+      { name: 'django', script: 'python3', args: 'manage.py runserver 0.0.0.0:8500' },
+      { name: 'worker', script: 'python3', args: 'worker.py --workers 4 --timeout 3000' },
+    ] }, 'ecosystem.config.js', '/p');
+    assert.deepEqual(eco.map((a) => [a.id, a.port]), [['web', 8200], ['gunicorn', 8300], ['static', 8400], ['django', 8500], ['worker', undefined]]);
+    const proc = appsFromProcfile('api: node services/api/server.js --port 8100\n');
+    const { text } = declarationText({ project: 'p', composeFiles: [], envSources: [], sources: [], urlKeys: [], services: [], apps: [...eco, ...proc] });
+    assert.match(text, /web: \{ cwd: '\.', command: \['python3', '-m', 'http\.server', '\{port\}', '--bind', '127\.0\.0\.1'\], port: 'web'/);
+    assert.match(text, /gunicorn: \{ cwd: '\.', command: \['gunicorn', '-b', '0\.0\.0\.0:\{port\}', 'app:app'\], port: 'gunicorn'/);
+    assert.match(text, /static: \{ cwd: '\.', command: \['npx', 'serve', '-l', '\{port\}', 'dist'\]/);
+    assert.match(text, /django: \{ cwd: '\.', command: \['python3', 'manage\.py', 'runserver', '0\.0\.0\.0:\{port\}'\]/);
+    assert.match(text, /api: \{ cwd: '\.', command: \['sh', '-c', 'node services\/api\/server\.js --port \{port\}'\], port: 'api'/);
+    assert.match(text, /worker: \{ cwd: '\.', command: \['python3', 'worker\.py', '--workers', '4', '--timeout', '3000'\], envSources/, 'numbers that are no port stay');
+  });
+
+  it('apps a hundred ports apart get a stride that leaves room for instances 0 to 9, and the summary says why', () => {
+    const apps = [{ id: 'api', cwd: '.', script: 'api.js', port: 8100, from: 'x' }, { id: 'web', cwd: '.', script: 'web.js', port: 8200, from: 'x' }];
+    const { text, stride } = declarationText({ project: 'p', composeFiles: [], envSources: [], sources: [], urlKeys: [], services: [], apps });
+    assert.match(text, /^ {2}portStride: 1000,$/m);
+    assert.equal(stride.range.max, 57);
+    assert.equal(stride.passed, "with 100, only instances 0 to 0: instance 1's api port would be instance 0's web port (8200)");
+    const apart = declarationText({ project: 'p', composeFiles: [], envSources: [], sources: [], urlKeys: [], services: [], apps: apps.map((a) => ({ ...a, port: a.port === 8200 ? 8210 : a.port })) });
+    assert.match(apart.text, /^ {2}portStride: 100,$/m);
+    assert.equal(apart.stride.passed, undefined);
+  });
+
+  it("a URL's options and Redis database number stay on the instance's URL; options naming another server or database do not", () => {
+    const keys = urlKeys([[
+      'DB_URL=postgresql://postgres:pw@127.0.0.1:6432/postgres?sslmode=disable&application_name=trial&host=db.internal',
+      'PRISMA_URL="postgresql://u:p@localhost:5432/app?schema=public"',
+      'CACHE_URL=redis://127.0.0.1:7379/3',
+      'QUEUE_URL=rediss://:pw@localhost:7379/0?timeout=5',
+      'PLAIN=redis://localhost:7379',
+    ].join('\n')]);
+    assert.deepEqual(keys.map((k) => [k.key, k.kind, k.tail, k.dropped]), [
+      ['DB_URL', 'database', '?sslmode=disable&application_name=trial', ['host=db.internal']],
+      ['PRISMA_URL', 'database', '?schema=public', []],
+      ['CACHE_URL', 'redis', '/3', []],
+      ['QUEUE_URL', 'redis', '/0?timeout=5', []],
+      ['PLAIN', 'redis', '', []],
+    ]);
+    const { text, dropped } = declarationText({
+      project: 'p', composeFiles: ['compose.yml'], envSources: ['.env'], sources: [], apps: [], urlKeys: keys,
+      services: [
+        { name: 'db', image: 'postgres:16', kind: 'postgres', label: 'PostgreSQL', infra: 'postgres', ports: [{ published: 6432, target: 5432 }], healthcheck: true, credentials: { user: 'u', password: 'p' } },
+        { name: 'kv', image: 'redis:7', kind: 'redis', label: 'Redis', infra: 'redis', ports: [{ published: 7379, target: 6379 }], healthcheck: true },
+      ],
+    });
+    assert.match(text, /^ {4}DB_URL: database\.url \+ '\?sslmode=disable&application_name=trial',$/m);
+    assert.match(text, /^ {4}CACHE_URL: redis\.url \+ '\/3',$/m);
+    assert.match(text, /^ {4}PLAIN: redis\.url,$/m);
+    assert.deepEqual(dropped, ["DB_URL: left out host=db.internal of its options: each instance's URL names its own server and database"]);
   });
 });

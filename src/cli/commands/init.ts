@@ -17,6 +17,7 @@ import { ConfigError, UsageError } from '../../errors.js';
 import { type FoundApp, appsFromEcosystem, appsFromPackages, appsFromProcfile } from '../../init/apps.js';
 import { type InitModel, declarationText, projectName } from '../../init/declaration.js';
 import { readServices } from '../../init/compose.js';
+import { urlKeys } from '../../init/env-urls.js';
 import { CONFIG_NAMES } from '../../project.js';
 import { columns } from '../../text/columns.js';
 import type { SetupContext } from '../support/context.js';
@@ -85,18 +86,6 @@ async function findApps(dir: string): Promise<FoundApp[]> {
   return appsFromPackages(packages);
 }
 
-/** Keys of the env files whose value is a Postgres or Redis URL. */
-function urlKeys(texts: readonly string[]): InitModel['urlKeys'] {
-  const out = new Map<string, 'database' | 'redis'>();
-  for (const text of texts) {
-    for (const [key, value] of Object.entries(EnvDocument.parse(text).toObject())) {
-      if (/^postgres(ql)?:\/\//.test(value)) out.set(key, 'database');
-      else if (/^rediss?:\/\//.test(value)) out.set(key, 'redis');
-    }
-  }
-  return [...out].map(([key, kind]) => ({ key, kind }));
-}
-
 export async function runSetup(ctx: SetupContext): Promise<void> {
   const dir = ctx.cwd;
   const dry = ctx.flags['dry-run'] === true;
@@ -109,10 +98,12 @@ export async function runSetup(ctx: SetupContext): Promise<void> {
   // just's own names for it; a recipe called dev already there is the project's, and stays.
   const justName = ['justfile', 'Justfile', '.justfile', 'JUSTFILE'].find((n) => existsSync(join(dir, n)));
   const justfile = justName && read(join(dir, justName));
+  const ownDev = justfile !== undefined && !justfile.includes(JUST_IMPORT) && /^@?dev(\s[^:\n]*)?:(?!=)/m.test(justfile);
   if (justfile === undefined) changes.push({ path: 'justfile', content: `${JUST_IMPORT}\n` });
-  else if (!justfile.includes(JUST_IMPORT) && !/^@?dev(\s[^:\n]*)?:(?!=)/m.test(justfile)) {
+  else if (!justfile.includes(JUST_IMPORT) && !ownDev) {
     changes.push({ path: justName ?? 'justfile', content: `${justfile.replace(/\n*$/, '\n')}\n${JUST_IMPORT}\n` });
   }
+  const ownDevNote = `${justName ?? 'justfile'} has a recipe named dev of its own: left alone, so \`just dev\` is not this tool's there; use npx dev-instances N`;
   const ignore = read(join(dir, '.gitignore'));
   if (!(ignore ?? '').split('\n').some((l) => /^\/?\.instances\/?$/.test(l.trim()))) {
     changes.push({ path: '.gitignore', content: `${(ignore ?? '').replace(/\n*$/, ignore ? '\n' : '')}.instances/\n` });
@@ -125,15 +116,23 @@ export async function runSetup(ctx: SetupContext): Promise<void> {
   }
   for (const c of changes) await writeFile(join(dir, c.path), c.content);
   if (existing && !writing) ctx.out(`${existing} exists: kept (--force writes a new one from your files)`);
-  if (changes.length === 0) { ctx.out('nothing to change: the declaration, the justfile line and the .gitignore line are all there'); return; }
+  if (changes.length === 0) {
+    ctx.out(`nothing to change: the declaration${ownDev ? '' : ', the justfile line'} and the .gitignore line are all there`);
+    if (ownDev) ctx.note(ownDevNote);
+    return;
+  }
   ctx.out(`${made ? `Read ${made.sources.join(', ') || 'nothing it recognised'}; w` : 'W'}rote ${changes.map((c) => c.path).join(', ')}.`);
   if (made) {
-    ctx.out('Per-instance ports (instance N at basePort + N * 100):');
+    const { stride, range, passed } = made.stride;
+    ctx.out(`Per-instance ports (instance N at basePort + N * ${stride}; instances 0 to ${range.max}):`);
     for (const line of columns(made.services.map((s) => [s.id, String(s.basePort), s.container ? `${s.container.service} (compose), ready by ${s.probe}` : 'app']), { indent: '  ' })) ctx.out(line);
+    if (passed) ctx.note(`portStride ${stride}: ${passed}`);
+    if (range.max < 1) ctx.note(`only instance 0 fits: ${range.reason}; change a base port or portStride in the declaration`);
     for (const s of made.notes) ctx.note(s);
     if (made.apps === 0) ctx.note('no apps found (no PM2 ecosystem file, Procfile or package.json dev script): add yours under apps');
   }
-  ctx.out('Next: npx dev-instances 1    (or: just dev 1)');
+  if (ownDev) ctx.note(ownDevNote);
+  ctx.out(`Next: npx dev-instances 1${ownDev ? '' : '    (or: just dev 1)'}`);
 }
 
 /** Read the project's files and make the declaration's text; exit 2 when there is nothing to read. */
@@ -154,6 +153,6 @@ async function readProject(dir: string, composeFlag: string | boolean | undefine
     project: projectName(name), composeFiles: files, services: composed.services, apps, envSources: envFiles, urlKeys: urlKeys(envTexts),
     sources: [...files, ...new Set(apps.map((a) => a.from)), ...envFiles],
   };
-  const { text, services, dropped } = declarationText(model);
-  return { text, services, sources: model.sources, notes: [...composed.skipped.map((x) => `left out ${x}`), ...dropped], apps: apps.length };
+  const { text, services, dropped, stride } = declarationText(model);
+  return { text, services, stride, sources: model.sources, notes: [...composed.skipped.map((x) => `left out ${x}`), ...dropped], apps: apps.length };
 }
