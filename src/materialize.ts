@@ -15,6 +15,8 @@ export interface WrittenFile {
   path: string;
   /** What a user should know about it: which sources it came from. */
   note: string;
+  /** An app's env file whose declared sources are all absent (a misspelt name?): those sources. */
+  noSources?: string[];
 }
 
 async function readIfPresent(path: string): Promise<string | undefined> {
@@ -67,6 +69,7 @@ export async function materialize(p: InstancePlan, root: string, options: Materi
         ...(local ? [`+ ${app.id}.local.env`] : []),
         ...(missing.length && used.length ? [`(${missing.join(', ')} absent)`] : []),
       ].join(' '),
+      ...(used.length === 0 && missing.length > 0 ? { noSources: missing } : {}),
     });
   }
 

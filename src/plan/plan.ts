@@ -307,8 +307,22 @@ function appUrls(decl: StackDeclaration, instance: number, at: (service: string)
   return out;
 }
 
+/**
+ * An env function's result, every value a string (a number is written as one): a key whose value is
+ * anything else (a slice's field misspelt, `redis.ur1`, is undefined) is a ConfigError naming it.
+ */
+function envOf(where: string, values: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (typeof v === 'string') out[k] = v;
+    else if (typeof v === 'number' && Number.isFinite(v)) out[k] = String(v);
+    else throw new ConfigError([`${where}.${k} is ${v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v)}: expected a string (a misspelt field of ctx, such as redis.ur1, is undefined)`]);
+  }
+  return out;
+}
+
 function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (service: string) => number, ctx: PlanContext, urls: AppUrls, proxy: PlanOptions['proxy']): AppPlan[] {
-  const stackEnv = decl.env(ctx);
+  const stackEnv = envOf('env', decl.env(ctx));
   return Object.entries<AppDecl>(decl.apps).map(([id, app]): AppPlan => {
     const port = app.port === undefined ? undefined : at(app.port);
     const url = urls[id];
@@ -322,7 +336,7 @@ function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (serv
       ...(app.health ? { health: app.health } : {}),
       ...(app.ready ? { ready: app.ready } : {}),
       needsInfrastructure: app.needsInfrastructure !== false,
-      env: { ...caEnv(proxy), ...stackEnv, ...(port === undefined ? {} : { PORT: String(port) }), ...(app.env?.(ctx) ?? {}) },
+      env: { ...caEnv(proxy), ...stackEnv, ...(port === undefined ? {} : { PORT: String(port) }), ...envOf(`apps.${id}.env`, app.env?.(ctx) ?? {}) },
       envSources: app.envSources,
       envFile: `${dir}/${id}.env`,
       localEnvFile: `${dir}/${id}.local.env`,

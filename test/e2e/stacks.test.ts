@@ -151,13 +151,14 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
       ready: { command: ['python3', '-c', 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:{port}/")'] },
       native: { command: ['python3', '-m', 'http.server', '{port}', '--bind', '127.0.0.1', '--directory', '{dataDir}'] } },
   },
-  apps: { web: { cwd: 'stacks/pg-only', command: ['sh', 'serve.sh'], port: 'web', envSources: [] } },
+  apps: { web: { cwd: 'stacks/pg-only', command: ['sh', 'serve.sh'], port: 'web', envSources: ['stacks/pg-only/.env.wbe'] } },
   env: (ctx) => ({ HOME_URL: ctx.urls.web }),
 };\n`);
     const env = { DEV_INSTANCES_CONFIG: file };
     const r = stack.justWith(env, 'dev', '3');
     ok(r, 'just dev 3');
     assert.doesNotMatch(`${r.stdout}${r.stderr}`, /database|redis|temporal|provision/i);
+    assert.match(r.stderr, /^dev-instances: warning: instance 3: web's env file stacks\/pg-only\/\.env\.wbe is not there \(apps\.web\.envSources\): it gets the plan's values only$/m, 'a misspelt env file is said');
     assert.deepEqual(await page(4630), { status: 200, body: 'web on port 4630\n' });
     assert.match(r.stdout, /search: not available on the native engine: put no-such-search-server on PATH \(services\.search\.native\.command\)/);
     assert.equal((await page(4635)).status, 200, 'the files service answers on its own port');

@@ -117,6 +117,14 @@ describe('plan(N)', () => {
     assert.throws(() => checkDeclaration({ ...stack, bindAddress: 'localhost' }, 'x'), /bindAddress: 'localhost' must be an IP address such as 127\.0\.0\.1 or ::1/);
   });
 
+  it('an env value that is no string (a misspelt field of a slice) is refused as the declaration loads, naming the key', () => {
+    assert.throws(() => checkDeclaration({ ...stack, env: (ctx: Parameters<typeof stack.env>[0]) => ({ ...stack.env(ctx), REDIS_URL: (ctx.redis as unknown as Record<string, string>).ur1 as string }) }, 'dev-instances.config.ts'),
+      /^ConfigError: dev-instances\.config\.ts: env\.REDIS_URL is undefined: expected a string/);
+    const backend = (env: () => Record<string, unknown>) => ({ ...stack, apps: { ...stack.apps, backend: { ...stack.apps.backend, env: env as () => Record<string, string> } } });
+    assert.throws(() => checkDeclaration(backend(() => ({ BAD: { a: 1 } })), 'x'), /x: apps\.backend\.env\.BAD is an object: expected a string/);
+    assert.equal(plan(checkDeclaration(backend(() => ({ WORKERS: 4 })), 'x'), 2).apps.find((a) => a.id === 'backend')?.env.WORKERS, '4', 'a number is written as one');
+  });
+
   it("placed on another Docker host: the instance's own infrastructure answers there (env, override, the tool's clients); apps and the shared set stay here", () => {
     const remote = { name: 'build-box', docker: 'tcp://10.77.0.2:2375', address: '10.77.0.2' };
     const p = plan(decl, 2, { placement: remote });
