@@ -78,7 +78,7 @@ describe('just dev lifecycle (native engine)', () => {
       assert.equal(json.database, `shipsec_dev_${n}`);
       assert.equal(json.redisPrefix, `shipsec-dev-${n}:`);
       assert.equal(json.temporalNamespace, `shipsec-dev-${n}`);
-      assert.deepEqual(json.unavailable, ['temporal', 'minio', 'loki', 'redpanda']);
+      assert.deepEqual(json.unavailable, ['temporal', 'minio', 'loki', 'redpanda', 'redpanda-console']);
     }
   });
 

@@ -205,7 +205,31 @@ export async function nativeServices(decl: StackDeclaration, scope: InfraScope, 
       deadlineMs: recipe.deadlineMs,
     });
   }
-  return [...out, ...await declaredServices(decl, scope, dataRoot, new Set(out.map((s) => s.port)))];
+  const declared = await declaredServices(decl, scope, dataRoot, new Set(out.map((s) => s.port)));
+  return [...out, ...declared, ...composeOnly(decl, scope, dataRoot, new Set([...out, ...declared].flatMap((s) => [s.port, ...s.extraPorts])))];
+}
+
+/**
+ * The set's compose services that no recipe and no declared command line runs (a mail catcher, a
+ * search server): one entry each, without a program, so the instance says it does not run them and
+ * its apps find them in DEV_INSTANCES_UNAVAILABLE, as for a recipe whose server is not installed.
+ */
+function composeOnly(decl: StackDeclaration, scope: InfraScope, dataRoot: string, covered: ReadonlySet<number>): NativeService[] {
+  const byService = new Map<string, number[]>();
+  for (const x of scope.ports) {
+    if (!x.container || covered.has(x.port)) continue;
+    byService.set(x.container.service, [...(byService.get(x.container.service) ?? []), x.port]);
+  }
+  return [...byService].map(([service, [port = 0, ...extraPorts]]) => {
+    const ids = scope.ports.filter((x) => x.container?.service === service).map((x) => x.id);
+    const dir = join(dataRoot, service);
+    const none = async () => { throw new Error(`${service} has no native program`); };
+    return {
+      kind: service, required: false, port, extraPorts, dataDir: dir, binary: undefined, args: [], env: {},
+      installHint: `the compose service ${service} has no native command line: declare services.${ids[0] ?? service}.native.command, or run it on the docker engine`,
+      prepare: none, probe: none, deadlineMs: 0,
+    };
+  });
 }
 
 /** The set's services with a declared command line (services.X.native): those without a recipe, and those whose recipe it replaces. */
