@@ -60,15 +60,19 @@ export function refuseIfHeldElsewhere(project: string, root: string, n: number, 
 
 export interface Claim {
   lease: Lease;
+  /** The number was not this checkout's before this claim. */
+  fresh: boolean;
   /** Leases dropped because their checkout is gone: processes they left may need reclaiming. */
   pruned: Lease[];
 }
 
 /** A start's claim on its number: refused when another checkout holds it; records what will run. */
 export async function claimInstance(p: InstancePlan, root: string, c: Checkout = checkoutAt(root)): Promise<Claim> {
+  let fresh = false;
   const { value, pruned } = await changeLeases((leases) => {
     let l = holderOf(leases, p.project, p.instance);
     if (l && l.checkout !== c.path) throw heldElsewhere(l, 'nothing was started');
+    fresh = !l;
     if (!l) {
       l = newLease(p.project, p.instance, c, heldBy(leases, p.project, c.path).length === 0);
       leases.push(l);
@@ -83,7 +87,7 @@ export async function claimInstance(p: InstancePlan, root: string, c: Checkout =
     l.cli = { script: cliScript(), env: cliEnv() };
     return l;
   });
-  return { lease: value, pruned };
+  return { lease: value, pruned, fresh };
 }
 
 /** Give the number back (clean, release). Only this checkout's lease is ever removed. */

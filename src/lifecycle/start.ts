@@ -4,11 +4,14 @@
  * meanwhile), provision (database, namespace, prefix), apps (start, wait for health). Starting a
  * running instance changes nothing. A failed start removes what it started.
  */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { missingError } from '../engines/inspection.js';
 import { type EngineChoice, selectEngine } from '../engines/select.js';
 import type { Engine, ServiceState, Unavailable, UpReport } from '../engines/types.js';
 import { OperationalError } from '../errors.js';
-import { claimInstance } from '../leases/assign.js';
+import { claimInstance, releaseInstance } from '../leases/assign.js';
 import { foreignTo, ownerGone, ownerOf } from '../leases/owner.js';
 import { materialize } from '../materialize.js';
 import { InterruptedError, undoing } from '../proc/interrupt.js';
@@ -78,7 +81,9 @@ export async function startInstance(given: Target, opts: StartOptions): Promise<
   let t = given;
   const t0 = performance.now();
   // The number first: another checkout holding it refuses the start before anything runs.
-  await claimInstance(t.plan, t.root);
+  const folder = join(t.root, t.plan.dir);
+  const unknown = !existsSync(folder);
+  const first = await claimInstance(t.plan, t.root);
   trace('start: number claimed');
   // A daemon launched from a removed checkout, or of another PM2 version, cannot fork our apps.
   const handover = await ensureDaemonCanFork();
@@ -87,6 +92,13 @@ export async function startInstance(given: Target, opts: StartOptions): Promise<
   // A second start waits for the first, then finds the instance running: one set of everything.
   const lock = await lockInstance(t, opts.report, START_WAITS_MS);
   trace('start: instance locked');
+  // Claimed again under the lock: a start before it that failed may have given the number back.
+  const again = await claimInstance(t.plan, t.root);
+  // A number this start took for an instance never seen here is given back, folder and all, when
+  // the start fails before anything ran (a port taken, a server missing): no stopped instance is left
+  // behind to release or clean.
+  const giveBack = unknown && (first.fresh || again.fresh);
+  let ran = false;
   try {
     // Asking Docker and connecting to PM2 both mostly wait: do them at once.
     const selecting = selectEngine(opts.engine, {
@@ -117,6 +129,7 @@ export async function startInstance(given: Target, opts: StartOptions): Promise<
         return done({ alreadyRunning: true });
       }
       await prepare(t, pm2, s, opts);
+      ran = true;
       const began: Began = { apps: [], handing: [], ownUp: undefined };
       try {
         const withApps = opts.apps !== false;
@@ -129,6 +142,12 @@ export async function startInstance(given: Target, opts: StartOptions): Promise<
         throw withLogsHint(t, err);
       }
     });
+  } catch (err) {
+    if (giveBack && !ran) {
+      await releaseInstance(t.plan.project, t.root, t.plan.instance);
+      await rm(folder, { recursive: true, force: true });
+    }
+    throw err;
   } finally {
     lock.release(); // a run killed before this leaves a lock naming a dead pid: the next one recovers it
   }

@@ -149,6 +149,10 @@ describe('just dev lifecycle (native engine)', () => {
       assert.match(r.stderr, new RegExp(`port 3511 \\(backend of instance 3\\) is taken by pid ${process.pid}`));
       assert.ok(!(await names()).some((n) => n.endsWith('-3')));
       for (const port of PORTS[3].filter((p) => p !== 3511)) assert.equal(await portInUse(port), false, `port ${port}`);
+      // Never started here before: its number is given back and its folder removed, so nothing is left to release or clean.
+      assert.equal(existsSync(join(stack.root, '.instances', 'instance-3')), false);
+      const all = JSON.parse(just('dev', 'status', 'all', '--json').stdout) as { instances: { instance: number }[] };
+      assert.deepEqual(all.instances.map((i) => i.instance), [1, 2]);
     } finally {
       squatter.close();
     }
