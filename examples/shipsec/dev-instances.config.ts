@@ -100,7 +100,6 @@ export default defineStack({
   },
 
   env: (ctx) => ({
-    SHIPSEC_INSTANCE: String(ctx.instance),
     SHIPSEC_ENV: 'development',
     NODE_ENV: 'development',
     // The backend as the browser reaches it: its named URL through the local proxy (its own cookie

@@ -336,7 +336,8 @@ function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (serv
       ...(app.health ? { health: app.health } : {}),
       ...(app.ready ? { ready: app.ready } : {}),
       needsInfrastructure: app.needsInfrastructure !== false,
-      env: { ...caEnv(proxy), ...stackEnv, ...(port === undefined ? {} : { PORT: String(port) }), ...envOf(`apps.${id}.env`, app.env?.(ctx) ?? {}) },
+      // The instance variable first: an app knows its instance (and the tool knows its processes) whatever env declares.
+      env: { [names.instanceEnvVar(decl.project)]: String(instance), ...caEnv(proxy), ...stackEnv, ...(port === undefined ? {} : { PORT: String(port) }), ...envOf(`apps.${id}.env`, app.env?.(ctx) ?? {}) },
       envSources: app.envSources,
       envFile: `${dir}/${id}.env`,
       localEnvFile: `${dir}/${id}.local.env`,

@@ -89,6 +89,8 @@ describe('adopted by another repository: npm install -D of the packed package, a
       assert.equal(await page(ports(n).web), `web ${ports(n).web}\n`);
     }
     assert.deepEqual(readdirSync(join(repo, '.instances')).sort(), ['instance-1', 'instance-2']);
+    // Every app knows its instance, though the declaration init wrote never says so.
+    for (const app of ['api', 'web']) assert.match(readFileSync(join(repo, '.instances', 'instance-2', `${app}.env`), 'utf8'), /^DITEST_ADOPT_INSTANCE="?2"?$/m);
     assert.equal(existsSync(join(repo, 'node_modules', 'dev-instances', '.instances')), false, 'nothing is written inside the installed package');
   });
 
