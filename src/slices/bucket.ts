@@ -24,6 +24,7 @@ export const bucket: SliceKind<'bucket', BucketSlice> = {
   infra: 'minio',
   title: 'S3 bucket',
   noun: 'bucket',
+  gone: 'the S3 bucket',
   service: (decl) => decl.infra?.minio?.service ?? '',
   plan({ decl, instance, port, host }) {
     const m = decl.infra?.minio;

@@ -40,6 +40,7 @@ export const database: SliceKind<'database', DatabaseSlice> = {
   },
   show: (d) => `${d.name}  ${mask(d.url, d.password)}`,
   noun: 'database',
+  gone: 'the database',
   name: (d) => d.name,
   server: (d) => `${d.host}:${d.port}`,
   json: (d) => ({ database: d.name }),

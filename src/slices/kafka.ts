@@ -29,6 +29,7 @@ export const kafka: SliceKind<'kafka', KafkaSlice> = {
   infra: 'redpanda',
   title: 'Kafka topics',
   noun: 'topic prefix',
+  gone: 'Kafka topics',
   service: (decl) => decl.infra?.redpanda?.service ?? '',
   plan({ decl, instance, port, host }) {
     const r = decl.infra?.redpanda;

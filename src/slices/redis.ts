@@ -34,6 +34,7 @@ export const redis: SliceKind<'redis', RedisSlice> = {
   },
   show: (r) => `'${r.keyPrefix}' at redis://${r.password ? ':****@' : ''}${r.host}:${r.port}`,
   noun: 'key prefix',
+  gone: 'Redis keys',
   name: (r) => r.keyPrefix,
   server: (r) => `${r.host}:${r.port}`,
   json: (r) => ({ redisPrefix: r.keyPrefix }),

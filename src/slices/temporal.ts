@@ -29,6 +29,7 @@ export const temporal: SliceKind<'temporal', TemporalSlice> = {
   },
   show: (t) => `namespace ${t.namespace}, task queue ${t.taskQueue} at ${t.address}`,
   noun: 'namespace',
+  gone: 'the Temporal namespace',
   name: (t) => t.namespace,
   server: (t) => t.address,
   json: (t) => ({ temporalNamespace: t.namespace, taskQueue: t.taskQueue }),

@@ -33,6 +33,8 @@ export interface SliceKind<K extends string, V> {
   readonly title: string;
   /** What one is called in a sentence: 'database', 'key prefix', 'namespace'. */
   readonly noun: string;
+  /** What a clean deletes of it, in a sentence: 'the database', 'Redis keys'. */
+  readonly gone: string;
   /** This instance's slice, or undefined when the declaration has no such server. Pure. */
   plan(site: SliceSite): V | undefined;
   /** The declared service (port entry) whose server holds it. */

@@ -89,6 +89,10 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     assert.doesNotMatch(`${clone.stdout}${clone.stderr}`, /redis|key\(s\)/i);
     assert.deepEqual(await query(2, 'SELECT body FROM notes'), [{ body: 'from one' }]);
     assert.deepEqual((await api(ports(2).api, '/health')).json.database, 'pgonly_dev_2');
+    // Off a terminal, without --yes: refused, naming what this stack's clean deletes (no Redis, no Temporal here).
+    const refused = just('dev', '1', 'clean');
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /This deletes the database, data and files of instance 1 \(the database is backed up to \.instances\/backups\/ first\)\.$/m);
     const clean = just('dev', '1', 'clean', '--yes');
     ok(clean, 'clean 1');
     assert.match(clean.stdout, /backed up pgonly_dev_1 to \.instances\/backups\/instance-1\//);
@@ -162,6 +166,7 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     assert.deepEqual(await page(4630), { status: 200, body: 'web on port 4630\n' });
     assert.match(r.stdout, /search: not available on the native engine: put no-such-search-server on PATH \(services\.search\.native\.command\)/);
     assert.equal((await page(4635)).status, 200, 'the files service answers on its own port');
+    assert.match(stack.justWith(env, 'dev', '3', 'clean').stderr, /This deletes the data and files of instance 3\.$/m, 'nothing provisioned: only files to delete');
     const ports3 = stack.justWith(env, 'dev', '3', 'ports');
     assert.equal(ports3.stdout.trim(), 'WEB=4630\nFILES=4635\nSEARCH=4636\nQUEUE=4637');
     const status = JSON.parse(stack.justWith(env, 'dev', '3', 'status', '--json').stdout).instances[0];

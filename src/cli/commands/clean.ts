@@ -4,6 +4,7 @@ import { cleanInstance } from '../../data/clean.js';
 import type { LifecycleEvent } from '../../lifecycle/events.js';
 import { instanceFolders } from '../../lifecycle/discover.js';
 import { BACKUPS_DIR } from '../../plan/names.js';
+import { sliceEntries } from '../../slices/table.js';
 import { confirmed } from '../confirm.js';
 import { dryRunText, eventLine } from '../messages.js';
 import type { CommandContext } from '../support/context.js';
@@ -20,8 +21,9 @@ export async function run(ctx: CommandContext): Promise<void> {
     return;
   }
   const numbers = targets.map((t) => t.plan.instance);
-  const what = `This deletes the database, Temporal namespace, Redis keys, data and files of instance${numbers.length > 1 ? 's' : ''} ${numbers.join(', ')}`
-    + (backup ? ` (the database is backed up to ${BACKUPS_DIR}/ first).` : ' WITHOUT a backup.');
+  const gone = [...new Set(targets.flatMap((t) => sliceEntries(t.plan).map((e) => e.kind.gone)))];
+  const what = `This deletes ${[...gone, gone.length ? 'data and files' : 'the data and files'].join(', ')} of instance${numbers.length > 1 ? 's' : ''} ${numbers.join(', ')}`
+    + (!targets.some((t) => t.plan.database) ? '.' : backup ? ` (the database is backed up to ${BACKUPS_DIR}/ first).` : ' WITHOUT a backup.');
   if (!(await confirmed('clean deletes data', what, ctx.flags.yes === true))) { ctx.out('nothing was cleaned'); return; }
   const cleaned: { instance: number; events: LifecycleEvent[] }[] = [];
   for (const t of targets) {
