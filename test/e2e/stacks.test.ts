@@ -183,6 +183,25 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
     assert.equal(portHolder(4637), undefined);
   });
 
+  it('an app that crashes as it boots fails the start with its own words from its log; nothing of the instance is left running', () => {
+    const file = declaration('crashing', `export default {
+  project: 'crashing', portStride: 100, bindAddress: '127.0.0.1',
+  services: { api: { label: 'API', portKey: 'API', basePort: 4340 } },
+  apps: {
+    api: { cwd: 'stacks/pg-only', command: ['node', '-e', "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1')"], port: 'api', envSources: [] },
+    jobs: { cwd: 'stacks/pg-only', command: ['node', '-e', "console.error('jobs: boom, no queue configured'); process.exit(3)"], envSources: [] },
+  },
+  env: () => ({}),
+};\n`);
+    const env = { DEV_INSTANCES_CONFIG: file };
+    const r = stack.justWith(env, 'dev', '4');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^dev-instances: crashing-jobs-4: (it crashed \(\d+ restarts?\)|its process is (errored|stopped))$/m, 'why, without the probe\'s last miss');
+    assert.match(r.stderr, /jobs: boom, no queue configured/, 'the last lines of its log');
+    const status = JSON.parse(stack.justWith(env, 'dev', '4', 'status', '--json').stdout).instances[0];
+    assert.deepEqual((status?.processes ?? []).filter((p: { state: string }) => p.state === 'online'), [], 'the start removed what it started');
+  });
+
   it('two projects whose PM2 names meet (clash + web-a, clash-web + a: both clash-web-a-3): the second start is refused, the first keeps running', async () => {
     const one = (project: string, app: string, port: number) => declaration(project, `export default {
   project: '${project}', portStride: 100, bindAddress: '127.0.0.1',
