@@ -29,7 +29,15 @@ const KINDS: { re: RegExp; kind: string; label: string; infra?: 'postgres' | 're
   { re: /(^|\/)(mailhog|mailpit)(:|$)/, kind: 'mail', label: 'Mail catcher' },
 ];
 
-export interface FoundPort { published: number; target: number }
+export interface FoundPort {
+  published: number;
+  target: number;
+  /** The .env variable the published port is read from (`${PG_PORT:-5432}:5432`), when it is one the env files set. */
+  variable?: string;
+}
+
+/** The variable a whole value names: `${VAR}`, `${VAR:-default}`, `$VAR`. */
+const variableOf = (raw: string): string | undefined => /^\$\{(\w+)(?::?[-?+][^}]*)?\}$|^\$(\w+)$/.exec(raw.trim())?.slice(1).find(Boolean);
 
 export interface FoundService {
   /** The compose service. */
@@ -56,15 +64,25 @@ const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null &
 
 /** The published host ports of one `ports:` entry (a range gives none: it cannot be moved per instance). */
 export function publishedPorts(entry: unknown, env: Readonly<Record<string, string>>): FoundPort[] {
+  const fromEnv = (raw: string) => {
+    const v = variableOf(raw);
+    return v !== undefined && env[v] ? { variable: v } : {};
+  };
   if (isObject(entry)) {
     const published = Number(interpolate(String(entry.published ?? ''), env));
     const target = Number(interpolate(String(entry.target ?? ''), env));
-    return Number.isInteger(published) && published > 0 && Number.isInteger(target) ? [{ published, target }] : [];
+    return Number.isInteger(published) && published > 0 && Number.isInteger(target) ? [{ published, target, ...fromEnv(String(entry.published)) }] : [];
   }
-  const text = interpolate(String(entry), env).replace(/\/(tcp|udp)$/, '');
+  const raw = String(entry).replace(/\/(tcp|udp)$/, '');
+  const text = interpolate(raw, env);
   // [IP:]PUBLISHED:TARGET, where IP may be [::1]; a bare TARGET publishes nothing fixed.
   const m = /^(?:(?:\[[^\]]*\]|[\d.]+):)?(\d+):(\d+)$/.exec(text);
-  return m ? [{ published: Number(m[1]), target: Number(m[2]) }] : [];
+  if (!m) return [];
+  // The published part as written: the variables hidden first (their defaults hold colons too).
+  const vars: string[] = [];
+  const parts = raw.replace(/^\[[^\]]*\]:/, '').replace(/\$\{[^}]*\}|\$\w+/g, (v) => `\0${vars.push(v) - 1}\0`).split(':');
+  const hidden = /^\0(\d+)\0$/.exec(parts[parts.length - 2] ?? '');
+  return [{ published: Number(m[1]), target: Number(m[2]), ...(hidden ? fromEnv(vars[Number(hidden[1])] ?? '') : {}) }];
 }
 
 function kindOf(image: string | undefined) {

@@ -27,6 +27,8 @@ export interface PlannedService {
   basePort: number;
   scheme?: 'http' | 'postgresql' | 'redis' | 'grpc' | 'kafka';
   container?: { service: string; port: number };
+  /** The .env variable compose reads its published port from: each instance's apps get the instance's port in it. */
+  variable?: string;
   /** How its readiness is told, for the summary. */
   probe: string;
 }
@@ -34,6 +36,8 @@ export interface PlannedService {
 const SCHEMES: Record<string, PlannedService['scheme']> = { postgres: 'postgresql', redis: 'redis', temporal: 'grpc', kafka: 'kafka' };
 /** Kinds whose published port is a web page or an HTTP API (info lists its URL). */
 const HTTP_KINDS = new Set(['temporal-ui', 'minio', 'loki', 'redpanda-console', 'keycloak', 'qdrant', 'search', 'mail']);
+/** A mail catcher's SMTP ports beside its web page: no URL for them. */
+const SMTP_PORTS = new Set([25, 465, 587, 1025, 2525]);
 const portKey = (id: string) => id.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
 
 /** A project name the declaration takes, from package.json's name or the folder's. */
@@ -62,8 +66,9 @@ export function plannedServices(m: InitModel): { services: PlannedService[]; dro
       const base = s.kind && kinds.filter((k) => k === s.kind).length === 1 && !['temporal-ui', 'redpanda-console'].includes(s.kind) ? s.kind : idOf(s.name, 'service');
       add({
         id: i === 0 ? base : `${base}-${p.target}`, label: i === 0 ? s.label : `${s.label} ${p.target}`, basePort: p.published,
-        ...(s.kind && SCHEMES[s.kind] && i === 0 ? { scheme: SCHEMES[s.kind] } : HTTP_KINDS.has(s.kind ?? '') ? { scheme: 'http' as const } : {}),
+        ...(s.kind && SCHEMES[s.kind] && i === 0 ? { scheme: SCHEMES[s.kind] } : HTTP_KINDS.has(s.kind ?? '') && !SMTP_PORTS.has(p.target) ? { scheme: 'http' as const } : {}),
         container: { service: s.name, port: p.target },
+        ...(p.variable ? { variable: p.variable } : {}),
         probe: s.infra && i === 0 ? `${s.label}'s own probe` : s.healthcheck ? 'its compose healthcheck' : 'a TCP connect (no probe known for it)',
       });
     });
@@ -76,7 +81,6 @@ const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 const key = (k: string) => (/^[a-z_][a-z0-9_]*$/i.test(k) ? k : q(k));
 const list = (xs: readonly string[]) => `[${xs.map(q).join(', ')}]`;
 
-/** The declaration file's text. */
 /** Instances a fresh declaration should allow at least: 0 to 9, for a team's branches and agents. */
 const ENOUGH_INSTANCES = 9;
 /** Strides tried in turn: the usual 100 first, then one that keeps the last two digits of every port. */
@@ -94,6 +98,7 @@ export function strideFor(services: readonly PlannedService[]): { stride: number
   return { ...chosen, ...(usual && chosen.stride !== usual.stride ? { passed: `with 100, only instances 0 to ${usual.range.max}: ${usual.range.reason}` } : {}) };
 }
 
+/** The declaration file's text. */
 export function declarationText(m: InitModel): { text: string; services: PlannedService[]; dropped: string[]; stride: ReturnType<typeof strideFor> } {
   const { services, dropped } = plannedServices(m);
   const chosen = strideFor(services);
@@ -124,17 +129,19 @@ export function declarationText(m: InitModel): { text: string; services: Planned
   const broker = byContainer('redpanda');
   if (broker) dropped.push(`left out infra.redpanda for ${broker.id}: a Kafka broker advertises its configured listener (the base port); give each instance its own in composeOverrides, then declare infra.redpanda for a topic prefix per instance`);
   const declared = new Set(infra.map((i) => i.split(':')[0]));
-  const urlKeys: { key: string; value: string; kind: 'database' | 'redis' }[] = m.urlKeys
-    .filter((k) => declared.has(k.kind === 'database' ? 'postgres' : 'redis'))
+  const served = m.urlKeys.filter((k) => declared.has(k.kind === 'database' ? 'postgres' : 'redis'));
+  const urlKeys: { key: string; value: string; kind: 'database' | 'redis' }[] = served
     .map((k) => ({ ...k, value: `${k.kind}.url${k.tail ? ` + ${q(k.tail)}` : ''}` }));
-  for (const k of m.urlKeys) {
-    if (k.dropped.length && declared.has(k.kind === 'database' ? 'postgres' : 'redis')) {
-      dropped.push(`${k.key}: left out ${k.dropped.join('&')} of its options: each instance's URL names its own server and database`);
-    }
+  for (const k of served) {
+    if (k.dropped.length) dropped.push(`${k.key}: left out ${k.dropped.join('&')} of its options: each instance's URL names its own server and database`);
   }
   // Apps that share one Redis keep apart by prefix: each instance's is in their environment.
   if (declared.has('redis')) urlKeys.push({ key: 'REDIS_KEY_PREFIX', value: 'redis.keyPrefix', kind: 'redis' });
-  const ctx = [...new Set(urlKeys.map((k) => k.kind))];
+  // A port variable of .env (PG_PORT) names the instance's port, as the URLs do.
+  const portVars = services.filter((s) => s.variable && !urlKeys.some((k) => k.key === s.variable))
+    .map((s) => ({ key: s.variable ?? '', value: `String(ports${/^[a-z_][a-z0-9_]*$/i.test(s.id) ? `.${s.id}` : `[${q(s.id)}]`})` }));
+  const ctx = [...new Set(urlKeys.map((k) => k.kind as string)), ...(portVars.length ? ['ports'] : [])];
+  const envLines = [...urlKeys, ...portVars];
   const appPort = (a: FoundApp) => services.find((s) => s.id === a.id && !s.container);
   const lines = [
     `// Written by \`dev-instances init\` from ${m.sources.join(', ') || 'nothing it recognised'}. Yours to edit: every key is in`,
@@ -159,8 +166,8 @@ export function declarationText(m: InitModel): { text: string; services: Planned
     }),
     '  },',
     ...(infra.length ? ['  infra: {', ...infra.map((i) => `    ${i},`), '  },'] : []),
-    ...(urlKeys.length
-      ? [`  env: ({ ${ctx.join(', ')} }) => ({`, ...urlKeys.map((k) => `    ${key(k.key)}: ${k.value},`), '  }),']
+    ...(envLines.length
+      ? [`  env: ({ ${ctx.join(', ')} }) => ({`, ...envLines.map((k) => `    ${key(k.key)}: ${k.value},`), '  }),']
       : ['  env: () => ({}),']),
     '});',
     '',

@@ -119,10 +119,7 @@ export async function startInstance(given: Target, opts: StartOptions): Promise<
       // Regenerated on every start, so edits to the source env files reach every instance. What the
       // engine cannot run is known now, so the apps that start early get the same files as the rest.
       const files = await materialize(t.plan, t.root, { unavailable: s.unavailable.map((u) => u.service) });
-      for (const f of files) {
-        const app = f.noSources && t.plan.apps.find((a) => a.envFile === f.path);
-        if (app && f.noSources) opts.report({ kind: 'env-sources-missing', instance: t.plan.instance, app: app.id, sources: f.noSources });
-      }
+      for (const f of files) if (f.noSources) opts.report({ kind: 'env-sources-missing', instance: t.plan.instance, ...f.noSources });
       trace('start: files materialized');
       if (s.running) {
         if (opts.seed && t.plan.database) existingDatabase(t.plan.instance, t.plan.database.name, opts.seed, opts.report);

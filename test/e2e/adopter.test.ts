@@ -84,8 +84,10 @@ describe('adopted by another repository: npm install -D of the packed package, a
     ok(npx(repo, 'dev-instances', '1'), 'npx dev-instances 1');
     ok(npx(repo, 'just', 'dev', '2'), 'npx just dev 2');
     for (const n of [1, 2]) {
-      // The .env's URL options and Redis database number kept on the instance's own URLs.
-      assert.deepEqual(JSON.parse(await page(ports(n).api)), { database: `ditest_adopt_dev_${n}`, options: '?application_name=api', redisDb: '2', prefix: `ditest-adopt-dev-${n}:`, port: ports(n).api });
+      // The .env's URL options and Redis database number kept on the instance's own URLs; its port variable is the instance's port.
+      assert.deepEqual(JSON.parse(await page(ports(n).api)), {
+        database: `ditest_adopt_dev_${n}`, options: '?application_name=api', dbPort: String(5840 + n * 100), redisDb: '2', prefix: `ditest-adopt-dev-${n}:`, port: ports(n).api,
+      });
       assert.equal(await page(ports(n).web), `web ${ports(n).web}\n`);
     }
     assert.deepEqual(readdirSync(join(repo, '.instances')).sort(), ['instance-1', 'instance-2']);
@@ -134,7 +136,7 @@ describe('adopted by another repository: npm install -D of the packed package, a
     try {
       assert.match(started.stdout, /ditest-adopt-api-5/);
       const answer = await pollUntil(() => page(ports(5).api).catch(() => undefined), { deadlineMs: 30_000, intervalMs: 200, timeout: () => new Error('the API of instance 5 did not answer in 30 s') });
-      assert.deepEqual(JSON.parse(answer), { database: 'ditest_adopt_dev_5', options: '?application_name=api', redisDb: '2', prefix: 'ditest-adopt-dev-5:', port: ports(5).api });
+      assert.deepEqual(JSON.parse(answer), { database: 'ditest_adopt_dev_5', options: '?application_name=api', dbPort: '6340', redisDb: '2', prefix: 'ditest-adopt-dev-5:', port: ports(5).api });
     } finally {
       ok(sh(repo, 'npx', ['--no-install', 'pm2', 'delete', 'ecosystem.config.cjs'], { DITEST_ADOPT_INSTANCE: '5' }), 'pm2 delete');
     }

@@ -194,12 +194,13 @@ describe('a Postgres-only stack with a non-Node app, and an apps-only stack', ()
   env: () => ({}),
 };\n`);
     const env = { DEV_INSTANCES_CONFIG: file };
-    const r = stack.justWith(env, 'dev', '4');
+    const r = stack.justWith(env, 'dev', '5');
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /^dev-instances: crashing-jobs-4: (it crashed \(\d+ restarts?\)|its process is (errored|stopped))$/m, 'why, without the probe\'s last miss');
+    assert.match(r.stderr, /^dev-instances: crashing-jobs-5: (it crashed \(\d+ restarts?\)|its process is (errored|stopped))$/m, 'why, without the probe\'s last miss');
     assert.match(r.stderr, /jobs: boom, no queue configured/, 'the last lines of its log');
-    const status = JSON.parse(stack.justWith(env, 'dev', '4', 'status', '--json').stdout).instances[0];
+    const status = JSON.parse(stack.justWith(env, 'dev', '5', 'status', '--json').stdout).instances[0];
     assert.deepEqual((status?.processes ?? []).filter((p: { state: string }) => p.state === 'online'), [], 'the start removed what it started');
+    ok(stack.justWith(env, 'dev', '5', 'clean', '--yes'), 'clean 5');
   });
 
   it('two projects whose PM2 names meet (clash + web-a, clash-web + a: both clash-web-a-3): the second start is refused, the first keeps running', async () => {

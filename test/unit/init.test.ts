@@ -11,15 +11,16 @@ import { parseComposeText } from '../../src/engines/docker/compose-text.js';
 describe('init reads compose files', () => {
   it('published ports in every syntax, with .env interpolation; a bare target or a range publishes nothing fixed', () => {
     const env = { DB_PORT: '5433', EMPTY: '' };
-    const cases: [unknown, { published: number; target: number }[]][] = [
+    // A port compose reads from a variable .env sets (not empty) is said, for the apps' env.
+    const cases: [unknown, { published: number; target: number; variable?: string }[]][] = [
       ['5432:5432', [{ published: 5432, target: 5432 }]],
       ['127.0.0.1:6379:6379', [{ published: 6379, target: 6379 }]],
       ['[::1]:8080:80/tcp', [{ published: 8080, target: 80 }]],
-      ['${DB_PORT:-5432}:5432', [{ published: 5433, target: 5432 }]],
+      ['${DB_PORT:-5432}:5432', [{ published: 5433, target: 5432, variable: 'DB_PORT' }]],
       ['${EMPTY:-5434}:5432', [{ published: 5434, target: 5432 }]],
       ['${MISSING-5435}:5432', [{ published: 5435, target: 5432 }]],
       [{ target: 6379, published: 6380 }, [{ published: 6380, target: 6379 }]],
-      [{ target: 6379, published: '${DB_PORT}' }, [{ published: 5433, target: 6379 }]],
+      [{ target: 6379, published: '${DB_PORT}' }, [{ published: 5433, target: 6379, variable: 'DB_PORT' }]],
       ['5432', []],
       ['9000-9001:9000-9001', []],
     ];
@@ -168,5 +169,25 @@ describe('init leaves no app on a fixed port, and keeps what the URLs say', () =
     assert.match(text, /^ {4}CACHE_URL: redis\.url \+ '\/3',$/m);
     assert.match(text, /^ {4}PLAIN: redis\.url,$/m);
     assert.deepEqual(dropped, ["DB_URL: left out host=db.internal of its options: each instance's URL names its own server and database"]);
+  });
+
+  it(".env port variables compose reads (PG_PORT) name each instance's port; a mail catcher's SMTP port gets no URL", () => {
+    const env = { PG_PORT: '6432', REDIS_PORT: '7379' };
+    const { services } = readServices([parseComposeText([
+      'services:',
+      '  database: { image: postgres:16, ports: ["127.0.0.1:${PG_PORT:-5432}:5432"] }',
+      '  kv:',
+      '    image: redis:7',
+      '    ports: [{ published: "${REDIS_PORT}", target: 6379 }]',
+      '  mail: { image: axllent/mailpit, ports: ["${MAIL_UI:-8025}:8025", "1025:1025"] }',
+    ].join('\n'))], env);
+    assert.deepEqual(services.map((s) => s.ports), [
+      [{ published: 6432, target: 5432, variable: 'PG_PORT' }], [{ published: 7379, target: 6379, variable: 'REDIS_PORT' }],
+      [{ published: 8025, target: 8025 }, { published: 1025, target: 1025 }],
+    ], 'MAIL_UI is not in .env: its default is used, and no app reads it');
+    const { text } = declarationText({ project: 'p', composeFiles: ['compose.yml'], envSources: ['.env'], sources: [], apps: [], urlKeys: [], services });
+    assert.match(text, /env: \(\{ redis, ports \}\) => \(\{\n {4}REDIS_KEY_PREFIX: redis\.keyPrefix,\n {4}PG_PORT: String\(ports\.postgres\),\n {4}REDIS_PORT: String\(ports\.redis\),\n {2}\}\),/);
+    assert.match(text, /mail: \{ label: 'Mail catcher', portKey: 'MAIL', basePort: 8025, scheme: 'http',/);
+    assert.match(text, /'mail-1025': \{ label: 'Mail catcher 1025', portKey: 'MAIL_1025', basePort: 1025, container/, 'SMTP: no http scheme');
   });
 });

@@ -206,7 +206,7 @@ export async function nativeServices(decl: StackDeclaration, scope: InfraScope, 
     });
   }
   const declared = await declaredServices(decl, scope, dataRoot, new Set(out.map((s) => s.port)));
-  return [...out, ...declared, ...composeOnly(decl, scope, dataRoot, new Set([...out, ...declared].flatMap((s) => [s.port, ...s.extraPorts])))];
+  return [...out, ...declared, ...composeOnly(scope, dataRoot, new Set([...out, ...declared].flatMap((s) => [s.port, ...s.extraPorts])))];
 }
 
 /**
@@ -214,7 +214,7 @@ export async function nativeServices(decl: StackDeclaration, scope: InfraScope, 
  * search server): one entry each, without a program, so the instance says it does not run them and
  * its apps find them in DEV_INSTANCES_UNAVAILABLE, as for a recipe whose server is not installed.
  */
-function composeOnly(decl: StackDeclaration, scope: InfraScope, dataRoot: string, covered: ReadonlySet<number>): NativeService[] {
+function composeOnly(scope: InfraScope, dataRoot: string, covered: ReadonlySet<number>): NativeService[] {
   const byService = new Map<string, number[]>();
   for (const x of scope.ports) {
     if (!x.container || covered.has(x.port)) continue;
