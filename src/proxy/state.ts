@@ -126,6 +126,10 @@ export const httpsPort = (env: NodeJS.ProcessEnv = process.env): number => {
   return raw ? Number(raw) : mayBind443() ? 443 : FALLBACK_HTTPS_PORT;
 };
 
+/** Why HTTPS is on that port and not on 443, for a sentence: '' on 443. */
+export const httpsPortWhy = (port: number, env: NodeJS.ProcessEnv = process.env): string =>
+  (port === 443 ? '' : env[PROXY_HTTPS_PORT_ENV] ? ` (${PROXY_HTTPS_PORT_ENV})` : ' (443 needs root or a lower net.ipv4.ip_unprivileged_port_start)');
+
 /** This machine's addresses: every one, and those another device could reach it on (not loopback; in the ranges the CA may sign; not a container bridge's). */
 export function machineAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): { all: string[]; lan: string[] } {
   const all: string[] = [];

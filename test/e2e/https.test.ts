@@ -111,7 +111,7 @@ for (const front of findNginx() ? ['nginx', 'node'] as const : ['node'] as const
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^trusted the local CA in NSS .*\.pki\/nssdb$/m);
       if (asRoot) assert.match(r.stdout, /^trusted the local CA in the system store \(\/usr\/local\/share\/ca-certificates\)$/m);
-      assert.match(r.stdout, new RegExp(`^Named URLs are HTTPS on port ${HTTPS_PORT}`, 'm'));
+      assert.match(r.stdout, new RegExp(`^Named URLs are HTTPS on port ${HTTPS_PORT} \\(DEV_INSTANCES_PROXY_HTTPS_PORT\\)`, 'm'));
       assert.ok(nssList(home.path).some((l) => /^dev-instances-local-ca-[0-9a-f]{16} C,,$/.test(l)), nssList(home.path).join('\n'));
       assert.equal(statSync(join(stack.root, '.leases', 'tls', 'ca-key.pem')).mode & 0o777, 0o600, "the CA's key is the user's alone");
       const again = just('dev', 'trust');
@@ -130,7 +130,7 @@ for (const front of findNginx() ? ['nginx', 'node'] as const : ['node'] as const
       const state = await (await fetch(`http://127.0.0.1:${PORT}/api/state`)).text();
       assert.ok(state.includes(`"named":"${secure('frontend.1.shipsec.localhost')}"`), `the dashboard links the HTTPS URLs: ${state.slice(0, 400)}`);
       const status = just('dev', 'proxy');
-      assert.match(status.stdout, new RegExp(`^HTTPS +on, port ${HTTPS_PORT}`, 'm'));
+      assert.match(status.stdout, new RegExp(`^HTTPS +on, port ${HTTPS_PORT} \\(DEV_INSTANCES_PROXY_HTTPS_PORT\\)$`, 'm'));
       assert.match(status.stdout, /^Local CA +trusted in NSS /m);
     });
 

@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.js';
 import { PROXY_ENV, PROXY_PORT_ENV, addressPort } from '../../proxy/hosts.js';
 import { type ProxyStatus, ensureProxy, proxyStatus, stopProxy, unpairDevices } from '../../proxy/control.js';
 import { DEVICE_DAYS } from '../../proxy/pairing.js';
-import { configuredLan, configuredPort, lanSetting } from '../../proxy/state.js';
+import { configuredLan, configuredPort, httpsPortWhy, lanSetting } from '../../proxy/state.js';
 import qrcode from 'qrcode-generator';
 import { columns } from '../../text/columns.js';
 import type { CommandContext } from '../support/context.js';
@@ -17,7 +17,7 @@ function statusText(s: ProxyStatus): string {
   return columns([
     ['Dashboard', s.dashboard ?? ''],
     ['Listens on', (s.addresses ?? []).map((a) => addressPort(a, s.port ?? 0)).join(', ')],
-    ['HTTPS', s.https ? `on, port ${s.https.port}${s.https.port === 443 ? '' : ' (443 needs root or a lower net.ipv4.ip_unprivileged_port_start)'}` : 'off (just dev trust turns it on)'],
+    ['HTTPS', s.https ? `on, port ${s.https.port}${httpsPortWhy(s.https.port)}` : 'off (just dev trust turns it on)'],
     ['Local CA', s.trustedIn.length > 0 ? `trusted in ${s.trustedIn.join(', ')}` : 'not trusted (just dev trust)'],
     ['Front', s.front === 'nginx' ? 'nginx carries the named apps\' traffic; the Node proxy behind it serves the rest' : 'the Node proxy alone (no nginx found, or DEV_INSTANCES_PROXY_FRONT=node)'],
     ['Process', `pid ${s.pid} (PM2 app dev-instances-proxy) running ${s.script ?? '?'}`],

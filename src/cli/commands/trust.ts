@@ -1,5 +1,5 @@
 /** `trust`: the machine's local CA into this user's trust stores (and the system's, as root); named URLs turn HTTPS. */
-import { configuredHttps } from '../../proxy/state.js';
+import { configuredHttps, httpsPortWhy } from '../../proxy/state.js';
 import { describeEntry, trust } from '../../tls/trust.js';
 import { restartProxyFor } from '../support/proxy-restart.js';
 import type { CommandContext } from '../support/context.js';
@@ -15,7 +15,7 @@ export async function run(ctx: CommandContext): Promise<void> {
     ...done.skipped.map((s) => `skipped ${s}`),
   ];
   if (https) {
-    lines.push(`Named URLs are HTTPS on port ${https.port}${https.port === 443 ? '' : ' (443 needs root or a lower net.ipv4.ip_unprivileged_port_start)'}`
+    lines.push(`Named URLs are HTTPS on port ${https.port}${httpsPortWhy(https.port)}`
       + `${restarted ? '; the local proxy was restarted for it' : ''}. Apps read their URLs at start: just dev N restart.`);
   } else lines.push('HTTPS stays off (DEV_INSTANCES_PROXY_HTTPS=off).');
   lines.push('Restart the browser if it was open (it reads its trust store at start); just dev untrust takes it back.');
