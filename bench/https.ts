@@ -112,8 +112,8 @@ export async function httpsBench(repo: string): Promise<void> {
     const load = new Map<string, Load[]>();
     // The same rounds again with wrk on one CPU and the proxy and the app on the other, as when the
     // browser is on another device: the client's own TLS cost then no longer slows the serving side.
-    const pinnable = canPin();
     const PIN: Pinning = { client: 1, serving: 0 };
+    const pinnable = canPin(PIN);
     const pinned = new Map<string, number[]>();
     const ca = () => readFileSync(join(box.env.DEV_INSTANCES_STATE_DIR as string, 'tls', 'ca.pem'), 'utf8');
     const enter = async (phase: Phase) => {

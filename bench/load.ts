@@ -66,19 +66,30 @@ const urlOf = (t: Target) => `${t.https ? 'https' : 'http'}://127.0.0.1:${t.port
  */
 export interface Pinning { client: number; serving: number }
 
+/** The CPUs a process may run on, as taskset lists them ('0,1', '0-3'). */
+function affinityOf(pid: number): string {
+  const r = spawnSync('taskset', ['-p', '-c', String(pid)], { encoding: 'utf8' });
+  const list = /affinity list:\s*(\S+)/.exec(r.stdout)?.[1];
+  if (r.status !== 0 || !list) throw new Error(`taskset -p -c ${pid}: ${r.stderr.trim() || r.stdout.trim()}`);
+  return list;
+}
+
 /** Whether rounds can be pinned here, or why not. */
-export function canPin(): true | string {
+export function canPin(pin: Pinning): true | string {
   if (!WRK) return 'wrk is not installed';
   if (!onPath('taskset')) return 'taskset is not installed';
-  if (availableParallelism() < 2) return 'this machine has one CPU';
+  if (availableParallelism() < 2) return 'this process has one CPU to run on';
+  const mine = affinityOf(process.pid);
+  const allowed = new Set(mine.split(',').flatMap((r) => { const [a = 0, b = a] = r.split('-').map(Number); return Array.from({ length: b - a + 1 }, (_, i) => a + i); }));
+  if (!allowed.has(pin.client) || !allowed.has(pin.serving)) return `this process may run on CPUs ${mine} only`;
   return true;
 }
 
-/** Every thread of the processes to the CPUs given (taskset's list, as 0 or 0-3). */
-function pinTo(pids: readonly number[], cpus: string): void {
+/** Every thread of each process to the CPUs given (taskset's list, as 0 or 0-3). */
+function pinTo(pids: readonly number[], cpus: (pid: number) => string): void {
   for (const pid of pids) {
-    const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpus} ${pid}: ${r.stderr.trim()}`);
+    const r = spawnSync('taskset', ['-a', '-p', '-c', cpus(pid), String(pid)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpus(pid)} ${pid}: ${r.stderr.trim()}`);
   }
 }
 
@@ -123,12 +134,13 @@ export async function throughput(targets: Target[], opts: { rounds: number; seco
       const pids = opts.serving?.(t) ?? { proxy: [], app: [] };
       const [proxy0, app0] = [cpuUs(pids.proxy), cpuUs(pids.app)];
       const serving = [...pids.proxy, ...pids.app];
-      if (opts.pin) pinTo(serving, String(opts.pin.serving));
+      const before = new Map(opts.pin ? serving.map((pid) => [pid, affinityOf(pid)]) : []);
+      if (opts.pin) pinTo(serving, () => String(opts.pin?.serving));
       let one: Awaited<ReturnType<typeof round>>;
       try {
         one = await round(t, opts.seconds, opts.pin?.client);
       } finally {
-        if (opts.pin) pinTo(serving, `0-${availableParallelism() - 1}`);
+        pinTo([...before.keys()], (pid) => before.get(pid) ?? ''); // each as it was
       }
       const s = sums.get(t.label);
       if (!s) continue;

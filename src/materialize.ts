@@ -15,8 +15,8 @@ export interface WrittenFile {
   path: string;
   /** What a user should know about it: which sources it came from. */
   note: string;
-  /** An app's env file whose declared sources are all absent (a misspelt name?): the app and those sources. */
-  noSources?: { app: string; sources: string[] };
+  /** An app's env file whose declared sources are all absent (a misspelt name?): the app, those sources, and whether its local file applies. */
+  noSources?: { app: string; sources: string[]; local: boolean };
 }
 
 async function readIfPresent(path: string): Promise<string | undefined> {
@@ -69,7 +69,7 @@ export async function materialize(p: InstancePlan, root: string, options: Materi
         ...(local ? [`+ ${app.id}.local.env`] : []),
         ...(missing.length && used.length ? [`(${missing.join(', ')} absent)`] : []),
       ].join(' '),
-      ...(used.length === 0 && missing.length > 0 ? { noSources: { app: app.id, sources: missing } } : {}),
+      ...(used.length === 0 && missing.length > 0 ? { noSources: { app: app.id, sources: missing, local } } : {}),
     });
   }
 

@@ -81,8 +81,8 @@ export async function waitReady(check: ReadinessCheck): Promise<void> {
     const why = gone ?? `not ready after ${(check.deadlineMs / 1000).toFixed(0)} s`;
     const tail = await tailOf(check.logFile);
     return new OperationalError(
-      // A process that crashed says more in its log (below) than the probe's last miss.
-      `${check.name}${check.port ? ` on port ${check.port}` : ''}: ${why}${gone ? '' : ` (last error: ${last})`}`,
+      // A process that crashed says more in its log (below) than the probe's last miss, when it wrote one.
+      `${check.name}${check.port ? ` on port ${check.port}` : ''}: ${why}${gone && tail ? '' : ` (last error: ${last})`}`,
       tail ? `Last lines of ${check.logFile}:\n${tail}` : undefined,
     );
   };

@@ -170,7 +170,7 @@ export function eventLine(e: LifecycleEvent): { warning: boolean; text: string }
     case 'nothing-to-back-up': return note(`no database ${e.database} to back up`);
     case 'restored': return note(`restored ${e.database} from ${e.from}${viaWords(e.via, e.template)}`);
     case 'seeded': return note(`instance ${e.instance} starts with the data of ${e.from}${viaWords(e.via, e.template)}`);
-    case 'env-sources-missing': return { warning: true, text: `instance ${e.instance}: ${e.app}'s env file${e.sources.length > 1 ? 's' : ''} ${e.sources.join(', ')} ${e.sources.length > 1 ? 'are' : 'is'} not there (apps.${e.app}.envSources): it gets the plan's values only` };
+    case 'env-sources-missing': return { warning: true, text: `instance ${e.instance}: ${e.app}'s env file${e.sources.length > 1 ? 's' : ''} ${e.sources.join(', ')} ${e.sources.length > 1 ? 'are' : 'is'} not there (apps.${e.app}.envSources): it gets the plan's values${e.local ? ` and ${e.app}.local.env` : ''} only` };
     case 'seed-skipped': return { warning: true, text: `instance ${e.instance} has a database already (${e.database}): the data of ${e.from} was not applied; ${replaceWith(e.instance, e.from)} replaces its data` };
     case 'keys-restored': return note(`restored ${e.keys} Redis key(s) under ${e.prefix}`);
     case 'apps-stopped': return note(`stopped ${e.apps.join(', ')} of instance ${e.instance} while the database is replaced; they start again next`);

@@ -25,30 +25,44 @@ export const idOf = (name: string, fallback = 'app'): string =>
 
 const words = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/\s+/).filter(Boolean) : []);
 
-/**
- * The command with the port it names as `{port}`: each instance fills in its own. Within a word too,
- * as a shell line (`sh -c '… --port 3000'`) or an address (`0.0.0.0:8000`) holds it.
- */
-export const withPortPlaceholder = (command: readonly string[], port: number): string[] =>
-  command.map((w) => w.replace(new RegExp(`(^|[\\s=:])${port}(?=$|\\s)`, 'g'), '$1{port}'));
-
 /** Options whose value is the port to listen on, alone or as host:port (gunicorn's `-b 0.0.0.0:8000`). */
 const PORT_OPTIONS = ['--port', '-p', '--listen', '-l', '--bind', '-b'];
 /** Words after which a bare port is the server's: `python3 -m http.server 8000`, `manage.py runserver 0.0.0.0:8000`. */
 const PORT_AFTER = ['http.server', 'runserver'];
-const PORT_VALUE = /^(?:[\w.-]+:|\[[^\]]*\]:)?(\d{2,5})$/;
+/** A port (1024 to 65535), after a host that has a letter or a dot (`0.0.0.0:`, `localhost:`; not `8080:` of `-p 8080:80`). */
+const PORT_VALUE = /^((?:[\w.-]*[A-Za-z.][\w.-]*:|\[[^\]]*\]:)?)(\d{4,5})$/;
 
-/** A port a command line names: `--port 3000`, `--port=3000`, `-p 3000`, `-l 3000`, `--bind host:3000`, `PORT=3000`, `http.server 3000`. */
-export function portIn(command: readonly string[]): number | undefined {
+/** Where a command line names its port: the word that holds it, what comes before the number in that word, and the port. */
+function portWord(command: readonly string[]): { index: number; lead: string; port: number } | undefined {
   for (let i = 0; i < command.length; i++) {
     const w = command[i] ?? '';
-    const [name = '', value] = w.startsWith('-') || w.startsWith('PORT=') ? w.split(/=(.*)/s) : [w];
-    const m = value !== undefined
-      ? ((name === 'PORT' || PORT_OPTIONS.includes(name)) ? PORT_VALUE.exec(value) : null)
-      : ((PORT_OPTIONS.includes(w) || PORT_AFTER.includes(w)) ? PORT_VALUE.exec(command[i + 1] ?? '') : null);
-    if (m) return Number(m[1]);
+    const inline = /^(--port|--listen|--bind|-p|-l|-b|PORT)=(.*)$/s.exec(w);
+    const [index, value, lead] = inline ? [i, inline[2] ?? '', `${inline[1]}=`]
+      : PORT_OPTIONS.includes(w) || PORT_AFTER.includes(w) ? [i + 1, command[i + 1] ?? '', ''] : [-1, '', ''];
+    const m = index >= 0 ? PORT_VALUE.exec(value) : null;
+    if (m && Number(m[2]) <= 65535) return { index, lead: `${lead}${m[1] ?? ''}`, port: Number(m[2]) };
   }
   return undefined;
+}
+
+/** A port a command line names: `--port 3000`, `--port=3000`, `-p 3000`, `-l 3000`, `--bind host:3000`, `PORT=3000`, `http.server 3000`. */
+export const portIn = (command: readonly string[]): number | undefined => portWord(command)?.port;
+
+/**
+ * The command with the port it names as `{port}`, there and nowhere else (`--timeout 3000` stays):
+ * each instance fills in its own. A shell line (a Procfile's `sh -c '…'`) is searched word by word too.
+ */
+export function withPortPlaceholder(command: readonly string[], port: number): string[] {
+  const at = portWord(command);
+  if (at?.port === port) return command.map((w, i) => (i === at.index ? `${at.lead}{port}` : w));
+  return command.map((w) => {
+    if (!/\s/.test(w)) return w;
+    const pieces = w.split(/(\s+)/); // words at even places, the spaces between them at odd ones
+    const words = pieces.filter((_, i) => i % 2 === 0);
+    const inner = portWord(words);
+    if (inner?.port !== port) return w;
+    return pieces.map((x, i) => (i === inner.index * 2 ? `${inner.lead}{port}` : x)).join('');
+  });
 }
 
 const relativeCwd = (cwd: unknown, projectDir: string): string => {

@@ -76,14 +76,18 @@ export function plannedServices(m: InitModel): { services: PlannedService[]; dro
   return { services: out, dropped };
 }
 
-const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/** A string literal in single quotes: backslash, quote and line breaks escaped. */
+const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
+const bare = (k: string) => /^[A-Za-z_$][\w$]*$/.test(k);
 /** An object key as written by hand: bare when it can be. */
-const key = (k: string) => (/^[a-z_][a-z0-9_]*$/i.test(k) ? k : q(k));
+const key = (k: string) => (bare(k) ? k : q(k));
+/** A property read as written by hand: `.name`, or `['a-name']`. */
+const member = (k: string) => (bare(k) ? `.${k}` : `[${q(k)}]`);
 const list = (xs: readonly string[]) => `[${xs.map(q).join(', ')}]`;
 
 /** Instances a fresh declaration should allow at least: 0 to 9, for a team's branches and agents. */
 const ENOUGH_INSTANCES = 9;
-/** Strides tried in turn: the usual 100 first, then one that keeps the last two digits of every port. */
+/** Strides tried in turn: the usual 100; then 1000, under which a port keeps its last three digits; then 200 and 500. */
 const STRIDES = [100, 1000, 200, 500];
 
 /**
@@ -113,7 +117,7 @@ export function declarationText(m: InitModel): { text: string; services: Planned
   if (pg && pgFound?.credentials) {
     // A password from .env stays there: the declaration reads the variable when it loads, as compose does.
     const from = pgFound.credentials.passwordFrom;
-    const password = from ? `composeEnv(new URL('.env', import.meta.url))${/^[A-Za-z_$][\w$]*$/.test(from) ? `.${from}` : `[${q(from)}]`}` : q(pgFound.credentials.password);
+    const password = from ? `composeEnv(new URL('.env', import.meta.url))${member(from)}` : q(pgFound.credentials.password);
     infra.push(`postgres: { service: ${q(pg.id)}, user: ${q(pgFound.credentials.user)}, password: ${password} }`);
   }
   const redis = byContainer('redis');
@@ -138,8 +142,8 @@ export function declarationText(m: InitModel): { text: string; services: Planned
   // Apps that share one Redis keep apart by prefix: each instance's is in their environment.
   if (declared.has('redis')) urlKeys.push({ key: 'REDIS_KEY_PREFIX', value: 'redis.keyPrefix', kind: 'redis' });
   // A port variable of .env (PG_PORT) names the instance's port, as the URLs do.
-  const portVars = services.filter((s) => s.variable && !urlKeys.some((k) => k.key === s.variable))
-    .map((s) => ({ key: s.variable ?? '', value: `String(ports${/^[a-z_][a-z0-9_]*$/i.test(s.id) ? `.${s.id}` : `[${q(s.id)}]`})` }));
+  const portVars = [...new Map(services.filter((s) => s.variable && !urlKeys.some((k) => k.key === s.variable))
+    .map((s) => [s.variable, { key: s.variable ?? '', value: `String(ports${member(s.id)})` }])).values()];
   const ctx = [...new Set(urlKeys.map((k) => k.kind as string)), ...(portVars.length ? ['ports'] : [])];
   const envLines = [...urlKeys, ...portVars];
   const appPort = (a: FoundApp) => services.find((s) => s.id === a.id && !s.container);

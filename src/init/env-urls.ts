@@ -24,7 +24,9 @@ function tailOf(kind: UrlKey['kind'], value: string): { tail: string; dropped: s
   const kept: string[] = [];
   const dropped: string[] = [];
   for (const pair of query.slice(1).split('&').filter(Boolean)) {
-    const name = decodeURIComponent(pair.split('=')[0] ?? '');
+    const raw = pair.split('=')[0] ?? '';
+    let name = raw;
+    try { name = decodeURIComponent(raw); } catch { /* kept as written */ }
     (kind === 'database' && ELSEWHERE.has(name) ? dropped : kept).push(pair);
   }
   return { tail: `${db}${kept.length ? `?${kept.join('&')}` : ''}`, dropped };

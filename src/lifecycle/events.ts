@@ -15,7 +15,7 @@ export type LifecycleEvent =
   | { kind: 'provisioning'; instance: number; slices: string[] }
   | { kind: 'apps-starting'; instance: number; apps: string[] }
   /** An app's declared env files are all absent: it gets the plan's values only. */
-  | { kind: 'env-sources-missing'; instance: number; app: string; sources: string[] }
+  | { kind: 'env-sources-missing'; instance: number; app: string; sources: string[]; local: boolean }
   /** The instance's database data existed once and is gone: an empty one is about to be created. */
   | { kind: 'data-loss'; instance: number; backups: string }
   | { kind: 'backed-up'; database: string; file: string }

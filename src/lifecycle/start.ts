@@ -4,9 +4,9 @@
  * meanwhile), provision (database, namespace, prefix), apps (start, wait for health). Starting a
  * running instance changes nothing. A failed start removes what it started.
  */
-import { existsSync } from 'node:fs';
+import { readdirSync, rmdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { missingError } from '../engines/inspection.js';
 import { type EngineChoice, selectEngine } from '../engines/select.js';
 import type { Engine, ServiceState, Unavailable, UpReport } from '../engines/types.js';
@@ -15,7 +15,7 @@ import { claimInstance, releaseInstance } from '../leases/assign.js';
 import { foreignTo, ownerGone, ownerOf } from '../leases/owner.js';
 import { materialize } from '../materialize.js';
 import { InterruptedError, undoing } from '../proc/interrupt.js';
-import { backupsDir } from '../plan/names.js';
+import { backupsDir, lockFile } from '../plan/names.js';
 import { type InstancePlan, LOCAL_HOST } from '../plan/plan.js';
 import { placementLabel } from '../plan/views.js';
 import { tcpAccepts } from '../readiness.js';
@@ -81,8 +81,6 @@ export async function startInstance(given: Target, opts: StartOptions): Promise<
   let t = given;
   const t0 = performance.now();
   // The number first: another checkout holding it refuses the start before anything runs.
-  const folder = join(t.root, t.plan.dir);
-  const unknown = !existsSync(folder);
   const first = await claimInstance(t.plan, t.root);
   trace('start: number claimed');
   // A daemon launched from a removed checkout, or of another PM2 version, cannot fork our apps.
@@ -94,11 +92,14 @@ export async function startInstance(given: Target, opts: StartOptions): Promise<
   trace('start: instance locked');
   // Claimed again under the lock: a start before it that failed may have given the number back.
   const again = await claimInstance(t.plan, t.root);
-  // A number this start took for an instance never seen here is given back, folder and all, when
-  // the start fails before anything ran (a port taken, a server missing): no stopped instance is left
-  // behind to release or clean.
-  const giveBack = unknown && (first.fresh || again.fresh);
+  // Judged under the lock: a number this start took, for an instance with nothing in its folder yet
+  // (no start before it got further), is given back with that folder when the start fails before
+  // anything ran (a port taken, a server missing): no stopped instance is left to release or clean.
+  const folder = join(t.root, t.plan.dir);
+  const lockName = basename(lockFile(t.plan.dir));
+  const giveBack = (first.fresh || again.fresh) && readdirSync(folder).every((n) => n === lockName);
   let ran = false;
+  let gaveBack = false;
   try {
     // Asking Docker and connecting to PM2 both mostly wait: do them at once.
     const selecting = selectEngine(opts.engine, {
@@ -141,12 +142,17 @@ export async function startInstance(given: Target, opts: StartOptions): Promise<
     });
   } catch (err) {
     if (giveBack && !ran) {
-      await releaseInstance(t.plan.project, t.root, t.plan.instance);
-      await rm(folder, { recursive: true, force: true });
+      // Done even when interrupted (Ctrl-C); the start's own failure is the error told.
+      gaveBack = await undoing(async () => {
+        await releaseInstance(t.plan.project, t.root, t.plan.instance);
+        for (const name of readdirSync(folder)) if (name !== lockName) await rm(join(folder, name), { recursive: true, force: true });
+        return true;
+      }).catch(() => false);
     }
     throw err;
   } finally {
     lock.release(); // a run killed before this leaves a lock naming a dead pid: the next one recovers it
+    if (gaveBack) try { rmdirSync(folder); } catch { /* another start's lock is in it now */ }
   }
 }
 

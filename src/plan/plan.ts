@@ -316,7 +316,7 @@ function envOf(where: string, values: Record<string, unknown>): Record<string, s
   for (const [k, v] of Object.entries(values)) {
     if (typeof v === 'string') out[k] = v;
     else if (typeof v === 'number' && Number.isFinite(v)) out[k] = String(v);
-    else throw new ConfigError([`${where}.${k} is ${v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v)}: expected a string (a misspelt field of ctx, such as redis.ur1, is undefined)`]);
+    else throw new ConfigError([`${where}.${k} is ${v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v)}: expected a string${v === undefined ? ' (a misspelt field of ctx, such as redis.ur1, is undefined)' : ''}`]);
   }
   return out;
 }
@@ -336,8 +336,11 @@ function appsOf(decl: StackDeclaration, instance: number, dir: string, at: (serv
       ...(app.health ? { health: app.health } : {}),
       ...(app.ready ? { ready: app.ready } : {}),
       needsInfrastructure: app.needsInfrastructure !== false,
-      // The instance variable first: an app knows its instance (and the tool knows its processes) whatever env declares.
-      env: { [names.instanceEnvVar(decl.project)]: String(instance), ...caEnv(proxy), ...stackEnv, ...(port === undefined ? {} : { PORT: String(port) }), ...envOf(`apps.${id}.env`, app.env?.(ctx) ?? {}) },
+      // The instance variable last: an app knows its instance (and the tool knows its processes) whatever env declares.
+      env: {
+        ...caEnv(proxy), ...stackEnv, ...(port === undefined ? {} : { PORT: String(port) }), ...envOf(`apps.${id}.env`, app.env?.(ctx) ?? {}),
+        [names.instanceEnvVar(decl.project)]: String(instance),
+      },
       envSources: app.envSources,
       envFile: `${dir}/${id}.env`,
       localEnvFile: `${dir}/${id}.local.env`,

@@ -138,6 +138,25 @@ describe('native engine', () => {
     assert.match(temporal?.detail ?? '', /Temporal CLI/);
   });
 
+  it('a compose service nothing runs here is unavailable, saying how to run it; one whose other port a recipe serves is not', async () => {
+    const found = await nativeEngine.inspect(target(3));
+    assert.match(found.unavailable.find((u) => u.service === 'redpanda-console')?.detail ?? '',
+      /^not available on the native engine: the compose service redpanda-console has no native command line: declare services\.\S+\.native\.command, or run it on the docker engine$/);
+    // MinIO's console port declared, but not named in infra.minio: the recipe runs the server, so its service runs.
+    const bin = tempDir('di-fakebin-');
+    const path = process.env.PATH;
+    try {
+      writeFileSync(join(bin.path, 'minio'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+      process.env.PATH = `${bin.path}:${path}`;
+      const noConsole = checkDeclaration({ ...stack, infra: { ...stack.infra, minio: { service: 'minio-api' } } }, 'x');
+      const t: EngineTarget = { decl: noConsole, scope: plan(noConsole, 3).infra, root: root.path };
+      assert.deepEqual((await nativeEngine.inspect(t)).unavailable.map((u) => u.service), ['temporal', 'loki', 'redpanda', 'redpanda-console']);
+    } finally {
+      process.env.PATH = path;
+      bin.cleanup();
+    }
+  });
+
   it('a second up changes nothing', async () => {
     const before = await withPm2((s) => s.list());
     const report = await nativeEngine.up(target(3));

@@ -119,9 +119,12 @@ describe('init leaves no app on a fixed port, and keeps what the URLs say', () =
       { name: 'gunicorn', script: 'gunicorn', args: ['-b', '0.0.0.0:8300', 'app:app'] },
       { name: 'static', script: 'npx', args: 'serve -l 8400 dist' },
       { name: 'django', script: 'python3', args: 'manage.py runserver 0.0.0.0:8500' },
-      { name: 'worker', script: 'python3', args: 'worker.py --workers 4 --timeout 3000' },
+      { name: 'slow', script: 'python3', args: 'serve.py --port 8600 --timeout 8600' },
+      { name: 'build', script: 'make', args: 'watch -j 4 -l 16' },
+      { name: 'box', script: 'docker', args: 'run -p 8080:80 nginx' },
     ] }, 'ecosystem.config.js', '/p');
-    assert.deepEqual(eco.map((a) => [a.id, a.port]), [['web', 8200], ['gunicorn', 8300], ['static', 8400], ['django', 8500], ['worker', undefined]]);
+    assert.deepEqual(eco.map((a) => [a.id, a.port]), [['web', 8200], ['gunicorn', 8300], ['static', 8400], ['django', 8500], ['slow', 8600], ['build', undefined], ['box', undefined]],
+      'a load average of 16 and a container\'s 80 are no ports to listen on');
     const proc = appsFromProcfile('api: node services/api/server.js --port 8100\n');
     const { text } = declarationText({ project: 'p', composeFiles: [], envSources: [], sources: [], urlKeys: [], services: [], apps: [...eco, ...proc] });
     assert.match(text, /web: \{ cwd: '\.', command: \['python3', '-m', 'http\.server', '\{port\}', '--bind', '127\.0\.0\.1'\], port: 'web'/);
@@ -129,7 +132,7 @@ describe('init leaves no app on a fixed port, and keeps what the URLs say', () =
     assert.match(text, /static: \{ cwd: '\.', command: \['npx', 'serve', '-l', '\{port\}', 'dist'\]/);
     assert.match(text, /django: \{ cwd: '\.', command: \['python3', 'manage\.py', 'runserver', '0\.0\.0\.0:\{port\}'\]/);
     assert.match(text, /api: \{ cwd: '\.', command: \['sh', '-c', 'node services\/api\/server\.js --port \{port\}'\], port: 'api'/);
-    assert.match(text, /worker: \{ cwd: '\.', command: \['python3', 'worker\.py', '--workers', '4', '--timeout', '3000'\], envSources/, 'numbers that are no port stay');
+    assert.match(text, /slow: \{ cwd: '\.', command: \['python3', 'serve\.py', '--port', '\{port\}', '--timeout', '8600'\], port: 'slow'/, 'the same number elsewhere stays');
   });
 
   it('apps a hundred ports apart get a stride that leaves room for instances 0 to 9, and the summary says why', () => {

@@ -209,19 +209,24 @@ export async function nativeServices(decl: StackDeclaration, scope: InfraScope, 
   return [...out, ...declared, ...composeOnly(scope, dataRoot, new Set([...out, ...declared].flatMap((s) => [s.port, ...s.extraPorts])))];
 }
 
+/** The compose services that have a port in the set, by compose service, with their ports. */
+function byComposeService(scope: InfraScope): Map<string, InfraScope['ports']> {
+  const out = new Map<string, InfraScope['ports']>();
+  for (const x of scope.ports) if (x.container) out.set(x.container.service, [...(out.get(x.container.service) ?? []), x]);
+  return out;
+}
+
 /**
  * The set's compose services that no recipe and no declared command line runs (a mail catcher, a
  * search server): one entry each, without a program, so the instance says it does not run them and
  * its apps find them in DEV_INSTANCES_UNAVAILABLE, as for a recipe whose server is not installed.
  */
 function composeOnly(scope: InfraScope, dataRoot: string, covered: ReadonlySet<number>): NativeService[] {
-  const byService = new Map<string, number[]>();
-  for (const x of scope.ports) {
-    if (!x.container || covered.has(x.port)) continue;
-    byService.set(x.container.service, [...(byService.get(x.container.service) ?? []), x.port]);
-  }
-  return [...byService].map(([service, [port = 0, ...extraPorts]]) => {
-    const ids = scope.ports.filter((x) => x.container?.service === service).map((x) => x.id);
+  // A service one of whose ports a recipe or a declared command serves is run (MinIO's console port need not be declared).
+  const idle = [...byComposeService(scope)].filter(([, ports]) => !ports.some((x) => covered.has(x.port)));
+  return idle.map(([service, entries]) => {
+    const [port = 0, ...extraPorts] = entries.map((x) => x.port);
+    const ids = entries.map((x) => x.id);
     const dir = join(dataRoot, service);
     const none = async () => { throw new Error(`${service} has no native program`); };
     return {
