@@ -40,7 +40,7 @@ function portWord(command: readonly string[]): { index: number; lead: string; po
     const [index, value, lead] = inline ? [i, inline[2] ?? '', `${inline[1]}=`]
       : PORT_OPTIONS.includes(w) || PORT_AFTER.includes(w) ? [i + 1, command[i + 1] ?? '', ''] : [-1, '', ''];
     const m = index >= 0 ? PORT_VALUE.exec(value) : null;
-    if (m && Number(m[2]) <= 65535) return { index, lead: `${lead}${m[1] ?? ''}`, port: Number(m[2]) };
+    if (m && Number(m[2]) >= 1024 && Number(m[2]) <= 65535) return { index, lead: `${lead}${m[1] ?? ''}`, port: Number(m[2]) };
   }
   return undefined;
 }
